@@ -1,0 +1,32 @@
+// File reading with messages a user can act on (no stack traces for a missing file).
+import { readFileSync } from 'node:fs';
+import { loadCaps, type QemuCaps } from '../translator/capabilities.js';
+
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    throw new UserError(`cannot read ${what} ${path}: ${why}`);
+  }
+}
+
+const capsCache = new Map<string, QemuCaps>();
+
+/** Load a capability snapshot once per process. */
+export function readCaps(path: string): QemuCaps {
+  let caps = capsCache.get(path);
+  if (!caps) {
+    caps = loadCaps(readText(path, 'capabilities file'), path);
+    capsCache.set(path, caps);
+  }
+  return caps;
+}

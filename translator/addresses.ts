@@ -1,0 +1,148 @@
+// Guest address assignment (libvirt's qemu_domain_address.c) and device aliases.
+// Explicit addresses are reserved first (a clash is libvirt's "double use" error),
+// then devices without one get the next free slot in libvirt's device order.
+import { xmlError } from './errors.js';
+import { machineFamily } from './defaults.js';
+import type { DeviceAddress, DeviceInfo, DomainDef } from './model.js';
+
+type PciAddr = Extract<DeviceAddress, { type: 'pci' }>;
+
+const fmtPci = (a: { domain: number; bus: number; slot: number; function: number }) =>
+  `${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:` +
+  `${a.slot.toString(16).padStart(2, '0')}.${a.function}`;
+
+/** virDeviceInfoPCIAddressIsWanted: no address, or an all-zero PCI one. */
+function wantsPci(info: DeviceInfo): boolean {
+  const a = info.address;
+  return !a || (a.type === 'pci' && a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0);
+}
+
+class PciBus {
+  /** functions in use, per slot of bus 0 */
+  private used = new Map<number, Set<number>>();
+
+  constructor(private readonly reserved: number[]) {
+    for (const s of reserved) this.used.set(s, new Set([0, 1, 2, 3, 4, 5, 6, 7]));
+  }
+
+  reserveExplicit(a: PciAddr): void {
+    if (a.domain !== 0 || a.bus !== 0) {
+      throw xmlError(`PCI address ${fmtPci(a)} is on a bus the domain does not have (only bus 0 is implemented)`);
+    }
+    const fns = this.used.get(a.slot) ?? new Set<number>();
+    if (fns.has(a.function) || a.slot === 0) throw xmlError(`Attempted double use of PCI Address ${fmtPci(a)}`);
+    fns.add(a.function);
+    this.used.set(a.slot, fns);
+  }
+
+  /** Next slot with no function in use, taking function `fn` of it. */
+  next(fn = 0): PciAddr {
+    for (let slot = 1; slot <= 31; slot++) {
+      if (this.used.has(slot)) continue;
+      this.used.set(slot, new Set([fn]));
+      return { type: 'pci', domain: 0, bus: 0, slot, function: fn };
+    }
+    throw xmlError('No more available PCI slots');
+  }
+}
+
+export function assignAddresses(def: DomainDef): void {
+  const family = machineFamily(def);
+  const d = def.devices;
+  // Slot 0 is the host bridge; on a PC, slot 1 is the PIIX3 (ISA, IDE, USB, PM).
+  const bus = new PciBus(family === 'i440fx' ? [0, 1] : [0]);
+
+  const pciDevices: DeviceInfo[] = [
+    ...d.controllers.filter((c) => c.type === 'usb' && c.model !== 'none').map((c) => c.info),
+    ...d.hostdevs.map((h) => h.info),
+    ...(d.memballoon && d.memballoon.model !== 'none' ? [d.memballoon.info] : []),
+  ];
+  for (const info of pciDevices) {
+    if (info.address?.type === 'pci' && !wantsPci(info)) bus.reserveExplicit(info.address);
+  }
+
+  for (const c of d.controllers) {
+    if (c.type !== 'usb' || c.model === 'none' || !wantsPci(c.info)) continue;
+    const zpci = (c.info.address as PciAddr | undefined)?.zpci;
+    if (family === 'i440fx' && c.model === 'piix3-uhci' && c.index === 0) {
+      c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: 2 };
+    } else {
+      // An EHCI "ich9-ehci1" sits at function 7, where its UHCI companions would join it.
+      c.info.address = bus.next(c.model === 'ich9-ehci1' ? 7 : 0);
+    }
+    if (zpci) c.info.address.zpci = zpci;
+  }
+  for (const h of d.hostdevs) {
+    if (!wantsPci(h.info)) continue;
+    const zpci = (h.info.address as PciAddr | undefined)?.zpci;
+    h.info.address = bus.next();
+    if (zpci) h.info.address.zpci = zpci;
+  }
+
+  const mb = d.memballoon;
+  if (mb && mb.model !== 'none') {
+    if (family === 's390-ccw') {
+      if (!mb.info.address) mb.info.address = nextCcw(def);
+    } else if (wantsPci(mb.info)) {
+      mb.info.address = bus.next();
+    }
+  }
+
+  if (family === 's390-ccw') assignZpci(def);
+}
+
+/** CCW device numbers: 0xfe.0.xxxx, the first free from 0, as libvirt's virtio-ccw set does. */
+function nextCcw(def: DomainDef): DeviceAddress {
+  const used = new Set<number>();
+  const mb = def.devices.memballoon;
+  if (mb?.info.address?.type === 'ccw') used.add(mb.info.address.devno);
+  let devno = 0;
+  while (used.has(devno)) devno++;
+  return { type: 'ccw', cssid: 0xfe, ssid: 0, devno };
+}
+
+/** zPCI uid (from 1) and fid (from 0) for every PCI device on s390x, explicit ones kept. */
+function assignZpci(def: DomainDef): void {
+  const pci = [
+    ...def.devices.controllers.map((c) => c.info),
+    ...def.devices.hostdevs.map((h) => h.info),
+    ...(def.devices.memballoon ? [def.devices.memballoon.info] : []),
+  ].flatMap((i) => (i.address?.type === 'pci' ? [i.address] : []));
+  const uids = new Set<number>();
+  const fids = new Set<number>();
+  for (const a of pci) {
+    if (a.zpci?.uid !== undefined) {
+      if (uids.has(a.zpci.uid)) throw xmlError(`zPCI uid 0x${a.zpci.uid.toString(16).padStart(4, '0')} is already used`);
+      uids.add(a.zpci.uid);
+    }
+    if (a.zpci?.fid !== undefined) {
+      if (fids.has(a.zpci.fid)) throw xmlError(`zPCI fid 0x${a.zpci.fid.toString(16).padStart(8, '0')} is already used`);
+      fids.add(a.zpci.fid);
+    }
+  }
+  for (const a of pci) {
+    a.zpci ??= {};
+    if (a.zpci.uid === undefined) {
+      let uid = 1;
+      while (uids.has(uid)) uid++;
+      uids.add(uid);
+      a.zpci.uid = uid;
+    }
+    if (a.zpci.fid === undefined) {
+      let fid = 0;
+      while (fids.has(fid)) fid++;
+      fids.add(fid);
+      a.zpci.fid = fid;
+    }
+  }
+}
+
+/** QEMU ids, as qemuAssignDeviceAliases gives them. */
+export function assignAliases(def: DomainDef): void {
+  def.devices.hostdevs.forEach((h, i) => (h.info.alias = `hostdev${i}`));
+  for (const c of def.devices.controllers) {
+    if (c.type === 'usb') c.info.alias = c.index === 0 ? 'usb' : `usb${c.index}`;
+    else c.info.alias = `pci.${c.index}`;
+  }
+  if (def.devices.memballoon) def.devices.memballoon.info.alias = 'balloon0';
+}

@@ -1,0 +1,141 @@
+// Reader for libvirt's QEMU capability cache format (<qemuCaps>), as libvirt writes
+// it under /var/cache/libvirt/qemu/capabilities and keeps in tests/qemucapabilitiesdata.
+// Only facts are read; whatever else a probe file holds is accepted and ignored.
+import { child, elements, parseXml, textOf, type XElement } from './xml.js';
+
+/** libvirt's accelerator names in the cache: 'kvm' and 'tcg' (virt type 'qemu'). */
+export type CapsVirtType = 'kvm' | 'tcg';
+
+export interface MachineType {
+  virtType: CapsVirtType;
+  name: string;
+  alias?: string;
+  isDefault: boolean;
+  maxCpus: number;
+  hotplugCpus: boolean;
+  defaultCPU?: string;
+  defaultRAMid?: string;
+  deprecated: boolean;
+  numaMemSupported: boolean;
+}
+
+export interface CpuModel {
+  virtType: CapsVirtType;
+  name: string;
+  typename?: string;
+  usable?: string;
+  deprecated: boolean;
+}
+
+export interface QemuCaps {
+  /** where it came from, for messages */
+  source: string;
+  version: { major: number; minor: number; micro: number; number: number };
+  kvmVersion: number;
+  package?: string;
+  arch: string;
+  flags: Set<string>;
+  machines: MachineType[];
+  cpuModels: CpuModel[];
+}
+
+export class CapsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CapsError';
+  }
+}
+
+function int(value: string | undefined, what: string, source: string): number {
+  if (value === undefined || !/^\d+$/.test(value.trim())) {
+    throw new CapsError(`${source}: <qemuCaps> has a missing or invalid ${what}`);
+  }
+  return Number(value.trim());
+}
+
+function virtTypeOf(e: XElement, source: string): CapsVirtType {
+  const t = e.attrs.type ?? 'kvm';
+  if (t !== 'kvm' && t !== 'tcg') throw new CapsError(`${source}: <${e.name}> has unknown type '${t}'`);
+  return t;
+}
+
+export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
+  let root: XElement;
+  try {
+    root = parseXml(text, source);
+  } catch (e) {
+    throw new CapsError(`${source}: not a QEMU capabilities file (${(e as Error).message})`);
+  }
+  if (root.name !== 'qemuCaps') {
+    throw new CapsError(`${source}: not a QEMU capabilities file (root element is <${root.name}>, expected <qemuCaps>)`);
+  }
+  const versionEl = child(root, 'version');
+  const number = int(versionEl && textOf(versionEl), '<version>', source);
+  const archEl = child(root, 'arch');
+  const arch = archEl ? textOf(archEl).trim() : '';
+  if (!arch) throw new CapsError(`${source}: <qemuCaps> has no <arch>`);
+  const kvmEl = child(root, 'kvmVersion');
+  const pkgEl = child(root, 'package');
+
+  const flags = new Set<string>();
+  for (const f of elements(root, 'flag')) {
+    if (!f.attrs.name) throw new CapsError(`${source}: <flag> without a name`);
+    flags.add(f.attrs.name);
+  }
+
+  const machines: MachineType[] = elements(root, 'machine').map((m) => {
+    if (!m.attrs.name) throw new CapsError(`${source}: <machine> without a name`);
+    return {
+      virtType: virtTypeOf(m, source),
+      name: m.attrs.name,
+      alias: m.attrs.alias,
+      isDefault: m.attrs.default === 'yes',
+      maxCpus: m.attrs.maxCpus ? int(m.attrs.maxCpus, `maxCpus of machine ${m.attrs.name}`, source) : 0,
+      hotplugCpus: m.attrs.hotplugCpus === 'yes',
+      defaultCPU: m.attrs.defaultCPU,
+      defaultRAMid: m.attrs.defaultRAMid,
+      deprecated: m.attrs.deprecated === 'yes',
+      numaMemSupported: m.attrs.numaMemSupported === 'yes',
+    };
+  });
+
+  const cpuModels: CpuModel[] = elements(root, 'cpu').map((c) => ({
+    virtType: virtTypeOf(c, source),
+    name: c.attrs.name ?? '',
+    typename: c.attrs.typename,
+    usable: c.attrs.usable,
+    deprecated: c.attrs.deprecated === 'yes',
+  }));
+
+  return {
+    source,
+    version: {
+      number,
+      major: Math.floor(number / 1_000_000),
+      minor: Math.floor(number / 1000) % 1000,
+      micro: number % 1000,
+    },
+    kvmVersion: kvmEl ? int(textOf(kvmEl), '<kvmVersion>', source) : 0,
+    package: pkgEl ? textOf(pkgEl).trim() : undefined,
+    arch,
+    flags,
+    machines,
+    cpuModels,
+  };
+}
+
+export const hasFlag = (caps: QemuCaps, flag: string): boolean => caps.flags.has(flag);
+
+export function machinesFor(caps: QemuCaps, virtType: CapsVirtType): MachineType[] {
+  return caps.machines.filter((m) => m.virtType === virtType);
+}
+
+/** Resolve a machine name or alias the way libvirt does when it canonicalizes os/type/@machine. */
+export function findMachine(caps: QemuCaps, virtType: CapsVirtType, name: string): MachineType | undefined {
+  const list = machinesFor(caps, virtType);
+  return list.find((m) => m.alias === name) ?? list.find((m) => m.name === name);
+}
+
+export function defaultMachine(caps: QemuCaps, virtType: CapsVirtType): MachineType | undefined {
+  return machinesFor(caps, virtType).find((m) => m.isDefault);
+}

@@ -1,0 +1,109 @@
+// A small, ordered XML tree on top of fast-xml-parser. Order matters (metadata is
+// re-serialized, device order is kept), and entities are decoded here so that only
+// XML's own five and character references are accepted: no DTD, no expansion.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { xmlError } from './errors.js';
+
+export interface XElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XNode[];
+}
+export type XNode = XElement | string;
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  allowBooleanAttributes: false,
+  trimValues: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  cdataPropName: '#cdata',
+  commentPropName: '#comment',
+});
+
+/** Size limit on input documents: generous for domain XML, bounded against abuse. */
+export const MAX_XML_BYTES = 4 * 1024 * 1024;
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
+
+export function decodeEntities(s: string, where: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&([^;&\s]*);?/g, (whole, name: string) => {
+    if (!whole.endsWith(';')) throw xmlError(`malformed entity reference in ${where}`);
+    if (name in PREDEFINED) return PREDEFINED[name]!;
+    const m = /^#(x[0-9a-fA-F]+|[0-9]+)$/.exec(name);
+    if (m) {
+      const code = m[1]!.startsWith('x') ? parseInt(m[1]!.slice(1), 16) : parseInt(m[1]!, 10);
+      if (code > 0x10ffff || code === 0) throw xmlError(`invalid character reference &${name}; in ${where}`);
+      return String.fromCodePoint(code);
+    }
+    throw xmlError(`undefined entity &${name}; in ${where}`);
+  });
+}
+
+type Raw = Record<string, unknown>;
+
+function convert(raw: Raw[], parent: string): XNode[] {
+  const out: XNode[] = [];
+  for (const item of raw) {
+    if ('#text' in item) {
+      out.push(decodeEntities(String(item['#text']), `<${parent}>`));
+      continue;
+    }
+    if ('#comment' in item) continue;
+    if ('#cdata' in item) {
+      const inner = item['#cdata'] as Raw[];
+      out.push(inner.map((t) => String(t['#text'] ?? '')).join(''));
+      continue;
+    }
+    const name = Object.keys(item).find((k) => k !== ':@')!;
+    if (name.startsWith('?')) continue; // processing instruction / XML declaration
+    const rawAttrs = (item[':@'] ?? {}) as Record<string, unknown>;
+    const attrs: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rawAttrs)) attrs[k] = decodeEntities(String(v), `attribute '${k}' of <${name}>`);
+    out.push({ name, attrs, children: convert(item[name] as Raw[], name) });
+  }
+  // Adjacent text pieces (text, CDATA, text) form one text node, as in libxml2.
+  const merged: XNode[] = [];
+  for (const n of out) {
+    const last = merged[merged.length - 1];
+    if (typeof n === 'string' && typeof last === 'string') merged[merged.length - 1] = last + n;
+    else merged.push(n);
+  }
+  return merged;
+}
+
+/** Parse a document; returns its root element. Errors are `XML error`s with line and column. */
+export function parseXml(text: string, what = 'document'): XElement {
+  if (Buffer.byteLength(text, 'utf8') > MAX_XML_BYTES) {
+    throw xmlError(`${what} is larger than the ${MAX_XML_BYTES} byte limit`);
+  }
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+    throw xmlError(`${what}: DOCTYPE and entity declarations are not accepted`);
+  }
+  const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (v !== true) {
+    throw xmlError(`${what} is not well-formed at line ${v.err.line}, column ${v.err.col}: ${v.err.msg}`);
+  }
+  const roots = convert(parser.parse(text) as Raw[], '').filter((n): n is XElement => typeof n !== 'string');
+  if (roots.length !== 1) throw xmlError(`${what} must have exactly one root element`);
+  return roots[0]!;
+}
+
+export const elements = (e: XElement, name?: string): XElement[] =>
+  e.children.filter((c): c is XElement => typeof c !== 'string' && (name === undefined || c.name === name));
+
+export const child = (e: XElement, name: string): XElement | undefined => elements(e, name)[0];
+
+/** Text content of an element (all descendant text, as libxml2's xmlNodeGetContent). */
+export function textOf(e: XElement): string {
+  return e.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
+}
+
+/** libvirt escapes text and attribute values the same way (virBufferEscapeString). */
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
