@@ -1,7 +1,7 @@
 // Guest address assignment (libvirt's qemu_domain_address.c) and device aliases.
 // Explicit addresses are reserved first (a clash is libvirt's "double use" error),
 // then devices without one get the next free slot in libvirt's device order.
-import { xmlError } from './errors.js';
+import { internalError, xmlError } from './errors.js';
 import { machineFamily } from './defaults.js';
 import type { DeviceAddress, DeviceInfo, DomainDef } from './model.js';
 
@@ -58,7 +58,12 @@ export function assignAddresses(def: DomainDef): void {
     ...(d.memballoon && d.memballoon.model !== 'none' ? [d.memballoon.info] : []),
   ];
   for (const info of pciDevices) {
-    if (info.address?.type === 'pci' && !wantsPci(info)) bus.reserveExplicit(info.address);
+    if (info.address?.type !== 'pci' || wantsPci(info)) continue;
+    // The PIIX3's own USB function: where libvirt itself puts the default controller.
+    const a = info.address;
+    const piix3Usb = family === 'i440fx' && a.bus === 0 && a.slot === 1 && a.function === 2 &&
+      d.controllers.some((c) => c.info === info && c.model === 'piix3-uhci');
+    if (!piix3Usb) bus.reserveExplicit(a);
   }
 
   for (const c of d.controllers) {
@@ -72,6 +77,8 @@ export function assignAddresses(def: DomainDef): void {
     }
     if (zpci) c.info.address.zpci = zpci;
   }
+  const hadAddress = d.hostdevs.filter((h) => h.info.address?.type === 'pci').map((h) => h.info);
+  const gotAddress = d.hostdevs.filter((h) => h.info.address?.type !== 'pci').map((h) => h.info);
   for (const h of d.hostdevs) {
     if (!wantsPci(h.info)) continue;
     const zpci = (h.info.address as PciAddr | undefined)?.zpci;
@@ -88,7 +95,7 @@ export function assignAddresses(def: DomainDef): void {
     }
   }
 
-  if (family === 's390-ccw') assignZpci(def);
+  if (family === 's390-ccw') assignZpci(hadAddress, gotAddress);
 }
 
 /** CCW device numbers: 0xfe.0.xxxx, the first free from 0, as libvirt's virtio-ccw set does. */
@@ -101,39 +108,28 @@ function nextCcw(def: DomainDef): DeviceAddress {
   return { type: 'ccw', cssid: 0xfe, ssid: 0, devno };
 }
 
-/** zPCI uid (from 1) and fid (from 0) for every PCI device on s390x, explicit ones kept. */
-function assignZpci(def: DomainDef): void {
-  const pci = [
-    ...def.devices.controllers.map((c) => c.info),
-    ...def.devices.hostdevs.map((h) => h.info),
-    ...(def.devices.memballoon ? [def.devices.memballoon.info] : []),
-  ].flatMap((i) => (i.address?.type === 'pci' ? [i.address] : []));
+/** zPCI uid (from 1) and fid (from 0) for every PCI device on s390x. Like libvirt, devices
+ *  that came with a PCI address are handled first, in device order, each taking its own
+ *  ids or the next free ones; then the devices whose PCI address was assigned. */
+function assignZpci(withAddress: DeviceInfo[], assigned: DeviceInfo[]): void {
   const uids = new Set<number>();
   const fids = new Set<number>();
-  for (const a of pci) {
-    if (a.zpci?.uid !== undefined) {
-      if (uids.has(a.zpci.uid)) throw xmlError(`zPCI uid 0x${a.zpci.uid.toString(16).padStart(4, '0')} is already used`);
-      uids.add(a.zpci.uid);
+  const take = (set: Set<number>, kind: 'uid' | 'fid', explicit: number | undefined, first: number): number => {
+    if (explicit !== undefined) {
+      if (set.has(explicit)) throw internalError(`zPCI ${kind} ${explicit} is already reserved`);
+      set.add(explicit);
+      return explicit;
     }
-    if (a.zpci?.fid !== undefined) {
-      if (fids.has(a.zpci.fid)) throw xmlError(`zPCI fid 0x${a.zpci.fid.toString(16).padStart(8, '0')} is already used`);
-      fids.add(a.zpci.fid);
-    }
-  }
-  for (const a of pci) {
-    a.zpci ??= {};
-    if (a.zpci.uid === undefined) {
-      let uid = 1;
-      while (uids.has(uid)) uid++;
-      uids.add(uid);
-      a.zpci.uid = uid;
-    }
-    if (a.zpci.fid === undefined) {
-      let fid = 0;
-      while (fids.has(fid)) fid++;
-      fids.add(fid);
-      a.zpci.fid = fid;
-    }
+    let v = first;
+    while (set.has(v)) v++;
+    set.add(v);
+    return v;
+  };
+  for (const info of [...withAddress, ...assigned]) {
+    const a = info.address;
+    if (a?.type !== 'pci') continue;
+    const z = a.zpci ?? {};
+    a.zpci = { uid: take(uids, 'uid', z.uid, 1), fid: take(fids, 'fid', z.fid, 0) };
   }
 }
 

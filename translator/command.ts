@@ -50,6 +50,11 @@ function hostdevDevice(h: HostdevDef): Record<string, unknown> {
   return dev;
 }
 
+/** virDomainDefGetShortName: per-domain directories use at most 20 characters of the name. */
+export function shortName(name: string): string {
+  return [...name].slice(0, 20).join('');
+}
+
 /** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
 export function alignedMemoryKiB(def: DomainDef): number {
   return Math.ceil(def.memory.totalKiB / 1024) * 1024;
@@ -58,7 +63,7 @@ export function alignedMemoryKiB(def: DomainDef): number {
 export function buildCommand(def: DomainDef, caps: QemuCaps): QemuCommand {
   const family = machineFamily(def);
   const machine = findMachine(caps, 'tcg', def.os.machine!)!;
-  const home = `/var/lib/libvirt/qemu/domain--1-${def.name}`;
+  const home = `/var/lib/libvirt/qemu/domain--1-${shortName(def.name)}`;
   const args: string[][] = [];
   const add = (...a: string[]) => args.push(a);
 

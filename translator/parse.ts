@@ -144,9 +144,6 @@ function parseHostPciAddress(addr: XElement): PciHostAddress {
     function: pciField(addr, 'function'),
   };
   checkPciRanges(a);
-  if (a.domain === 0 && a.bus === 0 && a.slot === 0) {
-    throw xmlError('Invalid PCI address 0000:00:00, at least one of domain, bus, or slot must be > 0');
-  }
   return a;
 }
 

@@ -1,0 +1,62 @@
+// Regenerating goldens: only what changed is written, each file atomically; stale
+// goldens are removed; an entry whose translator crashed writes nothing at all.
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { buildMatrix, goldenExtension, type Filters } from './matrix.js';
+import { goldenPathFor, runMatrix, staleGoldens } from './suite.js';
+
+export interface UpdateReport {
+  created: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: string[];
+  crashed: { golden: string; message: string }[];
+}
+
+export function updateGoldens(root: string, filters: Filters = {}): UpdateReport {
+  const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [] };
+  const rel = (p: string) => relative(root, p);
+  const results = runMatrix(root, filters);
+  // Decide everything before touching the disk.
+  const writes: { path: string; text: string; created: boolean }[] = [];
+  const removals: string[] = [];
+  for (const { entry, outcome } of results) {
+    if (outcome.kind === 'crash') {
+      report.crashed.push({ golden: rel(entry.stem), message: outcome.message });
+      continue;
+    }
+    const path = goldenPathFor(entry, outcome);
+    const other = path.endsWith('.err') ? entry.stem + goldenExtension(entry.mode) : `${entry.stem}.err`;
+    if (existsSync(other)) removals.push(other);
+    const old = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    if (old === outcome.text) report.unchanged.push(rel(path));
+    else writes.push({ path, text: outcome.text, created: old === undefined });
+  }
+  // Stale goldens are judged against the whole matrix, so a filtered run never removes
+  // goldens that belong to cases it did not look at.
+  const all = buildMatrix(root);
+  removals.push(...staleGoldens(root, all));
+
+  for (const w of writes) {
+    mkdirSync(dirname(w.path), { recursive: true });
+    writeFileAtomic(w.path, w.text);
+    (w.created ? report.created : report.updated).push(rel(w.path));
+  }
+  for (const p of new Set(removals)) {
+    unlinkSync(p);
+    report.removed.push(rel(p));
+  }
+  return report;
+}
+
+export function formatUpdateReport(r: UpdateReport): string {
+  const lines: string[] = [];
+  for (const p of r.created) lines.push(`created   ${p}`);
+  for (const p of r.updated) lines.push(`updated   ${p}`);
+  for (const p of r.removed) lines.push(`removed   ${p}`);
+  for (const c of r.crashed) lines.push(`CRASHED   ${c.golden}.*: ${c.message} (nothing written)`);
+  lines.push(`${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
+    (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));
+  return lines.join('\n') + '\n';
+}
