@@ -185,7 +185,8 @@ export function formatDomain(def: DomainDef): string {
     }
   }
   for (const h of d.hostdevs.filter((x) => x.net)) {
-    o.open(`<interface type='hostdev' managed='${h.managed ? 'yes' : 'no'}'>`);
+    // Unlike <hostdev>, an interface names managed only when it is 'yes'.
+    o.open(`<interface type='hostdev'${h.managed ? " managed='yes'" : ''}>`);
     o.line(`<mac address='${h.net!.mac}'${attr('type', h.net!.macType)}${attr('check', h.net!.macCheck)}/>`);
     formatHostdevBackend(o, h, true);
     formatInfo(o, h.info);
