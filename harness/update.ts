@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { buildMatrix, goldenExtension, type Filters } from './matrix.js';
-import { goldenPathFor, runMatrix, staleGoldens } from './suite.js';
+import { goldenPathFor, runBuiltin, runMatrix, staleGoldens, type Translator } from './suite.js';
 
 export interface UpdateReport {
   created: string[];
@@ -14,10 +14,10 @@ export interface UpdateReport {
   crashed: { golden: string; message: string }[];
 }
 
-export function updateGoldens(root: string, filters: Filters = {}): UpdateReport {
+export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
   const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [] };
   const rel = (p: string) => relative(root, p);
-  const results = runMatrix(root, filters);
+  const results = runMatrix(root, filters, translator);
   // Decide everything before touching the disk.
   const writes: { path: string; text: string; created: boolean }[] = [];
   const removals: string[] = [];

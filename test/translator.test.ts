@@ -1,0 +1,160 @@
+// Unit tests of the translator stages, independent of the golden corpus.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execaSync } from 'execa';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadCaps, findMachine, CapsError } from '../translator/capabilities.js';
+import { parseDomain, unitScale } from '../translator/parse.js';
+import { translate } from '../translator/index.js';
+import { shellQuote } from '../translator/argv.js';
+import { TranslationError } from '../translator/errors.js';
+import { normalizeNativeArgv, shellSplit } from '../harness/libvirt.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const capsText = (v: string, arch = 'x86_64') => readFileSync(`${repo}/capabilities/caps_${v}_${arch}.xml`, 'utf8');
+const caps72 = loadCaps(capsText('7.2.0'), 'caps_7.2.0_x86_64.xml');
+const caps81 = loadCaps(capsText('8.1.0'), 'caps_8.1.0_x86_64.xml');
+const caps81s = loadCaps(capsText('8.1.0', 's390x'), 'caps_8.1.0_s390x.xml');
+
+function domain(devices: string, arch = 'x86_64', machine = arch === 's390x' ? 's390-ccw-virtio' : 'pc'): string {
+  return `<domain type='qemu'><name>d</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+<memory>219136</memory><os><type arch='${arch}' machine='${machine}'>hvm</type></os>
+<devices>${devices}</devices></domain>`;
+}
+const hostdev = (token: string) => `<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/>
+<source><address domain='0x0000' bus='0x06' slot='0x12' function='0x5'>${token}</address></source></hostdev>`;
+
+function err(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof TranslationError) return e.message;
+    throw e;
+  }
+  throw new Error('expected a TranslationError');
+}
+
+// ---- capability snapshots ----
+
+test('caps: shipped snapshots expose version, arch, flags, machines, CPU models', () => {
+  assert.equal([caps72.version.major, caps72.version.minor], [7, 2]);
+  assert.is(caps72.arch, 'x86_64');
+  assert.ok(caps72.flags.has('vfio-pci'));
+  assert.not.ok(caps72.flags.has('vfio-pci.vf-token'));
+  assert.ok(caps81.flags.has('vfio-pci.vf-token'));
+  assert.ok(caps81s.flags.has('vfio-pci.vf-token'));
+  const pc = findMachine(caps72, 'tcg', 'pc')!;
+  assert.is(pc.name, 'pc-i440fx-7.2');
+  assert.ok(pc.isDefault);
+  assert.is(pc.maxCpus, 255);
+  assert.is(pc.defaultCPU, 'qemu64-x86_64-cpu');
+  assert.is(pc.defaultRAMid, 'pc.ram');
+  assert.is(findMachine(caps81, 'tcg', 'pc')!.name, 'pc-i440fx-8.1');
+  assert.ok(caps72.machines.some((m) => m.deprecated));
+  assert.ok(caps72.cpuModels.some((c) => c.name === 'qemu64' && c.typename === 'qemu64-x86_64-cpu'));
+  assert.is(findMachine(caps81s, 'tcg', 's390-ccw-virtio')!.name, 's390-ccw-virtio-8.1');
+});
+
+test('caps: a file that is not a capabilities file is refused clearly', () => {
+  assert.throws(() => loadCaps('<domain/>', 'x.xml'), (e: Error) => e instanceof CapsError && /root element is <domain>/.test(e.message));
+  assert.throws(() => loadCaps('not xml at all <', 'y.xml'), (e: Error) => e instanceof CapsError && /y\.xml: not a QEMU capabilities file/.test(e.message));
+  assert.throws(() => loadCaps('<qemuCaps><arch>x86_64</arch></qemuCaps>', 'z.xml'), /missing or invalid <version>/);
+});
+
+// ---- vf-token ----
+
+test('vf-token: parsed, lower-cased, formatted inside the source address', () => {
+  const xml = translate('xml2xml', domain(hostdev("<vf-token uuid='A0B1C2D3-E4F5-0617-2839-4A5B6C7D8E9F'/>")), caps81);
+  assert.match(xml, /<address domain='0x0000' bus='0x06' slot='0x12' function='0x5'>\n {10}<vf-token uuid='a0b1c2d3-e4f5-0617-2839-4a5b6c7d8e9f'\/>\n {8}<\/address>/);
+});
+
+test('vf-token: on the command line directly after "host"', () => {
+  const args = translate('xml2argv', domain(hostdev("<vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/>")), caps81);
+  assert.match(args, /-device '\{"driver":"vfio-pci","host":"0000:06:12\.5","vf-token":"00112233-4455-6677-8899-aabbccddeeff","id":"hostdev0",/);
+});
+
+test('vf-token: also on <interface type="hostdev"> and on s390x zpci', () => {
+  const net = `<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:01'/><driver name='vfio'/>
+<source><address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x1'><vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/></address></source></interface>`;
+  assert.match(translate('xml2argv', domain(net), caps81), /"host":"0000:07:10\.1","vf-token":"00112233-4455-6677-8899-aabbccddeeff"/);
+  const s390 = translate('xml2argv', domain(hostdev("<vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/>"), 's390x'), caps81s);
+  assert.match(s390, /"driver":"zpci","uid":1,"fid":0,"target":"hostdev0","id":"zpci1"\}' \\\n-device '\{"driver":"vfio-pci","host":"0000:06:12\.5","vf-token":/);
+});
+
+test('vf-token: malformed, missing, duplicated, or without vfio is an XML error naming vf-token', () => {
+  for (const [token, re] of [
+    ["<vf-token uuid='0011223-4455-6677-8899-aabbccddeeff'/>", /^XML error: malformed vf-token uuid/],
+    ["<vf-token uuid='00112233445566778899aabbccddeeff'/>", /^XML error: malformed vf-token uuid/],
+    ["<vf-token uuid=''/>", /^XML error: malformed vf-token uuid ''/],
+    ['<vf-token/>', /^XML error: missing 'uuid' attribute in <vf-token>/],
+    ["<vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/><vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/>", /^XML error: only one <vf-token>/],
+  ] as const) {
+    assert.match(err(() => translate('xml2xml', domain(hostdev(token)), caps81)), re);
+  }
+  const kvm = hostdev("<vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/>").replace("name='vfio'", "name='kvm'");
+  assert.match(err(() => translate('xml2xml', domain(kvm), caps81)), /^XML error: vf-token requires <driver name='vfio'\/>/);
+});
+
+test('vf-token: refused without the vfio-pci.vf-token capability', () => {
+  const xml = domain(hostdev("<vf-token uuid='00112233-4455-6677-8899-aabbccddeeff'/>"));
+  assert.is(err(() => translate('xml2xml', xml, caps72)), 'unsupported configuration: vf-token is not supported by this QEMU binary');
+  assert.is(err(() => translate('xml2argv', xml, caps72)), 'unsupported configuration: vf-token is not supported by this QEMU binary');
+});
+
+// ---- parsing details ----
+
+test('memory units scale like libvirt (KB is 1000, KiB is 1024, rounded up to KiB)', () => {
+  assert.is(unitScale('KB', 1024), 1000);
+  assert.is(unitScale('k', 1024), 1024);
+  assert.is(unitScale('GiB', 1024), 1024 ** 3);
+  assert.is(unitScale('b', 1024), 1);
+  assert.is(unitScale(undefined, 1024), 1024);
+  assert.throws(() => unitScale('XB', 1024), /unknown suffix 'XB'/);
+  const d = parseDomain(domain('').replace('<memory>219136</memory>', "<memory unit='b'>1025</memory>"));
+  assert.is(d.memory.totalKiB, 2);
+});
+
+test('unknown elements are ignored, known but unimplemented ones are refused by name', () => {
+  assert.ok(translate('xml2xml', domain('<gizmo/>').replace('<os>', '<frob/><os>'), caps72));
+  assert.is(err(() => translate('xml2xml', domain("<graphics type='vnc'/>"), caps72)), 'unsupported: <devices><graphics> is not implemented by the virtgold translator');
+  assert.match(err(() => translate('xml2xml', domain('', 'x86_64', 'q35'), caps72)), /^unsupported: machine type 'pc-q35-7\.2'/);
+  assert.match(err(() => translate('xml2xml', domain('').replace("type='qemu'", "type='kvm'"), caps72)), /^unsupported: <domain type='kvm'>/);
+});
+
+test('the domain arch must match the snapshot', () => {
+  assert.match(err(() => translate('xml2xml', domain('', 's390x'), caps72)), /are for arch 'x86_64', the domain is for 's390x'/);
+  assert.is(err(() => translate('xml2xml', domain('', 'foo'), caps72)), 'unsupported configuration: Unknown architecture foo');
+});
+
+test('names longer than 20 characters are shortened in per-domain paths, commas doubled in -name', () => {
+  const args = translate('xml2argv', domain('').replace('<name>d</name>', '<name>a,very-long-domain-name-here</name>'), caps72);
+  assert.match(args, /HOME=\/var\/lib\/libvirt\/qemu\/domain--1-a,very-long-domain-n \\/);
+  assert.match(args, /-name 'guest=a,,very-long-domain-name-here,debug-threads=on' \\|-name guest=a,,very-long-domain-name-here,debug-threads=on \\/);
+});
+
+// ---- .args quoting ----
+
+test('.args quoting: sh parses every line back into the exact argv', () => {
+  const nasty = ["it's", 'a b', '$HOME', '`id`', 'new\nline', 'ünïcødé', 'x"y', '', 'plain,ok=1', 'semi;colon', 'back\\slash'];
+  for (const s of nasty) {
+    const out = execaSync('sh', ['-c', `printf '%s' ${shellQuote(s)}`]).stdout;
+    assert.is(out, s);
+  }
+});
+
+// ---- libvirt output normalization ----
+
+test('domxml-to-native output is normalized to the .args layout', () => {
+  const line = "LC_ALL=C PATH=/usr/local/bin:/usr/bin HOME=/var/lib/libvirt/qemu/domain--1-x XDG_DATA_HOME=/h/.local/share " +
+    "/usr/bin/qemu-system-x86_64 -name guest=x,debug-threads=on -S -object '{\"a\":\"it'\\''s\"}' " +
+    '-chardev socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain--1-x/monitor.sock,server=on,wait=off -no-acpi';
+  assert.equal(shellSplit("a 'b c' 'it'\\''s'"), ['a', 'b c', "it's"]);
+  assert.is(normalizeNativeArgv(line), [
+    'LC_ALL=C', 'PATH=/bin', 'HOME=/var/lib/libvirt/qemu/domain--1-x', 'USER=test', 'LOGNAME=test', 'XDG_DATA_HOME=/h/.local/share',
+    '/usr/bin/qemu-system-x86_64', '-name guest=x,debug-threads=on', '-S', `-object '{"a":"it'\\''s"}'`,
+    '-chardev socket,id=charmonitor,fd=1729,server=on,wait=off', '-no-acpi',
+  ].join(' \\\n') + '\n');
+});
+
+test.run();
