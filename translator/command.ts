@@ -2,17 +2,10 @@
 // (qemu_command.c), with the test-suite environment of the `.args` format.
 import { findMachine, hasFlag, type QemuCaps } from './capabilities.js';
 import { machineFamily } from './defaults.js';
+import { USB_DEVICE } from './validate.js';
 import type { QemuCommand } from './argv.js';
 import type { DeviceAddress, DomainDef, HostdevDef } from './model.js';
 
-const USB_DRIVER: Record<string, string> = {
-  'piix3-uhci': 'piix3-usb-uhci',
-  'piix4-uhci': 'piix4-usb-uhci',
-  ehci: 'usb-ehci',
-  'ich9-ehci1': 'ich9-usb-ehci1',
-  'nec-xhci': 'nec-usb-xhci',
-  'qemu-xhci': 'qemu-xhci',
-};
 
 const json = (o: Record<string, unknown>) => JSON.stringify(o);
 /** QEMU's option syntax doubles commas inside a value. */
@@ -107,7 +100,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps): QemuCommand {
 
   for (const c of def.devices.controllers) {
     if (c.type !== 'usb' || c.model === 'none') continue;
-    const dev: Record<string, unknown> = { driver: USB_DRIVER[c.model!] };
+    const dev: Record<string, unknown> = { driver: USB_DEVICE[c.model!] };
     if (c.ports !== undefined) {
       dev.p2 = c.ports;
       dev.p3 = c.ports;

@@ -135,8 +135,8 @@ function checkPciRanges(a: { domain: number; bus: number; slot: number; function
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
-/** A host PCI address: <source><address domain=… bus=… slot=… function=…/>. */
-function parseHostPciAddress(addr: XElement): PciHostAddress {
+/** domain/bus/slot/function of an <address>, range-checked; used for host and guest addresses. */
+function parsePciAddress(addr: XElement): PciHostAddress {
   const a = {
     domain: pciField(addr, 'domain'),
     bus: pciField(addr, 'bus'),
@@ -180,13 +180,7 @@ function parseDeviceAddress(dev: XElement, what: string): DeviceAddress | undefi
   const type = addr.attrs.type;
   if (type === undefined) throw xmlError('No type specified for device address');
   if (type === 'pci') {
-    const a = {
-      domain: pciField(addr, 'domain'),
-      bus: pciField(addr, 'bus'),
-      slot: pciField(addr, 'slot'),
-      function: pciField(addr, 'function'),
-    };
-    checkPciRanges(a);
+    const a = parsePciAddress(addr);
     const multifunction = onOff(addr, 'multifunction');
     const z = child(addr, 'zpci');
     return { type: 'pci', ...a, ...(multifunction ? { multifunction } : {}), ...(z ? { zpci: parseZpci(z) } : {}) };
@@ -349,7 +343,7 @@ function parseHostdevBackend(e: XElement, what: string): Pick<HostdevDef, 'drive
   if (addr.attrs.type !== undefined && addr.attrs.type !== 'pci') {
     throw xmlError('PCI host devices must use \'pci\' address type');
   }
-  out.source = parseHostPciAddress(addr);
+  out.source = parsePciAddress(addr);
   const token = parseVfToken(addr);
   if (token !== undefined) {
     if (out.driver !== 'vfio') throw xmlError(`vf-token requires <driver name='vfio'/> in ${what}`);

@@ -6,7 +6,8 @@ import { internalError, notImplemented, unsupportedConfig } from './errors.js';
 import { machineFamily } from './defaults.js';
 import type { DomainDef } from './model.js';
 
-const USB_MODEL_FLAG: Record<string, string> = {
+/** QEMU's device for each libvirt USB controller model; its capability flag has the same name. */
+export const USB_DEVICE: Record<string, string> = {
   'piix3-uhci': 'piix3-usb-uhci',
   'piix4-uhci': 'piix4-usb-uhci',
   ehci: 'usb-ehci',
@@ -45,7 +46,7 @@ export function validateDefine(def: DomainDef, caps: QemuCaps): void {
   }
   for (const c of def.devices.controllers) {
     if (c.type !== 'usb' || c.model === 'none' || c.model === undefined) continue;
-    const flag = USB_MODEL_FLAG[c.model];
+    const flag = USB_DEVICE[c.model];
     if (flag && !hasFlag(caps, flag)) {
       throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
     }
