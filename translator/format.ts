@@ -137,9 +137,15 @@ export function formatDomain(def: DomainDef): string {
     for (const m of meta) o.line(dumpNode(m, 2, true));
     o.close('</metadata>');
   }
-  o.line(`<memory unit='KiB'${attr('dumpCore', def.memory.dumpCore)}>${def.memory.totalKiB}</memory>`);
+  o.line(`<memory${attr('dumpCore', def.memory.dumpCore)} unit='KiB'>${def.memory.totalKiB}</memory>`);
   o.line(`<currentMemory unit='KiB'>${def.memory.currentKiB}</currentMemory>`);
   o.line(`<vcpu placement='${def.vcpu.placement}'${attr('current', def.vcpu.current)}>${def.vcpu.max}</vcpu>`);
+  if (def.vcpu.placement === 'auto') {
+    // Automatic vCPU placement implies automatic memory placement.
+    o.open('<numatune>');
+    o.line("<memory mode='strict' placement='auto'/>");
+    o.close('</numatune>');
+  }
 
   o.open('<os>');
   o.line(`<type${attr('arch', def.os.arch)}${attr('machine', def.os.machine)}>${def.os.type}</type>`);

@@ -61,7 +61,7 @@ function onOff(e: XElement, attr: string): TriState | undefined {
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
   'genid', 'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
-  'cputune', 'numatune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'idmap', 'on_lockfailure',
+  'cputune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'idmap', 'on_lockfailure',
   'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
   'override', 'deprecation',
 ];
@@ -463,7 +463,8 @@ function parseOs(domain: XElement): DomainDef['os'] {
     out.bootDevs.push(dev);
   }
   const menu = child(os, 'bootmenu');
-  if (menu) {
+  // Without enable=, libvirt keeps nothing of <bootmenu> (a timeout alone is dropped).
+  if (menu && menu.attrs.enable !== undefined) {
     const m: NonNullable<DomainDef['os']['bootMenu']> = {};
     const enable = yesNo(menu, 'enable');
     if (enable) m.enable = enable;
@@ -540,7 +541,6 @@ function parseVcpu(domain: XElement): DomainDef['vcpu'] {
   if (el.attrs.cpuset !== undefined) throw notImplemented('<vcpu cpuset>');
   const placement = el.attrs.placement ?? 'static';
   if (placement !== 'static' && placement !== 'auto') throw xmlError(`Unsupported CPU placement mode '${placement}'`);
-  if (placement === 'auto') throw notImplemented("<vcpu placement='auto'> (needs numad)");
   const out: DomainDef['vcpu'] = { max, placement };
   if (el.attrs.current !== undefined) {
     const cur = parseUintDec(el.attrs.current);
@@ -561,6 +561,16 @@ export function parseDomain(text: string): DomainDef {
 
   for (const c of elements(root)) {
     if (DOMAIN_CHILDREN_UNSUPPORTED.includes(c.name)) throw notImplemented(`<${c.name}>`);
+  }
+
+  // <numatune> only in the form libvirt writes for <vcpu placement='auto'>.
+  const numatune = child(root, 'numatune');
+  if (numatune) {
+    const mem = elements(numatune);
+    const implied = mem.length === 1 && mem[0]!.name === 'memory' && Object.keys(numatune.attrs).length === 0 &&
+      (mem[0]!.attrs.mode ?? 'strict') === 'strict' && mem[0]!.attrs.placement === 'auto' &&
+      Object.keys(mem[0]!.attrs).every((a) => a === 'mode' || a === 'placement') && child(root, 'vcpu')?.attrs.placement === 'auto';
+    if (!implied) throw notImplemented('<numatune>');
   }
 
   const nameEl = child(root, 'name');

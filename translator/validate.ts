@@ -80,6 +80,9 @@ function validatePm(def: DomainDef, caps: QemuCaps): void {
 
 /** Checks libvirt only makes when it builds the command line (domxml-to-native, start). */
 export function validateStart(def: DomainDef): void {
+  if (def.vcpu.placement === 'auto') {
+    throw internalError('Advice from numad is needed in case of automatic numa placement');
+  }
   for (const h of def.devices.hostdevs) {
     if (h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
   }
