@@ -1,8 +1,8 @@
 // Post-parse defaults: what libvirt 9.0.0 fills in when it defines a domain
 // (virDomainDefPostParse + qemuDomainDefPostParse), for the subset in scope.
 import { findMachine, defaultMachine, type QemuCaps } from './capabilities.js';
-import { notImplemented, unsupportedConfig } from './errors.js';
-import type { ControllerDef, DomainDef } from './model.js';
+import { notImplemented, unsupportedConfig, xmlError } from './errors.js';
+import type { DomainDef } from './model.js';
 
 /** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
 const KNOWN_ARCHES = [
@@ -23,8 +23,6 @@ export function machineFamily(def: DomainDef): MachineFamily {
   if (m.startsWith('s390-ccw-virtio')) return 's390-ccw';
   throw notImplemented(`machine type '${m}'`);
 }
-
-const CONTROLLER_ORDER = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'];
 
 export function applyDefaults(def: DomainDef, caps: QemuCaps): void {
   const arch = def.os.arch ?? HOST_ARCH;
@@ -73,6 +71,17 @@ export function applyDefaults(def: DomainDef, caps: QemuCaps): void {
 
 function addDefaultDevices(def: DomainDef, family: MachineFamily): void {
   const d = def.devices;
+  for (const c of d.controllers) {
+    if (c.index !== -1) continue;
+    let i = 0;
+    while (d.controllers.some((o) => o.type === c.type && o.index === i)) i++;
+    c.index = i;
+  }
+  for (const [i, c] of d.controllers.entries()) {
+    if (d.controllers.some((o, j) => j < i && o.type === c.type && o.index === c.index)) {
+      throw xmlError(c.type === 'usb' ? `Duplicate USB controllers with index ${c.index}` : `Multiple '${c.type}' controllers with index '${c.index}'`);
+    }
+  }
   if (family === 'i440fx') {
     if (!d.controllers.some((c) => c.type === 'usb' && c.index === 0)) {
       d.controllers.push({ type: 'usb', index: 0, info: {} });
@@ -92,13 +101,6 @@ function addDefaultDevices(def: DomainDef, family: MachineFamily): void {
   if (!d.controllers.some((c) => c.type === 'pci' && c.index === 0)) {
     d.controllers.push({ type: 'pci', index: 0, model: 'pci-root', info: {} });
   }
-  // Controllers are kept grouped by type (libvirt's enum order), then by index.
-  d.controllers = stableSort(d.controllers, (a, b) =>
-    CONTROLLER_ORDER.indexOf(a.type) - CONTROLLER_ORDER.indexOf(b.type) || a.index - b.index);
   if (!d.audios.length) d.audios.push({ id: 1, type: 'none' });
   d.memballoon ??= { model: 'virtio', info: {} };
-}
-
-function stableSort(list: ControllerDef[], cmp: (a: ControllerDef, b: ControllerDef) => number): ControllerDef[] {
-  return list.map((v, i) => ({ v, i })).sort((a, b) => cmp(a.v, b.v) || a.i - b.i).map((x) => x.v);
 }

@@ -242,7 +242,7 @@ function parseController(e: XElement): ControllerDef {
   const type = e.attrs.type ?? 'ide';
   if (!CONTROLLER_TYPES.includes(type)) throw xmlError(`Unknown controller type '${type}'`);
   if (type !== 'usb' && type !== 'pci') throw notImplemented(`<controller type='${type}'>`);
-  let index = 0;
+  let index = -1; // libvirt gives unindexed controllers the lowest free index after parsing
   if (e.attrs.index !== undefined) {
     const v = parseUintDec(e.attrs.index);
     if (v === undefined || v > 2147483647) throw xmlError(`Cannot parse controller index ${e.attrs.index}`);
@@ -268,11 +268,33 @@ function parseController(e: XElement): ControllerDef {
     }
   } else {
     if (model !== undefined && model !== 'pci-root') throw notImplemented(`<controller type='pci' model='${model}'>`);
-    if (index !== 0) throw notImplemented(`<controller type='pci' index='${index}'>`);
+    if (index > 0) throw notImplemented(`<controller type='pci' index='${index}'>`);
     def.model = 'pci-root';
     if (def.info.address) throw xmlError("pci-root and pcie-root controllers should not have an address");
   }
   return def;
+}
+
+/** virDomainControllerInsertPreAlloced: among controllers of its type, a new one goes
+ *  before those with a higher index; one without an index goes after the last of its
+ *  type; a type not seen yet goes at the end. Types are not sorted against each other. */
+function insertController(list: ControllerDef[], c: ControllerDef): void {
+  let at = -1;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const cur = list[i]!;
+    if (cur.type !== c.type) continue;
+    if (c.index === -1) {
+      at = i + 1;
+      break;
+    }
+    if (cur.index > c.index) at = i;
+    else if (at === -1) {
+      at = i + 1;
+      break;
+    }
+  }
+  if (at === -1) list.push(c);
+  else list.splice(at, 0, c);
 }
 
 function parseInput(e: XElement): InputDef {
@@ -652,7 +674,7 @@ function parseDevices(devicesEl: XElement, def: DomainDef): void {
     if (dup) throw xmlError('Hostdev already exists in the domain configuration');
     d.hostdevs.push(h);
   }
-  d.controllers = elements(devicesEl, 'controller').map(parseController);
+  for (const c of elements(devicesEl, 'controller').map(parseController)) insertController(d.controllers, c);
   d.inputs = elements(devicesEl, 'input').map(parseInput);
   d.audios = elements(devicesEl, 'audio').map(parseAudio);
   const balloons = elements(devicesEl, 'memballoon');
