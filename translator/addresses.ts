@@ -1,7 +1,7 @@
 // Guest address assignment (libvirt's qemu_domain_address.c) and device aliases.
 // Explicit addresses are reserved first (a clash is libvirt's "double use" error),
 // then devices without one get the next free slot in libvirt's device order.
-import { internalError, xmlError } from './errors.js';
+import { internalError, notImplemented, xmlError } from './errors.js';
 import { machineFamily } from './defaults.js';
 import type { DeviceAddress, DeviceInfo, DomainDef } from './model.js';
 
@@ -11,24 +11,23 @@ const fmtPci = (a: { domain: number; bus: number; slot: number; function: number
   `${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:` +
   `${a.slot.toString(16).padStart(2, '0')}.${a.function}`;
 
-/** virDeviceInfoPCIAddressIsWanted: no address, or an all-zero PCI one. */
+/** virDeviceInfoPCIAddressIsWanted: no address, or a PCI one with domain, bus and slot 0. */
 function wantsPci(info: DeviceInfo): boolean {
   const a = info.address;
-  return !a || (a.type === 'pci' && a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0);
+  return !a || (a.type === 'pci' && a.domain === 0 && a.bus === 0 && a.slot === 0);
 }
 
 class PciBus {
   /** functions in use, per slot of bus 0 */
   private used = new Map<number, Set<number>>();
 
-  constructor(private readonly reserved: number[]) {
-    for (const s of reserved) this.used.set(s, new Set([0, 1, 2, 3, 4, 5, 6, 7]));
+  constructor(reserved: [number, number[]][]) {
+    for (const [slot, fns] of reserved) this.used.set(slot, new Set(fns));
   }
 
   reserveExplicit(a: PciAddr): void {
-    if (a.domain !== 0 || a.bus !== 0) {
-      throw xmlError(`PCI address ${fmtPci(a)} is on a bus the domain does not have (only bus 0 is implemented)`);
-    }
+    if (a.domain !== 0) throw xmlError(`Invalid PCI address ${fmtPci(a)}. Only PCI domain 0 is available`);
+    if (a.bus !== 0) throw notImplemented(`PCI bus ${a.bus} (libvirt would add a pci-bridge controller)`);
     const fns = this.used.get(a.slot) ?? new Set<number>();
     if (fns.has(a.function) || a.slot === 0) throw xmlError(`Attempted double use of PCI Address ${fmtPci(a)}`);
     fns.add(a.function);
@@ -42,15 +41,18 @@ class PciBus {
       this.used.set(slot, new Set([fn]));
       return { type: 'pci', domain: 0, bus: 0, slot, function: fn };
     }
-    throw xmlError('No more available PCI slots');
+    throw notImplemented('more PCI devices than bus 0 has slots (libvirt would add a pci-bridge controller)');
   }
 }
 
 export function assignAddresses(def: DomainDef): void {
   const family = machineFamily(def);
   const d = def.devices;
-  // Slot 0 is the host bridge; on a PC, slot 1 is the PIIX3 (ISA, IDE, USB, PM).
-  const bus = new PciBus(family === 'i440fx' ? [0, 1] : [0]);
+  // Slot 0 is the host bridge. On a PC, slot 1 is the PIIX3: its ISA bridge (1.0) and
+  // power management (1.3) are always there, its USB function (1.2) with the default
+  // controller; the IDE function (1.1) only matters with IDE disks, out of scope here.
+  const piix3Usb = d.controllers.some((c) => c.type === 'usb' && c.index === 0 && c.model === 'piix3-uhci');
+  const bus = new PciBus(family === 'i440fx' ? [[0, [0, 1, 2, 3, 4, 5, 6, 7]], [1, piix3Usb ? [0, 2, 3] : [0, 3]]] : [[0, [0, 1, 2, 3, 4, 5, 6, 7]]]);
 
   const pciDevices: DeviceInfo[] = [
     ...d.controllers.filter((c) => c.type === 'usb' && c.model !== 'none').map((c) => c.info),
@@ -61,9 +63,9 @@ export function assignAddresses(def: DomainDef): void {
     if (info.address?.type !== 'pci' || wantsPci(info)) continue;
     // The PIIX3's own USB function: where libvirt itself puts the default controller.
     const a = info.address;
-    const piix3Usb = family === 'i440fx' && a.bus === 0 && a.slot === 1 && a.function === 2 &&
+    const isPiix3Usb = family === 'i440fx' && a.bus === 0 && a.slot === 1 && a.function === 2 &&
       d.controllers.some((c) => c.info === info && c.model === 'piix3-uhci');
-    if (!piix3Usb) bus.reserveExplicit(a);
+    if (!isPiix3Usb) bus.reserveExplicit(a);
   }
 
   for (const c of d.controllers) {
@@ -77,8 +79,10 @@ export function assignAddresses(def: DomainDef): void {
     }
     if (zpci) c.info.address.zpci = zpci;
   }
-  const hadAddress = d.hostdevs.filter((h) => h.info.address?.type === 'pci').map((h) => h.info);
-  const gotAddress = d.hostdevs.filter((h) => h.info.address?.type !== 'pci').map((h) => h.info);
+  // zPCI ids given in the XML are taken first (device order), then the rest are numbered.
+  const hasZpci = (i: DeviceInfo) => i.address?.type === 'pci' && (i.address.zpci?.uid !== undefined || i.address.zpci?.fid !== undefined);
+  const zpciFirst = d.hostdevs.map((h) => h.info).filter(hasZpci);
+  const zpciRest = d.hostdevs.map((h) => h.info).filter((i) => !hasZpci(i));
   for (const h of d.hostdevs) {
     if (!wantsPci(h.info)) continue;
     const zpci = (h.info.address as PciAddr | undefined)?.zpci;
@@ -95,7 +99,7 @@ export function assignAddresses(def: DomainDef): void {
     }
   }
 
-  if (family === 's390-ccw') assignZpci(hadAddress, gotAddress);
+  if (family === 's390-ccw') assignZpci(zpciFirst, zpciRest);
 }
 
 /** CCW device numbers: 0xfe.0.xxxx, the first free from 0, as libvirt's virtio-ccw set does. */
@@ -109,9 +113,9 @@ function nextCcw(def: DomainDef): DeviceAddress {
 }
 
 /** zPCI uid (from 1) and fid (from 0) for every PCI device on s390x. Like libvirt, devices
- *  that came with a PCI address are handled first, in device order, each taking its own
- *  ids or the next free ones; then the devices whose PCI address was assigned. */
-function assignZpci(withAddress: DeviceInfo[], assigned: DeviceInfo[]): void {
+ *  that came with zPCI ids are handled first, in device order, each taking its own ids and
+ *  the next free ones for what it lacks; then the others, in device order. */
+function assignZpci(withIds: DeviceInfo[], without: DeviceInfo[]): void {
   const uids = new Set<number>();
   const fids = new Set<number>();
   const take = (set: Set<number>, kind: 'uid' | 'fid', explicit: number | undefined, first: number): number => {
@@ -125,7 +129,7 @@ function assignZpci(withAddress: DeviceInfo[], assigned: DeviceInfo[]): void {
     set.add(v);
     return v;
   };
-  for (const info of [...withAddress, ...assigned]) {
+  for (const info of [...withIds, ...without]) {
     const a = info.address;
     if (a?.type !== 'pci') continue;
     const z = a.zpci ?? {};

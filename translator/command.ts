@@ -123,7 +123,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps): QemuCommand {
   if (mb && mb.model !== 'none') {
     const ccw = mb.info.address?.type === 'ccw';
     const suffix = mb.model === 'virtio' ? '' : mb.model.slice('virtio'.length);
-    const driver = ccw ? 'virtio-balloon-ccw' : `virtio-balloon-pci${suffix}`;
+    const driver = `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`;
     add('-device', json({ driver, id: mb.info.alias, ...pciAddrProps(mb.info.address) }));
   }
 

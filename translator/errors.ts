@@ -8,13 +8,13 @@ export type ErrorKind =
   | 'invalid argument'
   | 'operation failed'
   | 'unsupported' // something libvirt supports that virtgold does not implement yet
-  | 'no name'; // libvirt's VIR_ERR_NO_NAME prints its detail alone
+  | 'bare'; // errors libvirt prints without a class prefix (e.g. VIR_ERR_NO_NAME)
 
 export class TranslationError extends Error {
   readonly kind: ErrorKind;
   readonly detail: string;
   constructor(kind: ErrorKind, detail: string) {
-    super(kind === 'no name' ? detail : `${kind}: ${detail}`);
+    super(kind === 'bare' ? detail : `${kind}: ${detail}`);
     this.name = 'TranslationError';
     this.kind = kind;
     this.detail = detail;

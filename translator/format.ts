@@ -2,7 +2,7 @@
 // --security-info` prints it: element order, two-space indentation, single-quoted
 // attributes, and libxml2's own serialization for <metadata>.
 import type { DeviceAddress, DeviceInfo, DomainDef, HostdevDef } from './model.js';
-import { escapeXml, type XElement, type XNode } from './xml.js';
+import { escapeXml, isElement, type XElement, type XNode } from './xml.js';
 
 const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
 
@@ -76,20 +76,39 @@ function formatHostdevBackend(o: Out, h: HostdevDef, typeInSource: boolean): voi
 // ---- metadata: libxml2's xmlNodeDump(format=1) ---------------------------------
 
 const escText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+// In attribute values libxml2 also writes non-ASCII characters as references.
 const escAttr = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-    .replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+    .replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;')
+    .replace(/[^\x00-\x7f]/gu, (c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`);
 
 function nsOf(e: XElement): string | undefined {
   const prefix = e.name.includes(':') ? e.name.slice(0, e.name.indexOf(':')) : undefined;
   return prefix ? e.attrs[`xmlns:${prefix}`] : e.attrs.xmlns;
 }
 
-/** Whitespace-only text between elements is dropped when libvirt parses (blank nodes). */
-function sanitize(nodes: XNode[]): XNode[] {
-  return nodes
-    .filter((n) => typeof n !== 'string' || n.trim() !== '')
-    .map((n) => (typeof n === 'string' ? n : { ...n, children: sanitize(n.children) }));
+const isBlank = (n: XNode | undefined): n is string => typeof n === 'string' && /^[ \t\r\n]*$/.test(n);
+
+/** libxml2 drops "ignorable" whitespace-only text when libvirt parses. Its heuristic
+ *  keeps a blank node that is the element's only content, that follows text, or whose
+ *  element starts with text; and (observed with libvirt 9.0.0) a trailing blank after
+ *  an element that itself follows text. */
+function dropBlanks(nodes: XNode[]): XNode[] {
+  const kept: XNode[] = [];
+  nodes.forEach((n, i) => {
+    if (isBlank(n)) {
+      const last = kept[kept.length - 1];
+      const atEnd = i === nodes.length - 1;
+      const keep =
+        (kept.length === 0 && atEnd) ||
+        typeof last === 'string' ||
+        typeof kept[0] === 'string' ||
+        (atEnd && last !== undefined && isElement(last) && typeof kept[kept.length - 2] === 'string');
+      if (!keep) return;
+    }
+    kept.push(isElement(n) ? { ...n, children: dropBlanks(n.children) } : n);
+  });
+  return kept;
 }
 
 function dumpNode(e: XElement, level: number, format: boolean): string {
@@ -98,12 +117,15 @@ function dumpNode(e: XElement, level: number, format: boolean): string {
     ...entries.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:'))];
   const attrs = ordered.map(([k, v]) => ` ${k}="${escAttr(v)}"`).join('');
   if (e.children.length === 0) return `<${e.name}${attrs}/>`;
-  // libxml2 stops indenting inside an element that has any text child.
-  const fmt = format && e.children.every((c) => typeof c !== 'string');
+  // libxml2 stops indenting inside an element that has any text (or CDATA) child.
+  const fmt = format && e.children.every((c) => typeof c !== 'string' && !('cdata' in c));
   let s = `<${e.name}${attrs}>`;
   for (const c of e.children) {
     if (fmt) s += '\n' + '  '.repeat(level + 1);
-    s += typeof c === 'string' ? escText(c) : dumpNode(c, level + 1, fmt);
+    if (typeof c === 'string') s += escText(c);
+    else if (isElement(c)) s += dumpNode(c, level + 1, fmt);
+    else if ('cdata' in c) s += `<![CDATA[${c.cdata}]]>`;
+    else s += `<!--${c.comment}-->`;
   }
   if (fmt) s += '\n' + '  '.repeat(level);
   return s + `</${e.name}>`;
@@ -117,7 +139,7 @@ export function sanitizeMetadata(elements: XElement[]): XElement[] {
     const ns = nsOf(e);
     if (!ns || seen.has(ns)) continue;
     seen.add(ns);
-    out.push({ ...e, children: sanitize(e.children) });
+    out.push({ ...e, children: dropBlanks(e.children) });
   }
   return out;
 }
@@ -131,11 +153,15 @@ export function formatDomain(def: DomainDef): string {
   o.line(`<uuid>${def.uuid}</uuid>`);
   if (def.title !== undefined) o.line(`<title>${escapeXml(def.title)}</title>`);
   if (def.description !== undefined) o.line(`<description>${escapeXml(def.description)}</description>`);
-  const meta = def.metadata ? sanitizeMetadata(def.metadata) : [];
-  if (meta.length) {
-    o.open('<metadata>');
-    for (const m of meta) o.line(dumpNode(m, 2, true));
-    o.close('</metadata>');
+  if (def.metadata) {
+    const meta = sanitizeMetadata(def.metadata);
+    if (meta.length) {
+      o.open('<metadata>');
+      for (const m of meta) o.line(dumpNode(m, 2, true));
+      o.close('</metadata>');
+    } else {
+      o.line('<metadata/>');
+    }
   }
   o.line(`<memory${attr('dumpCore', def.memory.dumpCore)} unit='KiB'>${def.memory.totalKiB}</memory>`);
   o.line(`<currentMemory unit='KiB'>${def.memory.currentKiB}</currentMemory>`);
@@ -209,7 +235,8 @@ export function formatDomain(def: DomainDef): string {
   const mb = d.memballoon;
   if (mb) {
     const head = `<memballoon model='${mb.model}'`;
-    if (mb.statsPeriod !== undefined || mb.info.address) {
+    // A disabled balloon keeps no address.
+    if (mb.model !== 'none' && (mb.statsPeriod !== undefined || mb.info.address)) {
       o.open(`${head}>`);
       if (mb.statsPeriod !== undefined) o.line(`<stats period='${mb.statsPeriod}'/>`);
       formatInfo(o, mb.info);

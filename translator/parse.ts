@@ -101,7 +101,8 @@ function parseMemory(domain: XElement, name: string): { kib: number; el: XElemen
   const el = child(domain, name);
   if (!el) return undefined;
   const raw = textOf(el);
-  const value = parseUintDec(raw);
+  if (raw === '') return undefined; // an empty <memory/> counts as no memory
+  const value = /^\d+$/.test(raw) ? Number(raw) : undefined;
   if (value === undefined) {
     throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
   }
@@ -204,6 +205,9 @@ function parseDeviceAddress(dev: XElement, what: string): DeviceAddress | undefi
 /** The parts of virDomainDeviceInfo that devices in scope carry: address, boot order, rom. */
 function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean): DeviceInfo {
   const info: DeviceInfo = {};
+  // Only user aliases ('ua-…') survive in inactive XML and become QEMU ids.
+  const alias = child(dev, 'alias')?.attrs.name;
+  if (alias?.startsWith('ua-')) throw notImplemented(`user alias <alias name='${alias}'/> on ${what}`);
   const address = parseDeviceAddress(dev, what);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
@@ -213,8 +217,11 @@ function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean): De
     if (boot.attrs.loadparm !== undefined) throw notImplemented(`<boot loadparm> in ${what}`);
     const raw = boot.attrs.order;
     if (raw === undefined) throw xmlError('missing boot order attribute');
-    const order = parseUintDec(raw);
-    if (order === undefined || order === 0) throw xmlError(`incorrect boot order '${raw}', expecting positive integer`);
+    const order = /^\d+$/.test(raw) ? Number(raw) : undefined;
+    if (order === undefined || order > 4294967295) {
+      throw xmlError(`Invalid value for attribute 'order' in element 'boot': '${raw}'. Expected non-negative integer value`);
+    }
+    if (order === 0) throw xmlError("Invalid value for attribute 'order' in element 'boot': Zero is not permitted");
     info.bootIndex = order;
   }
   if (rom) {
@@ -224,7 +231,10 @@ function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean): De
     if (enabled) r.enabled = enabled;
     if (bar) r.bar = bar;
     if (rom.attrs.file !== undefined) r.file = rom.attrs.file;
-    info.rom = r;
+    if (r.enabled === 'no' && (r.bar !== undefined || r.file !== undefined)) {
+      throw unsupportedConfig('ROM tuning is not supported when ROM is disabled');
+    }
+    if (Object.keys(r).length) info.rom = r;
   }
   return info;
 }
@@ -240,13 +250,16 @@ const CONTROLLER_TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid',
 
 function parseController(e: XElement): ControllerDef {
   const type = e.attrs.type ?? 'ide';
-  if (!CONTROLLER_TYPES.includes(type)) throw xmlError(`Unknown controller type '${type}'`);
+  if (!CONTROLLER_TYPES.includes(type)) throw xmlError(`Invalid value for attribute 'type' in element 'controller': '${type}'.`);
   if (type !== 'usb' && type !== 'pci') throw notImplemented(`<controller type='${type}'>`);
   let index = -1; // libvirt gives unindexed controllers the lowest free index after parsing
   if (e.attrs.index !== undefined) {
-    const v = parseUintDec(e.attrs.index);
-    if (v === undefined || v > 2147483647) throw xmlError(`Cannot parse controller index ${e.attrs.index}`);
-    index = v;
+    const raw = e.attrs.index;
+    if (!/^[+-]?\d+$/.test(raw) || Math.abs(Number(raw)) > 2147483647) {
+      throw xmlError(`Invalid value for attribute 'index' in element 'controller': '${raw}'. Expected integer value`);
+    }
+    if (Number(raw) < 0) throw xmlError(`Invalid value for attribute 'index' in element 'controller': '${raw}'. Expected non-negative value`);
+    index = Number(raw);
   }
   for (const c of elements(e)) {
     if (['driver', 'target', 'master', 'model', 'pcihole64'].includes(c.name)) {
@@ -262,15 +275,19 @@ function parseController(e: XElement): ControllerDef {
       def.model = model;
     }
     if (e.attrs.ports !== undefined) {
-      const v = parseUintDec(e.attrs.ports);
-      if (v === undefined) throw xmlError(`Invalid value for attribute 'ports' in element 'controller': '${e.attrs.ports}'.`);
-      def.ports = v;
+      const raw = e.attrs.ports;
+      if (!/^[+-]?\d+$/.test(raw)) throw xmlError(`Invalid value for attribute 'ports' in element 'controller': '${raw}'. Expected integer value`);
+      def.ports = Number(raw);
     }
   } else {
     if (model !== undefined && model !== 'pci-root') throw notImplemented(`<controller type='pci' model='${model}'>`);
+    if (model === 'pci-root' && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
     if (index > 0) throw notImplemented(`<controller type='pci' index='${index}'>`);
+    if (model === undefined) {
+      throw xmlError("The PCI controller with index='0' must be model='pci-root' for this machine type, but model='(null)' was found instead");
+    }
     def.model = 'pci-root';
-    if (def.info.address) throw xmlError("pci-root and pcie-root controllers should not have an address");
+    if (def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
   }
   return def;
 }
@@ -308,11 +325,15 @@ function parseInput(e: XElement): InputDef {
 
 function parseAudio(e: XElement): AudioDef {
   const type = e.attrs.type;
+  const AUDIO_TYPES = ['none', 'alsa', 'coreaudio', 'jack', 'oss', 'pulseaudio', 'sdl', 'spice', 'file', 'dbus', 'pipewire'];
+  if (type !== undefined && !AUDIO_TYPES.includes(type)) throw xmlError(`Invalid value for attribute 'type' in element 'audio': '${type}'.`);
   if (type !== 'none') throw notImplemented(`<audio type='${type ?? ''}'>`);
   if (elements(e).length) throw notImplemented(`children of <audio type='none'>`);
   const raw = e.attrs.id;
-  const id = raw === undefined ? undefined : parseUintDec(raw);
-  if (id === undefined || id === 0) throw xmlError(`Invalid value for attribute 'id' in element 'audio': '${raw ?? ''}'.`);
+  if (raw === undefined) throw xmlError("Missing required attribute 'id' in element 'audio'");
+  const id = /^\d+$/.test(raw) ? Number(raw) : undefined;
+  if (id === undefined) throw xmlError(`Invalid value for attribute 'id' in element 'audio': '${raw}'. Expected non-negative integer value`);
+  if (id === 0) throw xmlError("Invalid value for attribute 'id' in element 'audio': Zero is not permitted");
   return { id, type };
 }
 
@@ -320,7 +341,7 @@ const BALLOON_MODELS = ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-
 
 function parseMemballoon(e: XElement): MemballoonDef {
   const model = e.attrs.model;
-  if (model === undefined) throw xmlError('balloon memory must contain model name');
+  if (model === undefined) throw xmlError("Missing required attribute 'model' in element 'memballoon'");
   if (!BALLOON_MODELS.includes(model)) throw xmlError(`Invalid value for attribute 'model' in element 'memballoon': '${model}'.`);
   if (model === 'xen') throw notImplemented("<memballoon model='xen'>");
   for (const attr of ['autodeflate', 'freePageReporting']) {
@@ -331,15 +352,21 @@ function parseMemballoon(e: XElement): MemballoonDef {
   const stats = child(e, 'stats');
   if (stats) {
     const raw = stats.attrs.period;
-    const v = raw === undefined ? undefined : /^-?\d+$/.test(raw.trim()) ? Number(raw) : undefined;
-    if (v === undefined || v < 0) throw xmlError(`invalid statistics collection period '${raw ?? ''}'`);
-    def.statsPeriod = v;
+    // libvirt reads an int; anything not positive means "not set" and is dropped.
+    if (raw !== undefined && raw !== '') {
+      if (!/^[+-]?\d+$/.test(raw) || Number(raw) > 2147483647 || Number(raw) < -2147483648) {
+        throw xmlError(`Invalid value for attribute 'period' in element 'stats': '${raw}'. Expected integer value`);
+      }
+      if (Number(raw) > 0) def.statsPeriod = Number(raw);
+    }
   }
   return def;
 }
 
-function parsePanic(e: XElement): PanicDef {
-  if (e.attrs.model !== 's390' || elements(e).length) throw notImplemented(`<panic model='${e.attrs.model ?? ''}'>`);
+function parsePanic(e: XElement, arch: string | undefined): PanicDef {
+  const model = e.attrs.model ?? (arch === 's390x' ? 's390' : undefined);
+  if (model !== 's390') throw notImplemented(`<panic model='${model ?? ''}'>`);
+  if (child(e, 'address')) throw unsupportedConfig("setting the panic device address is not supported for model 's390'");
   return { model: 's390' };
 }
 
@@ -347,7 +374,7 @@ const HOSTDEV_DRIVERS = ['default', 'kvm', 'vfio', 'xen'];
 
 /** <driver name=…/> and <source><address …><vf-token/></address></source>, shared by
  *  <hostdev type='pci'> and <interface type='hostdev'>. */
-function parseHostdevBackend(e: XElement, what: string): Pick<HostdevDef, 'driver' | 'source' | 'vfToken'> {
+function parseHostdevBackend(e: XElement, what: string, isNet: boolean): Pick<HostdevDef, 'driver' | 'source' | 'vfToken'> {
   const out: Partial<HostdevDef> = {};
   const drv = child(e, 'driver');
   if (drv) {
@@ -359,11 +386,16 @@ function parseHostdevBackend(e: XElement, what: string): Pick<HostdevDef, 'drive
     }
   }
   const src = child(e, 'source');
-  if (!src) throw xmlError(`Missing <source> element in hostdev device`);
+  if (!src) throw xmlError(isNet ? 'missing source address type' : 'Missing <source> element in hostdev device');
   const addr = child(src, 'address');
-  if (!addr) throw xmlError('PCI host devices must use \'pci\' address type');
+  if (!addr) {
+    if (isNet) throw xmlError('missing source address type');
+    out.source = { domain: 0, bus: 0, slot: 0, function: 0 }; // libvirt takes an absent address as 0000:00:00.0
+    return out as Pick<HostdevDef, 'driver' | 'source' | 'vfToken'>;
+  }
+  if (isNet && addr.attrs.type === undefined) throw xmlError('missing source address type');
   if (addr.attrs.type !== undefined && addr.attrs.type !== 'pci') {
-    throw xmlError('PCI host devices must use \'pci\' address type');
+    throw notImplemented(`<source><address type='${addr.attrs.type}'> in ${what}`);
   }
   out.source = parsePciAddress(addr);
   const token = parseVfToken(addr);
@@ -375,10 +407,8 @@ function parseHostdevBackend(e: XElement, what: string): Pick<HostdevDef, 'drive
 }
 
 function parseManaged(e: XElement): boolean {
-  const v = e.attrs.managed;
-  if (v === undefined) return false;
-  if (v !== 'yes' && v !== 'no') throw xmlError(`Invalid value for attribute 'managed' in element '${e.name}': '${v}'.`);
-  return v === 'yes';
+  // libvirt only looks for 'yes'; any other value means unmanaged.
+  return e.attrs.managed === 'yes';
 }
 
 function parseHostdev(e: XElement): HostdevDef {
@@ -391,7 +421,7 @@ function parseHostdev(e: XElement): HostdevDef {
   if (e.attrs.model !== undefined) throw notImplemented("<hostdev model=…>");
   const src = child(e, 'source');
   for (const a of Object.keys(src?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
-  return { managed: parseManaged(e), ...parseHostdevBackend(e, '<hostdev>'), info: parseDeviceInfo(e, '<hostdev>', true) };
+  return { managed: parseManaged(e), ...parseHostdevBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true) };
 }
 
 const MAC_RE = /^([0-9a-fA-F]{1,2}[:-]){5}[0-9a-fA-F]{1,2}$/;
@@ -425,7 +455,7 @@ function parseNetHostdev(e: XElement, index: number, domainName: string): Hostde
   net.mac = mac;
   return {
     managed: parseManaged(e),
-    ...parseHostdevBackend(e, "<interface type='hostdev'>"),
+    ...parseHostdevBackend(e, "<interface type='hostdev'>", true),
     info: parseDeviceInfo(e, "<interface type='hostdev'>", true),
     net,
   };
@@ -455,12 +485,12 @@ const LIFECYCLE: LifecycleAction[] = ['destroy', 'restart', 'rename-restart', 'p
 
 function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): LifecycleAction {
   const el = child(domain, name);
-  if (!el) return dflt;
-  const v = textOf(el).trim();
+  const v = el ? textOf(el) : '';
+  if (v === '') return dflt;
   if (!LIFECYCLE.includes(v as LifecycleAction)) throw unsupportedConfig(`unknown ${name} action: ${v}`);
   if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
-  // coredump-* is only valid for on_crash; libvirt rejects it elsewhere.
-  throw unsupportedConfig(`unknown ${name} action: ${v}`);
+  // coredump-* is only valid for on_crash.
+  throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
 }
 
 function parseOs(domain: XElement): DomainDef['os'] {
@@ -469,7 +499,8 @@ function parseOs(domain: XElement): DomainDef['os'] {
   if (!os || !typeEl) throw xmlError('an os <type> must be specified');
   for (const c of elements(os)) if (OS_CHILDREN_UNSUPPORTED.includes(c.name)) throw notImplemented(`<os><${c.name}>`);
   for (const a of Object.keys(os.attrs)) throw notImplemented(`<os ${a}=…>`);
-  const type = textOf(typeEl).trim();
+  const type = textOf(typeEl);
+  if (!['hvm', 'xen', 'linux', 'xenpvh', 'exe'].includes(type)) throw unsupportedConfig(`unknown OS type '${type}'`);
   if (type !== 'hvm') {
     throw unsupportedConfig(`Emulator '/usr/bin/qemu-system-${typeEl.attrs.arch ?? 'x86_64'}' does not support os type '${type}'`);
   }
@@ -478,7 +509,7 @@ function parseOs(domain: XElement): DomainDef['os'] {
   if (typeEl.attrs.machine !== undefined) out.machine = typeEl.attrs.machine;
   for (const b of elements(os, 'boot').slice(0, 4)) {
     const dev = b.attrs.dev;
-    if (dev === undefined) throw internalError('missing boot device');
+    if (dev === undefined) throw xmlError("Missing required attribute 'dev' in element 'boot'");
     if (!['fd', 'cdrom', 'hd', 'network'].includes(dev)) {
       throw xmlError(`Invalid value for attribute 'dev' in element 'boot': '${dev}'.`);
     }
@@ -491,9 +522,12 @@ function parseOs(domain: XElement): DomainDef['os'] {
     const enable = yesNo(menu, 'enable');
     if (enable) m.enable = enable;
     if (menu.attrs.timeout !== undefined && enable === 'yes') {
-      const t = parseUintDec(menu.attrs.timeout);
-      if (t === undefined || t > 65535) throw xmlError('invalid value for boot menu timeout, must be in range [0,65535]');
-      m.timeout = t;
+      const raw = menu.attrs.timeout;
+      if (!/^\d+$/.test(raw) || Number(raw) > 4294967295) {
+        throw xmlError(`Invalid value for attribute 'timeout' in element 'bootmenu': '${raw}'. Expected non-negative integer value`);
+      }
+      if (Number(raw) > 65535) throw unsupportedConfig('invalid value for boot menu timeout, must be in range [0,65535]');
+      m.timeout = Number(raw);
     }
     out.bootMenu = m;
   }
@@ -530,7 +564,7 @@ function parseCpu(domain: XElement): CpuDef | undefined {
 function parseClock(domain: XElement): DomainDef['clock'] {
   const el = child(domain, 'clock');
   if (!el) return { offset: 'utc' };
-  const offset = el.attrs.offset ?? 'utc';
+  const offset = el.attrs.offset || 'utc';
   if (!['utc', 'localtime', 'timezone', 'variable', 'absolute'].includes(offset)) {
     throw unsupportedConfig(`unknown clock offset '${offset}'`);
   }
@@ -557,7 +591,7 @@ function parseVcpu(domain: XElement): DomainDef['vcpu'] {
   const el = child(domain, 'vcpu');
   if (!el) return { max: 1, placement: 'static' };
   const raw = textOf(el);
-  const max = parseUintDec(raw);
+  const max = /^\d+$/.test(raw) && Number(raw) <= 4294967295 ? Number(raw) : undefined;
   if (max === undefined) throw xmlError('maximum vcpus count must be an integer');
   if (max === 0) throw internalError('CPU IDs in <numa> exceed the <vcpu> count');
   if (el.attrs.cpuset !== undefined) throw notImplemented('<vcpu cpuset>');
@@ -565,9 +599,12 @@ function parseVcpu(domain: XElement): DomainDef['vcpu'] {
   if (placement !== 'static' && placement !== 'auto') throw xmlError(`Unsupported CPU placement mode '${placement}'`);
   const out: DomainDef['vcpu'] = { max, placement };
   if (el.attrs.current !== undefined) {
-    const cur = parseUintDec(el.attrs.current);
-    if (cur === undefined) throw xmlError('current vcpus count must be an integer');
-    if (cur === 0) throw xmlError('Invalid value 0 for vcpus current');
+    const rawCur = el.attrs.current;
+    const cur = /^\d+$/.test(rawCur) && Number(rawCur) <= 4294967295 ? Number(rawCur) : undefined;
+    if (cur === undefined) {
+      throw xmlError(`Invalid value for attribute 'current' in element 'vcpu': '${rawCur}'. Expected non-negative integer value`);
+    }
+    if (cur === 0) throw unsupportedConfig("vcpu 0 can't be offline");
     if (cur > max) throw unsupportedConfig('maximum vCPU count must not be less than current vCPU count');
     if (cur !== max) out.current = cur;
   }
@@ -596,8 +633,8 @@ export function parseDomain(text: string): DomainDef {
   }
 
   const nameEl = child(root, 'name');
-  const name = nameEl ? textOf(nameEl).trim() : '';
-  if (!name) throw new TranslationError('no name', 'missing name information');
+  const name = nameEl ? textOf(nameEl) : '';
+  if (!name) throw new TranslationError('bare', 'missing name information');
   if (name.includes('/')) throw xmlError(`name ${name} cannot contain '/'`);
 
   const uuidEl = child(root, 'uuid');
@@ -635,7 +672,16 @@ export function parseDomain(text: string): DomainDef {
   const descEl = child(root, 'description');
   if (descEl && textOf(descEl)) def.description = textOf(descEl);
   const metaEl = child(root, 'metadata');
-  if (metaEl) def.metadata = elements(metaEl);
+  if (metaEl) {
+    def.metadata = elements(metaEl);
+    for (const m of def.metadata) {
+      const prefix = m.name.includes(':') ? m.name.slice(0, m.name.indexOf(':')) : undefined;
+      // libvirt re-declares a namespace inherited from <metadata> or <domain>; not done here.
+      if (prefix && m.attrs[`xmlns:${prefix}`] === undefined) {
+        throw notImplemented(`<metadata> element <${m.name}> whose namespace is declared on an ancestor`);
+      }
+    }
+  }
 
   const mem = parseMemory(root, 'memory');
   if (!mem || mem.kib === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
@@ -678,7 +724,7 @@ function parseDevices(devicesEl: XElement, def: DomainDef): void {
   d.inputs = elements(devicesEl, 'input').map(parseInput);
   d.audios = elements(devicesEl, 'audio').map(parseAudio);
   const balloons = elements(devicesEl, 'memballoon');
-  if (balloons.length > 1) throw xmlError('only a single memory balloon device is supported');
+  if (balloons.length > 1) throw internalError('only a single memory balloon device is supported');
   if (balloons[0]) d.memballoon = parseMemballoon(balloons[0]);
-  d.panics = elements(devicesEl, 'panic').map(parsePanic);
+  d.panics = elements(devicesEl, 'panic').map((p) => parsePanic(p, def.os.arch));
 }

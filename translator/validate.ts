@@ -2,7 +2,7 @@
 // way libvirt splits it: checks that run when a domain is defined (both directions),
 // and checks that only run when the command line is built (xml2argv).
 import { findMachine, hasFlag, type QemuCaps } from './capabilities.js';
-import { internalError, notImplemented, unsupportedConfig } from './errors.js';
+import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from './errors.js';
 import { machineFamily } from './defaults.js';
 import type { DomainDef } from './model.js';
 
@@ -33,6 +33,26 @@ export function validateDefine(def: DomainDef, caps: QemuCaps): void {
   }
 
   const s390 = machineFamily(def) === 's390-ccw';
+  const d = def.devices;
+  const boots = new Set<number>();
+  for (const h of d.hostdevs) {
+    const b = h.info.bootIndex;
+    if (b === undefined) continue;
+    if (boots.has(b)) throw unsupportedConfig(`boot order '${b}' used for more than one device`);
+    boots.add(b);
+  }
+  const audioIds = new Set<number>();
+  for (const a of d.audios) {
+    if (audioIds.has(a.id)) throw xmlError(`audio ID ${a.id} is used multiple times`);
+    audioIds.add(a.id);
+  }
+  if (d.panics.length && !s390) throw unsupportedConfig("only S390 guests support panic device of model 's390'");
+  if (d.panics.length > 1) throw xmlError("Multiple panic devices with model 's390'");
+  const usb = d.controllers.filter((c) => c.type === 'usb');
+  if (usb.some((c) => c.model === 'none') && usb.length > 1) {
+    throw new TranslationError('bare', "Can't add another USB controller: USB is disabled for this domain");
+  }
+  if (s390 && d.memballoon?.info.address?.type === 'pci') throw notImplemented('a PCI address for the memballoon on s390x');
   for (const h of def.devices.hostdevs) {
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
     if (h.vfToken !== undefined && !hasFlag(caps, 'vfio-pci.vf-token')) {
@@ -50,8 +70,13 @@ export function validateDefine(def: DomainDef, caps: QemuCaps): void {
     if (flag && !hasFlag(caps, flag)) {
       throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
     }
-    if (c.ports !== undefined && c.model !== 'nec-xhci' && c.model !== 'qemu-xhci') {
-      throw unsupportedConfig(`usb controller type ${c.model} doesn't support 'ports' with this QEMU binary`);
+    if (c.ports !== undefined && (c.model === 'nec-xhci' || c.model === 'qemu-xhci') && c.ports > 15) {
+      throw unsupportedConfig(`'${c.model}' controller only supports up to '15' ports`);
+    }
+    const a = c.info.address;
+    if (c.model === 'piix3-uhci' && c.index === 0 && a?.type === 'pci' && !(a.bus === 0 && a.slot === 1 && a.function === 2) &&
+        !(a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0) && machineFamily(def) === 'i440fx') {
+      throw internalError('PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
     }
   }
   const mb = def.devices.memballoon;
@@ -80,6 +105,11 @@ function validatePm(def: DomainDef, caps: QemuCaps): void {
 
 /** Checks libvirt only makes when it builds the command line (domxml-to-native, start). */
 export function validateStart(def: DomainDef): void {
+  for (const c of def.devices.controllers) {
+    if (c.type === 'usb' && c.ports !== undefined && c.model !== 'nec-xhci' && c.model !== 'qemu-xhci') {
+      throw unsupportedConfig(`usb controller type '${c.model}' doesn't support 'ports' with this QEMU binary`);
+    }
+  }
   if (def.vcpu.placement === 'auto') {
     throw internalError('Advice from numad is needed in case of automatic numa placement');
   }

@@ -9,7 +9,12 @@ export interface XElement {
   attrs: Record<string, string>;
   children: XNode[];
 }
-export type XNode = XElement | string;
+/** Comments and CDATA sections are kept: <metadata> is written back with them. */
+export interface XComment { comment: string }
+export interface XCData { cdata: string }
+export type XNode = XElement | string | XComment | XCData;
+
+export const isElement = (n: XNode): n is XElement => typeof n === 'object' && 'name' in n;
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -53,10 +58,12 @@ function convert(raw: Raw[], parent: string): XNode[] {
       out.push(decodeEntities(String(item['#text']), `<${parent}>`));
       continue;
     }
-    if ('#comment' in item) continue;
+    if ('#comment' in item) {
+      out.push({ comment: (item['#comment'] as Raw[]).map((t) => String(t['#text'] ?? '')).join('') });
+      continue;
+    }
     if ('#cdata' in item) {
-      const inner = item['#cdata'] as Raw[];
-      out.push(inner.map((t) => String(t['#text'] ?? '')).join(''));
+      out.push({ cdata: (item['#cdata'] as Raw[]).map((t) => String(t['#text'] ?? '')).join('') });
       continue;
     }
     const name = Object.keys(item).find((k) => k !== ':@')!;
@@ -66,7 +73,7 @@ function convert(raw: Raw[], parent: string): XNode[] {
     for (const [k, v] of Object.entries(rawAttrs)) attrs[k] = decodeEntities(String(v), `attribute '${k}' of <${name}>`);
     out.push({ name, attrs, children: convert(item[name] as Raw[], name) });
   }
-  // Adjacent text pieces (text, CDATA, text) form one text node, as in libxml2.
+  // Adjacent text pieces form one text node, as in libxml2.
   const merged: XNode[] = [];
   for (const n of out) {
     const last = merged[merged.length - 1];
@@ -88,19 +95,21 @@ export function parseXml(text: string, what = 'document'): XElement {
   if (v !== true) {
     throw xmlError(`${what} is not well-formed at line ${v.err.line}, column ${v.err.col}: ${v.err.msg}`);
   }
-  const roots = convert(parser.parse(text) as Raw[], '').filter((n): n is XElement => typeof n !== 'string');
+  const roots = convert(parser.parse(text) as Raw[], '').filter(isElement);
   if (roots.length !== 1) throw xmlError(`${what} must have exactly one root element`);
   return roots[0]!;
 }
 
 export const elements = (e: XElement, name?: string): XElement[] =>
-  e.children.filter((c): c is XElement => typeof c !== 'string' && (name === undefined || c.name === name));
+  e.children.filter((c): c is XElement => isElement(c) && (name === undefined || c.name === name));
 
 export const child = (e: XElement, name: string): XElement | undefined => elements(e, name)[0];
 
 /** Text content of an element (all descendant text, as libxml2's xmlNodeGetContent). */
 export function textOf(e: XElement): string {
-  return e.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
+  return e.children
+    .map((c) => (typeof c === 'string' ? c : isElement(c) ? textOf(c) : 'cdata' in c ? c.cdata : ''))
+    .join('');
 }
 
 /** libvirt escapes text and attribute values the same way (virBufferEscapeString). */
