@@ -86,7 +86,7 @@ export function normalizeNativeArgv(line: string): string {
     const next = words[i + 1];
     if (next !== undefined && !next.startsWith('-')) {
       let value = next;
-      if (w === '-chardev') value = value.replace(/,path=[^,]*monitor\.sock,/, ',fd=1729,');
+      if (w === '-chardev') value = value.replace(/,path=(?:[^,]|,,)*monitor\.sock,/, ',fd=1729,');
       args.push([w, value]);
       i++;
     } else {

@@ -71,6 +71,9 @@ export function applyDefaults(def: DomainDef, caps: QemuCaps): void {
 
 function addDefaultDevices(def: DomainDef, family: MachineFamily): void {
   const d = def.devices;
+  // A disabled device keeps no address.
+  for (const c of d.controllers) if (c.type === 'usb' && c.model === 'none') delete c.info.address;
+  if (d.memballoon?.model === 'none') delete d.memballoon.info.address;
   for (const c of d.controllers) {
     if (c.index !== -1) continue;
     let i = 0;

@@ -235,8 +235,7 @@ export function formatDomain(def: DomainDef): string {
   const mb = d.memballoon;
   if (mb) {
     const head = `<memballoon model='${mb.model}'`;
-    // A disabled balloon keeps no address.
-    if (mb.model !== 'none' && (mb.statsPeriod !== undefined || mb.info.address)) {
+    if (mb.statsPeriod !== undefined || mb.info.address) {
       o.open(`${head}>`);
       if (mb.statsPeriod !== undefined) o.line(`<stats period='${mb.statsPeriod}'/>`);
       formatInfo(o, mb.info);

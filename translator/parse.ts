@@ -102,7 +102,7 @@ function parseMemory(domain: XElement, name: string): { kib: number; el: XElemen
   if (!el) return undefined;
   const raw = textOf(el);
   if (raw === '') return undefined; // an empty <memory/> counts as no memory
-  const value = /^\d+$/.test(raw) ? Number(raw) : undefined;
+  const value = /^\+?\d+$/.test(raw) ? Number(raw) : undefined;
   if (value === undefined) {
     throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
   }
@@ -721,6 +721,10 @@ function parseDevices(devicesEl: XElement, def: DomainDef): void {
     d.hostdevs.push(h);
   }
   for (const c of elements(devicesEl, 'controller').map(parseController)) insertController(d.controllers, c);
+  const usb = d.controllers.filter((c) => c.type === 'usb');
+  if (usb.some((c) => c.model === 'none') && usb.length > 1) {
+    throw new TranslationError('bare', "Can't add another USB controller: USB is disabled for this domain");
+  }
   d.inputs = elements(devicesEl, 'input').map(parseInput);
   d.audios = elements(devicesEl, 'audio').map(parseAudio);
   const balloons = elements(devicesEl, 'memballoon');

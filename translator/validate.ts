@@ -2,7 +2,7 @@
 // way libvirt splits it: checks that run when a domain is defined (both directions),
 // and checks that only run when the command line is built (xml2argv).
 import { findMachine, hasFlag, type QemuCaps } from './capabilities.js';
-import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from './errors.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from './errors.js';
 import { machineFamily } from './defaults.js';
 import type { DomainDef } from './model.js';
 
@@ -48,10 +48,6 @@ export function validateDefine(def: DomainDef, caps: QemuCaps): void {
   }
   if (d.panics.length && !s390) throw unsupportedConfig("only S390 guests support panic device of model 's390'");
   if (d.panics.length > 1) throw xmlError("Multiple panic devices with model 's390'");
-  const usb = d.controllers.filter((c) => c.type === 'usb');
-  if (usb.some((c) => c.model === 'none') && usb.length > 1) {
-    throw new TranslationError('bare', "Can't add another USB controller: USB is disabled for this domain");
-  }
   if (s390 && d.memballoon?.info.address?.type === 'pci') throw notImplemented('a PCI address for the memballoon on s390x');
   for (const h of def.devices.hostdevs) {
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
@@ -81,7 +77,7 @@ export function validateDefine(def: DomainDef, caps: QemuCaps): void {
   }
   const mb = def.devices.memballoon;
   if (mb && mb.model !== 'none' && mb.info.address?.type === 'ccw' && !s390) {
-    throw unsupportedConfig('cannot use CCW address type for device \'balloon0\' using machine type \'' + def.os.machine + '\'');
+    throw unsupportedConfig(`cannot use CCW address type for device '<null>' using machine type '${def.os.machine}'`);
   }
 }
 
