@@ -157,4 +157,14 @@ test('domxml-to-native output is normalized to the .args layout', () => {
   ].join(' \\\n') + '\n');
 });
 
+test('the monitor socket path is normalized even when the name has commas', () => {
+  const line = '/usr/bin/qemu-system-x86_64 -chardev socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain--1-a,,b/monitor.sock,server=on,wait=off';
+  assert.match(normalizeNativeArgv(line), /-chardev socket,id=charmonitor,fd=1729,server=on,wait=off\n$/);
+});
+
+test('guest RAM sizes beyond 2^53 bytes are exact', () => {
+  const args = translate('xml2argv', domain('').replace('<memory>219136</memory>', "<memory unit='EiB'>1</memory>"), caps72);
+  assert.match(args, /"size":1152921504606846976\}/);
+});
+
 test.run();

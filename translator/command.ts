@@ -73,7 +73,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps): QemuCommand {
 
   const memKiB = alignedMemoryKiB(def);
   add('-m', String(memKiB / 1024));
-  if (ramId) add('-object', json({ 'qom-type': 'memory-backend-ram', id: ramId, size: memKiB * 1024 }));
+  // The size in bytes can pass 2^53: written from a BigInt so every digit is exact.
+  if (ramId) add('-object', `{"qom-type":"memory-backend-ram","id":${JSON.stringify(ramId)},"size":${BigInt(memKiB) * 1024n}}`);
   add('-overcommit', 'mem-lock=off');
 
   const max = def.vcpu.max;

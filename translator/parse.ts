@@ -102,14 +102,13 @@ function parseMemory(domain: XElement, name: string): { kib: number; el: XElemen
   if (!el) return undefined;
   const raw = textOf(el);
   if (raw === '') return undefined; // an empty <memory/> counts as no memory
-  const value = /^\+?\d+$/.test(raw) ? Number(raw) : undefined;
-  if (value === undefined) {
+  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) {
     throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
   }
   const scale = unitScale(el.attrs.unit, 1024);
-  const bytes = BigInt(value) * BigInt(scale);
+  const bytes = BigInt(raw) * BigInt(scale);
   if (bytes > 2n ** 64n - 1n) {
-    throw new TranslationError('internal error', `numerical overflow: value too large: ${value}${el.attrs.unit ?? ''}`);
+    throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${el.attrs.unit ?? ''}`);
   }
   const kib = (bytes + 1023n) / 1024n;
   // Beyond what QEMU or libvirt accept on this platform (and beyond exact doubles).
