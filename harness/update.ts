@@ -14,14 +14,18 @@ export interface UpdateReport {
   crashed: { golden: string; message: string }[];
 }
 
-export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
+interface Plan {
+  report: UpdateReport;
+  writes: { path: string; text: string; created: boolean }[];
+  removals: string[];
+}
+
+function plan(root: string, filters: Filters, translator: Translator): Plan {
   const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [] };
   const rel = (p: string) => relative(root, p);
-  const results = runMatrix(root, filters, translator);
-  // Decide everything before touching the disk.
-  const writes: { path: string; text: string; created: boolean }[] = [];
+  const writes: Plan['writes'] = [];
   const removals: string[] = [];
-  for (const { entry, outcome } of results) {
+  for (const { entry, outcome } of runMatrix(root, filters, translator)) {
     if (outcome.kind === 'crash') {
       report.crashed.push({ golden: rel(entry.stem), message: outcome.message });
       continue;
@@ -31,32 +35,43 @@ export function updateGoldens(root: string, filters: Filters = {}, translator: T
     if (existsSync(other)) removals.push(other);
     const old = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
     if (old === outcome.text) report.unchanged.push(rel(path));
-    else writes.push({ path, text: outcome.text, created: old === undefined });
+    else {
+      writes.push({ path, text: outcome.text, created: old === undefined });
+      (old === undefined ? report.created : report.updated).push(rel(path));
+    }
   }
   // Stale goldens are judged against the whole matrix, so a filtered run never removes
   // goldens that belong to cases it did not look at.
-  const all = buildMatrix(root);
-  removals.push(...staleGoldens(root, all));
+  removals.push(...staleGoldens(root, buildMatrix(root)));
+  const unique = [...new Set(removals)];
+  report.removed.push(...unique.map(rel));
+  return { report, writes, removals: unique };
+}
 
+/** What `update` would do, without writing anything (`--check`). */
+export function planUpdate(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
+  return plan(root, filters, translator).report;
+}
+
+export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
+  // Decide everything before touching the disk.
+  const { report, writes, removals } = plan(root, filters, translator);
   for (const w of writes) {
     mkdirSync(dirname(w.path), { recursive: true });
     writeFileAtomic(w.path, w.text);
-    (w.created ? report.created : report.updated).push(rel(w.path));
   }
-  for (const p of new Set(removals)) {
-    unlinkSync(p);
-    report.removed.push(rel(p));
-  }
+  for (const p of removals) unlinkSync(p);
   return report;
 }
 
-export function formatUpdateReport(r: UpdateReport): string {
+export function formatUpdateReport(r: UpdateReport, check = false): string {
   const lines: string[] = [];
-  for (const p of r.created) lines.push(`created   ${p}`);
-  for (const p of r.updated) lines.push(`updated   ${p}`);
-  for (const p of r.removed) lines.push(`removed   ${p}`);
+  const w = check ? 'would be ' : '';
+  for (const p of r.created) lines.push(`${w}created   ${p}`);
+  for (const p of r.updated) lines.push(`${w}updated   ${p}`);
+  for (const p of r.removed) lines.push(`${w}removed   ${p}`);
   for (const c of r.crashed) lines.push(`CRASHED   ${c.golden}.*: ${c.message} (nothing written)`);
-  lines.push(`${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
+  lines.push(`${check ? 'check: ' : ''}${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
     (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));
   return lines.join('\n') + '\n';
 }

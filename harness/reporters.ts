@@ -1,0 +1,96 @@
+// Reporters for `virtgold run`: pretty (default), tap, junit, json.
+// Each takes the finished suite and returns text; `--reporter NAME:FILE` writes it to FILE.
+import { relative } from 'node:path';
+import { counts, type EntryResult, type SuiteResult } from './runner.js';
+
+export type ReporterName = 'pretty' | 'tap' | 'junit' | 'json';
+export const REPORTERS: ReporterName[] = ['pretty', 'tap', 'junit', 'json'];
+
+const summaryLine = (s: SuiteResult) => {
+  const c = counts(s);
+  return `${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped`;
+};
+
+function colorDiff(text: string, color: boolean): string {
+  if (!color) return text;
+  return text.split('\n').map((l) =>
+    l.startsWith('+') && !l.startsWith('+++') ? `\x1b[32m${l}\x1b[39m`
+      : l.startsWith('-') && !l.startsWith('---') ? `\x1b[31m${l}\x1b[39m`
+        : l.startsWith('@@') ? `\x1b[36m${l}\x1b[39m` : l).join('\n');
+}
+
+export function pretty(s: SuiteResult, color: boolean, root: string): string {
+  const out: string[] = [];
+  const bad = (r: EntryResult) => r.status === 'fail' || r.status === 'broken';
+  for (const r of s.results.filter(bad)) {
+    out.push(`${color ? '\x1b[31mFAIL\x1b[39m' : 'FAIL'} ${r.name}${r.status === 'broken' ? ' (broken translator)' : ''}`);
+    out.push(colorDiff(r.message ?? '', color));
+  }
+  for (const p of s.stale) out.push(`FAIL stale golden ${relative(root, p)}: no case produces it (npm run update-golden -- --prune removes it)`);
+  const skips = s.results.filter((r) => r.status === 'skip');
+  for (const r of skips) out.push(`skip ${r.name}: ${r.message}`);
+  out.push(`translator: ${s.adapter}; ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s`);
+  out.push(summaryLine(s));
+  return out.join('\n') + '\n';
+}
+
+export function tap(s: SuiteResult): string {
+  const out = ['TAP version 13', `1..${s.results.length + s.stale.length}`];
+  s.results.forEach((r, i) => {
+    const n = i + 1;
+    if (r.status === 'skip') out.push(`ok ${n} - ${r.name} # SKIP ${r.message}`);
+    else if (r.status === 'pass') out.push(`ok ${n} - ${r.name}`);
+    else {
+      out.push(`not ok ${n} - ${r.name}`);
+      out.push('  ---', `  status: ${r.status}`, '  message: |', ...(r.message ?? '').split('\n').map((l) => `    ${l}`), '  ...');
+    }
+  });
+  s.stale.forEach((p, i) => out.push(`not ok ${s.results.length + i + 1} - stale golden ${p}`));
+  out.push(`# ${summaryLine(s)}`);
+  return out.join('\n') + '\n';
+}
+
+const xmlEsc = (t: string) =>
+  t.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export function junit(s: SuiteResult): string {
+  const c = counts(s);
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="virtgold" tests="${s.results.length + s.stale.length}" failures="${c.fail}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xmlEsc(`virtgold (${s.adapter})`)}" tests="${s.results.length + s.stale.length}" failures="${c.fail}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
+  ];
+  for (const r of s.results) {
+    const head = `    <testcase classname="${xmlEsc(`${r.entry.mode}.${r.entry.snapshot.arch}-${r.entry.snapshot.version}`)}" name="${xmlEsc(r.entry.case.name)}" time="${(r.ms / 1000).toFixed(3)}"`;
+    if (r.status === 'pass') lines.push(`${head}/>`);
+    else if (r.status === 'skip') lines.push(`${head}>`, `      <skipped message="${xmlEsc(r.message ?? '')}"/>`, '    </testcase>');
+    else {
+      const tag = r.status === 'broken' ? 'error' : 'failure';
+      const first = (r.message ?? '').split('\n')[0]!;
+      lines.push(`${head}>`, `      <${tag} message="${xmlEsc(first)}">${xmlEsc(r.message ?? '')}</${tag}>`, '    </testcase>');
+    }
+  }
+  for (const p of s.stale) {
+    lines.push(`    <testcase classname="stale" name="${xmlEsc(p)}">`, '      <failure message="stale golden: no case produces it"/>', '    </testcase>');
+  }
+  lines.push('  </testsuite>', '</testsuites>');
+  return lines.join('\n') + '\n';
+}
+
+export function json(s: SuiteResult, root: string): string {
+  const c = counts(s);
+  return JSON.stringify({
+    translator: s.adapter,
+    summary: { passed: c.pass, failed: c.fail, broken: c.broken, skipped: c.skip, seconds: +(s.ms / 1000).toFixed(3) },
+    results: s.results.map((r) => ({
+      name: r.name,
+      case: r.entry.case.name,
+      mode: r.entry.mode,
+      arch: r.entry.snapshot.arch,
+      version: r.entry.snapshot.version,
+      status: r.status,
+      ...(r.message ? { message: r.message } : {}),
+    })),
+    stale: s.stale.map((p) => relative(root, p)),
+  }, null, 2) + '\n';
+}

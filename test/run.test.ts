@@ -1,0 +1,104 @@
+// `virtgold run` against other translators: the command adapter, broken translators,
+// determinism, reporters; `update --check` and the update lock.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execa } from 'execa';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commandAdapter, splitCommand } from '../harness/adapters.js';
+import { counts, runSuite } from '../harness/runner.js';
+import { json, junit, tap } from '../harness/reporters.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const echo = join(repo, 'test/fixtures/golden-echo.sh');
+const cmd = (extra = '') => commandAdapter(`${echo} {mode} {caps} {input} ${extra}`, 2000);
+
+test('splitCommand: quotes and escapes, no shell', () => {
+  assert.equal(splitCommand(`a 'b c' "d e" f\\ g {input}`), ['a', 'b c', 'd e', 'f g', '{input}']);
+  assert.throws(() => splitCommand(`a 'b`), /unterminated/);
+});
+
+test('a faithful command translator passes the whole matrix', async () => {
+  const s = await runSuite({ root: repo, filters: {}, adapter: cmd(), jobs: 4, determinism: false });
+  const c = counts(s);
+  assert.ok(s.results.length > 200);
+  assert.is(c.fail + c.broken, 0, JSON.stringify(s.results.filter((r) => r.status !== 'pass').map((r) => r.message)));
+  assert.is(c.pass, s.results.length);
+});
+
+test('a translator that mangles one field fails exactly the entries containing it', async () => {
+  const s = await runSuite({ root: repo, filters: { mode: 'xml2argv' }, adapter: cmd('mangle'), jobs: 4, determinism: false });
+  const failed = s.results.filter((r) => r.status === 'fail').map((r) => `${r.entry.case.name}.${r.entry.snapshot.arch}-${r.entry.snapshot.version}`).sort();
+  const expected = readdirSync(join(repo, 'golden/xml2argv'))
+    .filter((f) => f.endsWith('.args') && readFileSync(join(repo, 'golden/xml2argv', f), 'utf8').includes('"driver":"vfio-pci"'))
+    .map((f) => f.replace(/\.args$/, '')).sort();
+  assert.ok(expected.length > 5);
+  assert.equal(failed, expected);
+  for (const r of s.results.filter((x) => x.status === 'fail')) assert.match(r.message!, /^\+.*"driver":"vfio-pcx"/m);
+});
+
+test('a hanging translator is cut off per call; a crashing one is reported for its entries only', async () => {
+  const hang = await runSuite({ root: repo, filters: { case: 'minimal' }, adapter: commandAdapter(`${echo} {mode} {caps} {input} hang=minimal`, 300), jobs: 6, determinism: false });
+  assert.is(hang.results.length, 6);
+  for (const r of hang.results) assert.match(r.message!, /broken translator: timed out after 300 ms/);
+  const crash = await runSuite({ root: repo, filters: { case: 'minimal' }, adapter: cmd('crash=minimal'), jobs: 2, determinism: false });
+  assert.is(crash.results.length, 6);
+  assert.ok(crash.results.every((r) => r.status === 'broken' && /killed by SIGSEGV/.test(r.message!)));
+  const both = await runSuite({ root: repo, filters: { case: 'general' }, adapter: cmd('both=general'), jobs: 2, determinism: false });
+  assert.ok(both.results.every((r) => r.status === 'broken' && /output on stderr/.test(r.message!)));
+  const other = await runSuite({ root: repo, filters: { case: 'hostdev-vfio' }, adapter: cmd('crash=minimal'), jobs: 2, determinism: false });
+  assert.ok(other.results.every((r) => r.status === 'pass'));
+});
+
+test('determinism: two different answers for one entry fail it', async () => {
+  const s = await runSuite({ root: repo, filters: { case: 'minimal', version: '7.2.0' }, adapter: cmd('random'), jobs: 1, determinism: true });
+  assert.ok(s.results.every((r) => r.status === 'fail' && /not deterministic/.test(r.message!)));
+});
+
+test('reporters: TAP, JUnit and JSON describe the same run', async () => {
+  const s = await runSuite({ root: repo, filters: { case: 'hostdev-vfio*', mode: 'xml2argv' }, adapter: cmd('mangle'), jobs: 4, determinism: false });
+  const c = counts(s);
+  assert.ok(c.fail > 0 && c.pass > 0);
+  const t = tap(s);
+  assert.is((t.match(/^not ok /gm) ?? []).length, c.fail);
+  assert.match(t, new RegExp(`^1\\.\\.${s.results.length}$`, 'm'));
+  const j = junit(s);
+  assert.is(XMLValidator.validate(j), true);
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(j);
+  assert.is(Number(doc.testsuites.testsuite.failures), c.fail);
+  assert.is(doc.testsuites.testsuite.testcase.length, s.results.length);
+  const o = JSON.parse(json(s, repo));
+  assert.is(o.summary.failed, c.fail);
+  assert.is(o.results.filter((r: { status: string }) => r.status === 'fail').length, c.fail);
+});
+
+test('update --check lists changes without writing, exit 1; a second update is refused while one runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtgold-check-'));
+  try {
+    for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+    const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+    writeFileSync(g, 'x\n');
+    const bin = join(repo, 'bin/virtgold.js');
+    const r = await execa('node', [bin, 'update', '--check', '--root', dir], { reject: false });
+    assert.is(r.exitCode, 1);
+    assert.match(r.stdout, /would be updated {3}golden\/xml2argv\/minimal\.x86_64-7\.2\.0\.args/);
+    assert.is(readFileSync(g, 'utf8'), 'x\n');
+    const sleeper = execa('sleep', ['30']);
+    writeFileSync(join(dir, 'golden/.update.lock'), `${sleeper.pid}\n`);
+    const locked = await execa('node', [bin, 'update', '--root', dir], { reject: false });
+    assert.is(locked.exitCode, 1);
+    assert.match(locked.stderr, /another update is running \(pid \d+/);
+    sleeper.kill();
+    await sleeper.catch(() => undefined);
+    const after = await execa('node', [bin, 'update', '--root', dir], { reject: false });
+    assert.is(after.exitCode, 0, after.stderr);
+    assert.is(readFileSync(g, 'utf8'), readFileSync(join(repo, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
