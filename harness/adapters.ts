@@ -3,6 +3,7 @@
 // translator (bad exit code, signal, timeout, output on both streams), reported for
 // that entry only.
 import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Mode } from '../translator/index.js';
 import { libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
 import type { MatrixEntry } from './matrix.js';
@@ -106,6 +107,8 @@ export async function libvirtAdapter(hostVersion = '7.2.0'): Promise<Adapter> {
     skip(entry, xml) {
       if (entry.snapshot.version !== hostVersion) return `libvirt here drives QEMU ${hostVersion}, not ${entry.snapshot.version}`;
       if (/<vf-token\b/.test(xml)) return 'libvirt 9.0.0 has no vf-token support';
+      const err = existsSync(`${entry.stem}.err`) ? readFileSync(`${entry.stem}.err`, 'utf8') : '';
+      if (err.startsWith('unsupported: ')) return `the golden is virtgold's own refusal: ${err.trim()}`;
       if (entry.mode === 'xml2argv' && /<interface\b[^>]*type\s*=\s*['"]hostdev['"]/.test(xml)) {
         return "libvirt 9.0.0's domxml-to-native cannot convert <interface type='hostdev'>";
       }
