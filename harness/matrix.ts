@@ -1,7 +1,7 @@
 // Case discovery and the case × snapshot × mode matrix of the contract.
 import { globSync } from 'glob';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
 import { MODES, type Mode } from '../translator/index.js';
 import { HOST_ARCH } from '../translator/defaults.js';
 import { UserError } from './io.js';
@@ -52,10 +52,27 @@ export const dirs = (root: string) => ({
   golden: join(root, 'golden'),
 });
 
+/** The harness reads and writes only inside the project's own folders: a file that is
+ *  (or sits behind) a link leading elsewhere is refused. */
+export function insideProject(root: string, path: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    let link = false;
+    try { link = lstatSync(path).isSymbolicLink(); } catch { /* not there (yet) */ }
+    if (link) throw new UserError(`${path} is a link that leads nowhere; refusing to use it`);
+    return path;
+  }
+  const top = realpathSync(root);
+  if (!real.startsWith(top + sep)) throw new UserError(`${path} leads outside the project (${real}); refusing to use it`);
+  return path;
+}
+
 export function discoverSnapshots(root: string): Snapshot[] {
   return globSync('caps_*.xml', { cwd: dirs(root).capabilities }).sort().flatMap((f) => {
     const m = SNAPSHOT_NAME.exec(f);
-    return m ? [{ version: m[1]!, arch: m[2]!, path: join(dirs(root).capabilities, f) }] : [];
+    return m ? [{ version: m[1]!, arch: m[2]!, path: insideProject(root, join(dirs(root).capabilities, f)) }] : [];
   });
 }
 
@@ -98,7 +115,7 @@ export function discoverCases(root: string): Case[] {
   return globSync('*.xml', { cwd: dir }).sort().map((f) => {
     const name = basename(f, '.xml');
     if (!CASE_NAME.test(name)) throw new UserError(`cases/${f}: case names use letters, digits, '.', '_', '+', '-'`);
-    const path = join(dir, f);
+    const path = insideProject(root, join(dir, f));
     return { name, path, arch: caseArch(readFileSync(path, 'utf8')), options: readOptions(join(dir, `${name}.json`)) };
   });
 }
@@ -115,7 +132,9 @@ export function buildMatrix(root: string, filters: Filters = {}): MatrixEntry[] 
       if (filters.version && s.version !== filters.version) continue;
       for (const mode of c.options.modes ?? MODES) {
         if (filters.mode && mode !== filters.mode) continue;
-        out.push({ case: c, snapshot: s, mode, stem: join(dirs(root).golden, mode, `${c.name}.${s.arch}-${s.version}`) });
+        const stem = join(dirs(root).golden, mode, `${c.name}.${s.arch}-${s.version}`);
+        for (const ext of [goldenExtension(mode), '.err']) insideProject(root, stem + ext);
+        out.push({ case: c, snapshot: s, mode, stem });
       }
     }
   }

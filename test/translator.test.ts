@@ -157,6 +157,49 @@ test('domxml-to-native output is normalized to the .args layout', () => {
   ].join(' \\\n') + '\n');
 });
 
+test('documents the XML validator lets through are still XML errors (found by fuzzing)', () => {
+  assert.match(err(() => translate('xml2xml', '<on/', caps72)), /^XML error: domain XML is not well-formed/);
+  assert.match(err(() => translate('xml2xml', '<!DOCTYPE d [<!ENTITY a "b">]><domain/>', caps72)), /DOCTYPE and entity declarations are not accepted/);
+});
+
+test('every shipped .args golden parses back, through sh, into the argv the translator built', async () => {
+  const { readdirSync } = await import('node:fs');
+  const { buildCommand } = await import('../translator/command.js');
+  const { defineDomain } = await import('../translator/index.js');
+  const { assignAliases } = await import('../translator/addresses.js');
+  const { toArgv } = await import('../translator/argv.js');
+  const dir = `${repo}/golden/xml2argv`;
+  let checked = 0;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.args'))) {
+    const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
+    const caps = loadCaps(capsText(m[3]!, m[2]), f);
+    const def = defineDomain(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), caps);
+    assignAliases(def);
+    const expected = toArgv(buildCommand(def, caps));
+    const script = `printargs() { for a; do printf '%s\\0' "$a"; done; }; printargs ${readFileSync(`${dir}/${f}`, 'utf8')}`;
+    const got = execaSync('sh', ['-c', script], { stripFinalNewline: false }).stdout.split('\0').slice(0, -1);
+    assert.equal(got, expected, f);
+    checked++;
+  }
+  assert.ok(checked > 50);
+});
+
+test('.args of domains with nasty names parse back, through sh, into the exact argv', async () => {
+  const { buildCommand } = await import('../translator/command.js');
+  const { defineDomain } = await import('../translator/index.js');
+  const { assignAliases } = await import('../translator/addresses.js');
+  const { toArgv, renderArgs } = await import('../translator/argv.js');
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
+  for (const name of ["it's", 'a b', '$HOME', '`id`', 'x"y', 'ünïcødé-名前', 'semi;colon', 'back\\slash', 'a,b=c', 'tab\there']) {
+    const def = defineDomain(domain(hostdev('')).replace('<name>d</name>', `<name>${esc(name)}</name>`), caps72);
+    assignAliases(def);
+    const cmd = buildCommand(def, caps72);
+    const script = `printargs() { for a; do printf '%s\\0' "$a"; done; }; printargs ${renderArgs(cmd)}`;
+    const got = execaSync('sh', ['-c', script], { stripFinalNewline: false }).stdout.split('\0').slice(0, -1);
+    assert.equal(got, toArgv(cmd), name);
+  }
+});
+
 test('the monitor socket path is normalized even when the name has commas', () => {
   const line = '/usr/bin/qemu-system-x86_64 -chardev socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain--1-a,,b/monitor.sock,server=on,wait=off';
   assert.match(normalizeNativeArgv(line), /-chardev socket,id=charmonitor,fd=1729,server=on,wait=off\n$/);

@@ -79,4 +79,24 @@ test('a filtered update only touches the filtered entries', () => {
   }
 });
 
+test('cases, snapshots and goldens behind links leading outside the project are refused', async () => {
+  const { symlinkSync } = await import('node:fs');
+  const { buildMatrix } = await import('../harness/matrix.js');
+  for (const [link, target] of [
+    ['cases/evil.xml', '/etc/hostname'],
+    ['capabilities/caps_9.9.9_x86_64.xml', '/etc/hostname'],
+    ['golden/xml2argv/minimal.x86_64-7.2.0.err', '/tmp/virtgold-outside'],
+  ] as const) {
+    const dir = project();
+    try {
+      rmSync(join(dir, link), { force: true });
+      symlinkSync(target, join(dir, link));
+      assert.throws(() => buildMatrix(dir), /leads outside the project|leads nowhere/);
+      assert.throws(() => updateGoldens(dir), /leads outside the project|leads nowhere/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 test.run();

@@ -95,7 +95,14 @@ export function parseXml(text: string, what = 'document'): XElement {
   if (v !== true) {
     throw xmlError(`${what} is not well-formed at line ${v.err.line}, column ${v.err.col}: ${v.err.msg}`);
   }
-  const roots = convert(parser.parse(text) as Raw[], '').filter(isElement);
+  let raw: Raw[];
+  try {
+    raw = parser.parse(text) as Raw[];
+  } catch (e) {
+    // The validator lets a few broken documents through; the parser then throws.
+    throw xmlError(`${what} is not well-formed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const roots = convert(raw, '').filter(isElement);
   if (roots.length !== 1) throw xmlError(`${what} must have exactly one root element`);
   return roots[0]!;
 }
