@@ -122,3 +122,103 @@ export async function libvirtAdapter(hostVersion = '7.2.0'): Promise<Adapter> {
 }
 
 export type { Mode };
+
+/** One long-lived worker process (see harness/worker.ts for the protocol). */
+class WorkerProcess {
+  private proc: ReturnType<typeof execa> | undefined;
+  private buffer = '';
+  private waiting: ((line: string | Error) => void) | undefined;
+  private nextId = 1;
+
+  constructor(private readonly words: string[]) {}
+
+  private start(): ReturnType<typeof execa> {
+    const [file, ...args] = this.words;
+    const proc = execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', reject: false, detached: true, buffer: false });
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (chunk: string) => {
+      if (this.proc !== proc) return; // a worker we already gave up on
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        const w = this.waiting;
+        this.waiting = undefined;
+        w?.(line);
+      }
+    });
+    void proc.then((r) => {
+      if (this.proc !== proc) return; // killed by us: its request was answered already
+      this.proc = undefined;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.(new Error(r.signal ? `worker killed by ${r.signal}` : `worker exited (${r.exitCode})`));
+    });
+    return proc;
+  }
+
+  kill(): void {
+    const p = this.proc;
+    this.proc = undefined;
+    this.buffer = '';
+    if (p?.pid) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+
+  async request(body: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
+    this.proc ??= this.start();
+    const id = this.nextId++;
+    const answer = new Promise<string | Error>((resolve) => (this.waiting = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs)));
+    this.proc.stdin!.write(`${JSON.stringify({ id, ...body })}\n`);
+    const got = await Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+    const broken = (message: string): Outcome => {
+      this.kill(); // a fresh worker for the next entry
+      return { kind: 'crash', message };
+    };
+    if (got instanceof Error) return broken(got.message);
+    let res: { id?: unknown; ok?: unknown; output?: unknown; error?: unknown; protocol?: unknown };
+    try {
+      res = JSON.parse(got) as typeof res;
+    } catch {
+      return broken(`worker answered something that is not JSON: ${got.slice(0, 80)}`);
+    }
+    if (res.id !== id) return broken(`worker answered id ${String(res.id)} to request ${id}`);
+    if (res.ok === true && typeof res.output === 'string') return { kind: 'output', text: res.output };
+    if (res.ok === false && typeof res.error === 'string') return { kind: 'error', text: `${res.error}\n` };
+    return broken(`worker protocol error: ${typeof res.protocol === 'string' ? res.protocol : got.slice(0, 80)}`);
+  }
+}
+
+/** A pool of long-lived workers speaking JSON lines; one request at a time per worker. */
+export function workerAdapter(cmd: string, timeoutMs: number, size: number): Adapter {
+  const words = splitCommand(cmd);
+  const idle = Array.from({ length: size }, () => new WorkerProcess(words));
+  const queue: ((w: WorkerProcess) => void)[] = [];
+  const acquire = () => new Promise<WorkerProcess>((resolve) => {
+    const w = idle.pop();
+    if (w) resolve(w);
+    else queue.push(resolve);
+  });
+  const release = (w: WorkerProcess) => {
+    const next = queue.shift();
+    if (next) next(w);
+    else idle.push(w);
+  };
+  const all = [...idle];
+  return {
+    name: `worker: ${cmd}`,
+    async translate(entry) {
+      const w = await acquire();
+      try {
+        return await w.request({ mode: entry.mode, caps: entry.snapshot.path, input: entry.case.path }, timeoutMs);
+      } finally {
+        release(w);
+      }
+    },
+    async close() {
+      for (const w of all) w.kill();
+    },
+  };
+}

@@ -8,9 +8,12 @@ const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
   virtgold run      [--case GLOB] [--mode MODE] [--arch ARCH] [--version V]
+                    [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
+                    [--timeout MS] [--jobs N] [--reporter NAME[:FILE]] [--no-determinism]
                                             compare the corpus with the goldens
-  virtgold update   [--case GLOB] [--mode MODE] [--arch ARCH] [--version V]
+  virtgold update   [--case GLOB] [--mode MODE] [--arch ARCH] [--version V] [--check]
                                             rewrite goldens from the reference translator
+  virtgold worker                           serve translations as JSON lines on stdin/stdout
 
 exit status: 0 success, 1 translation error or failing goldens, 2 usage error`;
 
@@ -44,6 +47,10 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'xml2argv' || command === 'xml2xml') return await translateOne(command, rest);
+    if (command === 'worker') {
+      const { serve } = await import('./worker.js');
+      return await serve();
+    }
     if (command === 'run' || command === 'update') {
       const { runCommand } = await import('./run.js');
       return await runCommand(command, rest);

@@ -143,10 +143,24 @@ export function buildMatrix(root: string, filters: Filters = {}): MatrixEntry[] 
 
 export const goldenExtension = (mode: Mode) => (mode === 'xml2argv' ? '.args' : '.xml');
 
-/** Shell-style glob on case names (*, ?, [..]). */
+/** Shell-style glob on case names: *, ?, [..] and {a,b}. */
 export function matchGlob(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(name);
+  let re = '';
+  let depth = 0;
+  for (const c of pattern) {
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[' || c === ']') re += c;
+    else if (c === '{') { re += '(?:'; depth++; }
+    else if (c === '}' && depth > 0) { re += ')'; depth--; }
+    else if (c === ',' && depth > 0) re += '|';
+    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  try {
+    return new RegExp(`^${re}$`).test(name);
+  } catch {
+    throw new UserError(`--case: invalid pattern '${pattern}'`);
+  }
 }
 
 /** Every golden file on disk, as paths. */

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
-import { builtinAdapter, commandAdapter, libvirtAdapter, type Adapter } from './adapters.js';
+import { builtinAdapter, commandAdapter, libvirtAdapter, workerAdapter, type Adapter } from './adapters.js';
 import { UsageError } from './cli.js';
 import { UserError } from './io.js';
 import { dirs, type Filters } from './matrix.js';
@@ -46,6 +46,7 @@ async function run(argv: string[]): Promise<number> {
       ...FILTER_OPTIONS,
       translator: { type: 'string' },
       'translator-cmd': { type: 'string' },
+      'translator-worker': { type: 'string' },
       timeout: { type: 'string' },
       jobs: { type: 'string' },
       reporter: { type: 'string', multiple: true },
@@ -63,11 +64,14 @@ async function run(argv: string[]): Promise<number> {
     if (!REPORTERS.includes(name)) throw new UsageError(`unknown reporter '${name}' (one of ${REPORTERS.join(', ')})`);
     return { name, file: i < 0 ? undefined : spec.slice(i + 1) };
   });
-  if (v.translator !== undefined && v['translator-cmd'] !== undefined) throw new UsageError('use either --translator or --translator-cmd');
+  if ([v.translator, v['translator-cmd'], v['translator-worker']].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError('use one of --translator, --translator-cmd, --translator-worker');
+  }
 
   let adapter: Adapter;
   try {
     if (v['translator-cmd'] !== undefined) adapter = commandAdapter(v['translator-cmd'], timeout);
+    else if (v['translator-worker'] !== undefined) adapter = workerAdapter(v['translator-worker'], timeout, jobs);
     else if (v.translator === undefined || v.translator === 'builtin') adapter = builtinAdapter;
     else if (v.translator === 'libvirt') adapter = await libvirtAdapter();
     else throw new UsageError(`unknown translator '${v.translator}' (builtin or libvirt; or --translator-cmd)`);

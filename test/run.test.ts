@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandAdapter, splitCommand } from '../harness/adapters.js';
+import { commandAdapter, splitCommand, workerAdapter } from '../harness/adapters.js';
 import { counts, runSuite } from '../harness/runner.js';
 import { json, junit, tap } from '../harness/reporters.js';
 
@@ -51,6 +51,22 @@ test('a hanging translator is cut off per call; a crashing one is reported for i
   assert.ok(both.results.every((r) => r.status === 'broken' && /output on stderr/.test(r.message!)));
   const other = await runSuite({ root: repo, filters: { case: 'hostdev-vfio' }, adapter: cmd('crash=minimal'), jobs: 2, determinism: false });
   assert.ok(other.results.every((r) => r.status === 'pass'));
+});
+
+test('worker adapter: the built-in worker passes; a hanging, dying or garbling worker breaks only its entries', async () => {
+  const builtin = await runSuite({ root: repo, filters: { version: '7.2.0' }, adapter: workerAdapter(`node ${repo}/bin/virtgold.js worker`, 10000, 2), jobs: 2, determinism: true });
+  assert.ok(builtin.results.length > 50);
+  assert.is(counts(builtin).pass, builtin.results.length);
+  const fixture = `node ${repo}/test/fixtures/golden-worker.mjs`;
+  for (const [how, message] of [['hang', /timed out after 300 ms/], ['die', /worker exited \(3\)/], ['garble', /not JSON/]] as const) {
+    const s = await runSuite({ root: repo, filters: { case: '{minimal,hostdev-vfio}', version: '7.2.0' }, adapter: workerAdapter(`${fixture} ${how}=minimal`, 300, 1), jobs: 1, determinism: false });
+    const victims = s.results.filter((r) => r.entry.case.name === 'minimal');
+    const others = s.results.filter((r) => r.entry.case.name !== 'minimal');
+    assert.is(victims.length, 2);
+    assert.is(others.length, 2);
+    for (const r of victims) assert.match(r.message!, message);
+    for (const r of others) assert.is(r.status, 'pass', r.message);
+  }
 });
 
 test('determinism: two different answers for one entry fail it', async () => {
