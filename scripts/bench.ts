@@ -1,9 +1,12 @@
 // npm run bench: measures, never asserts. Prints a table and writes reports/bench.json.
 //   - in-process translations per second (reference translator, shipped matrix)
-//   - `virtgold run` wall time on the shipped matrix
+//   - `virtgold run` wall time on the shipped matrix and on 1,000 generated domains
+//   - command adapter vs worker adapter cost per entry
 //   - real `virsh domxml-to-native` time per case, when libvirt is reachable, and the ratio
 import { execa } from 'execa';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { buildMatrix } from '../harness/matrix.js';
@@ -32,6 +35,43 @@ let t = performance.now();
 await execa('node', [`${root}/bin/virtgold.js`, 'run'], { cwd: root, reject: false });
 results['virtgold run, shipped matrix (s)'] = +((performance.now() - t) / 1000).toFixed(2);
 results['matrix entries'] = entries.length;
+
+// A generated corpus of 1,000 domains (variations of the shipped ones), goldens written by
+// the reference translator, then the whole matrix timed with `virtgold run`.
+const gen = mkdtempSync(join(tmpdir(), 'virtgold-bench-'));
+try {
+  cpSync(join(root, 'capabilities'), join(gen, 'capabilities'), { recursive: true });
+  mkdirSync(join(gen, 'cases'));
+  const sources = entries.filter(({ e }) => e.mode === 'xml2xml' && e.snapshot.version === '7.2.0').map(({ xml }) => xml);
+  for (let i = 0; i < 1000; i++) {
+    const hex = i.toString(16).padStart(12, '0');
+    const xml = sources[i % sources.length]!
+      .replace(/<name>[^<]*<\/name>/, `<name>gen-${i}</name>`)
+      .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>00000000-0000-4000-8000-${hex}</uuid>`);
+    writeFileSync(join(gen, 'cases', `gen-${i}.xml`), xml);
+  }
+  await execa('node', [`${root}/bin/virtgold.js`, 'update', '--root', gen]);
+  const n = buildMatrix(gen).length;
+  t = performance.now();
+  await execa('node', [`${root}/bin/virtgold.js`, 'run', '--root', gen], { reject: false });
+  results['virtgold run, 1,000 generated domains (s)'] = +((performance.now() - t) / 1000).toFixed(2);
+  results['generated matrix entries'] = n;
+} finally {
+  rmSync(gen, { recursive: true, force: true });
+}
+
+// The cost of the out-of-process adapters, per entry, with the reference translator behind them.
+const perEntry = async (args: string[], filter: string[]) => {
+  const m = buildMatrix(root, { case: filter[1]! }).length;
+  const start = performance.now();
+  await execa('node', [`${root}/bin/virtgold.js`, 'run', ...filter, '--no-determinism', '--jobs', '1', ...args], { cwd: root, reject: false });
+  return (performance.now() - start) / m;
+};
+const cmdMs = await perEntry(['--translator-cmd', `node ${root}/bin/virtgold.js {mode} --caps {caps} {input}`], ['--case', 'hostdev-vfio*']);
+const workerMs = await perEntry(['--translator-worker', `node ${root}/bin/virtgold.js worker`], ['--case', '*']);
+results['command adapter ms/entry'] = +cmdMs.toFixed(2);
+results['worker adapter ms/entry'] = +workerMs.toFixed(2);
+results['worker vs command speed-up'] = +(cmdMs / workerMs).toFixed(1);
 
 const why = await libvirtUnavailable();
 if (why) {
