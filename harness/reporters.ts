@@ -3,8 +3,9 @@
 import { relative } from 'node:path';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 
-export type ReporterName = 'pretty' | 'tap' | 'junit' | 'json';
-export const REPORTERS: ReporterName[] = ['pretty', 'tap', 'junit', 'json'];
+export type ReporterName = 'pretty' | 'tap' | 'junit' | 'json' | 'html';
+export const REPORTERS: ReporterName[] = ['pretty', 'tap', 'junit', 'json', 'html'];
+export { html } from './html-report.js';
 
 const summaryLine = (s: SuiteResult) => {
   const c = counts(s);

@@ -8,7 +8,7 @@ import { builtinAdapter, commandAdapter, libvirtAdapter, workerAdapter, type Ada
 import { UsageError } from './cli.js';
 import { UserError } from './io.js';
 import { dirs, type Filters } from './matrix.js';
-import { json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
+import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { counts, runSuite } from './runner.js';
 import { formatUpdateReport, planUpdate, updateGoldens } from './update.js';
 
@@ -91,7 +91,7 @@ async function run(argv: string[]): Promise<number> {
 
   for (const r of reporters) {
     const text = r.name === 'pretty' ? pretty(suite, tty && !r.file && !process.env.NO_COLOR, root)
-      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : json(suite, root);
+      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, root);
     if (r.file) {
       mkdirSync(dirname(resolve(r.file)), { recursive: true });
       writeFileSync(r.file, text);

@@ -1,7 +1,7 @@
 // Runs the matrix through an adapter (in parallel) and judges every entry.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Adapter } from './adapters.js';
-import { buildMatrix, type Filters, type MatrixEntry } from './matrix.js';
+import { buildMatrix, goldenExtension, type Filters, type MatrixEntry } from './matrix.js';
 import { createTwoFilesPatch } from 'diff';
 import { checkIdempotent, judge, staleGoldens, type Outcome } from './suite.js';
 
@@ -14,6 +14,9 @@ export interface EntryResult {
   /** the diff or the explanation, for fail / broken / skip */
   message?: string;
   outcome?: Outcome;
+  /** the golden the outcome was compared with, when there is one */
+  expected?: string;
+  goldenPath?: string;
   ms: number;
 }
 
@@ -38,6 +41,14 @@ export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snaps
 
 const outcomeText = (o: Outcome) => (o.kind === 'crash' ? `(crash: ${o.message})\n` : o.text);
 
+function readGolden(entry: MatrixEntry): { expected?: string; goldenPath?: string } {
+  for (const ext of [goldenExtension(entry.mode), '.err']) {
+    const p = entry.stem + ext;
+    if (existsSync(p)) return { expected: readFileSync(p, 'utf8'), goldenPath: p.slice(p.lastIndexOf('/golden/') + 1) };
+  }
+  return {};
+}
+
 async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResult> {
   const start = performance.now();
   const name = entryName(entry);
@@ -54,10 +65,11 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
       return done({ status: 'fail', outcome, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
+  const golden = readGolden(entry);
   const verdicts = [judge(entry, outcome)];
   if (opts.adapter.name === 'builtin') verdicts.push(checkIdempotent(entry, outcome));
   const bad = verdicts.filter((v) => !v.ok);
-  return done({ status: bad.length ? 'fail' : 'pass', outcome, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
+  return done({ status: bad.length ? 'fail' : 'pass', outcome, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
 }
 
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {

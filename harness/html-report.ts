@@ -1,0 +1,95 @@
+// The html reporter: one self-contained page (no external assets) with a summary and,
+// for each failure, the golden and the actual output side by side, changed lines marked
+// and XML / command-line syntax lightly highlighted.
+import { diffLines } from 'diff';
+import { counts, type EntryResult, type SuiteResult } from './runner.js';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** Light, safe highlighting: escape first, then wrap tags/attributes or options. */
+function highlight(line: string, kind: 'xml' | 'args'): string {
+  const e = esc(line);
+  if (kind === 'xml') {
+    return e
+      .replace(/(&lt;\/?)([\w:.-]+)/g, '$1<span class="tag">$2</span>')
+      .replace(/([\w:.-]+)=('[^']*'|&quot;.*?&quot;)/g, '<span class="attr">$1</span>=<span class="val">$2</span>');
+  }
+  return e.replace(/^(-[\w-]+)/, '<span class="opt">$1</span>').replace(/('[^']*')/g, '<span class="val">$1</span>');
+}
+
+interface Row { left?: string; right?: string; kind: 'same' | 'del' | 'add' | 'change' }
+
+export function sideBySide(expected: string, actual: string): Row[] {
+  const rows: Row[] = [];
+  const parts = diffLines(expected, actual);
+  const lines = (v: string) => v.replace(/\n$/, '').split('\n');
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (!p.added && !p.removed) {
+      for (const l of lines(p.value)) rows.push({ left: l, right: l, kind: 'same' });
+    } else if (p.removed && parts[i + 1]?.added) {
+      const l = lines(p.value);
+      const r = lines(parts[++i]!.value);
+      for (let j = 0; j < Math.max(l.length, r.length); j++) rows.push({ left: l[j], right: r[j], kind: 'change' });
+    } else if (p.removed) {
+      for (const l of lines(p.value)) rows.push({ left: l, kind: 'del' });
+    } else {
+      for (const l of lines(p.value)) rows.push({ right: l, kind: 'add' });
+    }
+  }
+  return rows;
+}
+
+function why(r: EntryResult): string {
+  const first = (r.message ?? '').split('\n')[0]!;
+  return first.startsWith('=') || first === '' ? 'the output differs from the golden' : first;
+}
+
+function failureSection(r: EntryResult, i: number): string {
+  const kind = r.entry.mode === 'xml2argv' ? 'args' : 'xml';
+  const expected = r.expected ?? '';
+  const actual = r.outcome ? (r.outcome.kind === 'crash' ? `(${r.outcome.message})` : r.outcome.text) : '';
+  const rows = sideBySide(expected, actual)
+    .map((row) => `<tr class="${row.kind}"><td class="code">${row.left === undefined ? '' : highlight(row.left, kind)}</td>` +
+      `<td class="code">${row.right === undefined ? '' : highlight(row.right, kind)}</td></tr>`)
+    .join('\n');
+  const label = r.status === 'broken' ? 'broken translator' : 'differs';
+  return `<section class="failure" id="f${i}">
+<h2><span class="badge ${r.status}">${label}</span> ${esc(r.name)}</h2>
+<p class="why">${esc(why(r))}</p>
+<table class="diff"><thead><tr><th>golden ${esc(r.goldenPath ?? '')}</th><th>actual</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</section>`;
+}
+
+export function html(s: SuiteResult): string {
+  const c = counts(s);
+  const failures = s.results.filter((r) => r.status === 'fail' || r.status === 'broken');
+  const list = failures.map((r, i) => `<li><a href="#f${i}">${esc(r.name)}</a></li>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>virtgold report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
+h1{margin:0 0 .3em} .summary span{display:inline-block;margin-right:1em;padding:.2em .6em;border-radius:4px}
+.pass{background:#d9f2d9}.fail{background:#f8d4d4}.broken{background:#f6e0b5}.skip{background:#e4e4e4}
+.badge{font-size:.75em;padding:.1em .5em;border-radius:4px;vertical-align:middle}
+table.diff{border-collapse:collapse;width:100%;table-layout:fixed;font:12px/1.35 ui-monospace,monospace}
+table.diff th{text-align:left;background:#f0f0f0;padding:.3em;font-weight:600}
+table.diff td.code{white-space:pre-wrap;word-break:break-all;padding:0 .4em;vertical-align:top;border-left:1px solid #ddd}
+tr.change td.code:nth-child(1),tr.del td.code:nth-child(1){background:#fdd}
+tr.change td.code:nth-child(2),tr.add td.code:nth-child(2){background:#dfd}
+.tag{color:#22863a}.attr{color:#6f42c1}.val{color:#032f62}.opt{color:#d73a49;font-weight:600}
+section.failure{margin:2em 0;border-top:2px solid #ccc;padding-top:.5em}
+.why{color:#555;margin:.2em 0 .6em}
+</style></head><body>
+<h1>virtgold report</h1>
+<p>translator: <code>${esc(s.adapter)}</code> — ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s</p>
+<p class="summary"><span class="pass">${c.pass} passed</span><span class="fail">${c.fail} failed</span><span class="broken">${c.broken} broken</span><span class="skip">${c.skip} skipped</span></p>
+${failures.length ? `<h2>Failures</h2><ol>${list}</ol>` : '<p>All entries match their goldens.</p>'}
+${s.stale.length ? `<h2>Stale goldens</h2><ul>${s.stale.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
+${failures.map(failureSection).join('\n')}
+</body></html>
+`;
+}
