@@ -1,9 +1,9 @@
 // Regenerating goldens: only what changed is written, each file atomically; stale
 // goldens are removed; an entry whose translator crashed writes nothing at all.
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
-import { buildMatrix, goldenExtension, type Filters } from './matrix.js';
+import { buildMatrix, dirs, goldenExtension, type Filters } from './matrix.js';
 import { goldenPathFor, runBuiltin, runMatrix, staleGoldens, type Translator } from './suite.js';
 
 export interface UpdateReport {
@@ -53,7 +53,23 @@ export function planUpdate(root: string, filters: Filters = {}, translator: Tran
   return plan(root, filters, translator).report;
 }
 
+/** Temporary files of an update that was killed before it could rename them. */
+function removeLeftovers(root: string): void {
+  for (const mode of ['xml2argv', 'xml2xml']) {
+    const dir = join(dirs(root).golden, mode);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      const m = /^\..*\.(\d+)\.tmp$/.exec(f);
+      if (!m) continue;
+      let alive = false;
+      try { process.kill(Number(m[1]), 0); alive = Number(m[1]) !== process.pid; } catch { /* dead */ }
+      if (!alive) unlinkSync(join(dir, f));
+    }
+  }
+}
+
 export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
+  removeLeftovers(root);
   // Decide everything before touching the disk.
   const { report, writes, removals } = plan(root, filters, translator);
   for (const w of writes) {

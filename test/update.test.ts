@@ -99,4 +99,34 @@ test('cases, snapshots and goldens behind links leading outside the project are 
   }
 });
 
+test('an update killed with SIGKILL at any moment leaves every golden old or new, never partial', async () => {
+  const { execa } = await import('execa');
+  const dir = project();
+  try {
+    const gdir = join(dir, 'golden');
+    const files = () => readdirSync(join(gdir, 'xml2argv')).map((f) => `xml2argv/${f}`)
+      .concat(readdirSync(join(gdir, 'xml2xml')).map((f) => `xml2xml/${f}`));
+    const good = new Map(files().map((f) => [f, readFileSync(join(gdir, f), 'utf8')]));
+    const stale = (t: string) => `${t}stale\n`;
+    for (let round = 0; round < 4; round++) {
+      for (const [f, text] of good) writeFileSync(join(gdir, f), stale(text)); // every golden must be rewritten
+      const child = execa('node', [join(repo, 'bin/virtgold.js'), 'update', '--root', dir], { reject: false });
+      await new Promise((r) => setTimeout(r, 500 + round * 200));
+      child.kill('SIGKILL');
+      await child;
+      for (const [f, text] of good) {
+        const now = readFileSync(join(gdir, f), 'utf8');
+        assert.ok(now === text || now === stale(text), `${f} is partial after SIGKILL`);
+      }
+      rmSync(join(gdir, '.update.lock'), { force: true });
+    }
+    // The next update cleans up whatever temporary files the killed ones left.
+    updateGoldens(dir);
+    assert.not.ok(files().some((f) => f.endsWith('.tmp')));
+    for (const [f, text] of good) assert.is(readFileSync(join(gdir, f), 'utf8'), text);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
