@@ -13,6 +13,8 @@ const USAGE = `usage:
                                             compare the corpus with the goldens
   virtgold update   [--case GLOB] [--mode MODE] [--arch ARCH] [--version V] [--check]
                                             rewrite goldens from the reference translator
+  virtgold review   [--case GLOB] [--mode MODE] [--arch ARCH] [--version V]
+                                            accept or reject each golden that would change
   virtgold worker                           serve translations as JSON lines on stdin/stdout
 
 exit status: 0 success, 1 translation error or failing goldens, 2 usage error`;
@@ -51,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       const { serve } = await import('./worker.js');
       return await serve();
     }
-    if (command === 'run' || command === 'update') {
+    if (command === 'run' || command === 'update' || command === 'review') {
       const { runCommand } = await import('./run.js');
       return await runCommand(command, rest);
     }

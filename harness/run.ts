@@ -35,7 +35,18 @@ function filtersOf(v: Record<string, unknown>): { filters: Filters; root: string
   return { filters, root: resolve((v.root as string | undefined) ?? process.cwd()) };
 }
 
-export async function runCommand(command: 'run' | 'update', argv: string[]): Promise<number> {
+export async function runCommand(command: 'run' | 'update' | 'review', argv: string[]): Promise<number> {
+  if (command === 'review') {
+    const { values: v } = usage(() => parseArgs({ args: argv, options: FILTER_OPTIONS }));
+    const { filters, root } = filtersOf(v);
+    const release = takeLock(root);
+    try {
+      const { review } = await import('./review.js');
+      return await review(root, filters);
+    } finally {
+      release();
+    }
+  }
   return command === 'update' ? update(argv) : run(argv);
 }
 

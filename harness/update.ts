@@ -14,13 +14,13 @@ export interface UpdateReport {
   crashed: { golden: string; message: string }[];
 }
 
-interface Plan {
+export interface Plan {
   report: UpdateReport;
   writes: { path: string; text: string; created: boolean }[];
   removals: string[];
 }
 
-function plan(root: string, filters: Filters, translator: Translator): Plan {
+export function plan(root: string, filters: Filters, translator: Translator = runBuiltin): Plan {
   const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [] };
   const rel = (p: string) => relative(root, p);
   const writes: Plan['writes'] = [];
