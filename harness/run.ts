@@ -137,16 +137,17 @@ function takeLock(root: string): () => void {
 }
 
 async function update(argv: string[]): Promise<number> {
-  const { values: v } = usage(() => parseArgs({ args: argv, options: { ...FILTER_OPTIONS, check: { type: 'boolean' } } }));
+  const { values: v } = usage(() => parseArgs({ args: argv, options: { ...FILTER_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
+  const prune = v.prune === true;
   const { filters, root } = filtersOf(v);
   if (v.check) {
-    const report = planUpdate(root, filters);
+    const report = planUpdate(root, filters, undefined, prune);
     process.stdout.write(formatUpdateReport(report, true));
     return report.created.length + report.updated.length + report.removed.length + report.crashed.length ? 1 : 0;
   }
   const release = takeLock(root);
   try {
-    const report = updateGoldens(root, filters);
+    const report = updateGoldens(root, filters, undefined, prune);
     process.stdout.write(formatUpdateReport(report));
     return report.crashed.length ? 1 : 0;
   } finally {

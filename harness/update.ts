@@ -12,6 +12,8 @@ export interface UpdateReport {
   removed: string[];
   unchanged: string[];
   crashed: { golden: string; message: string }[];
+  /** stale goldens left in place (update without --prune) */
+  stale: string[];
 }
 
 export interface Plan {
@@ -20,8 +22,8 @@ export interface Plan {
   removals: string[];
 }
 
-export function plan(root: string, filters: Filters, translator: Translator = runBuiltin): Plan {
-  const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [] };
+export function plan(root: string, filters: Filters, translator: Translator = runBuiltin, prune = true): Plan {
+  const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [], stale: [] };
   const rel = (p: string) => relative(root, p);
   const writes: Plan['writes'] = [];
   const removals: string[] = [];
@@ -42,15 +44,17 @@ export function plan(root: string, filters: Filters, translator: Translator = ru
   }
   // Stale goldens are judged against the whole matrix, so a filtered run never removes
   // goldens that belong to cases it did not look at.
-  removals.push(...staleGoldens(root, buildMatrix(root)));
+  const stale = staleGoldens(root, buildMatrix(root));
+  if (prune) removals.push(...stale);
+  else report.stale.push(...stale.map(rel));
   const unique = [...new Set(removals)];
   report.removed.push(...unique.map(rel));
   return { report, writes, removals: unique };
 }
 
 /** What `update` would do, without writing anything (`--check`). */
-export function planUpdate(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
-  return plan(root, filters, translator).report;
+export function planUpdate(root: string, filters: Filters = {}, translator: Translator = runBuiltin, prune = true): UpdateReport {
+  return plan(root, filters, translator, prune).report;
 }
 
 /** Temporary files of an update that was killed before it could rename them. */
@@ -68,10 +72,10 @@ function removeLeftovers(root: string): void {
   }
 }
 
-export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin): UpdateReport {
+export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin, prune = true): UpdateReport {
   removeLeftovers(root);
   // Decide everything before touching the disk.
-  const { report, writes, removals } = plan(root, filters, translator);
+  const { report, writes, removals } = plan(root, filters, translator, prune);
   for (const w of writes) {
     mkdirSync(dirname(w.path), { recursive: true });
     writeFileAtomic(w.path, w.text);
@@ -86,6 +90,7 @@ export function formatUpdateReport(r: UpdateReport, check = false): string {
   for (const p of r.created) lines.push(`${w}created   ${p}`);
   for (const p of r.updated) lines.push(`${w}updated   ${p}`);
   for (const p of r.removed) lines.push(`${w}removed   ${p}`);
+  for (const p of r.stale) lines.push(`stale     ${p} (no case produces it; --prune removes it)`);
   for (const c of r.crashed) lines.push(`CRASHED   ${c.golden}.*: ${c.message} (nothing written)`);
   lines.push(`${check ? 'check: ' : ''}${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
     (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,15 @@ test('update --check lists changes without writing, exit 1; a second update is r
     const after = await execa('node', [bin, 'update', '--root', dir], { reject: false });
     assert.is(after.exitCode, 0, after.stderr);
     assert.is(readFileSync(g, 'utf8'), readFileSync(join(repo, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'));
+    // Stale goldens: listed by `update`, removed by `update --prune` (npm run update-golden prunes).
+    const stale = join(dir, 'golden/xml2xml/gone.x86_64-7.2.0.xml');
+    writeFileSync(stale, 'stale\n');
+    const listed = await execa('node', [bin, 'update', '--root', dir], { reject: false });
+    assert.match(listed.stdout, /^stale {5}golden\/xml2xml\/gone\.x86_64-7\.2\.0\.xml/m);
+    assert.is(readFileSync(stale, 'utf8'), 'stale\n');
+    const pruned = await execa('node', [bin, 'update', '--prune', '--root', dir], { reject: false });
+    assert.match(pruned.stdout, /^removed {3}golden\/xml2xml\/gone\.x86_64-7\.2\.0\.xml/m);
+    assert.not.ok(existsSync(stale));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
