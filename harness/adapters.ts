@@ -3,7 +3,9 @@
 // translator (bad exit code, signal, timeout, output on both streams), reported for
 // that entry only.
 import { execa } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCaps } from '../translator/capabilities.js';
 import type { Mode } from '../translator/index.js';
 import { libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
 import type { MatrixEntry } from './matrix.js';
@@ -98,13 +100,34 @@ export function commandAdapter(cmd: string, timeoutMs: number): Adapter {
   };
 }
 
+/** arch → "major.minor.0" of each QEMU libvirt has probed on this host. */
+export function hostQemuVersions(cacheDir = '/var/cache/libvirt/qemu/capabilities'): Map<string, string> {
+  const out = new Map<string, string>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(cacheDir).filter((f) => f.endsWith('.xml'));
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    try {
+      const caps = loadCaps(readFileSync(join(cacheDir, f), 'utf8'), f);
+      out.set(caps.arch, `${caps.version.major}.${caps.version.minor}.0`);
+    } catch { /* not a caps file: ignore */ }
+  }
+  return out;
+}
+
 /** Real libvirt 9.0.0 (virsh), only against the snapshots of the host's QEMU. */
-export async function libvirtAdapter(hostVersion = '7.2.0'): Promise<Adapter> {
+export async function libvirtAdapter(host = hostQemuVersions()): Promise<Adapter> {
   const why = await libvirtUnavailable();
   if (why) throw new Error(`--translator libvirt: ${why}`);
+  if (!host.size) throw new Error('--translator libvirt: libvirt has not probed any QEMU here (run scripts/setup-libvirt)');
   return {
     name: 'libvirt 9.0.0',
     skip(entry, xml) {
+      const hostVersion = host.get(entry.snapshot.arch);
+      if (!hostVersion) return `no ${entry.snapshot.arch} QEMU on this host`;
       if (entry.snapshot.version !== hostVersion) return `libvirt here drives QEMU ${hostVersion}, not ${entry.snapshot.version}`;
       if (/<vf-token\b/.test(xml)) return 'libvirt 9.0.0 has no vf-token support';
       const err = existsSync(`${entry.stem}.err`) ? readFileSync(`${entry.stem}.err`, 'utf8') : '';

@@ -26,6 +26,12 @@ if (why) {
       assert.ok(caps.arch && caps.version.number > 0 && caps.flags.size > 0, f);
     }
   });
+  test('the host QEMU versions libvirt probed name the snapshots --translator libvirt runs on', async () => {
+    const { hostQemuVersions } = await import('../harness/adapters.js');
+    const v = hostQemuVersions(CACHE);
+    assert.ok(v.size > 0);
+    if (v.has('x86_64')) assert.match(v.get('x86_64')!, /^\d+\.\d+\.0$/);
+  });
   test('the x86_64 probe file drives the translator like the shipped snapshot', () => {
     const f = files.find((p) => readFileSync(p, 'utf8').includes('<emulator>/usr/bin/qemu-system-x86_64</emulator>'));
     if (!f) return;

@@ -200,6 +200,12 @@ test('.args of domains with nasty names parse back, through sh, into the exact a
   }
 });
 
+test('inputs over the size limit are refused before parsing', async () => {
+  const { MAX_XML_BYTES } = await import('../translator/xml.js');
+  const big = domain('').replace('<devices>', `<devices><!--${'x'.repeat(MAX_XML_BYTES)}-->`);
+  assert.match(err(() => translate('xml2xml', big, caps72)), /^XML error: domain XML is larger than the \d+ byte limit$/);
+});
+
 test('the monitor socket path is normalized even when the name has commas', () => {
   const line = '/usr/bin/qemu-system-x86_64 -chardev socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain--1-a,,b/monitor.sock,server=on,wait=off';
   assert.match(normalizeNativeArgv(line), /-chardev socket,id=charmonitor,fd=1729,server=on,wait=off\n$/);
