@@ -28,8 +28,14 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
     out.push(colorDiff(r.message ?? '', color));
   }
   for (const p of s.stale) out.push(`FAIL stale golden ${relative(root, p)}: no case produces it (npm run update-golden -- --prune removes it)`);
-  const skips = s.results.filter((r) => r.status === 'skip');
-  for (const r of skips) out.push(`skip ${r.name}: ${r.message}`);
+  // Skips grouped by reason: a libvirt run skips whole snapshots at a time.
+  const byReason = new Map<string, string[]>();
+  for (const r of s.results.filter((x) => x.status === 'skip')) {
+    byReason.set(r.message ?? '', [...(byReason.get(r.message ?? '') ?? []), r.name]);
+  }
+  for (const [reason, names] of byReason) {
+    out.push(names.length <= 3 ? names.map((n) => `skip ${n}: ${reason}`).join('\n') : `skip ${names.length} entries: ${reason} (${names[0]}, …)`);
+  }
   out.push(`translator: ${s.adapter}; ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s`);
   out.push(summaryLine(s));
   return out.join('\n') + '\n';
