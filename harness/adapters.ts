@@ -9,6 +9,7 @@ import { loadCaps } from '../translator/capabilities.js';
 import type { Mode } from '../translator/index.js';
 import { libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
 import type { MatrixEntry } from './matrix.js';
+import { shellWords } from './shell-words.js';
 import { runBuiltin, type Outcome } from './suite.js';
 
 export interface Adapter {
@@ -24,32 +25,9 @@ export const builtinAdapter: Adapter = {
   translate: async (entry, xml) => runBuiltin(entry.mode, entry.snapshot.path, xml),
 };
 
-/** Split a command string into words: single and double quotes, backslash escapes; no shell. */
+/** The words of a --translator-cmd / --translator-worker string (no shell involved). */
 export function splitCommand(cmd: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  for (let i = 0; i < cmd.length; i++) {
-    const c = cmd[i]!;
-    if (c === "'" || c === '"') {
-      const end = cmd.indexOf(c, i + 1);
-      if (end < 0) throw new Error(`unterminated ${c} in command`);
-      cur += cmd.slice(i + 1, end);
-      i = end;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < cmd.length) {
-      cur += cmd[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
+  const words = shellWords(cmd);
   if (!words.length) throw new Error('empty command');
   return words;
 }

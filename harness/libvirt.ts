@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderArgs, type QemuCommand } from '../translator/argv.js';
+import { shellWords } from './shell-words.js';
 
 export const VIRSH_URI = 'qemu:///system';
 
@@ -34,38 +35,9 @@ function firstError(stderr: string): string {
   return lines[0] ?? stderr.trim();
 }
 
-/** Split a /bin/sh command line (as virCommandToString writes it) into words. */
-export function shellSplit(line: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (c === "'") {
-      const end = line.indexOf("'", i + 1);
-      if (end < 0) throw new Error('unterminated quote in command line');
-      cur += line.slice(i + 1, end);
-      i = end;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i];
-      inWord = true;
-    } else if (c === ' ' || c === '\n' || c === '\t') {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
-  return words;
-}
-
 /** domxml-to-native's one-line output → the `.args` layout, host specifics normalized. */
 export function normalizeNativeArgv(line: string): string {
-  const words = shellSplit(line.trim());
+  const words = shellWords(line.trim());
   const env: [string, string][] = [];
   let i = 0;
   for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]!); i++) {

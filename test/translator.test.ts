@@ -9,7 +9,8 @@ import { parseDomain, unitScale } from '../translator/parse.js';
 import { translate } from '../translator/index.js';
 import { shellQuote } from '../translator/argv.js';
 import { TranslationError } from '../translator/errors.js';
-import { normalizeNativeArgv, shellSplit } from '../harness/libvirt.js';
+import { normalizeNativeArgv } from '../harness/libvirt.js';
+import { shellWords } from '../harness/shell-words.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const capsText = (v: string, arch = 'x86_64') => readFileSync(`${repo}/capabilities/caps_${v}_${arch}.xml`, 'utf8');
@@ -149,7 +150,7 @@ test('domxml-to-native output is normalized to the .args layout', () => {
   const line = "LC_ALL=C PATH=/usr/local/bin:/usr/bin HOME=/var/lib/libvirt/qemu/domain--1-x XDG_DATA_HOME=/h/.local/share " +
     "/usr/bin/qemu-system-x86_64 -name guest=x,debug-threads=on -S -object '{\"a\":\"it'\\''s\"}' " +
     '-chardev socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain--1-x/monitor.sock,server=on,wait=off -no-acpi';
-  assert.equal(shellSplit("a 'b c' 'it'\\''s'"), ['a', 'b c', "it's"]);
+  assert.equal(shellWords("a 'b c' 'it'\\''s'"), ['a', 'b c', "it's"]);
   assert.is(normalizeNativeArgv(line), [
     'LC_ALL=C', 'PATH=/bin', 'HOME=/var/lib/libvirt/qemu/domain--1-x', 'USER=test', 'LOGNAME=test', 'XDG_DATA_HOME=/h/.local/share',
     '/usr/bin/qemu-system-x86_64', '-name guest=x,debug-threads=on', '-S', `-object '{"a":"it'\\''s"}'`,
