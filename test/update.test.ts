@@ -16,68 +16,58 @@ function project(): string {
   return dir;
 }
 
-test('a fresh checkout is up to date: nothing is written', () => {
+/** Run a check against a throw-away copy of the project's cases, snapshots and goldens. */
+async function inProject(fn: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = project();
   try {
-    const before = statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs;
-    const r = updateGoldens(dir);
-    assert.equal([r.created, r.updated, r.removed, r.crashed], [[], [], [], []]);
-    assert.ok(r.unchanged.length > 100);
-    assert.is(statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs, before);
+    await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
-test('changed, new and stale goldens are updated, created and removed', () => {
-  const dir = project();
-  try {
-    const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
-    const good = readFileSync(g, 'utf8');
-    writeFileSync(g, 'tampered\n');
-    rmSync(join(dir, 'golden/xml2xml/minimal.x86_64-8.1.0.xml'));
-    writeFileSync(join(dir, 'golden/xml2xml/gone.x86_64-7.2.0.xml'), 'stale\n');
-    writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.err'), 'wrong kind\n');
-    const r = updateGoldens(dir);
-    assert.equal(r.updated, ['golden/xml2argv/minimal.x86_64-7.2.0.args']);
-    assert.equal(r.created, ['golden/xml2xml/minimal.x86_64-8.1.0.xml']);
-    assert.equal(r.removed.sort(), ['golden/xml2argv/minimal.x86_64-7.2.0.err', 'golden/xml2xml/gone.x86_64-7.2.0.xml']);
-    assert.is(readFileSync(g, 'utf8'), good);
-    assert.not.ok(readdirSync(join(dir, 'golden/xml2argv')).some((f) => f.endsWith('.tmp')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('a fresh checkout is up to date: nothing is written', () => inProject(async (dir) => {
+  const before = statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs;
+  const r = updateGoldens(dir);
+  assert.equal([r.created, r.updated, r.removed, r.crashed], [[], [], [], []]);
+  assert.ok(r.unchanged.length > 100);
+  assert.is(statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs, before);
+}));
 
-test('a translator crash writes nothing for that case and keeps its goldens', () => {
-  const dir = project();
-  try {
-    const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
-    writeFileSync(g, 'old\n');
-    const crashing: Translator = (mode, caps, xml) =>
-      xml.includes('<name>minimal</name>') ? { kind: 'crash', message: 'TypeError: boom' } : runBuiltin(mode, caps, xml);
-    const r = updateGoldens(dir, {}, crashing);
-    assert.is(readFileSync(g, 'utf8'), 'old\n');
-    assert.ok(existsSync(join(dir, 'golden/xml2xml/minimal.x86_64-7.2.0.xml')));
-    assert.is(r.crashed.length, 6);
-    assert.equal([r.created, r.updated, r.removed], [[], [], []]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('changed, new and stale goldens are updated, created and removed', () => inProject(async (dir) => {
+  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const good = readFileSync(g, 'utf8');
+  writeFileSync(g, 'tampered\n');
+  rmSync(join(dir, 'golden/xml2xml/minimal.x86_64-8.1.0.xml'));
+  writeFileSync(join(dir, 'golden/xml2xml/gone.x86_64-7.2.0.xml'), 'stale\n');
+  writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.err'), 'wrong kind\n');
+  const r = updateGoldens(dir);
+  assert.equal(r.updated, ['golden/xml2argv/minimal.x86_64-7.2.0.args']);
+  assert.equal(r.created, ['golden/xml2xml/minimal.x86_64-8.1.0.xml']);
+  assert.equal(r.removed.sort(), ['golden/xml2argv/minimal.x86_64-7.2.0.err', 'golden/xml2xml/gone.x86_64-7.2.0.xml']);
+  assert.is(readFileSync(g, 'utf8'), good);
+  assert.not.ok(readdirSync(join(dir, 'golden/xml2argv')).some((f) => f.endsWith('.tmp')));
+}));
 
-test('a filtered update only touches the filtered entries', () => {
-  const dir = project();
-  try {
-    writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'x\n');
-    writeFileSync(join(dir, 'golden/xml2argv/general.x86_64-7.2.0.args'), 'x\n');
-    const r = updateGoldens(dir, { case: 'gen*', mode: 'xml2argv', version: '7.2.0' });
-    assert.equal(r.updated, ['golden/xml2argv/general.x86_64-7.2.0.args']);
-    assert.is(readFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'), 'x\n');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('a translator crash writes nothing for that case and keeps its goldens', () => inProject(async (dir) => {
+  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  writeFileSync(g, 'old\n');
+  const crashing: Translator = (mode, caps, xml) =>
+    xml.includes('<name>minimal</name>') ? { kind: 'crash', message: 'TypeError: boom' } : runBuiltin(mode, caps, xml);
+  const r = updateGoldens(dir, {}, crashing);
+  assert.is(readFileSync(g, 'utf8'), 'old\n');
+  assert.ok(existsSync(join(dir, 'golden/xml2xml/minimal.x86_64-7.2.0.xml')));
+  assert.is(r.crashed.length, 6);
+  assert.equal([r.created, r.updated, r.removed], [[], [], []]);
+}));
+
+test('a filtered update only touches the filtered entries', () => inProject(async (dir) => {
+  writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'x\n');
+  writeFileSync(join(dir, 'golden/xml2argv/general.x86_64-7.2.0.args'), 'x\n');
+  const r = updateGoldens(dir, { case: 'gen*', mode: 'xml2argv', version: '7.2.0' });
+  assert.equal(r.updated, ['golden/xml2argv/general.x86_64-7.2.0.args']);
+  assert.is(readFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'), 'x\n');
+}));
 
 test('cases, snapshots and goldens behind links leading outside the project are refused', async () => {
   const { symlinkSync } = await import('node:fs');

@@ -33,13 +33,6 @@ function parseUintBase0(s: string): number | undefined {
   return Number.isSafeInteger(n) && n <= 0xffffffff ? n : undefined;
 }
 
-function parseUintDec(s: string): number | undefined {
-  const t = s.trim();
-  if (!/^\+?[0-9]+$/.test(t)) return undefined;
-  const n = Number(t);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
 function yesNo(e: XElement, attr: string): 'yes' | 'no' | undefined {
   const v = e.attrs[attr];
   if (v === undefined) return undefined;
@@ -122,7 +115,7 @@ function pciField(addr: XElement, name: string): number {
   const raw = addr.attrs[name];
   if (raw === undefined) return 0;
   const v = parseUintBase0(raw);
-  if (v === undefined) throw xmlError(`Cannot parse <address> '${name}' attribute`);
+  if (v === undefined) throw xmlError(`Invalid value for attribute '${name}' in element 'address': '${raw}'. Expected non-negative integer value`);
   return v;
 }
 
@@ -164,7 +157,7 @@ function parseZpci(z: XElement): { uid?: number; fid?: number } {
     const raw = z.attrs[k];
     if (raw === undefined) continue;
     const v = parseUintBase0(raw);
-    if (v === undefined) throw xmlError(`Cannot parse <zpci> '${k}' attribute`);
+    if (v === undefined) throw xmlError(`Invalid value for attribute '${k}' in element 'zpci': '${raw}'. Expected non-negative integer value`);
     out[k] = v;
   }
   if (out.uid !== undefined && (out.uid < 1 || out.uid > 0xffff)) {
