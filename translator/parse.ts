@@ -689,8 +689,9 @@ export function parseDomain(text: string): DomainDef {
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
 
-  const devicesEl = child(root, 'devices');
-  if (devicesEl) parseDevices(devicesEl, def);
+  // libvirt reads ./devices/* : several <devices> blocks act as one.
+  const blocks = elements(root, 'devices');
+  if (blocks.length) parseDevices({ name: 'devices', attrs: {}, children: blocks.flatMap((b) => b.children) }, def);
   return def;
 }
 
