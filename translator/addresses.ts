@@ -34,14 +34,17 @@ class PciBus {
     this.used.set(a.slot, fns);
   }
 
-  /** Next slot with no function in use, taking function `fn` of it. */
+  /** Next slot with no function in use, taking function `fn` of it. libvirt keeps the
+   *  last free slot of bus 0 for a pci-bridge: taking it is where virtgold stops. */
   next(fn = 0): PciAddr {
-    for (let slot = 1; slot <= 31; slot++) {
-      if (this.used.has(slot)) continue;
-      this.used.set(slot, new Set([fn]));
-      return { type: 'pci', domain: 0, bus: 0, slot, function: fn };
+    const free = [];
+    for (let slot = 1; slot <= 31; slot++) if (!this.used.has(slot)) free.push(slot);
+    if (free.length <= 1) {
+      throw notImplemented('filling the last free slot of PCI bus 0 (libvirt would add a pci-bridge controller)');
     }
-    throw notImplemented('more PCI devices than bus 0 has slots (libvirt would add a pci-bridge controller)');
+    const slot = free[0]!;
+    this.used.set(slot, new Set([fn]));
+    return { type: 'pci', domain: 0, bus: 0, slot, function: fn };
   }
 }
 

@@ -82,9 +82,27 @@ const escAttr = (s: string) =>
     .replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;')
     .replace(/[^\x00-\x7f]/gu, (c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`);
 
-function nsOf(e: XElement): string | undefined {
-  const prefix = e.name.includes(':') ? e.name.slice(0, e.name.indexOf(':')) : undefined;
-  return prefix ? e.attrs[`xmlns:${prefix}`] : e.attrs.xmlns;
+const prefixOf = (name: string) => (name.includes(':') ? name.slice(0, name.indexOf(':')) : undefined);
+const declKey = (prefix: string | undefined) => (prefix ? `xmlns:${prefix}` : 'xmlns');
+
+function nsOf(e: XElement, scope: Record<string, string>): string | undefined {
+  const key = declKey(prefixOf(e.name));
+  return e.attrs[key] ?? scope[key];
+}
+
+/** Prefixes the kept content uses (elements, then attributes, in document order)
+ *  without declaring them itself: libxml2 declares those on the copied <metadata>. */
+function undeclaredPrefixes(nodes: XNode[], declared: Set<string>, out: string[]): void {
+  for (const n of nodes) {
+    if (!isElement(n)) continue;
+    const here = new Set(declared);
+    for (const k of Object.keys(n.attrs)) if (k.startsWith('xmlns:')) here.add(k.slice(6));
+    for (const name of [n.name, ...Object.keys(n.attrs).filter((k) => k !== 'xmlns' && !k.startsWith('xmlns:'))]) {
+      const p = prefixOf(name);
+      if (p && p !== 'xml' && !here.has(p) && !out.includes(p)) out.push(p);
+    }
+    undeclaredPrefixes(n.children, here, out);
+  }
 }
 
 const isBlank = (n: XNode | undefined): n is string => typeof n === 'string' && /^[ \t\r\n]*$/.test(n);
@@ -125,18 +143,18 @@ function dumpNode(e: XElement, level: number, format: boolean): string {
     if (typeof c === 'string') s += escText(c);
     else if (isElement(c)) s += dumpNode(c, level + 1, fmt);
     else if ('cdata' in c) s += `<![CDATA[${c.cdata}]]>`;
-    else s += `<!--${c.comment}-->`;
+    else if ('comment' in c) s += `<!--${c.comment}-->`;
   }
   if (fmt) s += '\n' + '  '.repeat(level);
   return s + `</${e.name}>`;
 }
 
 /** libvirt keeps only namespaced elements, the first one per namespace URI. */
-export function sanitizeMetadata(elements: XElement[]): XElement[] {
+export function sanitizeMetadata(elements: XElement[], scope: Record<string, string> = {}): XElement[] {
   const seen = new Set<string>();
   const out: XElement[] = [];
   for (const e of elements) {
-    const ns = nsOf(e);
+    const ns = nsOf(e, scope);
     if (!ns || seen.has(ns)) continue;
     seen.add(ns);
     out.push({ ...e, children: dropBlanks(e.children) });
@@ -154,13 +172,23 @@ export function formatDomain(def: DomainDef): string {
   if (def.title !== undefined) o.line(`<title>${escapeXml(def.title)}</title>`);
   if (def.description !== undefined) o.line(`<description>${escapeXml(def.description)}</description>`);
   if (def.metadata) {
-    const meta = sanitizeMetadata(def.metadata);
+    const { own, inherited } = def.metadata;
+    const scope = { ...inherited, ...Object.fromEntries(own) };
+    const meta = sanitizeMetadata(def.metadata.elements, scope);
+    const used: string[] = [];
+    undeclaredPrefixes(meta, new Set(own.map(([k]) => k.slice(6))), used);
+    const decls: [string, string][] = [...own];
+    for (const p of used) {
+      const uri = inherited[`xmlns:${p}`];
+      if (uri !== undefined) decls.push([`xmlns:${p}`, uri]);
+    }
+    const head = `<metadata${decls.map(([k, v]) => ` ${k}="${escAttr(v)}"`).join('')}`;
     if (meta.length) {
-      o.open('<metadata>');
+      o.open(`${head}>`);
       for (const m of meta) o.line(dumpNode(m, 2, true));
       o.close('</metadata>');
     } else {
-      o.line('<metadata/>');
+      o.line(`${head}/>`);
     }
   }
   o.line(`<memory${attr('dumpCore', def.memory.dumpCore)} unit='KiB'>${def.memory.totalKiB}</memory>`);

@@ -97,8 +97,14 @@ export interface DomainDef {
   uuid: string;
   title?: string;
   description?: string;
-  /** namespaced elements under <metadata>, as parsed */
-  metadata?: XElement[];
+  metadata?: {
+    /** the element children of <metadata>, as parsed */
+    elements: XElement[];
+    /** namespace declarations on <metadata> itself, in order */
+    own: [string, string][];
+    /** namespace declarations on <domain>, which <metadata> content may use */
+    inherited: Record<string, string>;
+  };
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
   vcpu: { max: number; current?: number; placement: 'static' | 'auto' };
   os: {

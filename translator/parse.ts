@@ -7,7 +7,7 @@ import type {
   AudioDef, ControllerDef, CpuDef, DeviceAddress, DeviceInfo, DomainDef, HostdevDef, InputDef,
   LifecycleAction, MemballoonDef, PanicDef, PciHostAddress, TriState,
 } from './model.js';
-import { child, elements, parseXml, textOf, type XElement } from './xml.js';
+import { child, elements, isElement, parseXml, textOf, type XElement } from './xml.js';
 
 // ---- small readers -------------------------------------------------------------
 
@@ -665,14 +665,10 @@ export function parseDomain(text: string): DomainDef {
   if (descEl && textOf(descEl)) def.description = textOf(descEl);
   const metaEl = child(root, 'metadata');
   if (metaEl) {
-    def.metadata = elements(metaEl);
-    for (const m of def.metadata) {
-      const prefix = m.name.includes(':') ? m.name.slice(0, m.name.indexOf(':')) : undefined;
-      // libvirt re-declares a namespace inherited from <metadata> or <domain>; not done here.
-      if (prefix && m.attrs[`xmlns:${prefix}`] === undefined) {
-        throw notImplemented(`<metadata> element <${m.name}> whose namespace is declared on an ancestor`);
-      }
-    }
+    const decls = (e: XElement) => Object.entries(e.attrs).filter(([k]) => k === 'xmlns' || k.startsWith('xmlns:'));
+    def.metadata = { elements: elements(metaEl), own: decls(metaEl), inherited: Object.fromEntries(decls(root)) };
+    const hasPi = (e: XElement): boolean => e.children.some((c) => typeof c === 'object' && ('pi' in c || (isElement(c) && hasPi(c))));
+    if (def.metadata.elements.some(hasPi)) throw notImplemented('processing instructions inside <metadata> elements');
   }
 
   const mem = parseMemory(root, 'memory');

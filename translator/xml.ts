@@ -12,7 +12,9 @@ export interface XElement {
 /** Comments and CDATA sections are kept: <metadata> is written back with them. */
 export interface XComment { comment: string }
 export interface XCData { cdata: string }
-export type XNode = XElement | string | XComment | XCData;
+/** A processing instruction inside an element; only its target is kept. */
+export interface XPi { pi: string }
+export type XNode = XElement | string | XComment | XCData | XPi;
 
 export const isElement = (n: XNode): n is XElement => typeof n === 'object' && 'name' in n;
 
@@ -67,7 +69,10 @@ function convert(raw: Raw[], parent: string): XNode[] {
       continue;
     }
     const name = Object.keys(item).find((k) => k !== ':@')!;
-    if (name.startsWith('?')) continue; // processing instruction / XML declaration
+    if (name.startsWith('?')) {
+      if (parent !== '') out.push({ pi: name.slice(1) }); // the XML declaration is top-level
+      continue;
+    }
     const rawAttrs = (item[':@'] ?? {}) as Record<string, unknown>;
     const attrs: Record<string, string> = {};
     for (const [k, v] of Object.entries(rawAttrs)) attrs[k] = decodeEntities(String(v), `attribute '${k}' of <${name}>`);
