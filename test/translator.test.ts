@@ -121,6 +121,13 @@ test('unknown elements are ignored, known but unimplemented ones are refused by 
   assert.match(err(() => translate('xml2xml', domain('').replace("type='qemu'", "type='kvm'"), caps72)), /^unsupported: <domain type='kvm'>/);
 });
 
+test('invalid device and domain types get libvirt\'s own errors, not "unsupported"', () => {
+  assert.is(err(() => translate('xml2xml', domain("<input type='joystick'/>"), caps72)), "unsupported configuration: unknown input device type 'joystick'");
+  assert.is(err(() => translate('xml2xml', domain("<input type='mouse' bus='serial'/>"), caps72)), "unsupported configuration: unknown input bus type 'serial'");
+  assert.is(err(() => translate('xml2xml', domain("<hostdev mode='xyz'/>"), caps72)), "unsupported configuration: unknown hostdev mode 'xyz'");
+  assert.is(err(() => translate('xml2xml', domain('').replace("type='qemu'", "type='xyz'"), caps72)), 'unsupported configuration: invalid domain type xyz');
+});
+
 test('the domain arch must match the snapshot', () => {
   assert.match(err(() => translate('xml2xml', domain('', 's390x'), caps72)), /are for arch 'x86_64', the domain is for 's390x'/);
   assert.is(err(() => translate('xml2xml', domain('', 'foo'), caps72)), 'unsupported configuration: Unknown architecture foo');

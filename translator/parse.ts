@@ -309,6 +309,12 @@ function insertController(list: ControllerDef[], c: ControllerDef): void {
 function parseInput(e: XElement): InputDef {
   const type = e.attrs.type;
   const bus = e.attrs.bus ?? 'ps2';
+  if (type !== undefined && !['mouse', 'tablet', 'keyboard', 'passthrough', 'evdev'].includes(type)) {
+    throw unsupportedConfig(`unknown input device type '${type}'`);
+  }
+  if (!['ps2', 'usb', 'xen', 'parallels', 'virtio', 'none'].includes(bus)) {
+    throw unsupportedConfig(`unknown input bus type '${bus}'`);
+  }
   if ((type === 'mouse' || type === 'keyboard') && bus === 'ps2' && elements(e).every((c) => c.name === 'alias')) {
     return { type, bus };
   }
@@ -406,6 +412,10 @@ function parseManaged(e: XElement): boolean {
 function parseHostdev(e: XElement): HostdevDef {
   const mode = e.attrs.mode ?? 'subsystem';
   const type = e.attrs.type;
+  if (mode !== 'subsystem' && mode !== 'capabilities') throw unsupportedConfig(`unknown hostdev mode '${mode}'`);
+  if (mode === 'subsystem' && type !== undefined && !['usb', 'pci', 'scsi', 'scsi_host', 'mdev'].includes(type)) {
+    throw unsupportedConfig(`unknown host device source address type '${type}'`);
+  }
   if (mode !== 'subsystem' || type !== 'pci') throw notImplemented(`<hostdev mode='${mode}' type='${type ?? ''}'>`);
   for (const c of elements(e)) {
     if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
@@ -608,6 +618,8 @@ export function parseDomain(text: string): DomainDef {
   if (root.name !== 'domain') throw xmlError(`unexpected root element <${root.name}>, expecting <domain>`);
   const virtType = root.attrs.type;
   if (virtType === undefined) throw xmlError('missing domain type attribute');
+  const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz'];
+  if (!VIRT_TYPES.includes(virtType)) throw unsupportedConfig(`invalid domain type ${virtType}`);
   if (virtType !== 'qemu') throw notImplemented(`<domain type='${virtType}'>`);
 
   for (const c of elements(root)) {
