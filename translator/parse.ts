@@ -554,13 +554,16 @@ function parseCpu(domain: XElement): CpuDef | undefined {
   if (!el) return undefined;
   const model = child(el, 'model');
   const extra = elements(el).filter((c) => c.name !== 'model');
+  // Only the plain custom model form (libvirt fills in match='exact', check='none' and
+  // fallback='allow'); the model itself must be the machine's default (validate.ts).
+  const fallback = model?.attrs.fallback ?? 'allow';
   const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && el.attrs.check === 'none' &&
+    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (el.attrs.check ?? 'none') === 'none' &&
     Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
     model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
-    (model.attrs.fallback ?? 'allow') === 'forbid' && textOf(model).trim() !== '';
-  if (!ok) throw notImplemented("<cpu> other than libvirt's default (mode='custom' match='exact' check='none', model fallback='forbid')");
-  return { mode: 'custom', match: 'exact', check: 'none', model: textOf(model!).trim(), fallback: 'forbid' };
+    (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
+  if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
+  return { mode: 'custom', match: 'exact', check: 'none', model: textOf(model!).trim(), fallback };
 }
 
 function parseClock(domain: XElement): DomainDef['clock'] {
