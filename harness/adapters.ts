@@ -3,14 +3,14 @@
 // translator (bad exit code, signal, timeout, output on both streams), reported for
 // that entry only.
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCaps } from '../translator/capabilities.js';
 import type { Mode } from '../translator/index.js';
-import { libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
+import { isVirtgoldRefusal, libvirtCannot, libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
 import type { MatrixEntry } from './matrix.js';
 import { shellWords } from './shell-words.js';
-import { runBuiltin, type Outcome } from './suite.js';
+import { readGolden, runBuiltin, type Outcome } from './suite.js';
 
 export interface Adapter {
   name: string;
@@ -108,12 +108,9 @@ export async function libvirtAdapter(host = hostQemuVersions()): Promise<Adapter
       if (!hostVersion) return `no ${entry.snapshot.arch} QEMU on this host`;
       if (entry.snapshot.version !== hostVersion) return `libvirt here drives QEMU ${hostVersion}, not ${entry.snapshot.version}`;
       if (/<vf-token\b/.test(xml)) return 'libvirt 9.0.0 has no vf-token support';
-      const err = existsSync(`${entry.stem}.err`) ? readFileSync(`${entry.stem}.err`, 'utf8') : '';
-      if (err.startsWith('unsupported: ')) return `the golden is virtgold's own refusal: ${err.trim()}`;
-      if (entry.mode === 'xml2argv' && /<interface\b[^>]*type\s*=\s*['"]hostdev['"]/.test(xml)) {
-        return "libvirt 9.0.0's domxml-to-native cannot convert <interface type='hostdev'>";
-      }
-      return undefined;
+      const golden = readGolden(entry);
+      if (golden?.kind === 'error' && isVirtgoldRefusal(golden.text)) return `the golden is virtgold's own refusal: ${golden.text.trim()}`;
+      return libvirtCannot(entry.mode, xml);
     },
     async translate(entry: MatrixEntry, xml: string) {
       const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(xml) : await libvirtXml2Xml(xml);

@@ -10,6 +10,20 @@ import { shellWords } from './shell-words.js';
 
 export const VIRSH_URI = 'qemu:///system';
 
+/** Why libvirt 9.0.0 cannot translate this entry at all, if it cannot. */
+export function libvirtCannot(mode: 'xml2argv' | 'xml2xml', xml: string): string | undefined {
+  if (mode === 'xml2argv' && /<interface\b[^>]*type\s*=\s*['"]hostdev['"]/.test(xml)) {
+    return "libvirt 9.0.0's domxml-to-native cannot convert <interface type='hostdev'> (errors or crashes libvirtd)";
+  }
+  return undefined;
+}
+
+/** Remove every <vf-token …/> (the extension libvirt 9.0.0 does not know, and ignores). */
+export const stripVfToken = (xml: string) => xml.replace(/<vf-token\b[^>]*\/>|<vf-token\b[^>]*>[\s\S]*?<\/vf-token>/g, '');
+
+/** virtgold's own refusals: libvirt handles these, so they are no claim about libvirt. */
+export const isVirtgoldRefusal = (errText: string) => errText.startsWith('unsupported: ');
+
 export type LibvirtResult = { ok: true; output: string } | { ok: false; error: string };
 
 async function virsh(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

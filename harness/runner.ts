@@ -1,7 +1,7 @@
 // Runs the matrix through an adapter (in parallel) and judges every entry.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Adapter } from './adapters.js';
-import { buildMatrix, goldenExtension, type Filters, type MatrixEntry } from './matrix.js';
+import { buildMatrix, type Filters, type MatrixEntry } from './matrix.js';
 import { createTwoFilesPatch } from 'diff';
 import { checkIdempotent, judge, staleGoldens, type Outcome } from './suite.js';
 
@@ -41,14 +41,6 @@ export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snaps
 
 const outcomeText = (o: Outcome) => (o.kind === 'crash' ? `(crash: ${o.message})\n` : o.text);
 
-function readGolden(entry: MatrixEntry): { expected?: string; goldenPath?: string } {
-  for (const ext of [goldenExtension(entry.mode), '.err']) {
-    const p = entry.stem + ext;
-    if (existsSync(p)) return { expected: readFileSync(p, 'utf8'), goldenPath: p.slice(p.lastIndexOf('/golden/') + 1) };
-  }
-  return {};
-}
-
 async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResult> {
   const start = performance.now();
   const name = entryName(entry);
@@ -65,10 +57,11 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
       return done({ status: 'fail', outcome, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
-  const golden = readGolden(entry);
-  const verdicts = [judge(entry, outcome)];
+  const verdict = judge(entry, outcome);
+  const verdicts = [verdict];
   if (opts.adapter.name === 'builtin') verdicts.push(checkIdempotent(entry, outcome));
   const bad = verdicts.filter((v) => !v.ok);
+  const golden = verdict.golden ? { expected: verdict.golden.text, goldenPath: verdict.golden.rel } : {};
   return done({ status: bad.length ? 'fail' : 'pass', outcome, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
 }
 

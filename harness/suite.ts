@@ -25,20 +25,40 @@ export function goldenPathFor(entry: MatrixEntry, outcome: Outcome): string {
   return entry.stem + (outcome.kind === 'error' ? '.err' : goldenExtension(entry.mode));
 }
 
+export interface Golden {
+  /** path relative to the project: golden/<mode>/<case>.<arch>-<version>.<ext> */
+  rel: string;
+  kind: 'output' | 'error';
+  text: string;
+}
+
 export interface Verdict {
   entry: MatrixEntry;
   outcome: Outcome;
   ok: boolean;
   /** unified diff or explanation when not ok */
   message?: string;
+  /** the golden the outcome was compared with */
+  golden?: Golden;
 }
 
 function readIf(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
+const relGolden = (p: string) => p.slice(p.lastIndexOf('/golden/') + 1);
+
+/** The golden an entry has on disk (output preferred), if any. */
+export function readGolden(entry: MatrixEntry): Golden | undefined {
+  for (const [ext, kind] of [[goldenExtension(entry.mode), 'output'], ['.err', 'error']] as const) {
+    const text = readIf(entry.stem + ext);
+    if (text !== undefined) return { rel: relGolden(entry.stem + ext), kind, text };
+  }
+  return undefined;
+}
+
 export function judge(entry: MatrixEntry, outcome: Outcome): Verdict {
-  const rel = (p: string) => p.slice(p.lastIndexOf('/golden/') + 1);
+  const rel = relGolden;
   if (outcome.kind === 'crash') return { entry, outcome, ok: false, message: `translator crashed: ${outcome.message}` };
   const outPath = entry.stem + goldenExtension(entry.mode);
   const errPath = `${entry.stem}.err`;
@@ -51,13 +71,14 @@ export function judge(entry: MatrixEntry, outcome: Outcome): Verdict {
   if (expected === undefined) {
     return { entry, outcome, ok: false, message: `no golden: ${rel(outPath)} or ${rel(errPath)} is missing (run npm run update-golden)` };
   }
+  const golden: Golden = { rel: rel(path), kind: path === errPath ? 'error' : 'output', text: expected };
   const actualPath = goldenPathFor(entry, outcome);
   if (actualPath !== path) {
     const what = outcome.kind === 'error' ? `failed with: ${outcome.text.trim()}` : 'produced output';
-    return { entry, outcome, ok: false, message: `expected ${rel(path)}, but the translator ${what}\n${patch(rel(path), expected, outcome.text)}` };
+    return { entry, outcome, golden, ok: false, message: `expected ${rel(path)}, but the translator ${what}\n${patch(rel(path), expected, outcome.text)}` };
   }
-  if (expected === outcome.text) return { entry, outcome, ok: true };
-  return { entry, outcome, ok: false, message: patch(rel(path), expected, outcome.text) };
+  if (expected === outcome.text) return { entry, outcome, golden, ok: true };
+  return { entry, outcome, golden, ok: false, message: patch(rel(path), expected, outcome.text) };
 }
 
 export function patch(name: string, expected: string, actual: string): string {

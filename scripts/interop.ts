@@ -8,37 +8,25 @@ import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildMatrix, type MatrixEntry } from '../harness/matrix.js';
-import { libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml, type LibvirtResult } from '../harness/libvirt.js';
-import { patch, runBuiltin, type Outcome } from '../harness/suite.js';
+import { isVirtgoldRefusal, libvirtCannot, stripVfToken, libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml, type LibvirtResult } from '../harness/libvirt.js';
+import { patch, readGolden, runBuiltin, type Outcome } from '../harness/suite.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const LIBVIRT_QEMU = '7.2.0';
 
-/** Remove every <vf-token …/> (the extension libvirt 9.0.0 does not know). */
-export const stripVfToken = (xml: string) => xml.replace(/<vf-token\b[^>]*\/>|<vf-token\b[^>]*>[\s\S]*?<\/vf-token>/g, '');
 
 function expectedFor(entry: MatrixEntry, xml: string): { outcome: Outcome; from: string } {
   if (/<vf-token\b/.test(xml)) {
     return { outcome: runBuiltin(entry.mode, entry.snapshot.path, stripVfToken(xml)), from: 'virtgold, vf-token removed' };
   }
-  const ext = entry.mode === 'xml2argv' ? '.args' : '.xml';
-  for (const [path, kind] of [[entry.stem + ext, 'output'], [`${entry.stem}.err`, 'error']] as const) {
-    try {
-      const text = readFileSync(path, 'utf8');
-      return { outcome: kind === 'output' ? { kind, text } : { kind, text }, from: path.slice(root.length) };
-    } catch { /* try the other */ }
-  }
-  return { outcome: { kind: 'crash', message: 'no golden (run npm run update-golden)' }, from: '-' };
+  const golden = readGolden(entry);
+  if (!golden) return { outcome: { kind: 'crash', message: 'no golden (run npm run update-golden)' }, from: '-' };
+  return { outcome: { kind: golden.kind, text: golden.text }, from: golden.rel };
 }
 
 function skipReason(entry: MatrixEntry, xml: string, expected: Outcome): string | undefined {
-  if (entry.mode === 'xml2argv' && /<interface\b[^>]*type\s*=\s*['"]hostdev['"]/.test(xml)) {
-    return "libvirt 9.0.0's domxml-to-native cannot convert <interface type='hostdev'> (errors or crashes libvirtd)";
-  }
-  if (expected.kind === 'error' && expected.text.startsWith('unsupported: ')) {
-    return `virtgold refuses it on purpose: ${expected.text.trim()}`;
-  }
-  return undefined;
+  if (expected.kind === 'error' && isVirtgoldRefusal(expected.text)) return `virtgold refuses it on purpose: ${expected.text.trim()}`;
+  return libvirtCannot(entry.mode, xml);
 }
 
 async function ensureDaemon(): Promise<void> {
