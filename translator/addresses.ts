@@ -52,10 +52,9 @@ export function assignAddresses(def: DomainDef): void {
   const family = machineFamily(def);
   const d = def.devices;
   // Slot 0 is the host bridge. On a PC, slot 1 is the PIIX3: its ISA bridge (1.0) and
-  // power management (1.3) are always there, its USB function (1.2) with the default
-  // controller; the IDE function (1.1) only matters with IDE disks, out of scope here.
-  const piix3Usb = d.controllers.some((c) => c.type === 'usb' && c.index === 0 && c.model === 'piix3-uhci');
-  const bus = new PciBus(family === 'i440fx' ? [[0, [0, 1, 2, 3, 4, 5, 6, 7]], [1, piix3Usb ? [0, 2, 3] : [0, 3]]] : [[0, [0, 1, 2, 3, 4, 5, 6, 7]]]);
+  // power management (1.3) are always there; its USB function (1.2) is taken by the
+  // default controller below; the IDE function (1.1) only matters with IDE disks.
+  const bus = new PciBus(family === 'i440fx' ? [[0, [0, 1, 2, 3, 4, 5, 6, 7]], [1, [0, 3]]] : [[0, [0, 1, 2, 3, 4, 5, 6, 7]]]);
 
   const pciDevices: DeviceInfo[] = [
     ...d.controllers.filter((c) => c.type === 'usb' && c.model !== 'none').map((c) => c.info),
@@ -63,19 +62,16 @@ export function assignAddresses(def: DomainDef): void {
     ...(d.memballoon && d.memballoon.model !== 'none' ? [d.memballoon.info] : []),
   ];
   for (const info of pciDevices) {
-    if (info.address?.type !== 'pci' || wantsPci(info)) continue;
-    // The PIIX3's own USB function: where libvirt itself puts the default controller.
-    const a = info.address;
-    const isPiix3Usb = family === 'i440fx' && a.bus === 0 && a.slot === 1 && a.function === 2 &&
-      d.controllers.some((c) => c.info === info && c.model === 'piix3-uhci');
-    if (!isPiix3Usb) bus.reserveExplicit(a);
+    if (info.address?.type === 'pci' && !wantsPci(info)) bus.reserveExplicit(info.address);
   }
 
   for (const c of d.controllers) {
     if (c.type !== 'usb' || c.model === 'none' || !wantsPci(c.info)) continue;
     const zpci = (c.info.address as PciAddr | undefined)?.zpci;
     if (family === 'i440fx' && c.model === 'piix3-uhci' && c.index === 0) {
+      // The PIIX3's own USB function.
       c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: 2 };
+      bus.reserveExplicit(c.info.address);
     } else {
       // An EHCI "ich9-ehci1" sits at function 7, where its UHCI companions would join it.
       c.info.address = bus.next(c.model === 'ich9-ehci1' ? 7 : 0);
