@@ -5,7 +5,7 @@
 import { execa } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCaps } from '../translator/capabilities.js';
+import { loadCaps } from '../translator/index.js';
 import type { Mode } from '../translator/index.js';
 import { isVirtgoldRefusal, libvirtCannot, libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
 import type { MatrixEntry } from './matrix.js';

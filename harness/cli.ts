@@ -1,6 +1,6 @@
 // `virtgold` command line: translate one domain, run the golden suite, update goldens.
 import { parseArgs } from 'node:util';
-import { CapsError } from '../translator/capabilities.js';
+import { CapsError } from '../translator/index.js';
 import { isTranslationError, MODES, translate, type Mode } from '../translator/index.js';
 import { readCaps, readText, UserError } from './io.js';
 

@@ -1,6 +1,6 @@
 // File reading with messages a user can act on (no stack traces for a missing file).
 import { readFileSync } from 'node:fs';
-import { loadCaps, type QemuCaps } from '../translator/capabilities.js';
+import { loadCaps, type QemuCaps } from '../translator/index.js';
 
 export class UserError extends Error {
   constructor(message: string) {

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderArgs, type QemuCommand } from '../translator/argv.js';
+import { renderArgs, type QemuCommand } from '../translator/index.js';
 import { shellWords } from './shell-words.js';
 
 export const VIRSH_URI = 'qemu:///system';

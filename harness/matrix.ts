@@ -3,7 +3,7 @@ import { globSync } from 'glob';
 import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { MODES, type Mode } from '../translator/index.js';
-import { HOST_ARCH } from '../translator/defaults.js';
+import { HOST_ARCH } from '../translator/index.js';
 import { UserError } from './io.js';
 
 export interface Snapshot {

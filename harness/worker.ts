@@ -11,7 +11,7 @@
 import { createInterface } from 'node:readline';
 import { isTranslationError, MODES, translate, type Mode } from '../translator/index.js';
 import { readCaps, readText, UserError } from './io.js';
-import { CapsError } from '../translator/capabilities.js';
+import { CapsError } from '../translator/index.js';
 
 export interface WorkerRequest { id: number; mode: Mode; caps: string; input?: string; xml?: string }
 export type WorkerResponse =

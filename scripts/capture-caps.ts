@@ -4,7 +4,7 @@
 // own version, the host kernel, the host CPU (signature, CPUID dump, host model).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCaps } from '../translator/capabilities.js';
+import { loadCaps } from '../translator/index.js';
 import { writeFileAtomic } from '../harness/atomic.js';
 
 const CACHE = process.env.VIRTGOLD_CAPS_CACHE ?? '/var/cache/libvirt/qemu/capabilities';

@@ -33,3 +33,6 @@ export function translate(mode: Mode, xml: string, caps: QemuCaps): string {
 
 export { TranslationError, isTranslationError } from './errors.js';
 export { loadCaps, CapsError, type QemuCaps } from './capabilities.js';
+// What the harness may use besides translate(): it imports nothing else from translator/.
+export { HOST_ARCH } from './defaults.js';
+export { renderArgs, shellQuote, type QemuCommand } from './argv.js';
