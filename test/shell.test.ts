@@ -30,18 +30,14 @@ test('.args quoting: sh parses every line back into the exact argv', () => {
 
 test('every shipped .args golden parses back, through sh, into the argv the translator built', async () => {
   const { readdirSync } = await import('node:fs');
-  const { buildCommand } = await import('../translator/command.js');
-  const { defineDomain } = await import('../translator/index.js');
-  const { assignAliases } = await import('../translator/addresses.js');
+  const { commandOf } = await import('../translator/index.js');
   const { toArgv } = await import('../translator/argv.js');
   const dir = `${repo}/golden/xml2argv`;
   let checked = 0;
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.args'))) {
     const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
     const caps = loadCaps(capsText(m[3]!, m[2]), f);
-    const def = defineDomain(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), caps);
-    assignAliases(def);
-    const expected = toArgv(buildCommand(def, caps));
+    const expected = toArgv(commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), caps));
     const script = `printargs() { for a; do printf '%s\\0' "$a"; done; }; printargs ${readFileSync(`${dir}/${f}`, 'utf8')}`;
     const got = execaSync('sh', ['-c', script], { stripFinalNewline: false }).stdout.split('\0').slice(0, -1);
     assert.equal(got, expected, f);
@@ -51,15 +47,11 @@ test('every shipped .args golden parses back, through sh, into the argv the tran
 });
 
 test('.args of domains with nasty names parse back, through sh, into the exact argv', async () => {
-  const { buildCommand } = await import('../translator/command.js');
-  const { defineDomain } = await import('../translator/index.js');
-  const { assignAliases } = await import('../translator/addresses.js');
+  const { commandOf } = await import('../translator/index.js');
   const { toArgv, renderArgs } = await import('../translator/argv.js');
   const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
   for (const name of ["it's", 'a b', '$HOME', '`id`', 'x"y', 'ünïcødé-名前', 'semi;colon', 'back\\slash', 'a,b=c', 'tab\there']) {
-    const def = defineDomain(domain(hostdev('')).replace('<name>d</name>', `<name>${esc(name)}</name>`), caps72);
-    assignAliases(def);
-    const cmd = buildCommand(def, caps72);
+    const cmd = commandOf(domain(hostdev('')).replace('<name>d</name>', `<name>${esc(name)}</name>`), caps72);
     const script = `printargs() { for a; do printf '%s\\0' "$a"; done; }; printargs ${renderArgs(cmd)}`;
     const got = execaSync('sh', ['-c', script], { stripFinalNewline: false }).stdout.split('\0').slice(0, -1);
     assert.equal(got, toArgv(cmd), name);

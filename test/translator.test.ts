@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCaps, findMachine, CapsError } from '../translator/capabilities.js';
-import { parseDomain, unitScale } from '../translator/parse.js';
+import { parseDomain } from '../translator/stages/parse.js';
+import { unitScale } from '../translator/domain/parse.js';
 import { translate } from '../translator/index.js';
 import { TranslationError } from '../translator/errors.js';
 import { normalizeNativeArgv } from '../harness/libvirt.js';
@@ -161,7 +162,7 @@ test('documents the XML validator lets through are still XML errors (found by fu
 });
 
 test('inputs over the size limit are refused before parsing', async () => {
-  const { MAX_XML_BYTES } = await import('../translator/xml.js');
+  const { MAX_XML_BYTES } = await import('../translator/xml/tree.js');
   const big = domain('').replace('<devices>', `<devices><!--${'x'.repeat(MAX_XML_BYTES)}-->`);
   assert.match(err(() => translate('xml2xml', big, caps72)), /^XML error: domain XML is larger than the \d+ byte limit$/);
 });

@@ -1,7 +1,7 @@
 // Reader for libvirt's QEMU capability cache format (<qemuCaps>), as libvirt writes
 // it under /var/cache/libvirt/qemu/capabilities and keeps in tests/qemucapabilitiesdata.
 // Only facts are read; whatever else a probe file holds is accepted and ignored.
-import { child, elements, parseXml, textOf, type XElement } from './xml.js';
+import { child, elements, parseXml, textOf, type XElement } from './xml/tree.js';
 
 /** libvirt's accelerator names in the cache: 'kvm' and 'tcg' (virt type 'qemu'). */
 export type CapsVirtType = 'kvm' | 'tcg';
@@ -124,7 +124,16 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
   };
 }
 
-export const hasFlag = (caps: QemuCaps, flag: string): boolean => caps.flags.has(flag);
+/** The capability flags the translator reads, spelt as libvirt's cache spells them
+ *  (virQEMUCaps names). A flag outside this list is a compile error at its use. */
+export const CAPS_FLAGS = [
+  'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
+  'vfio-pci', 'vfio-pci.vf-token',
+  'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
+] as const;
+export type CapsFlag = (typeof CAPS_FLAGS)[number];
+
+export const hasFlag = (caps: QemuCaps, flag: CapsFlag): boolean => caps.flags.has(flag);
 
 export function machinesFor(caps: QemuCaps, virtType: CapsVirtType): MachineType[] {
   return caps.machines.filter((m) => m.virtType === virtType);

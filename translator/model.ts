@@ -1,14 +1,17 @@
-// The typed domain model: what translator/parse.ts reads from domain XML and what
-// every later stage (defaults, validation, addresses, output) works on. It covers
-// the subset of libvirt's virDomainDef that virtgold implements.
-import type { XElement } from './xml.js';
+// The domain model shared by every stage: what libvirt's virDomainDef holds at domain
+// level, and the parts of a device (virDomainDeviceInfo) that all device kinds share.
+// Each device kind's own definition lives in its module under devices/; the list of
+// kinds, and so the shape of `devices`, is devices/registry.ts.
+import type { Devices } from './devices/registry.js';
+import type { XElement } from './xml/tree.js';
 
 export type TriState = 'on' | 'off';
+export type YesNo = 'yes' | 'no';
 export type LifecycleAction =
   | 'destroy' | 'restart' | 'rename-restart' | 'preserve'
   | 'coredump-destroy' | 'coredump-restart';
 
-/** Host-side PCI address (hostdev source). */
+/** A PCI address: a host device's (hostdev source) or a guest's. */
 export interface PciHostAddress {
   domain: number;
   bus: number;
@@ -22,65 +25,17 @@ export interface ZpciAddress {
   fid?: number;
 }
 
-export type DeviceAddress =
-  | { type: 'pci'; domain: number; bus: number; slot: number; function: number; multifunction?: TriState; zpci?: ZpciAddress }
-  | { type: 'ccw'; cssid: number; ssid: number; devno: number };
+export type PciAddress = PciHostAddress & { type: 'pci'; multifunction?: TriState; zpci?: ZpciAddress };
+export type CcwAddress = { type: 'ccw'; cssid: number; ssid: number; devno: number };
+export type DeviceAddress = PciAddress | CcwAddress;
 
-/** The guest PCI address as given in the XML, before assignment fills what is missing. */
+/** virDomainDeviceInfo: what every device carries besides its own settings. */
 export interface DeviceInfo {
   address?: DeviceAddress;
-  /** true when the XML gave <address type='pci'/> without slot: libvirt assigns it. */
   bootIndex?: number;
-  rom?: { enabled?: 'yes' | 'no'; bar?: TriState; file?: string };
-  /** QEMU id, assigned by translator/aliases (never parsed from inactive XML). */
+  rom?: { enabled?: YesNo; bar?: TriState; file?: string };
+  /** QEMU id, given by stages/aliases.ts (never parsed from inactive XML). */
   alias?: string;
-}
-
-export interface ControllerDef {
-  type: 'usb' | 'pci';
-  index: number;
-  model?: string;
-  ports?: number;
-  info: DeviceInfo;
-}
-
-export interface InputDef {
-  type: 'mouse' | 'keyboard';
-  bus: 'ps2';
-}
-
-export interface AudioDef {
-  id: number;
-  type: 'none';
-}
-
-export interface MemballoonDef {
-  model: 'virtio' | 'virtio-transitional' | 'virtio-non-transitional' | 'none';
-  statsPeriod?: number;
-  info: DeviceInfo;
-}
-
-export interface PanicDef {
-  model: 's390';
-}
-
-/** A VFIO PCI device given to the guest, from <hostdev> or <interface type='hostdev'>. */
-export interface HostdevDef {
-  managed: boolean;
-  /** <driver name=…>; libvirt 9.0.0 keeps it unset when the XML leaves it out. */
-  driver?: string;
-  source: PciHostAddress;
-  /** vf-token extension: canonical lowercase UUID of the VF token. */
-  vfToken?: string;
-  info: DeviceInfo;
-  /** set when this hostdev is the backend of an <interface type='hostdev'> */
-  net?: HostdevNetDef;
-}
-
-export interface HostdevNetDef {
-  mac: string;
-  macType?: string;
-  macCheck?: string;
 }
 
 export interface CpuDef {
@@ -91,20 +46,22 @@ export interface CpuDef {
   fallback: 'allow' | 'forbid';
 }
 
+export interface MetadataDef {
+  /** the element children of <metadata>, as parsed */
+  elements: XElement[];
+  /** namespace declarations on <metadata> itself, in order */
+  own: [string, string][];
+  /** namespace declarations on <domain>, which <metadata> content may use */
+  inherited: Record<string, string>;
+}
+
 export interface DomainDef {
   virtType: 'qemu';
   name: string;
   uuid: string;
   title?: string;
   description?: string;
-  metadata?: {
-    /** the element children of <metadata>, as parsed */
-    elements: XElement[];
-    /** namespace declarations on <metadata> itself, in order */
-    own: [string, string][];
-    /** namespace declarations on <domain>, which <metadata> content may use */
-    inherited: Record<string, string>;
-  };
+  metadata?: MetadataDef;
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
   vcpu: { max: number; current?: number; placement: 'static' | 'auto' };
   os: {
@@ -112,7 +69,7 @@ export interface DomainDef {
     arch?: string;
     machine?: string;
     bootDevs: string[];
-    bootMenu?: { enable?: 'yes' | 'no'; timeout?: number };
+    bootMenu?: { enable?: YesNo; timeout?: number };
   };
   features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
@@ -120,16 +77,8 @@ export interface DomainDef {
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;
-  pm: { suspendToMem?: 'yes' | 'no'; suspendToDisk?: 'yes' | 'no' };
-  devices: {
-    emulator?: string;
-    controllers: ControllerDef[];
-    inputs: InputDef[];
-    audios: AudioDef[];
-    /** <hostdev> elements and <interface type='hostdev'> backends, in libvirt's order:
-     *  interfaces first (they are parsed first), then hostdevs. */
-    hostdevs: HostdevDef[];
-    memballoon?: MemballoonDef;
-    panics: PanicDef[];
-  };
+  pm: { suspendToMem?: YesNo; suspendToDisk?: YesNo };
+  emulator?: string;
+  /** one list per device kind, in the order libvirt keeps them */
+  devices: Devices;
 }

@@ -2,7 +2,7 @@
 // re-serialized, device order is kept), and entities are decoded here so that only
 // XML's own five and character references are accepted: no DTD, no expansion.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { xmlError } from './errors.js';
+import { xmlError } from '../errors.js';
 
 export interface XElement {
   name: string;

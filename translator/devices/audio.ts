@@ -1,0 +1,33 @@
+// <audio>: the audio backend (libvirt's virDomainAudioDef); only type='none', the
+// default libvirt adds when a domain has none.
+import { notImplemented, xmlError } from '../errors.js';
+import { propEnum, propUInt, required } from '../xml/props.js';
+import { elements, type XElement } from '../xml/tree.js';
+import type { DeviceKind } from './kind.js';
+
+export interface AudioDef {
+  id: number;
+  type: 'none';
+}
+
+const TYPES = ['none', 'alsa', 'coreaudio', 'jack', 'oss', 'pulseaudio', 'sdl', 'spice', 'file', 'dbus', 'pipewire'] as const;
+
+function parse(e: XElement): AudioDef {
+  const type = propEnum(e, 'type', TYPES);
+  if (type !== 'none') throw notImplemented(`<audio type='${type ?? ''}'>`);
+  if (elements(e).length) throw notImplemented('children of <audio type=\'none\'>');
+  required(e, 'id');
+  return { id: propUInt(e, 'id', { nonZero: true })!, type };
+}
+
+export const audio: DeviceKind<AudioDef> = {
+  element: 'audio',
+  parse,
+  validate(a, { def }) {
+    // virDomainAudioDefValidate: ids are unique.
+    if (def.devices.audio.filter((o) => o.id === a.id).length > 1) throw xmlError(`audio ID ${a.id} is used multiple times`);
+  },
+  format: (w, a) => w.line(`<audio id='${a.id}' type='${a.type}'/>`),
+  command: (a) => [['-audiodev', JSON.stringify({ id: `audio${a.id}`, driver: a.type })]],
+};
+

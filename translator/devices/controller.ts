@@ -1,0 +1,150 @@
+// <controller>: USB controllers and the PCI root (libvirt's virDomainControllerDef).
+// Controllers that libvirt accepts but virtgold does not implement are refused.
+import { hasFlag } from '../capabilities.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { propInt } from '../xml/props.js';
+import { elements, type XElement } from '../xml/tree.js';
+import { attr } from '../xml/writer.js';
+import type { DeviceInfo } from '../model.js';
+import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
+import type { DeviceKind } from './kind.js';
+
+export interface ControllerDef {
+  type: 'usb' | 'pci';
+  /** -1 until post-parse gives an unindexed controller the lowest free index */
+  index: number;
+  model?: string;
+  ports?: number;
+  info: DeviceInfo;
+}
+
+const TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'];
+const USB_MODELS = [
+  'piix3-uhci', 'piix4-uhci', 'ehci', 'ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3', 'vt82c686b-uhci',
+  'pci-ohci', 'nec-xhci', 'qusb1', 'qusb2', 'qemu-xhci', 'none',
+];
+
+/** QEMU's device for each implemented USB controller model; its capability flag has the same name. */
+export const USB_DEVICE = {
+  'piix3-uhci': 'piix3-usb-uhci',
+  'piix4-uhci': 'piix4-usb-uhci',
+  ehci: 'usb-ehci',
+  'ich9-ehci1': 'ich9-usb-ehci1',
+  'nec-xhci': 'nec-usb-xhci',
+  'qemu-xhci': 'qemu-xhci',
+} as const;
+type UsbModel = keyof typeof USB_DEVICE;
+const isImplementedUsb = (m: string): m is UsbModel => m in USB_DEVICE;
+const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
+
+function parse(e: XElement): ControllerDef {
+  const type = e.attrs.type ?? 'ide';
+  if (!TYPES.includes(type)) throw xmlError(`Invalid value for attribute 'type' in element 'controller': '${type}'.`);
+  if (type !== 'usb' && type !== 'pci') throw notImplemented(`<controller type='${type}'>`);
+  const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
+  for (const c of elements(e)) {
+    if (['driver', 'target', 'master', 'model', 'pcihole64'].includes(c.name)) throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
+  }
+  const model = e.attrs.model;
+  const def: ControllerDef = { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
+  if (type === 'usb') {
+    if (model !== undefined) {
+      if (!USB_MODELS.includes(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
+      if (model !== 'none' && !isImplementedUsb(model)) throw notImplemented(`USB controller model '${model}'`);
+      def.model = model;
+    }
+    const ports = propInt(e, 'ports');
+    if (ports !== undefined) def.ports = ports;
+    return def;
+  }
+  if (model !== undefined && model !== 'pci-root') throw notImplemented(`<controller type='pci' model='${model}'>`);
+  if (model === 'pci-root' && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
+  if (index > 0) throw notImplemented(`<controller type='pci' index='${index}'>`);
+  if (model === undefined) {
+    throw xmlError("The PCI controller with index='0' must be model='pci-root' for this machine type, but model='(null)' was found instead");
+  }
+  def.model = 'pci-root';
+  if (def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
+  return def;
+}
+
+/** virDomainControllerInsertPreAlloced: among controllers of its type, a new one goes
+ *  before those with a higher index; one without an index goes after the last of its
+ *  type; a type not seen yet goes at the end. Types are not sorted against each other. */
+function insert(list: ControllerDef[], c: ControllerDef): void {
+  let at = -1;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const cur = list[i]!;
+    if (cur.type !== c.type) continue;
+    if (c.index === -1) {
+      at = i + 1;
+      break;
+    }
+    if (cur.index > c.index) at = i;
+    else if (at === -1) {
+      at = i + 1;
+      break;
+    }
+  }
+  if (at === -1) list.push(c);
+  else list.splice(at, 0, c);
+}
+
+const active = (c: ControllerDef) => c.type === 'usb' && c.model !== 'none';
+
+export const controller: DeviceKind<ControllerDef> = {
+  element: 'controller',
+  parse,
+  insert,
+  info: (c) => c.info,
+  postParse(c, { machine }) {
+    if (c.type !== 'usb') return;
+    // A disabled controller keeps no address; one without a model gets the machine's.
+    if (c.model === 'none') delete c.info.address;
+    if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
+  },
+  pci(c, { machine }) {
+    if (!active(c)) return undefined;
+    if (machine.builtinUsb && c.model === 'piix3-uhci' && c.index === 0) return { info: c.info, kind: 'fixed', address: machine.builtinUsb };
+    // An EHCI "ich9-ehci1" sits at function 7, where its UHCI companions would join it.
+    return { info: c.info, kind: 'any', function: c.model === 'ich9-ehci1' ? 7 : 0 };
+  },
+  validate(c, { caps }) {
+    if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
+    if (!hasFlag(caps, USB_DEVICE[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
+    if (c.ports !== undefined && isXhci(c.model) && c.ports > 15) throw unsupportedConfig(`'${c.model}' controller only supports up to '15' ports`);
+  },
+  validateStart(c) {
+    if (c.type === 'usb' && c.ports !== undefined && !isXhci(c.model)) {
+      throw unsupportedConfig(`usb controller type '${c.model}' doesn't support 'ports' with this QEMU binary`);
+    }
+  },
+  alias: (c) => (c.type === 'usb' ? (c.index === 0 ? 'usb' : `usb${c.index}`) : `pci.${c.index}`),
+  format(w, c) {
+    const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}`;
+    w.element(head, 'controller', hasInfo(c.info) ? () => formatInfo(w, c.info) : undefined);
+  },
+  command(c) {
+    if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return [];
+    const dev: Record<string, unknown> = { driver: USB_DEVICE[c.model] };
+    if (c.ports !== undefined) {
+      dev.p2 = c.ports;
+      dev.p3 = c.ports;
+    }
+    dev.id = c.info.alias;
+    Object.assign(dev, addressProps(c.info.address));
+    return [['-device', JSON.stringify(dev)]];
+  },
+};
+
+/** The PIIX3's USB function is fixed: a USB controller 0 of that model elsewhere is an error
+ *  (qemuDomainValidateDevicePCISlotsPIIX3, during address assignment). */
+export function checkPiix3Usb(list: ControllerDef[]): void {
+  for (const c of list) {
+    const a = c.info.address;
+    if (c.type === 'usb' && c.model === 'piix3-uhci' && c.index === 0 && a?.type === 'pci' &&
+        !(a.bus === 0 && a.slot === 1 && a.function === 2) && !(a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0)) {
+      throw internalError('PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// <hostdev mode='subsystem' type='pci'>: a VFIO PCI device given to the guest, and the
+// VFIO backend that <interface type='hostdev'> shares (libvirt's virDomainHostdevDef).
+//
+// vf-token extension (not in libvirt 9.0.0): <vf-token uuid='…'/> inside the source
+// address. Parsed in parseVfToken, validated against the 'vfio-pci.vf-token' capability
+// in `validate`, written back in formatBackend, and emitted right after "host" in the
+// vfio-pci -device JSON in `command`.
+import { hasFlag } from '../capabilities.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import type { DeviceInfo, PciHostAddress } from '../model.js';
+import { child, elements, type XElement } from '../xml/tree.js';
+import type { Writer } from '../xml/writer.js';
+import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString } from './info.js';
+import type { DeviceKind } from './kind.js';
+
+export interface HostdevDef {
+  managed: boolean;
+  /** <driver name=…>; libvirt 9.0.0 keeps it unset when the XML leaves it out. */
+  driver?: string;
+  source: PciHostAddress;
+  /** vf-token extension: canonical lowercase UUID of the VF token. */
+  vfToken?: string;
+  info: DeviceInfo;
+  /** set when this hostdev is the backend of an <interface type='hostdev'> (libvirt's parentnet) */
+  parentNet?: boolean;
+}
+
+const DRIVERS = ['default', 'kvm', 'vfio', 'xen'];
+const VF_TOKEN_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** vf-token extension: <vf-token uuid='…'/> inside the PCI source address. */
+function parseVfToken(addr: XElement): string | undefined {
+  const tokens = elements(addr, 'vf-token');
+  if (tokens.length === 0) return undefined;
+  if (tokens.length > 1) throw xmlError('only one <vf-token> is allowed in a PCI source address');
+  const uuid = tokens[0]!.attrs.uuid;
+  if (uuid === undefined) throw xmlError("missing 'uuid' attribute in <vf-token>");
+  if (!VF_TOKEN_RE.test(uuid)) throw xmlError(`malformed vf-token uuid '${uuid}'`);
+  return uuid.toLowerCase();
+}
+
+export type HostdevBackend = Pick<HostdevDef, 'driver' | 'source' | 'vfToken'>;
+
+/** <driver name=…/> and <source><address …><vf-token/></address></source>, shared by
+ *  <hostdev type='pci'> and <interface type='hostdev'>. */
+export function parseBackend(e: XElement, what: string, isNet: boolean): HostdevBackend {
+  const out: Partial<HostdevBackend> = {};
+  const drv = child(e, 'driver');
+  if (drv) {
+    for (const a of Object.keys(drv.attrs)) if (a !== 'name') throw notImplemented(`<driver ${a}> in ${what}`);
+    const name = drv.attrs.name;
+    if (name !== undefined) {
+      if (!DRIVERS.includes(name)) throw xmlError(`Unknown PCI device <driver name='${name}'/> has been specified`);
+      if (name !== 'default') out.driver = name;
+    }
+  }
+  const src = child(e, 'source');
+  if (!src) throw xmlError(isNet ? 'missing source address type' : 'Missing <source> element in hostdev device');
+  const addr = child(src, 'address');
+  if (!addr) {
+    if (isNet) throw xmlError('missing source address type');
+    return { ...out, source: { domain: 0, bus: 0, slot: 0, function: 0 } }; // libvirt takes an absent address as 0000:00:00.0
+  }
+  if (isNet && addr.attrs.type === undefined) throw xmlError('missing source address type');
+  if (addr.attrs.type !== undefined && addr.attrs.type !== 'pci') throw notImplemented(`<source><address type='${addr.attrs.type}'> in ${what}`);
+  const backend: HostdevBackend = { ...out, source: parsePciAddress(addr) };
+  const token = parseVfToken(addr);
+  if (token !== undefined) {
+    if (backend.driver !== 'vfio') throw xmlError(`vf-token requires <driver name='vfio'/> in ${what}`);
+    backend.vfToken = token;
+  }
+  return backend;
+}
+
+/** libvirt only looks for 'yes'; any other value means unmanaged. */
+export const parseManaged = (e: XElement) => e.attrs.managed === 'yes';
+
+function parse(e: XElement): HostdevDef {
+  const mode = e.attrs.mode ?? 'subsystem';
+  const type = e.attrs.type;
+  if (mode !== 'subsystem' && mode !== 'capabilities') throw unsupportedConfig(`unknown hostdev mode '${mode}'`);
+  if (mode === 'subsystem' && type !== undefined && !['usb', 'pci', 'scsi', 'scsi_host', 'mdev'].includes(type)) {
+    throw unsupportedConfig(`unknown host device source address type '${type}'`);
+  }
+  if (mode !== 'subsystem' || type !== 'pci') throw notImplemented(`<hostdev mode='${mode}' type='${type ?? ''}'>`);
+  for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+  if (e.attrs.model !== undefined) throw notImplemented('<hostdev model=…>');
+  for (const a of Object.keys(child(e, 'source')?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
+  return { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true) };
+}
+
+/** <driver> and <source> of a PCI hostdev; interfaces name the source address type. */
+export function formatBackend(w: Writer, h: HostdevDef, typeInSource: boolean): void {
+  if (h.driver) w.line(`<driver name='${h.driver}'/>`);
+  w.open('<source>');
+  const token = h.vfToken;
+  // vf-token extension: the token lives inside the source address.
+  w.element(`address${typeInSource ? " type='pci'" : ''} ${pciAttrs(h.source)}`, 'address',
+    token === undefined ? undefined : () => w.line(`<vf-token uuid='${token}'/>`));
+  w.close('</source>');
+}
+
+function vfioDevice(h: HostdevDef): Record<string, unknown> {
+  const dev: Record<string, unknown> = { driver: 'vfio-pci', host: pciString(h.source) };
+  // vf-token extension: directly after "host".
+  if (h.vfToken !== undefined) dev['vf-token'] = h.vfToken;
+  dev.id = h.info.alias;
+  if (h.info.bootIndex !== undefined) dev.bootindex = h.info.bootIndex;
+  Object.assign(dev, addressProps(h.info.address));
+  const rom = h.info.rom;
+  if (rom?.enabled === 'no') dev.romfile = '';
+  else if (rom) {
+    if (rom.bar) dev.rombar = rom.bar === 'on' ? 1 : 0;
+    if (rom.file !== undefined) dev.romfile = rom.file;
+  }
+  return dev;
+}
+
+export const hostdev: DeviceKind<HostdevDef> = {
+  element: 'hostdev',
+  parse,
+  info: (h) => h.info,
+  visitedElsewhere: (h) => h.parentNet === true,
+  // Interface-backed hostdevs too, in hostdev order (libvirt skips them among the nets).
+  pci: (h) => ({ info: h.info, kind: 'any', function: 0 }),
+  validate(h, { caps }) {
+    // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
+    if (h.vfToken !== undefined && !hasFlag(caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');
+    if (h.info.address?.type === 'ccw') throw notImplemented("<address type='ccw'> on a PCI host device");
+  },
+  validateStart(h) {
+    if (h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
+  },
+  alias: (_h, i) => `hostdev${i}`,
+  format(w, h) {
+    if (h.parentNet) return; // written as its <interface>
+    w.open(`<hostdev mode='subsystem' type='pci' managed='${h.managed ? 'yes' : 'no'}'>`);
+    formatBackend(w, h, false);
+    formatInfo(w, h.info);
+    w.close('</hostdev>');
+  },
+  command(h, { machine }) {
+    const out: string[][] = [];
+    const a = h.info.address;
+    // On s390x the zpci device that carries the ids comes first (qemuCommandAddExtDevice).
+    if (machine.zpci && a?.type === 'pci' && a.zpci) {
+      out.push(['-device', JSON.stringify({ driver: 'zpci', uid: a.zpci.uid, fid: a.zpci.fid, target: h.info.alias, id: `zpci${a.zpci.uid}` })]);
+    }
+    out.push(['-device', JSON.stringify(vfioDevice(h))]);
+    return out;
+  },
+};

@@ -1,0 +1,155 @@
+// What every device kind shares (virDomainDeviceInfo): the guest address (PCI with its
+// zPCI extension, CCW), boot order and ROM settings — parsed, formatted as XML and
+// rendered as QEMU properties here, and nowhere else.
+import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import type { DeviceAddress, DeviceInfo, PciAddress, PciHostAddress, ZpciAddress } from '../model.js';
+import { parseUintBase0, propOnOff, propUInt, propYesNo } from '../xml/props.js';
+import { child, type XElement } from '../xml/tree.js';
+import { attr, type Writer } from '../xml/writer.js';
+
+export const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
+// ---- PCI addresses ----------------------------------------------------------------
+
+/** `DDDD:BB:SS.F`, as libvirt writes a PCI address in messages and QEMU's host=. */
+export const pciString = (a: PciHostAddress) => `${hex(a.domain, 4)}:${hex(a.bus, 2)}:${hex(a.slot, 2)}.${a.function.toString(16)}`;
+
+/** The attributes of a PCI <address> element, as virPCIDeviceAddressFormat writes them. */
+export const pciAttrs = (a: PciHostAddress) =>
+  `domain='0x${hex(a.domain, 4)}' bus='0x${hex(a.bus, 2)}' slot='0x${hex(a.slot, 2)}' function='0x${a.function.toString(16)}'`;
+
+function pciField(addr: XElement, name: string): number {
+  const raw = addr.attrs[name];
+  if (raw === undefined) return 0;
+  const v = parseUintBase0(raw);
+  if (v === undefined) throw xmlError(`Invalid value for attribute '${name}' in element 'address': '${raw}'. Expected non-negative integer value`);
+  return v;
+}
+
+/** domain/bus/slot/function of an <address>, range-checked (virPCIDeviceAddressParseXML). */
+export function parsePciAddress(addr: XElement): PciHostAddress {
+  const a = { domain: pciField(addr, 'domain'), bus: pciField(addr, 'bus'), slot: pciField(addr, 'slot'), function: pciField(addr, 'function') };
+  if (a.domain > 0xffff) throw xmlError(`Invalid PCI address domain='0x${hex(a.domain, 4)}', must be <= 0xFFFF`);
+  if (a.bus > 0xff) throw xmlError(`Invalid PCI address bus='0x${hex(a.bus, 2)}', must be <= 0xFF`);
+  if (a.slot > 0x1f) throw xmlError(`Invalid PCI address slot='0x${hex(a.slot, 2)}', must be <= 0x1F`);
+  if (a.function > 7) throw xmlError(`Invalid PCI address function=0x${a.function.toString(16)}, must be <= 7`);
+  return a;
+}
+
+function parseZpci(z: XElement): ZpciAddress {
+  const out: ZpciAddress = {};
+  const uid = propUInt(z, 'uid', { base0: true });
+  const fid = propUInt(z, 'fid', { base0: true });
+  if (uid !== undefined) out.uid = uid;
+  if (fid !== undefined) out.fid = fid;
+  if (out.uid !== undefined && (out.uid < 1 || out.uid > 0xffff)) {
+    throw xmlError(`Invalid PCI address uid='0x${hex(out.uid, 4)}', must be > 0x0000 and <= 0xffff`);
+  }
+  return out;
+}
+
+/** The device's guest address (<address type=…/> directly under the device). */
+export function parseDeviceAddress(dev: XElement, what: string): DeviceAddress | undefined {
+  const addr = child(dev, 'address');
+  if (!addr) return undefined;
+  const type = addr.attrs.type;
+  if (type === undefined) throw xmlError('No type specified for device address');
+  if (type === 'pci') {
+    const multifunction = propOnOff(addr, 'multifunction');
+    const z = child(addr, 'zpci');
+    return { type: 'pci', ...parsePciAddress(addr), ...(multifunction ? { multifunction } : {}), ...(z ? { zpci: parseZpci(z) } : {}) };
+  }
+  if (type === 'ccw') {
+    const f = (k: string) => {
+      const raw = addr.attrs[k];
+      const v = raw === undefined ? undefined : parseUintBase0(raw);
+      if (v === undefined) throw xmlError(`Cannot parse <address> '${k}' attribute`);
+      return v;
+    };
+    if (!['cssid', 'ssid', 'devno'].some((k) => addr.attrs[k] !== undefined)) {
+      throw notImplemented(`<address type='ccw'/> without cssid/ssid/devno on ${what}`);
+    }
+    const a = { type: 'ccw' as const, cssid: f('cssid'), ssid: f('ssid'), devno: f('devno') };
+    if (a.cssid > 0xfe || a.ssid > 3 || a.devno > 0xffff) throw xmlError('Invalid specification for virtio ccw address');
+    return a;
+  }
+  throw notImplemented(`<address type='${type}'> on ${what}`);
+}
+
+/** virDeviceInfoPCIAddressIsWanted: no address, or a PCI one with domain, bus and slot 0. */
+export function wantsPci(info: DeviceInfo): boolean {
+  const a = info.address;
+  return !a || (a.type === 'pci' && a.domain === 0 && a.bus === 0 && a.slot === 0);
+}
+
+/** The zPCI ids given in the XML, kept when the PCI address itself is assigned. */
+export const zpciOf = (info: DeviceInfo): ZpciAddress | undefined => (info.address?.type === 'pci' ? info.address.zpci : undefined);
+
+// ---- device info ------------------------------------------------------------------
+
+/** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom. */
+export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean): DeviceInfo {
+  const info: DeviceInfo = {};
+  // Only user aliases ('ua-…') survive in inactive XML and become QEMU ids.
+  const alias = child(dev, 'alias')?.attrs.name;
+  if (alias?.startsWith('ua-')) throw notImplemented(`user alias <alias name='${alias}'/> on ${what}`);
+  const address = parseDeviceAddress(dev, what);
+  if (address) info.address = address;
+  const boot = child(dev, 'boot');
+  const rom = child(dev, 'rom');
+  if (!allowBootRom && (boot || rom)) throw notImplemented(`<${boot ? 'boot' : 'rom'}> in ${what}`);
+  if (boot) {
+    if (boot.attrs.loadparm !== undefined) throw notImplemented(`<boot loadparm> in ${what}`);
+    if (boot.attrs.order === undefined) throw xmlError('missing boot order attribute');
+    info.bootIndex = propUInt(boot, 'order', { nonZero: true });
+  }
+  if (rom) {
+    const r: NonNullable<DeviceInfo['rom']> = {};
+    const enabled = propYesNo(rom, 'enabled');
+    const bar = propOnOff(rom, 'bar');
+    if (enabled) r.enabled = enabled;
+    if (bar) r.bar = bar;
+    if (rom.attrs.file !== undefined) r.file = rom.attrs.file;
+    if (r.enabled === 'no' && (r.bar !== undefined || r.file !== undefined)) {
+      throw unsupportedConfig('ROM tuning is not supported when ROM is disabled');
+    }
+    if (Object.keys(r).length) info.rom = r;
+  }
+  return info;
+}
+
+export function formatAddress(w: Writer, a: DeviceAddress): void {
+  if (a.type === 'ccw') {
+    w.line(`<address type='ccw' cssid='0x${a.cssid.toString(16)}' ssid='0x${a.ssid.toString(16)}' devno='0x${hex(a.devno, 4)}'/>`);
+    return;
+  }
+  const z = a.zpci;
+  const hasZpci = z && (z.uid !== undefined || z.fid !== undefined);
+  w.element(`address type='pci' ${pciAttrs(a)}${attr('multifunction', a.multifunction)}`, 'address', hasZpci ? () => {
+    w.line(`<zpci${z.uid !== undefined ? ` uid='0x${hex(z.uid, 4)}'` : ''}${z.fid !== undefined ? ` fid='0x${hex(z.fid, 8)}'` : ''}/>`);
+  } : undefined);
+}
+
+/** Whether formatInfo writes anything (so the device element needs a body). */
+export const hasInfo = (info: DeviceInfo) => info.bootIndex !== undefined || info.rom !== undefined || info.address !== undefined;
+
+/** virDomainDeviceInfoFormat: boot order, rom, then the guest address. */
+export function formatInfo(w: Writer, info: DeviceInfo): void {
+  if (info.bootIndex !== undefined) w.line(`<boot order='${info.bootIndex}'/>`);
+  if (info.rom) w.line(`<rom${attr('enabled', info.rom.enabled)}${attr('bar', info.rom.bar)}${attr('file', info.rom.file)}/>`);
+  if (info.address) formatAddress(w, info.address);
+}
+
+// ---- QEMU properties ---------------------------------------------------------------
+
+/** qemuBuildDeviceAddressProps: where the device sits, as -device JSON properties. */
+export function addressProps(a: DeviceAddress | undefined): Record<string, unknown> {
+  if (!a) return {};
+  if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
+  const props: Record<string, unknown> = { bus: `pci.${a.bus}` };
+  if (a.multifunction) props.multifunction = a.multifunction === 'on';
+  props.addr = a.function ? `0x${a.slot.toString(16)}.0x${a.function.toString(16)}` : `0x${a.slot.toString(16)}`;
+  return props;
+}
+
+export type { PciAddress };

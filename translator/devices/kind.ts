@@ -1,0 +1,60 @@
+// The contract between a device kind and the stages. A kind is one typed object of
+// hooks; the stage drivers (stages/) call them in libvirt's order and own every rule
+// that spans devices. A hook a kind does not need is left out.
+import type { QemuCaps } from '../capabilities.js';
+import type { Machine } from '../machines/index.js';
+import type { DeviceInfo, DomainDef, PciHostAddress } from '../model.js';
+import type { XElement } from '../xml/tree.js';
+import type { Writer } from '../xml/writer.js';
+
+export interface ParseContext {
+  /** the domain as parsed so far (domain-level elements, and the kinds parsed before) */
+  def: DomainDef;
+  /** position of this element among the kind's elements */
+  index: number;
+}
+
+/** What the later stages know: the defined domain, the snapshot, the machine family. */
+export interface StageContext {
+  def: DomainDef;
+  caps: QemuCaps;
+  machine: Machine;
+}
+
+/** The PCI slot a device asks for, and the info that gets it; the allocator
+ *  (stages/addresses.ts) decides, and only for a device that has no address yet. */
+export type PciNeed = { info: DeviceInfo } & (
+  | { kind: 'any'; function: number }
+  /** a fixed place on the machine's chipset (e.g. the PIIX3's USB function) */
+  | { kind: 'fixed'; address: PciHostAddress });
+
+export interface DeviceKind<D> {
+  /** the element under <devices> */
+  element: string;
+  /** virDomain<Kind>DefParseXML. May record the device elsewhere too, as libvirt does
+   *  with the hostdev behind an <interface type='hostdev'>. */
+  parse(e: XElement, ctx: ParseContext): D;
+  /** where a parsed device goes in its list (default: appended) */
+  insert?(list: D[], dev: D): void;
+  /** the device's info (address, boot order, alias) */
+  info?(dev: D): DeviceInfo;
+  /** libvirt's device iterator visits this device's info under another kind (the
+   *  hostdev behind an <interface>): stages that walk every device skip it here */
+  visitedElsewhere?(dev: D): boolean;
+  /** per-device post-parse defaults (virDomainDeviceDefPostParse + the qemu driver's) */
+  postParse?(dev: D, ctx: StageContext): void;
+  /** the PCI slot the device needs; undefined: none */
+  pci?(dev: D, ctx: StageContext): PciNeed | undefined;
+  /** whether the device needs a CCW address (virtio on a CCW machine) */
+  ccw?(dev: D, ctx: StageContext): boolean;
+  /** per-device validation at define time (virDomainDeviceValidate + qemuValidateDomainDeviceDef) */
+  validate?(dev: D, ctx: StageContext): void;
+  /** checks libvirt makes only when it builds the command line */
+  validateStart?(dev: D, ctx: StageContext): void;
+  /** the QEMU id (qemuAssignDeviceAliases); index is the position in the kind's list */
+  alias?(dev: D, index: number): string | undefined;
+  /** the device's XML, as virDomain<Kind>DefFormat writes it */
+  format(w: Writer, dev: D, ctx: StageContext): void;
+  /** the device's command-line options, each [option, value] or [option] */
+  command?(dev: D, ctx: StageContext): string[][];
+}

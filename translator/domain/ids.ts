@@ -1,0 +1,33 @@
+// UUIDs and MAC addresses: libvirt's parser for the first, and the stand-ins virtgold
+// uses where libvirt would pick random ones (nothing could agree with a random value,
+// so virtgold derives them from the domain; the README says so).
+import { hex } from '../devices/info.js';
+
+const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+
+/** libvirt's virUUIDParse: 32 hex digits, dashes allowed between groups, surrounding blanks ignored. */
+export function parseUuid(raw: string): string | undefined {
+  const s = raw.trim().replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(s) || !UUID_RE.test(raw.trim())) return undefined;
+  const h = s.toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function fnv1a(s: string, seed: number): number {
+  let h = seed >>> 0;
+  for (const b of Buffer.from(s, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
+/** Stand-in for libvirt's random 52:54:00 MAC. */
+export function deterministicMac(key: string): string {
+  const h = fnv1a(key, 0x811c9dc5);
+  return ['52', '54', '00', hex((h >>> 16) & 0xff, 2), hex((h >>> 8) & 0xff, 2), hex(h & 0xff, 2)].join(':');
+}
+
+/** Stand-in for libvirt's random UUID: a name-derived version-4-shaped UUID. */
+export function deterministicUuid(name: string): string {
+  const words = [0x811c9dc5, 0x01234567, 0x89abcdef, 0x0badf00d].map((seed) => hex(fnv1a(name, seed), 8));
+  const h = words.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,86 @@
+// Stage 5b, the QEMU command line (qemuBuildCommandLine): domain-level options in
+// libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
+// with the test-suite environment of the `.args` format.
+import { findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import type { StageContext } from '../devices/kind.js';
+import { eachDevice } from '../devices/registry.js';
+import type { Machine } from '../machines/index.js';
+import type { DomainDef } from '../model.js';
+import type { QemuCommand } from '../argv.js';
+import { COMMAND_ORDER } from './order.js';
+
+/** QEMU's option syntax doubles commas inside a value. */
+const qemuEscape = (s: string) => s.replace(/,/g, ',,');
+
+/** virDomainDefGetShortName: per-domain directories use at most 20 characters of the name. */
+export function shortName(name: string): string {
+  return [...name].slice(0, 20).join('');
+}
+
+/** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
+export function alignedMemoryKiB(def: DomainDef): number {
+  return Math.ceil(def.memory.totalKiB / 1024) * 1024;
+}
+
+export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): QemuCommand {
+  const machineType = findMachine(caps, 'tcg', def.os.machine!)!;
+  const home = `/var/lib/libvirt/qemu/domain--1-${shortName(def.name)}`;
+  const args: string[][] = [];
+  const add = (...a: string[]) => args.push(a);
+
+  add('-name', `guest=${qemuEscape(def.name)},debug-threads=on`);
+  add('-S');
+  add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
+
+  const ramId = machineType.defaultRAMid;
+  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
+  add('-accel', 'tcg');
+  if (def.cpu) add('-cpu', def.cpu.model);
+
+  const memKiB = alignedMemoryKiB(def);
+  add('-m', String(memKiB / 1024));
+  // The size in bytes can pass 2^53: written from a BigInt so every digit is exact.
+  if (ramId) add('-object', `{"qom-type":"memory-backend-ram","id":${JSON.stringify(ramId)},"size":${BigInt(memKiB) * 1024n}}`);
+  add('-overcommit', 'mem-lock=off');
+
+  const max = def.vcpu.max;
+  const cur = def.vcpu.current ?? max;
+  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
+  add('-uuid', def.uuid);
+  add('-display', 'none');
+  add('-no-user-config');
+  add('-nodefaults');
+  add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
+  add('-mon', 'chardev=charmonitor,id=monitor,mode=control');
+  add('-rtc', `base=${def.clock.offset}`);
+  add('-no-shutdown');
+  if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
+  if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
+  if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
+
+  const menu = def.os.bootMenu;
+  let boot = menu?.enable ? `menu=${menu.enable === 'yes' ? 'on' : 'off'},` : '';
+  if (menu?.enable === 'yes' && menu.timeout !== undefined) boot += `splash-time=${menu.timeout},`;
+  add('-boot', `${boot}strict=on`);
+
+  const ctx: StageContext = { def, caps, machine };
+  for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
+
+  if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  add('-msg', 'timestamp=on');
+
+  return {
+    env: [
+      ['LC_ALL', 'C'],
+      ['PATH', '/bin'],
+      ['HOME', home],
+      ['USER', 'test'],
+      ['LOGNAME', 'test'],
+      ['XDG_DATA_HOME', `${home}/.local/share`],
+      ['XDG_CACHE_HOME', `${home}/.cache`],
+      ['XDG_CONFIG_HOME', `${home}/.config`],
+    ],
+    emulator: def.emulator!,
+    args,
+  };
+}

@@ -1,0 +1,83 @@
+// Stage 5a, the domain XML, byte for byte as libvirt 9.0.0's `virsh dumpxml --inactive
+// --security-info` prints it (virDomainDefFormatInternal): domain-level elements in its
+// order, then the devices, each kind in FORMAT_ORDER.
+import type { StageContext } from '../devices/kind.js';
+import { eachDevice } from '../devices/registry.js';
+import type { MetadataDef } from '../model.js';
+import { FORMAT_ORDER } from './order.js';
+import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
+import { escapeXml } from '../xml/tree.js';
+import { attr, Writer } from '../xml/writer.js';
+
+/** <metadata>, as libvirt copies it: namespaced elements only, with the namespace
+ *  declarations they need re-declared on <metadata>, written by libxml2. */
+function formatMetadata(w: Writer, m: MetadataDef): void {
+  const { own, inherited } = m;
+  const meta = sanitizeMetadata(m.elements, { ...inherited, ...Object.fromEntries(own) });
+  const used: string[] = [];
+  undeclaredPrefixes(meta, new Set(own.map(([k]) => k.slice(6))), used);
+  const decls: [string, string][] = [...own];
+  for (const p of used) {
+    const uri = inherited[`xmlns:${p}`];
+    if (uri !== undefined) decls.push([`xmlns:${p}`, uri]);
+  }
+  w.element(`metadata${decls.map(([k, v]) => ` ${k}="${escAttr(v)}"`).join('')}`, 'metadata',
+    meta.length ? () => meta.forEach((e) => w.line(dumpNode(e, 2, true))) : undefined);
+}
+
+export function formatDomain(ctx: StageContext): string {
+  const { def } = ctx;
+  const w = new Writer();
+  w.open(`<domain type='${def.virtType}'>`);
+  w.line(`<name>${escapeXml(def.name)}</name>`);
+  w.line(`<uuid>${def.uuid}</uuid>`);
+  if (def.title !== undefined) w.line(`<title>${escapeXml(def.title)}</title>`);
+  if (def.description !== undefined) w.line(`<description>${escapeXml(def.description)}</description>`);
+  if (def.metadata) formatMetadata(w, def.metadata);
+  w.line(`<memory${attr('dumpCore', def.memory.dumpCore)} unit='KiB'>${def.memory.totalKiB}</memory>`);
+  w.line(`<currentMemory unit='KiB'>${def.memory.currentKiB}</currentMemory>`);
+  w.line(`<vcpu placement='${def.vcpu.placement}'${attr('current', def.vcpu.current)}>${def.vcpu.max}</vcpu>`);
+  if (def.vcpu.placement === 'auto') {
+    // Automatic vCPU placement implies automatic memory placement.
+    w.open('<numatune>');
+    w.line("<memory mode='strict' placement='auto'/>");
+    w.close('</numatune>');
+  }
+
+  w.open('<os>');
+  w.line(`<type${attr('arch', def.os.arch)}${attr('machine', def.os.machine)}>${def.os.type}</type>`);
+  for (const dev of def.os.bootDevs) w.line(`<boot dev='${dev}'/>`);
+  if (def.os.bootMenu) w.line(`<bootmenu${attr('enable', def.os.bootMenu.enable)}${attr('timeout', def.os.bootMenu.timeout)}/>`);
+  w.close('</os>');
+
+  const f = def.features;
+  if (f.acpi || f.apic || f.pae) {
+    w.open('<features>');
+    if (f.acpi) w.line('<acpi/>');
+    if (f.apic) w.line('<apic/>');
+    if (f.pae) w.line('<pae/>');
+    w.close('</features>');
+  }
+  if (def.cpu) {
+    w.open(`<cpu mode='${def.cpu.mode}' match='${def.cpu.match}' check='${def.cpu.check}'>`);
+    w.line(`<model fallback='${def.cpu.fallback}'>${escapeXml(def.cpu.model)}</model>`);
+    w.close('</cpu>');
+  }
+  w.line(`<clock offset='${def.clock.offset}'/>`);
+  w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
+  w.line(`<on_reboot>${def.onReboot}</on_reboot>`);
+  w.line(`<on_crash>${def.onCrash}</on_crash>`);
+  if (def.pm.suspendToMem || def.pm.suspendToDisk) {
+    w.open('<pm>');
+    if (def.pm.suspendToMem) w.line(`<suspend-to-mem enabled='${def.pm.suspendToMem}'/>`);
+    if (def.pm.suspendToDisk) w.line(`<suspend-to-disk enabled='${def.pm.suspendToDisk}'/>`);
+    w.close('</pm>');
+  }
+
+  w.open('<devices>');
+  if (def.emulator) w.line(`<emulator>${escapeXml(def.emulator)}</emulator>`);
+  for (const kind of FORMAT_ORDER) eachDevice(def.devices, kind, (k, dev) => k.format(w, dev, ctx));
+  w.close('</devices>');
+  w.close('</domain>');
+  return w.text();
+}

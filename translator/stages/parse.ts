@@ -1,0 +1,39 @@
+// Stage 1, parse: domain XML → DomainDef (libvirt's virDomainDefParseXML). Domain-level
+// elements are read by domain/parse.ts, devices by their kinds in PARSE_ORDER.
+import { notImplemented } from '../errors.js';
+import { parseDomainLevel } from '../domain/parse.js';
+import type { DeviceKind } from '../devices/kind.js';
+import { KINDS, type DeviceOf, type Kind } from '../devices/registry.js';
+import type { DomainDef } from '../model.js';
+import { child, elements, parseXml, textOf, type XElement } from '../xml/tree.js';
+import { PARSE_ORDER } from './order.js';
+
+/** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
+const NOT_IMPLEMENTED = [
+  'disk', 'lease', 'filesystem', 'sound', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
+  'smartcard', 'redirdev', 'redirfilter', 'hub', 'watchdog', 'rng', 'tpm', 'shmem', 'memory', 'iommu',
+  'vsock', 'crypto', 'nvram', 'pstore',
+];
+
+function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef): void {
+  const k = KINDS[kind] as DeviceKind<DeviceOf<K>>;
+  const list = def.devices[kind] as DeviceOf<K>[];
+  elements(devicesEl, k.element).forEach((e, index) => {
+    const dev = k.parse(e, { def, index });
+    if (k.insert) k.insert(list, dev);
+    else list.push(dev);
+  });
+}
+
+/** Parse the XML text into a domain definition. */
+export function parseDomain(text: string): DomainDef {
+  const root = parseXml(text, 'domain XML');
+  const def = parseDomainLevel(root);
+  // libvirt reads ./devices/*: several <devices> blocks act as one.
+  const devicesEl: XElement = { name: 'devices', attrs: {}, children: elements(root, 'devices').flatMap((b) => b.children) };
+  for (const c of elements(devicesEl)) if (NOT_IMPLEMENTED.includes(c.name)) throw notImplemented(`<devices><${c.name}>`);
+  const emu = child(devicesEl, 'emulator');
+  if (emu && textOf(emu).trim()) def.emulator = textOf(emu).trim();
+  for (const kind of PARSE_ORDER) parseKind(kind, devicesEl, def);
+  return def;
+}

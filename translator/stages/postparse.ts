@@ -1,0 +1,107 @@
+// Stage 2, post-parse: what libvirt 9.0.0 fills in and checks right after parsing
+// (virDomainDefPostParse with the qemu driver's callbacks), in its order:
+//   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
+//   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
+//   (memory, duplicate controllers and panics, boot order).
+import { defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
+import { unsupportedConfig, xmlError } from '../errors.js';
+import { checkDuplicatePanics } from '../devices/panic.js';
+import { eachDevice, eachInfo } from '../devices/registry.js';
+import { machineOf, type Machine } from '../machines/index.js';
+import type { DomainDef } from '../model.js';
+import { ITERATE_ORDER } from './order.js';
+
+/** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
+const KNOWN_ARCHES = [
+  'i686', 'x86_64', 's390', 's390x', 'aarch64', 'armv6l', 'armv7l', 'armv7b', 'alpha', 'cris', 'lm32', 'm68k',
+  'microblaze', 'microblazeel', 'mips', 'mipsel', 'mips64', 'mips64el', 'openrisc', 'parisc', 'parisc64', 'ppc',
+  'ppcle', 'ppc64', 'ppc64le', 'ppcemb', 'riscv32', 'riscv64', 'sh4', 'sh4eb', 'sparc', 'sparc64', 'unicore32',
+  'xtensa', 'xtensaeb', 'loongarch64',
+];
+
+/** libvirt runs on an x86_64 host here: that is the arch it picks when the XML names none. */
+export const HOST_ARCH = 'x86_64';
+
+/** The outcome of post-parse: the machine family, or none when the snapshot does not
+ *  know the machine (libvirt reports that in validation, stages/validate.ts). */
+export interface PostParsed {
+  machine?: Machine;
+}
+
+export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
+  // qemuDomainDefPostParseBasic (and the arch checks of parsing).
+  const arch = def.os.arch ?? HOST_ARCH;
+  if (!KNOWN_ARCHES.includes(arch)) throw unsupportedConfig(`Unknown architecture ${arch}`);
+  def.os.arch = arch;
+  if (arch !== caps.arch) throw unsupportedConfig(`the capabilities in ${caps.source} are for arch '${caps.arch}', the domain is for '${arch}'`);
+  def.emulator ??= `/usr/bin/qemu-system-${arch}`;
+
+  assignControllerIndexes(def);
+
+  // qemuDomainDefPostParse: the machine (default, or an alias made canonical) …
+  const known = def.os.machine === undefined ? defaultMachine(caps, 'tcg') : findMachine(caps, 'tcg', def.os.machine);
+  if (def.os.machine === undefined && !known) throw unsupportedConfig(`no default machine type in ${caps.source}`);
+  let machine: Machine | undefined;
+  if (known) {
+    def.os.machine = known.name;
+    machine = machineOf(def);
+    // … the implicit devices (qemuDomainDefAddDefaultDevices) …
+    machine.addDefaultDevices(def, caps);
+    if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
+    // … and the machine type's default CPU model, written into the definition.
+    if (!def.cpu && known.defaultCPU) {
+      const model = caps.cpuModels.find((c) => c.virtType === 'tcg' && c.typename === known.defaultCPU);
+      if (model) def.cpu = { mode: 'custom', match: 'exact', check: 'none', model: model.name, fallback: 'forbid' };
+    }
+    for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
+  }
+
+  // virDomainDefPostParseCommon
+  if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
+  const cur = def.memory.currentKiB;
+  if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
+  rejectDuplicateControllers(def);
+  checkDuplicatePanics(def.devices.panic);
+  bootOrder(def);
+  return { machine };
+}
+
+/** virDomainAssignControllerIndexes: an unindexed controller gets the lowest index its type has free. */
+function assignControllerIndexes(def: DomainDef): void {
+  const list = def.devices.controller;
+  const used = new Map<string, Set<number>>();
+  for (const c of list) if (c.index !== -1) (used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!).add(c.index);
+  for (const c of list) {
+    if (c.index !== -1) continue;
+    const taken = used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!;
+    let i = 0;
+    while (taken.has(i)) i++;
+    c.index = i;
+    taken.add(i);
+  }
+}
+
+/** virDomainDefRejectDuplicateControllers; several USB controllers may share an index
+ *  (companions), which USB address assignment checks instead. */
+function rejectDuplicateControllers(def: DomainDef): void {
+  const seen = new Set<string>();
+  for (const c of def.devices.controller) {
+    if (c.type === 'usb') continue;
+    const key = `${c.type}/${c.index}`;
+    if (seen.has(key)) throw xmlError(`Multiple '${c.type}' controllers with index '${c.index}'`);
+    seen.add(key);
+  }
+}
+
+/** virDomainDefBootOrderPostParse: per-device boot orders are unique and exclude <os><boot>;
+ *  with neither, the domain boots from disk. */
+function bootOrder(def: DomainDef): void {
+  const orders = new Set<number>();
+  eachInfo(def.devices, ITERATE_ORDER, ({ bootIndex: b }) => {
+    if (b === undefined) return;
+    if (orders.has(b)) throw unsupportedConfig(`boot order '${b}' used for more than one device`);
+    orders.add(b);
+  });
+  if (orders.size && def.os.bootDevs.length) throw unsupportedConfig('per-device boot elements cannot be used together with os/boot elements');
+  if (!orders.size && !def.os.bootDevs.length) def.os.bootDevs.push('hd');
+}

@@ -1,0 +1,78 @@
+// Stage 4, validation against the snapshot, split as libvirt splits it: checks made
+// when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
+// each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
+// only when the command line is built (domxml-to-native, start).
+import { findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { pciString } from '../devices/info.js';
+import type { StageContext } from '../devices/kind.js';
+import { eachDevice } from '../devices/registry.js';
+import type { DomainDef } from '../model.js';
+import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
+
+export function validateDefine(ctx: StageContext): void {
+  const { def, caps, machine } = ctx;
+  validateDomain(def, caps);
+  if (def.devices.panic.length && machine.family !== 's390-ccw') throw unsupportedConfig("only S390 guests support panic device of model 's390'");
+
+  // Per device (qemuValidateDomainDeviceDef): the address first, then the kind's own checks.
+  for (const kind of ITERATE_ORDER) {
+    eachDevice(def.devices, kind, (k, dev) => {
+      const a = k.visitedElsewhere?.(dev) ? undefined : k.info?.(dev)?.address;
+      if (a?.type === 'pci' && a.zpci && !hasFlag(caps, 'zpci')) throw unsupportedConfig("This QEMU binary doesn't support zPCI");
+      if (a?.type === 'ccw' && !machine.virtioCcw) {
+        // The device has no alias yet when a domain is defined.
+        throw unsupportedConfig(`cannot use CCW address type for device '<null>' using machine type '${def.os.machine}'`);
+      }
+      k.validate?.(dev, ctx);
+    });
+  }
+
+  // virDomainDefValidateInternal: one host device is given to the guest once.
+  const sources = new Set<string>();
+  for (const h of def.devices.hostdev) {
+    const key = pciString(h.source);
+    if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
+    sources.add(key);
+  }
+}
+
+/** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
+export function validateDomain(def: DomainDef, caps: QemuCaps): void {
+  const machine = findMachine(caps, 'tcg', def.os.machine!);
+  if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  // qemuValidateDomainLifecycleAction
+  if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
+    throw unsupportedConfig("qemu driver doesn't support the 'rename-restart' action for 'on_reboot'/'on_poweroff'/'on_crash'");
+  }
+  if (def.onPoweroff === 'preserve' || def.onReboot === 'preserve') {
+    throw unsupportedConfig("qemu driver doesn't support the 'preserve' action for 'on_reboot'/'on_poweroff'");
+  }
+  if (def.onReboot === 'destroy' && def.onPoweroff === 'restart') {
+    // (sic) libvirt 9.0.0's message lacks a closing quote after 'destroy
+    throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
+  }
+  // qemuValidateDomainDefCpu
+  if (def.cpu) {
+    const known = caps.cpuModels.some((c) => c.virtType === 'tcg' && c.name === def.cpu!.model);
+    const machineDefault = caps.cpuModels.find((c) => c.virtType === 'tcg' && c.typename === machine.defaultCPU);
+    if (!known) throw unsupportedConfig(`CPU model '${def.cpu.model}' is not supported by the emulator`);
+    // Other models need libvirt's CPU map (features, vendor checks): not implemented.
+    if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
+  }
+  // qemuValidateDomainDefPM
+  if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
+  if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  // qemuValidateDomainVCpuTopology
+  if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
+    throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
+  }
+}
+
+/** Checks libvirt makes only on the way to a command line: numad advice when the
+ *  process is prepared, then each kind's checks as its part of the command is built. */
+export function validateStart(ctx: StageContext): void {
+  if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
+}
+

@@ -1,0 +1,61 @@
+// Attribute readers that behave like libvirt's virXMLProp* helpers (util/virxml.c),
+// with their messages in one place. Each takes the element and the attribute name and
+// returns undefined when the attribute is absent (unless it is required).
+import { xmlError } from '../errors.js';
+import type { XElement } from './tree.js';
+
+const invalid = (e: XElement, attr: string, value: string, expected?: string) =>
+  xmlError(`Invalid value for attribute '${attr}' in element '${e.name}': '${value}'.${expected ? ` Expected ${expected}` : ''}`);
+
+export function required(e: XElement, attr: string): string {
+  const v = e.attrs[attr];
+  if (v === undefined) throw xmlError(`Missing required attribute '${attr}' in element '${e.name}'`);
+  return v;
+}
+
+/** virXMLPropEnum and friends: one of a fixed set of strings. */
+export function propEnum<T extends string>(e: XElement, attr: string, values: readonly T[]): T | undefined {
+  const v = e.attrs[attr];
+  if (v === undefined) return undefined;
+  if (!values.includes(v as T)) throw invalid(e, attr, v);
+  return v as T;
+}
+
+export const YES_NO = ['yes', 'no'] as const;
+export const ON_OFF = ['on', 'off'] as const;
+export const propYesNo = (e: XElement, attr: string) => propEnum(e, attr, YES_NO);
+export const propOnOff = (e: XElement, attr: string) => propEnum(e, attr, ON_OFF);
+
+const UINT_MAX = 4294967295;
+const INT_MAX = 2147483647;
+
+/** strtoul with base 0, as virStrToLong_uip: decimal, 0x hex or 0 octal, whole string. */
+export function parseUintBase0(s: string): number | undefined {
+  const t = s.trim();
+  let n: number;
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) n = parseInt(t.slice(2), 16);
+  else if (/^0[0-7]*$/.test(t)) n = parseInt(t, 8);
+  else if (/^[1-9][0-9]*$/.test(t)) n = parseInt(t, 10);
+  else return undefined;
+  return Number.isSafeInteger(n) && n <= UINT_MAX ? n : undefined;
+}
+
+/** virXMLPropUInt (base 10 unless base0), optionally rejecting zero. */
+export function propUInt(e: XElement, attr: string, opts: { base0?: boolean; nonZero?: boolean } = {}): number | undefined {
+  const v = e.attrs[attr];
+  if (v === undefined) return undefined;
+  const n = opts.base0 ? parseUintBase0(v) : /^\d+$/.test(v) && Number(v) <= UINT_MAX ? Number(v) : undefined;
+  if (n === undefined) throw invalid(e, attr, v, 'non-negative integer value');
+  if (opts.nonZero && n === 0) throw xmlError(`Invalid value for attribute '${attr}' in element '${e.name}': Zero is not permitted`);
+  return n;
+}
+
+/** virXMLPropInt (base 10), optionally rejecting negative values. */
+export function propInt(e: XElement, attr: string, opts: { nonNegative?: boolean } = {}): number | undefined {
+  const v = e.attrs[attr];
+  if (v === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(v) || Number(v) > INT_MAX || Number(v) < -INT_MAX - 1) throw invalid(e, attr, v, 'integer value');
+  const n = Number(v);
+  if (opts.nonNegative && n < 0) throw invalid(e, attr, v, 'non-negative value');
+  return n;
+}
