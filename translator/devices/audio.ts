@@ -23,7 +23,7 @@ function parse(e: XElement): AudioDef {
 export const audio: DeviceKind<AudioDef> = {
   element: 'audio',
   parse,
-  validate(a, { def }) {
+  validateConf(a, { def }) {
     // virDomainAudioDefValidate: ids are unique.
     if (def.devices.audio.filter((o) => o.id === a.id).length > 1) throw xmlError(`audio ID ${a.id} is used multiple times`);
   },

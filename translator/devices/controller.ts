@@ -1,7 +1,7 @@
 // <controller>: USB controllers and the PCI root (libvirt's virDomainControllerDef).
 // Controllers that libvirt accepts but virtgold does not implement are refused.
 import { hasFlag } from '../capabilities.js';
-import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { propInt } from '../xml/props.js';
 import { elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
@@ -72,6 +72,10 @@ function parse(e: XElement): ControllerDef {
  *  before those with a higher index; one without an index goes after the last of its
  *  type; a type not seen yet goes at the end. Types are not sorted against each other. */
 function insert(list: ControllerDef[], c: ControllerDef): void {
+  // A USB controller of model 'none' disables USB: it must be the only one.
+  if (c.type === 'usb' && list.some((o) => o.type === 'usb' && (c.model === 'none' || o.model === 'none'))) {
+    throw new TranslationError('bare', "Can't add another USB controller: USB is disabled for this domain");
+  }
   let at = -1;
   for (let i = list.length - 1; i >= 0; i--) {
     const cur = list[i]!;

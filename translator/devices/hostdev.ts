@@ -8,6 +8,7 @@
 import { hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceInfo, PciHostAddress } from '../model.js';
+import { propEnum } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString } from './info.js';
@@ -25,7 +26,7 @@ export interface HostdevDef {
   parentNet?: boolean;
 }
 
-const DRIVERS = ['default', 'kvm', 'vfio', 'xen'];
+const DRIVERS = ['default', 'kvm', 'vfio', 'xen'] as const;
 const VF_TOKEN_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** vf-token extension: <vf-token uuid='…'/> inside the PCI source address. */
@@ -44,28 +45,26 @@ export type HostdevBackend = Pick<HostdevDef, 'driver' | 'source' | 'vfToken'>;
 /** <driver name=…/> and <source><address …><vf-token/></address></source>, shared by
  *  <hostdev type='pci'> and <interface type='hostdev'>. */
 export function parseBackend(e: XElement, what: string, isNet: boolean): HostdevBackend {
-  const out: Partial<HostdevBackend> = {};
-  const drv = child(e, 'driver');
-  if (drv) {
-    for (const a of Object.keys(drv.attrs)) if (a !== 'name') throw notImplemented(`<driver ${a}> in ${what}`);
-    const name = drv.attrs.name;
-    if (name !== undefined) {
-      if (!DRIVERS.includes(name)) throw xmlError(`Unknown PCI device <driver name='${name}'/> has been specified`);
-      if (name !== 'default') out.driver = name;
-    }
-  }
+  // The source first, then the driver (virDomainHostdevDefParseXMLSubsys).
   const src = child(e, 'source');
   if (!src) throw xmlError(isNet ? 'missing source address type' : 'Missing <source> element in hostdev device');
   const addr = child(src, 'address');
-  if (!addr) {
-    if (isNet) throw xmlError('missing source address type');
-    return { ...out, source: { domain: 0, bus: 0, slot: 0, function: 0 } }; // libvirt takes an absent address as 0000:00:00.0
+  if (addr && isNet && addr.attrs.type === undefined) throw xmlError('missing source address type');
+  if (!addr && isNet) throw xmlError('missing source address type');
+  if (addr?.attrs.type !== undefined && addr.attrs.type !== 'pci') throw notImplemented(`<source><address type='${addr.attrs.type}'> in ${what}`);
+  // libvirt takes an absent address as 0000:00:00.0.
+  const source = addr ? parsePciAddress(addr) : { domain: 0, bus: 0, slot: 0, function: 0 };
+  const token = addr && parseVfToken(addr);
+  const backend: HostdevBackend = { source };
+  const drv = child(e, 'driver');
+  if (drv) {
+    for (const a of Object.keys(drv.attrs)) if (a !== 'name') throw notImplemented(`<driver ${a}> in ${what}`);
+    // 'default' is what an absent name means; written out, it is refused (VIR_XML_PROP_NONZERO).
+    const name = propEnum(drv, 'name', DRIVERS);
+    if (name === 'default') throw xmlError("Invalid value for attribute 'name' in element 'driver': 'default'.");
+    if (name) backend.driver = name;
   }
-  if (isNet && addr.attrs.type === undefined) throw xmlError('missing source address type');
-  if (addr.attrs.type !== undefined && addr.attrs.type !== 'pci') throw notImplemented(`<source><address type='${addr.attrs.type}'> in ${what}`);
-  const backend: HostdevBackend = { ...out, source: parsePciAddress(addr) };
-  const token = parseVfToken(addr);
-  if (token !== undefined) {
+  if (token) {
     if (backend.driver !== 'vfio') throw xmlError(`vf-token requires <driver name='vfio'/> in ${what}`);
     backend.vfToken = token;
   }
@@ -123,10 +122,13 @@ export const hostdev: DeviceKind<HostdevDef> = {
   visitedElsewhere: (h) => h.parentNet === true,
   // Interface-backed hostdevs too, in hostdev order (libvirt skips them among the nets).
   pci: (h) => ({ info: h.info, kind: 'any', function: 0 }),
+  validateConf(h) {
+    const type = h.info.address?.type;
+    if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
+  },
   validate(h, { caps }) {
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
     if (h.vfToken !== undefined && !hasFlag(caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');
-    if (h.info.address?.type === 'ccw') throw notImplemented("<address type='ccw'> on a PCI host device");
   },
   validateStart(h) {
     if (h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);

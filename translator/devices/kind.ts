@@ -47,7 +47,10 @@ export interface DeviceKind<D> {
   pci?(dev: D, ctx: StageContext): PciNeed | undefined;
   /** whether the device needs a CCW address (virtio on a CCW machine) */
   ccw?(dev: D, ctx: StageContext): boolean;
-  /** per-device validation at define time (virDomainDeviceValidate + qemuValidateDomainDeviceDef) */
+  /** per-device validation at define time, libvirt's generic part (virDomainDeviceDefValidateInternal) */
+  validateConf?(dev: D, ctx: StageContext): void;
+  /** per-device validation at define time, the qemu driver's part (qemuValidateDomainDeviceDef),
+   *  after the driver's check of the device's address */
   validate?(dev: D, ctx: StageContext): void;
   /** checks libvirt makes only when it builds the command line */
   validateStart?(dev: D, ctx: StageContext): void;

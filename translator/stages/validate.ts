@@ -15,9 +15,10 @@ export function validateDefine(ctx: StageContext): void {
   validateDomain(def, caps);
   if (def.devices.panic.length && machine.family !== 's390-ccw') throw unsupportedConfig("only S390 guests support panic device of model 's390'");
 
-  // Per device (qemuValidateDomainDeviceDef): the address first, then the kind's own checks.
+  // Per device: libvirt's generic checks, then the qemu driver's (the address first).
   for (const kind of ITERATE_ORDER) {
     eachDevice(def.devices, kind, (k, dev) => {
+      k.validateConf?.(dev, ctx);
       const a = k.visitedElsewhere?.(dev) ? undefined : k.info?.(dev)?.address;
       if (a?.type === 'pci' && a.zpci && !hasFlag(caps, 'zpci')) throw unsupportedConfig("This QEMU binary doesn't support zPCI");
       if (a?.type === 'ccw' && !machine.virtioCcw) {
