@@ -177,4 +177,43 @@ test('guest RAM sizes beyond 2^53 bytes are exact', () => {
   assert.match(args, /"size":1152921504606846976\}/);
 });
 
+// ---- layout: the registry and the stage order tables ----
+
+test('every stage order table lists every device kind exactly once', async () => {
+  const orders = await import('../translator/stages/order.js');
+  const { KINDS } = await import('../translator/devices/registry.js');
+  const kinds = Object.keys(KINDS).sort();
+  const tables = Object.entries(orders).filter(([k]) => k.endsWith('_ORDER'));
+  assert.ok(tables.length >= 6, 'the order tables are exported');
+  for (const [name, table] of tables) assert.equal([...(table as string[])].sort(), kinds, name);
+});
+
+test('each kind declares its own element; refused elements are not implemented ones', async () => {
+  const { KINDS } = await import('../translator/devices/registry.js');
+  const elements = Object.values(KINDS).map((k) => k.element);
+  assert.is(new Set(elements).size, elements.length);
+  for (const el of elements) {
+    const xml = domain(`<${el} bogus-attribute='1'/>`);
+    const message = (() => { try { translate('xml2xml', xml, caps72); return ''; } catch (e) { return (e as Error).message; } })();
+    assert.not.match(message, new RegExp(`<devices><${el}> is not implemented`), el);
+  }
+});
+
+test('every capability flag the translator reads is spelt as some shipped snapshot spells it', async () => {
+  const { CAPS_FLAGS } = await import('../translator/capabilities.js');
+  const { readdirSync } = await import('node:fs');
+  const all = new Set(readdirSync(`${repo}/capabilities`).filter((f) => f.endsWith('.xml'))
+    .flatMap((f) => [...loadCaps(readFileSync(`${repo}/capabilities/${f}`, 'utf8'), f).flags]));
+  for (const flag of CAPS_FLAGS) assert.ok(all.has(flag), flag);
+});
+
+test('stage order: an address clash is found before the vCPU limit, a boot order clash before both', () => {
+  const two = (extra: string) => hostdev('').replace('</hostdev>', `${extra}</hostdev>`) + hostdev('').replace("bus='0x06'", "bus='0x07'").replace('</hostdev>', `${extra}</hostdev>`);
+  const at5 = "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>";
+  const vcpus = (xml: string) => xml.replace('<memory>', '<vcpu>300</vcpu><memory>');
+  assert.is(err(() => translate('xml2xml', vcpus(domain(two(at5))), caps72)), 'XML error: Attempted double use of PCI Address 0000:00:05.0');
+  assert.is(err(() => translate('xml2xml', vcpus(domain(two(`<boot order='1'/>${at5}`))), caps72)), "unsupported configuration: boot order '1' used for more than one device");
+  assert.is(err(() => translate('xml2xml', vcpus(domain(two(''))), caps72)), 'unsupported configuration: Maximum CPUs greater than specified machine type limit 255');
+});
+
 test.run();

@@ -6,10 +6,10 @@ import { internalError, notImplemented, TranslationError, unsupportedConfig, xml
 import type { CpuDef, DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
 import { propEnum, propOnOff, propUInt, propYesNo, required } from '../xml/props.js';
-
-const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { deterministicUuid, parseUuid } from './ids.js';
+
+const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
