@@ -2,7 +2,7 @@
 // Controllers that libvirt accepts but virtgold does not implement are refused.
 import { hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import { propInt } from '../xml/props.js';
+import { propEnum, propInt } from '../xml/props.js';
 import { elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
 import type { DeviceInfo } from '../model.js';
@@ -18,7 +18,7 @@ export interface ControllerDef {
   info: DeviceInfo;
 }
 
-const TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'];
+const TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'] as const;
 const USB_MODELS = [
   'piix3-uhci', 'piix4-uhci', 'ehci', 'ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3', 'vt82c686b-uhci',
   'pci-ohci', 'nec-xhci', 'qusb1', 'qusb2', 'qemu-xhci', 'none',
@@ -38,8 +38,7 @@ const isImplementedUsb = (m: string): m is UsbModel => m in USB_DEVICE;
 const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
 
 function parse(e: XElement): ControllerDef {
-  const type = e.attrs.type ?? 'ide';
-  if (!TYPES.includes(type)) throw xmlError(`Invalid value for attribute 'type' in element 'controller': '${type}'.`);
+  const type = propEnum(e, 'type', TYPES) ?? 'ide';
   if (type !== 'usb' && type !== 'pci') throw notImplemented(`<controller type='${type}'>`);
   const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
   for (const c of elements(e)) {

@@ -59,9 +59,7 @@ export function parseBackend(e: XElement, what: string, isNet: boolean): Hostdev
   const drv = child(e, 'driver');
   if (drv) {
     for (const a of Object.keys(drv.attrs)) if (a !== 'name') throw notImplemented(`<driver ${a}> in ${what}`);
-    // 'default' is what an absent name means; written out, it is refused (VIR_XML_PROP_NONZERO).
-    const name = propEnum(drv, 'name', DRIVERS);
-    if (name === 'default') throw xmlError("Invalid value for attribute 'name' in element 'driver': 'default'.");
+    const name = propEnum(drv, 'name', DRIVERS, { nonZero: true });
     if (name) backend.driver = name;
   }
   if (token) {

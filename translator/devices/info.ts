@@ -18,13 +18,7 @@ export const pciString = (a: PciHostAddress) => `${hex(a.domain, 4)}:${hex(a.bus
 export const pciAttrs = (a: PciHostAddress) =>
   `domain='0x${hex(a.domain, 4)}' bus='0x${hex(a.bus, 2)}' slot='0x${hex(a.slot, 2)}' function='0x${a.function.toString(16)}'`;
 
-function pciField(addr: XElement, name: string): number {
-  const raw = addr.attrs[name];
-  if (raw === undefined) return 0;
-  const v = parseUintBase0(raw);
-  if (v === undefined) throw xmlError(`Invalid value for attribute '${name}' in element 'address': '${raw}'. Expected non-negative integer value`);
-  return v;
-}
+const pciField = (addr: XElement, name: string): number => propUInt(addr, name, { base0: true }) ?? 0;
 
 /** domain/bus/slot/function of an <address>, range-checked (virPCIDeviceAddressParseXML). */
 export function parsePciAddress(addr: XElement): PciHostAddress {

@@ -175,12 +175,8 @@ function parseVcpu(domain: XElement): DomainDef['vcpu'] {
   const placement = el.attrs.placement ?? 'static';
   if (placement !== 'static' && placement !== 'auto') throw xmlError(`Unsupported CPU placement mode '${placement}'`);
   const out: DomainDef['vcpu'] = { max, placement };
-  if (el.attrs.current !== undefined) {
-    const rawCur = el.attrs.current;
-    const cur = /^\d+$/.test(rawCur) && Number(rawCur) <= 4294967295 ? Number(rawCur) : undefined;
-    if (cur === undefined) {
-      throw xmlError(`Invalid value for attribute 'current' in element 'vcpu': '${rawCur}'. Expected non-negative integer value`);
-    }
+  const cur = propUInt(el, 'current');
+  if (cur !== undefined) {
     if (cur === 0) throw unsupportedConfig("vcpu 0 can't be offline");
     if (cur > max) throw unsupportedConfig('maximum vCPU count must not be less than current vCPU count');
     if (cur !== max) out.current = cur;

@@ -13,11 +13,12 @@ export function required(e: XElement, attr: string): string {
   return v;
 }
 
-/** virXMLPropEnum and friends: one of a fixed set of strings. */
-export function propEnum<T extends string>(e: XElement, attr: string, values: readonly T[]): T | undefined {
+/** virXMLPropEnum and friends: one of a fixed set of strings. With `nonZero`, the first
+ *  value (the enum's 0, usually 'default') is what absence means and may not be written. */
+export function propEnum<T extends string>(e: XElement, attr: string, values: readonly T[], opts: { nonZero?: boolean } = {}): T | undefined {
   const v = e.attrs[attr];
   if (v === undefined) return undefined;
-  if (!values.includes(v as T)) throw invalid(e, attr, v);
+  if (!values.includes(v as T) || (opts.nonZero && v === values[0])) throw invalid(e, attr, v);
   return v as T;
 }
 
