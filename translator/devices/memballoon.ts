@@ -1,6 +1,6 @@
 // <memballoon>: the virtio balloon (libvirt's virDomainMemballoonDef). One at most;
 // machines add a virtio one when the XML has none.
-import { notImplemented, xmlError } from '../errors.js';
+import { notImplemented } from '../errors.js';
 import type { DeviceInfo } from '../model.js';
 import { propEnum, propInt, required } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
@@ -34,10 +34,6 @@ const active = (m: MemballoonDef) => m.model !== 'none';
 export const memballoon: DeviceKind<MemballoonDef> = {
   element: 'memballoon',
   parse,
-  insert(list, m) {
-    if (list.length) throw xmlError('only a single memory balloon device is supported');
-    list.push(m);
-  },
   info: (m) => m.info,
   postParse(m) {
     if (!active(m)) delete m.info.address; // a disabled device keeps no address

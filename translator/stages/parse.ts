@@ -1,6 +1,6 @@
 // Stage 1, parse: domain XML → DomainDef (libvirt's virDomainDefParseXML). Domain-level
 // elements are read by domain/parse.ts, devices by their kinds in PARSE_ORDER.
-import { notImplemented } from '../errors.js';
+import { internalError, notImplemented } from '../errors.js';
 import { parseDomainLevel } from '../domain/parse.js';
 import type { DeviceKind } from '../devices/kind.js';
 import { KINDS, type DeviceOf, type Kind } from '../devices/registry.js';
@@ -15,10 +15,17 @@ const NOT_IMPLEMENTED = [
   'vsock', 'crypto', 'nvram', 'pstore',
 ];
 
+/** Kinds a domain has at most one of, with libvirt's message for a second one. */
+const ONE_AT_MOST: Partial<Record<Kind, string>> = {
+  memballoon: 'only a single memory balloon device is supported',
+};
+
 function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef): void {
   const k = KINDS[kind] as DeviceKind<DeviceOf<K>>;
   const list = def.devices[kind] as DeviceOf<K>[];
-  elements(devicesEl, k.element).forEach((e, index) => {
+  const found = elements(devicesEl, k.element);
+  if (found.length > 1 && ONE_AT_MOST[kind]) throw internalError(ONE_AT_MOST[kind]);
+  found.forEach((e, index) => {
     const dev = k.parse(e, { def, index });
     if (k.insert) k.insert(list, dev);
     else list.push(dev);
