@@ -27,7 +27,7 @@ if (why) {
     }
   });
   test('the host QEMU versions libvirt probed name the snapshots --translator libvirt runs on', async () => {
-    const { hostQemuVersions } = await import('../harness/adapters.js');
+    const { hostQemuVersions } = await import('../harness/libvirt.js');
     const v = hostQemuVersions(CACHE);
     assert.ok(v.size > 0);
     if (v.has('x86_64')) assert.match(v.get('x86_64')!, /^\d+\.\d+\.0$/);
