@@ -31,27 +31,27 @@ function file(name: string, text: string): string {
 const oneLine = (s: string) => s.endsWith('\n') && s.trimEnd().split('\n').length === 1;
 
 test('xml2argv prints the golden and exits 0', async () => {
-  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/minimal.xml'));
+  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/domain/minimal.xml'));
   assert.is(r.exitCode, 0);
-  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'));
+  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'));
   assert.is(r.stderr, '');
 });
 
 test('xml2xml prints the golden and exits 0', async () => {
-  const r = await run('xml2xml', '--caps', caps81, join(repo, 'cases/hostdev-vfio-vf-token.xml'));
+  const r = await run('xml2xml', '--caps', caps81, join(repo, 'cases/vf-token/hostdev.xml'));
   assert.is(r.exitCode, 0);
-  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2xml/hostdev-vfio-vf-token.x86_64-8.1.0.xml'), 'utf8'));
+  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2xml/vf-token/hostdev.x86_64-8.1.0.xml'), 'utf8'));
 });
 
 test('a translation error: the .err text on stderr, nothing on stdout, exit 1', async () => {
-  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/hostdev-vfio-vf-token-malformed.xml'));
+  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/vf-token/malformed.xml'));
   assert.is(r.exitCode, 1);
   assert.is(r.stdout, '');
-  assert.is(r.stderr + '\n', readFileSync(join(repo, 'golden/xml2argv/hostdev-vfio-vf-token-malformed.x86_64-7.2.0.err'), 'utf8'));
+  assert.is(r.stderr + '\n', readFileSync(join(repo, 'golden/xml2argv/vf-token/malformed.x86_64-7.2.0.err'), 'utf8'));
 });
 
 test('vf-token without the capability is refused, naming vf-token', async () => {
-  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/hostdev-vfio-vf-token.xml'));
+  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/vf-token/hostdev.xml'));
   assert.is(r.exitCode, 1);
   assert.match(r.stderr, /^unsupported configuration: .*vf-token/);
 });
@@ -59,10 +59,10 @@ test('vf-token without the capability is refused, naming vf-token', async () => 
 const bad: [string, string[], number, RegExp][] = [
   ['malformed XML', ['xml2xml', '--caps', caps, 'MALFORMED'], 1, /^XML error: domain XML is not well-formed at line 2, column \d+/],
   ['a missing input file', ['xml2xml', '--caps', caps, join(tmp, 'nope.xml')], 1, /^virtgold: cannot read domain XML .*nope\.xml: no such file$/],
-  ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/minimal.xml')], 1, /^virtgold: cannot read capabilities file .*: no such file$/],
-  ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/minimal.xml'), join(repo, 'cases/minimal.xml')], 1, /not a QEMU capabilities file \(root element is <domain>/],
-  ['an unknown machine type', ['xml2argv', '--caps', caps, join(repo, 'cases/machine-unknown.xml')], 1, /^unsupported configuration: Emulator '\/usr\/bin\/qemu-system-x86_64' does not support machine type 'pc-i440fx-99\.0'$/],
-  ['no --caps', ['xml2argv', join(repo, 'cases/minimal.xml')], 2, /--caps FILE is required/],
+  ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /^virtgold: cannot read capabilities file .*: no such file$/],
+  ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/domain/minimal.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /not a QEMU capabilities file \(root element is <domain>/],
+  ['an unknown machine type', ['xml2argv', '--caps', caps, join(repo, 'cases/domain/machine-unknown.xml')], 1, /^unsupported configuration: Emulator '\/usr\/bin\/qemu-system-x86_64' does not support machine type 'pc-i440fx-99\.0'$/],
+  ['no --caps', ['xml2argv', join(repo, 'cases/domain/minimal.xml')], 2, /--caps FILE is required/],
   ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
   ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /Unknown option '--nope'/],
 ];
@@ -92,11 +92,11 @@ test('virtgold run passes on the shipped corpus', async () => {
 test('virtgold run fails, with a diff, when a golden is wrong', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'virtgold-run-'));
   await execa('cp', ['-r', join(repo, 'cases'), join(repo, 'capabilities'), join(repo, 'golden'), dir]);
-  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, readFileSync(g, 'utf8').replace('-m 214', '-m 215'));
-  const r = await run('run', '--root', dir, '--case', 'minimal');
+  const r = await run('run', '--root', dir, '--case', 'domain/minimal');
   assert.is(r.exitCode, 1);
-  assert.match(r.stdout, /FAIL xml2argv minimal x86_64-7\.2\.0/);
+  assert.match(r.stdout, /FAIL xml2argv domain\/minimal x86_64-7\.2\.0/);
   assert.match(r.stdout, /^-\s*-m 215 \\$/m);
   assert.match(r.stdout, /^\+\s*-m 214 \\$/m);
 });

@@ -29,14 +29,14 @@ test('.args quoting: sh parses every line back into the exact argv', () => {
 });
 
 test('every shipped .args golden parses back, through sh, into the argv the translator built', async () => {
-  const { readdirSync } = await import('node:fs');
+  const { globSync } = await import('glob');
   const { buildCommand } = await import('../translator/command.js');
   const { defineDomain } = await import('../translator/index.js');
   const { assignAliases } = await import('../translator/addresses.js');
   const { toArgv } = await import('../translator/argv.js');
   const dir = `${repo}/golden/xml2argv`;
   let checked = 0;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.args'))) {
+  for (const f of globSync('**/*.args', { cwd: dir })) {
     const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
     const caps = loadCaps(capsText(m[3]!, m[2]), f);
     const def = defineDomain(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), caps);

@@ -1,7 +1,8 @@
 // update-golden: writes only what changed, removes stale goldens, never writes for a crash.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { globSync } from 'glob';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,30 +28,30 @@ async function inProject(fn: (dir: string) => void | Promise<void>): Promise<voi
 }
 
 test('a fresh checkout is up to date: nothing is written', () => inProject(async (dir) => {
-  const before = statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs;
+  const before = statSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args')).mtimeMs;
   const r = await updateGoldens({ root: dir, filters: {} });
   assert.equal([r.created, r.updated, r.removed, r.crashed], [[], [], [], []]);
   assert.ok(r.unchanged.length > 100);
-  assert.is(statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs, before);
+  assert.is(statSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args')).mtimeMs, before);
 }));
 
 test('changed, new and stale goldens are updated, created and removed', () => inProject(async (dir) => {
-  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   const good = readFileSync(g, 'utf8');
   writeFileSync(g, 'tampered\n');
-  rmSync(join(dir, 'golden/xml2xml/minimal.x86_64-8.1.0.xml'));
+  rmSync(join(dir, 'golden/xml2xml/domain/minimal.x86_64-8.1.0.xml'));
   writeFileSync(join(dir, 'golden/xml2xml/gone.x86_64-7.2.0.xml'), 'stale\n');
-  writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.err'), 'wrong kind\n');
+  writeFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.err'), 'wrong kind\n');
   const r = await updateGoldens({ root: dir, filters: {}, prune: true });
-  assert.equal(r.updated, ['golden/xml2argv/minimal.x86_64-7.2.0.args']);
-  assert.equal(r.created, ['golden/xml2xml/minimal.x86_64-8.1.0.xml']);
-  assert.equal(r.removed.sort(), ['golden/xml2argv/minimal.x86_64-7.2.0.err', 'golden/xml2xml/gone.x86_64-7.2.0.xml']);
+  assert.equal(r.updated, ['golden/xml2argv/domain/minimal.x86_64-7.2.0.args']);
+  assert.equal(r.created, ['golden/xml2xml/domain/minimal.x86_64-8.1.0.xml']);
+  assert.equal(r.removed.sort(), ['golden/xml2argv/domain/minimal.x86_64-7.2.0.err', 'golden/xml2xml/gone.x86_64-7.2.0.xml']);
   assert.is(readFileSync(g, 'utf8'), good);
-  assert.not.ok(readdirSync(join(dir, 'golden/xml2argv')).some((f) => f.endsWith('.tmp')));
+  assert.not.ok(globSync('**/*.tmp', { cwd: join(dir, 'golden'), dot: true }).length);
 }));
 
 test('a translator crash writes nothing for that case and keeps its goldens', () => inProject(async (dir) => {
-  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, 'old\n');
   const crashing: Adapter = {
     name: 'crashing',
@@ -58,17 +59,17 @@ test('a translator crash writes nothing for that case and keeps its goldens', ()
   };
   const r = await updateGoldens({ root: dir, filters: {}, adapter: crashing });
   assert.is(readFileSync(g, 'utf8'), 'old\n');
-  assert.ok(existsSync(join(dir, 'golden/xml2xml/minimal.x86_64-7.2.0.xml')));
+  assert.ok(existsSync(join(dir, 'golden/xml2xml/domain/minimal.x86_64-7.2.0.xml')));
   assert.is(r.crashed.length, 6);
   assert.equal([r.created, r.updated, r.removed], [[], [], []]);
 }));
 
 test('a filtered update only touches the filtered entries', () => inProject(async (dir) => {
-  writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'x\n');
-  writeFileSync(join(dir, 'golden/xml2argv/general.x86_64-7.2.0.args'), 'x\n');
-  const r = await updateGoldens({ root: dir, filters: { case: ['gen*'], mode: ['xml2argv'], version: ['7.2.0'] } });
-  assert.equal(r.updated, ['golden/xml2argv/general.x86_64-7.2.0.args']);
-  assert.is(readFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'), 'x\n');
+  writeFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'x\n');
+  writeFileSync(join(dir, 'golden/xml2argv/domain/general.x86_64-7.2.0.args'), 'x\n');
+  const r = await updateGoldens({ root: dir, filters: { case: ['domain/gen*'], mode: ['xml2argv'], version: ['7.2.0'] } });
+  assert.equal(r.updated, ['golden/xml2argv/domain/general.x86_64-7.2.0.args']);
+  assert.is(readFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'), 'x\n');
 }));
 
 test('cases, snapshots and goldens behind links leading outside the project are refused', async () => {
@@ -77,7 +78,7 @@ test('cases, snapshots and goldens behind links leading outside the project are 
   for (const [link, target] of [
     ['cases/evil.xml', '/etc/hostname'],
     ['capabilities/caps_9.9.9_x86_64.xml', '/etc/hostname'],
-    ['golden/xml2argv/minimal.x86_64-7.2.0.err', '/tmp/virtgold-outside'],
+    ['golden/xml2argv/domain/minimal.x86_64-7.2.0.err', '/tmp/virtgold-outside'],
   ] as const) {
     const dir = project();
     try {
@@ -98,8 +99,7 @@ test('an update killed with SIGKILL at any moment leaves every golden old or new
   const dir = project();
   try {
     const gdir = join(dir, 'golden');
-    const files = () => readdirSync(join(gdir, 'xml2argv')).map((f) => `xml2argv/${f}`)
-      .concat(readdirSync(join(gdir, 'xml2xml')).map((f) => `xml2xml/${f}`));
+    const files = () => globSync('xml2*/**/*', { cwd: gdir, dot: true, nodir: true });
     const good = new Map(files().map((f) => [f, readFileSync(join(gdir, f), 'utf8')]));
     const stale = (t: string) => `${t}stale\n`;
     for (let round = 0; round < 4; round++) {
