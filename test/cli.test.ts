@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +15,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'virtgold-cli-'));
 // Each call starts a process (~0.5 s): start them all at once, await them in the tests.
 interface Result { exitCode?: number; stdout: string; stderr: string }
 const started = new Map<string, Promise<Result>>();
-const spawn = (...args: string[]): Promise<Result> => execa('node', [bin, ...args], { reject: false, cwd: repo });
-function run(...args: string[]): Promise<Result> {
-  const key = JSON.stringify(args);
-  if (!started.has(key)) started.set(key, spawn(...args));
+const spawn = (cwd: string, args: string[]): Promise<Result> => execa('node', [bin, ...args], { reject: false, cwd });
+function runIn(cwd: string, ...args: string[]): Promise<Result> {
+  const key = JSON.stringify([cwd, args]);
+  if (!started.has(key)) started.set(key, spawn(cwd, args));
   return started.get(key)!;
 }
+const run = (...args: string[]) => runIn(repo, ...args);
 
 function file(name: string, text: string): string {
   const p = join(tmp, name);
@@ -83,6 +84,69 @@ for (const [what, args, code, message] of bad) {
   });
 }
 
+// Runs that would test nothing: one line, exit 2; --pass-with-no-entries lets them pass.
+const noCaps = mkdtempSync(join(tmpdir(), 'virtgold-nocaps-'));
+for (const d of ['cases', 'capabilities']) mkdirSync(join(noCaps, d));
+writeFileSync(join(noCaps, 'cases/m.xml'), readFileSync(join(repo, 'cases/domain/minimal.xml')));
+writeFileSync(join(noCaps, 'capabilities/README'), 'no snapshot here\n');
+const typo = mkdtempSync(join(tmpdir(), 'virtgold-typo-'));
+for (const d of ['cases', 'capabilities']) cpSync(join(repo, d), join(typo, d), { recursive: true });
+writeFileSync(join(typo, 'cases/domain/minimal.json'), '{ "versions": ["9.9.9"] }');
+const nothing: [string, string, string[], RegExp][] = [
+  ['--root /nonexistent', repo, ['run', '--root', '/nonexistent'], /^virtgold: --root \/nonexistent: not a virtgold project/],
+  ['outside any project', tmpdir(), ['run'], /^virtgold: not inside a virtgold project/],
+  ['--case nomatch', repo, ['run', '--case', 'nomatch'], /^virtgold: --case 'nomatch' matches no case/],
+  ['--arch arm', repo, ['run', '--arch', 'arm'], /^virtgold: --arch arm: no snapshot for it/],
+  ['--version 9.9.9', repo, ['run', '--version', '9.9.9'], /^virtgold: --version 9\.9\.9: no snapshot of it/],
+  ['a case whose options name no snapshot', typo, ['run'], /^virtgold: cases\/domain\/minimal\.xml: its options name versions 9\.9\.9/],
+  ['a capabilities/ without caps_*.xml', noCaps, ['run'], /^virtgold: no snapshot: .*capabilities holds no caps_VERSION_ARCH\.xml/],
+  ['update --root /nonexistent', repo, ['update', '--root', '/nonexistent'], /^virtgold: --root \/nonexistent: not a virtgold project/],
+  ['update --case nomatch', repo, ['update', '--check', '--case', 'nomatch'], /^virtgold: --case 'nomatch' matches no case/],
+];
+for (const [, cwd, args] of nothing) runIn(cwd, ...args);
+runIn(repo, 'run', '--case', 'nomatch', '--pass-with-no-entries');
+runIn(join(repo, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
+runIn(join(repo, 'golden'), 'update', '--check', '--case', 'domain/minimal');
+runIn(repo, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
+
+for (const [what, cwd, args, message] of nothing) {
+  test(`a run that tests nothing (${what}): one line, exit 2`, async () => {
+    const r = await runIn(cwd, ...args);
+    assert.is(r.exitCode, 2, r.stderr + r.stdout);
+    assert.match(r.stderr, message);
+    assert.ok(oneLine(r.stderr + '\n'), r.stderr);
+    assert.is(r.stdout, '');
+  });
+}
+
+test('update never creates golden/ outside a project', async () => {
+  await runIn(repo, 'update', '--root', '/nonexistent');
+  assert.not.ok(existsSync('/nonexistent/golden'));
+  const r = await runIn(join(repo, 'golden'), 'update', '--check', '--case', 'domain/minimal');
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.not.ok(existsSync(join(repo, 'golden/golden')));
+});
+
+test('--pass-with-no-entries: an empty run passes', async () => {
+  const r = await runIn(repo, 'run', '--case', 'nomatch', '--pass-with-no-entries');
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /^0 passed, 0 failed, 0 skipped$/m);
+});
+
+test('virtgold run from inside cases/ runs the project above it', async () => {
+  const r = await runIn(join(repo, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
+  assert.is(r.exitCode, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { summary: { passed: number }; results: { case: string }[] };
+  assert.is(o.summary.passed, 13 * 3);
+  assert.ok(o.results.every((x) => x.case.startsWith('hostdev/')));
+});
+
+test('repeated filters combine', async () => {
+  const r = await runIn(repo, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
+  const o = JSON.parse(r.stdout) as { results: { case: string; mode: string }[] };
+  assert.equal(o.results.map((x) => `${x.mode} ${x.case}`).sort(), ['xml2argv domain/minimal', 'xml2argv usb/none', 'xml2xml domain/minimal', 'xml2xml usb/none']);
+});
+
 test('virtgold run passes on the shipped corpus', async () => {
   const r = await run('run');
   assert.is(r.exitCode, 0, r.stdout);
@@ -100,5 +164,7 @@ test('virtgold run fails, with a diff, when a golden is wrong', async () => {
   assert.match(r.stdout, /^-\s*-m 215 \\$/m);
   assert.match(r.stdout, /^\+\s*-m 214 \\$/m);
 });
+
+test.after(() => { for (const d of [tmp, noCaps, typo]) rmSync(d, { recursive: true, force: true }); });
 
 test.run();
