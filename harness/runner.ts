@@ -93,8 +93,8 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
 /** Run and judge the selection (`virtgold run`, interop, the html/tap/… reporters' input). */
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   const start = performance.now();
-  const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
   try {
+    const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
     const results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
     const stale = staleGoldens(opts.root, all, opts.filters);
     return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
@@ -111,8 +111,8 @@ export interface Translated {
 /** Translate the selection without judging it (`update`, `review`): outcomes, and the
  *  whole matrix the stale goldens are judged against. */
 export async function translateSelection(sel: Selected, adapter: Adapter, jobs = 1): Promise<{ all: MatrixEntry[]; translated: Translated[] }> {
-  const { all, entries } = checkedSelection(sel.root, sel.filters, sel.passWithNoEntries);
   try {
+    const { all, entries } = checkedSelection(sel.root, sel.filters, sel.passWithNoEntries);
     const translated = await inParallel(entries, jobs, async (entry) => ({ entry, outcome: await adapter.translate(entry, readFileSync(entry.case.path, 'utf8')) }));
     return { all, translated };
   } finally {

@@ -22,16 +22,23 @@ async function main(): Promise<number> {
     return 2;
   }
   const host = hostQemuVersions();
-  const adapter = await libvirtAdapter({
+  const adapter = libvirtAdapter({
     host,
     vfToken: 'strip',
     // domxml-to-native can kill libvirt 9.0.0's daemon; bring it back for the next entry.
     revive: async () => { if (await libvirtUnavailable()) await execa(setup, { stdio: 'inherit' }); },
   });
-  const suite = await runSuite({
-    root, filters: { version: [...new Set(host.values())] }, adapter, jobs: 1, determinism: false,
-    onResult: (r) => { if (r.status === 'pass') console.log(`ok   ${r.name}`); },
-  });
+  let suite;
+  try {
+    suite = await runSuite({
+      root, filters: { version: [...new Set(host.values())] }, adapter: await adapter, jobs: 1, determinism: false,
+      onResult: (r) => { if (r.status === 'pass') console.log(`ok   ${r.name}`); },
+    });
+  } catch (e) {
+    // No probed QEMU, or none with a snapshot here: nothing to hold the goldens to.
+    console.error(`interop: ${(e as Error).message}`);
+    return 2;
+  }
   process.stdout.write(pretty(suite, false, root));
   const c = counts(suite);
   return c.fail + c.broken ? 1 : 0;
