@@ -159,6 +159,7 @@ test('virtgold run fails, with a diff, when a golden is wrong', async () => {
   const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, readFileSync(g, 'utf8').replace('-m 214', '-m 215'));
   const r = await run('run', '--root', dir, '--case', 'domain/minimal');
+  rmSync(dir, { recursive: true, force: true });
   assert.is(r.exitCode, 1);
   assert.match(r.stdout, /FAIL xml2argv domain\/minimal x86_64-7\.2\.0/);
   assert.match(r.stdout, /^-\s*-m 215 \\$/m);
