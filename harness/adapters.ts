@@ -2,26 +2,17 @@
 // output, a translation error (compared with an .err golden), or "crash" — a broken
 // translator (bad exit code, signal, timeout, output on both streams), reported for
 // that entry only.
+// (Real libvirt as a translator is in harness/libvirt.ts.)
 import { execa } from 'execa';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadCaps } from '../translator/index.js';
-import type { Mode } from '../translator/index.js';
-import { isVirtgoldRefusal, libvirtCannot, libvirtUnavailable, libvirtXml2Argv, libvirtXml2Xml } from './libvirt.js';
-import type { MatrixEntry } from './matrix.js';
+import { runBuiltin } from './judge.js';
 import { shellWords } from './shell-words.js';
-import { readGolden, runBuiltin, type Outcome } from './suite.js';
+import type { Adapter, MatrixEntry, Outcome } from './types.js';
 
-export interface Adapter {
-  name: string;
-  /** undefined: run it; a string: skip this entry, with that reason */
-  skip?(entry: MatrixEntry, xml: string): string | undefined;
-  translate(entry: MatrixEntry, xml: string): Promise<Outcome>;
-  close?(): Promise<void>;
-}
+export type { Adapter };
 
 export const builtinAdapter: Adapter = {
   name: 'builtin',
+  checksIdempotence: true,
   translate: async (entry, xml) => runBuiltin(entry.mode, entry.snapshot.path, xml),
 };
 
@@ -77,49 +68,6 @@ export function commandAdapter(cmd: string, timeoutMs: number): Adapter {
     },
   };
 }
-
-/** arch → "major.minor.0" of each QEMU libvirt has probed on this host. */
-export function hostQemuVersions(cacheDir = '/var/cache/libvirt/qemu/capabilities'): Map<string, string> {
-  const out = new Map<string, string>();
-  let files: string[] = [];
-  try {
-    files = readdirSync(cacheDir).filter((f) => f.endsWith('.xml'));
-  } catch {
-    return out;
-  }
-  for (const f of files) {
-    try {
-      const caps = loadCaps(readFileSync(join(cacheDir, f), 'utf8'), f);
-      out.set(caps.arch, `${caps.version.major}.${caps.version.minor}.0`);
-    } catch { /* not a caps file: ignore */ }
-  }
-  return out;
-}
-
-/** Real libvirt 9.0.0 (virsh), only against the snapshots of the host's QEMU. */
-export async function libvirtAdapter(host = hostQemuVersions()): Promise<Adapter> {
-  const why = await libvirtUnavailable();
-  if (why) throw new Error(`--translator libvirt: ${why}`);
-  if (!host.size) throw new Error('--translator libvirt: libvirt has not probed any QEMU here (run scripts/setup-libvirt)');
-  return {
-    name: 'libvirt 9.0.0',
-    skip(entry, xml) {
-      const hostVersion = host.get(entry.snapshot.arch);
-      if (!hostVersion) return `no ${entry.snapshot.arch} QEMU on this host`;
-      if (entry.snapshot.version !== hostVersion) return `libvirt here drives QEMU ${hostVersion}, not ${entry.snapshot.version}`;
-      if (/<vf-token\b/.test(xml)) return 'libvirt 9.0.0 has no vf-token support';
-      const golden = readGolden(entry);
-      if (golden?.kind === 'error' && isVirtgoldRefusal(golden.text)) return `the golden is virtgold's own refusal: ${golden.text.trim()}`;
-      return libvirtCannot(entry.mode, xml);
-    },
-    async translate(entry: MatrixEntry, xml: string) {
-      const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(xml) : await libvirtXml2Xml(xml);
-      return r.ok ? { kind: 'output', text: r.output } : { kind: 'error', text: `${r.error}\n` };
-    },
-  };
-}
-
-export type { Mode };
 
 /** One long-lived worker process (see harness/worker.ts for the protocol). */
 class WorkerProcess {

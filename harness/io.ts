@@ -1,13 +1,7 @@
 // File reading with messages a user can act on (no stack traces for a missing file).
 import { readFileSync } from 'node:fs';
 import { loadCaps, type QemuCaps } from '../translator/index.js';
-
-export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+import { UserError } from './errors.js';
 
 export function readText(path: string, what: string): string {
   try {

@@ -1,12 +1,11 @@
 // `virtgold review`: walk through every golden that would change and accept or reject
 // it, one at a time, in the manner of `cargo insta review`. Accepted changes are written
 // atomically as they are accepted; rejected ones leave the golden as it is.
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { writeFileAtomic } from './atomic.js';
-import type { Filters } from './matrix.js';
-import { plan } from './update.js';
+import { removeGolden, writeGolden } from './goldens.js';
+import { plan, type UpdateOptions } from './update.js';
 
 interface Change { path: string; before?: string; after?: string }
 
@@ -53,9 +52,10 @@ function keyReader(input: NodeJS.ReadStream): { next: () => Promise<string>; clo
   };
 }
 
-export async function review(root: string, filters: Filters, input = process.stdin, output = process.stdout): Promise<number> {
+export async function review(o: UpdateOptions, input = process.stdin, output = process.stdout): Promise<number> {
+  const root = o.root;
   const c = color(output.isTTY === true && !process.env.NO_COLOR);
-  const p = plan(root, filters);
+  const p = await plan({ ...o, prune: true });
   const changes: Change[] = [
     ...p.writes.map((w) => ({ path: w.path, before: existsSync(w.path) ? readFileSync(w.path, 'utf8') : undefined, after: w.text })),
     ...p.removals.map((r) => ({ path: r, before: readFileSync(r, 'utf8') })),
@@ -90,11 +90,8 @@ export async function review(root: string, filters: Filters, input = process.std
         }
       }
       if (answer === 'a') {
-        if (ch.after === undefined) unlinkSync(ch.path);
-        else {
-          mkdirSync(dirname(ch.path), { recursive: true });
-          writeFileAtomic(ch.path, ch.after);
-        }
+        if (ch.after === undefined) removeGolden(root, ch.path);
+        else writeGolden(root, ch.path, ch.after);
         accepted++;
         output.write(`${c(32, 'accepted')} ${rel}\n`);
       } else {

@@ -1,23 +1,26 @@
-// `virtgold run` / `virtgold update`: the harness from the command line.
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+// `virtgold run` / `update` / `review`: their options, then the runner.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
-import { builtinAdapter, commandAdapter, libvirtAdapter, workerAdapter, type Adapter } from './adapters.js';
-import { UsageError } from './cli.js';
-import { UserError } from './io.js';
-import { dirs, type Filters } from './matrix.js';
+import { builtinAdapter, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
+import { UsageError } from './errors.js';
+import { takeLock } from './goldens.js';
+import { libvirtAdapter } from './libvirt.js';
+import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
-import { counts, runSuite } from './runner.js';
-import { formatUpdateReport, planUpdate, updateGoldens } from './update.js';
+import { counts, runSuite, type Selected } from './runner.js';
+import type { Filters } from './types.js';
+import { formatUpdateReport, outOfDate, plan, updateGoldens } from './update.js';
 
-const FILTER_OPTIONS = {
-  case: { type: 'string' },
-  arch: { type: 'string' },
-  version: { type: 'string' },
-  mode: { type: 'string' },
+const SELECTION_OPTIONS = {
+  case: { type: 'string', multiple: true },
+  arch: { type: 'string', multiple: true },
+  version: { type: 'string', multiple: true },
+  mode: { type: 'string', multiple: true },
   root: { type: 'string' },
+  'pass-with-no-entries': { type: 'boolean' },
 } as const;
 
 function usage<T>(fn: () => T): T {
@@ -28,21 +31,25 @@ function usage<T>(fn: () => T): T {
   }
 }
 
-function filtersOf(v: Record<string, unknown>): { filters: Filters; root: string } {
-  if (v.mode !== undefined && !MODES.includes(v.mode as Mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}`);
+/** Filters (repeated values combine), the project root, and the empty-run opt-in. */
+export function selectionOf(v: { case?: string[]; arch?: string[]; version?: string[]; mode?: string[]; root?: string; 'pass-with-no-entries'?: boolean }, cwd = process.cwd()): Selected {
+  for (const m of v.mode ?? []) if (!MODES.includes(m as Mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')} (got '${m}')`);
   const filters: Filters = {};
-  for (const k of ['case', 'arch', 'version', 'mode'] as const) if (typeof v[k] === 'string') (filters as Record<string, string>)[k] = v[k] as string;
-  return { filters, root: resolve((v.root as string | undefined) ?? process.cwd()) };
+  if (v.case) filters.case = v.case;
+  if (v.arch) filters.arch = v.arch;
+  if (v.version) filters.version = v.version;
+  if (v.mode) filters.mode = v.mode as Mode[];
+  return { root: findProject(v.root, cwd), filters, passWithNoEntries: v['pass-with-no-entries'] === true };
 }
 
 export async function runCommand(command: 'run' | 'update' | 'review', argv: string[]): Promise<number> {
   if (command === 'review') {
-    const { values: v } = usage(() => parseArgs({ args: argv, options: FILTER_OPTIONS }));
-    const { filters, root } = filtersOf(v);
-    const release = takeLock(root);
+    const { values: v } = usage(() => parseArgs({ args: argv, options: SELECTION_OPTIONS }));
+    const sel = selectionOf(v);
+    const release = takeLock(sel.root);
     try {
       const { review } = await import('./review.js');
-      return await review(root, filters);
+      return await review(sel);
     } finally {
       release();
     }
@@ -50,11 +57,26 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
   return command === 'update' ? update(argv) : run(argv);
 }
 
+async function chooseAdapter(v: { translator?: string; 'translator-cmd'?: string; 'translator-worker'?: string }, timeout: number, jobs: number): Promise<Adapter> {
+  if ([v.translator, v['translator-cmd'], v['translator-worker']].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError('use one of --translator, --translator-cmd, --translator-worker');
+  }
+  try {
+    if (v['translator-cmd'] !== undefined) return commandAdapter(v['translator-cmd'], timeout);
+    if (v['translator-worker'] !== undefined) return workerAdapter(v['translator-worker'], timeout, jobs);
+    if (v.translator === undefined || v.translator === 'builtin') return builtinAdapter;
+    if (v.translator === 'libvirt') return await libvirtAdapter();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  throw new UsageError(`unknown translator '${v.translator}' (builtin or libvirt; or --translator-cmd)`);
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values: v } = usage(() => parseArgs({
     args: argv,
     options: {
-      ...FILTER_OPTIONS,
+      ...SELECTION_OPTIONS,
       translator: { type: 'string' },
       'translator-cmd': { type: 'string' },
       'translator-worker': { type: 'string' },
@@ -64,7 +86,7 @@ async function run(argv: string[]): Promise<number> {
       'no-determinism': { type: 'boolean' },
     },
   }));
-  const { filters, root } = filtersOf(v);
+  const sel = selectionOf(v);
   const timeout = v.timeout === undefined ? 10_000 : Number(v.timeout);
   if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout takes a positive number of milliseconds');
   const jobs = v.jobs === undefined ? availableParallelism() : Number(v.jobs);
@@ -75,25 +97,11 @@ async function run(argv: string[]): Promise<number> {
     if (!REPORTERS.includes(name)) throw new UsageError(`unknown reporter '${name}' (one of ${REPORTERS.join(', ')})`);
     return { name, file: i < 0 ? undefined : spec.slice(i + 1) };
   });
-  if ([v.translator, v['translator-cmd'], v['translator-worker']].filter((x) => x !== undefined).length > 1) {
-    throw new UsageError('use one of --translator, --translator-cmd, --translator-worker');
-  }
-
-  let adapter: Adapter;
-  try {
-    if (v['translator-cmd'] !== undefined) adapter = commandAdapter(v['translator-cmd'], timeout);
-    else if (v['translator-worker'] !== undefined) adapter = workerAdapter(v['translator-worker'], timeout, jobs);
-    else if (v.translator === undefined || v.translator === 'builtin') adapter = builtinAdapter;
-    else if (v.translator === 'libvirt') adapter = await libvirtAdapter();
-    else throw new UsageError(`unknown translator '${v.translator}' (builtin or libvirt; or --translator-cmd)`);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message);
-  }
+  const adapter = await chooseAdapter(v, timeout, jobs);
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({
-    root, filters, adapter, jobs: adapter.name.startsWith('libvirt') ? 1 : jobs,
+    ...sel, adapter, jobs: adapter.name.startsWith('libvirt') ? 1 : jobs,
     determinism: !v['no-determinism'],
     // A progress line only on a terminal, and only for runs long enough to want one.
     onResult: tty ? (_r, done, total) => { if (total > 50) process.stderr.write(`\r${done}/${total}`); } : undefined,
@@ -101,8 +109,8 @@ async function run(argv: string[]): Promise<number> {
   if (tty) process.stderr.write('\r\x1b[K');
 
   for (const r of reporters) {
-    const text = r.name === 'pretty' ? pretty(suite, tty && !r.file && !process.env.NO_COLOR, root)
-      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, root);
+    const text = r.name === 'pretty' ? pretty(suite, tty && !r.file && !process.env.NO_COLOR, sel.root)
+      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, sel.root);
     if (r.file) {
       mkdirSync(dirname(resolve(r.file)), { recursive: true });
       writeFileSync(r.file, text);
@@ -114,40 +122,17 @@ async function run(argv: string[]): Promise<number> {
   return c.fail + c.broken ? 1 : 0;
 }
 
-/** One `update` at a time: a lock file in golden/, taken over only from a dead process. */
-function takeLock(root: string): () => void {
-  const path = join(dirs(root).golden, '.update.lock');
-  mkdirSync(dirs(root).golden, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => { try { unlinkSync(path); } catch { /* gone already */ } };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      let alive = false;
-      try { process.kill(pid, 0); alive = pid > 0; } catch { alive = false; }
-      if (alive) throw new UserError(`another update is running (pid ${pid}, lock ${path}); wait for it to finish`);
-      unlinkSync(path); // left by a process that died
-    }
-  }
-  throw new UserError(`cannot take the lock ${path}`);
-}
-
 async function update(argv: string[]): Promise<number> {
-  const { values: v } = usage(() => parseArgs({ args: argv, options: { ...FILTER_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
-  const prune = v.prune === true;
-  const { filters, root } = filtersOf(v);
+  const { values: v } = usage(() => parseArgs({ args: argv, options: { ...SELECTION_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
+  const o = { ...selectionOf(v), prune: v.prune === true };
   if (v.check) {
-    const report = planUpdate(root, filters, undefined, prune);
+    const { report } = await plan(o);
     process.stdout.write(formatUpdateReport(report, true));
-    return report.created.length + report.updated.length + report.removed.length + report.crashed.length ? 1 : 0;
+    return outOfDate(report) ? 1 : 0;
   }
-  const release = takeLock(root);
+  const release = takeLock(o.root);
   try {
-    const report = updateGoldens(root, filters, undefined, prune);
+    const report = await updateGoldens(o);
     process.stdout.write(formatUpdateReport(report));
     return report.crashed.length ? 1 : 0;
   } finally {

@@ -1,9 +1,11 @@
-// Runs the matrix through an adapter (in parallel) and judges every entry.
+// The one runner: every command (run, update, review) and interop put the selected
+// entries through an adapter here, in parallel, in matrix order.
 import { readFileSync } from 'node:fs';
-import type { Adapter } from './adapters.js';
-import { buildMatrix, type Filters, type MatrixEntry } from './matrix.js';
 import { createTwoFilesPatch } from 'diff';
-import { checkIdempotent, judge, staleGoldens, type Outcome } from './suite.js';
+import { checkedSelection } from './cases.js';
+import { lookupGolden, staleGoldens } from './goldens.js';
+import { checkIdempotent, judge, type Verdict } from './judge.js';
+import type { Adapter, Filters, Golden, MatrixEntry, Outcome } from './types.js';
 
 export type Status = 'pass' | 'fail' | 'broken' | 'skip';
 
@@ -14,7 +16,7 @@ export interface EntryResult {
   /** the diff or the explanation, for fail / broken / skip */
   message?: string;
   outcome?: Outcome;
-  /** the golden the outcome was compared with, when there is one */
+  /** what the outcome was compared with, when there was something */
   expected?: string;
   goldenPath?: string;
   ms: number;
@@ -23,13 +25,19 @@ export interface EntryResult {
 export interface SuiteResult {
   adapter: string;
   results: EntryResult[];
+  /** goldens no entry produces, within the filters (each counts as a failure) */
   stale: string[];
   ms: number;
 }
 
-export interface RunOptions {
+export interface Selected {
   root: string;
   filters: Filters;
+  /** run even when the selection is empty or a filter matches nothing */
+  passWithNoEntries?: boolean;
+}
+
+export interface RunOptions extends Selected {
   adapter: Adapter;
   jobs: number;
   /** translate every entry twice and fail when the two differ */
@@ -39,50 +47,77 @@ export interface RunOptions {
 
 export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snapshot.arch}-${e.snapshot.version}`;
 
+/** fn over every item, at most `jobs` at a time; results in input order. */
+async function inParallel<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>, done?: (r: R, n: number) => void): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let finished = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+      done?.(results[i]!, ++finished);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  return results;
+}
+
 const outcomeText = (o: Outcome) => (o.kind === 'crash' ? `(crash: ${o.message})\n` : o.text);
 
 async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResult> {
+  const { adapter } = opts;
   const start = performance.now();
   const name = entryName(entry);
   const xml = readFileSync(entry.case.path, 'utf8');
   const done = (r: Omit<EntryResult, 'entry' | 'name' | 'ms'>): EntryResult => ({ entry, name, ms: performance.now() - start, ...r });
-  const reason = opts.adapter.skip?.(entry, xml);
+  const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry);
+  const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected);
   if (reason) return done({ status: 'skip', message: reason });
-  const outcome = await opts.adapter.translate(entry, xml);
+  const outcome = await adapter.translate(entry, xml);
   if (outcome.kind === 'crash') return done({ status: 'broken', message: `broken translator: ${outcome.message}`, outcome });
   if (opts.determinism) {
-    const again = await opts.adapter.translate(entry, xml);
+    const again = await adapter.translate(entry, xml);
     if (again.kind !== outcome.kind || outcomeText(again) !== outcomeText(outcome)) {
       const diff = createTwoFilesPatch(`${name} (first run)`, `${name} (second run)`, outcomeText(outcome), outcomeText(again));
       return done({ status: 'fail', outcome, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
-  const verdict = judge(entry, outcome);
-  const verdicts = [verdict];
-  if (opts.adapter.name === 'builtin') verdicts.push(checkIdempotent(entry, outcome));
+  const verdicts: Verdict[] = [judge(outcome, expected, adapter.normalize && ((t) => adapter.normalize!(entry, t)))];
+  if (adapter.checksIdempotence) verdicts.push(checkIdempotent(entry, outcome));
   const bad = verdicts.filter((v) => !v.ok);
-  const golden = verdict.golden ? { expected: verdict.golden.text, goldenPath: verdict.golden.rel } : {};
+  const golden = typeof expected === 'string' ? {} : { expected: expected.text, goldenPath: expected.rel };
   return done({ status: bad.length ? 'fail' : 'pass', outcome, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
 }
 
+/** Run and judge the selection (`virtgold run`, interop, the html/tap/… reporters' input). */
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   const start = performance.now();
-  const entries = buildMatrix(opts.root, opts.filters);
-  const results: EntryResult[] = new Array(entries.length);
-  let next = 0;
-  let finished = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const i = next++;
-      results[i] = await runEntry(entries[i]!, opts);
-      opts.onResult?.(results[i]!, ++finished, entries.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, entries.length)) }, worker));
-  await opts.adapter.close?.();
-  const unfiltered = !Object.values(opts.filters).some((v) => v !== undefined);
-  const stale = unfiltered ? staleGoldens(opts.root, buildMatrix(opts.root)) : [];
-  return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
+  try {
+    const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
+    const stale = staleGoldens(opts.root, all, opts.filters);
+    return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
+  } finally {
+    await opts.adapter.close?.();
+  }
+}
+
+export interface Translated {
+  entry: MatrixEntry;
+  outcome: Outcome;
+}
+
+/** Translate the selection without judging it (`update`, `review`): outcomes, and the
+ *  whole matrix the stale goldens are judged against. */
+export async function translateSelection(sel: Selected, adapter: Adapter, jobs = 1): Promise<{ all: MatrixEntry[]; translated: Translated[] }> {
+  try {
+    const { all, entries } = checkedSelection(sel.root, sel.filters, sel.passWithNoEntries);
+    const translated = await inParallel(entries, jobs, async (entry) => ({ entry, outcome: await adapter.translate(entry, readFileSync(entry.case.path, 'utf8')) }));
+    return { all, translated };
+  } finally {
+    await adapter.close?.();
+  }
 }
 
 export function counts(s: SuiteResult): Record<Status, number> {

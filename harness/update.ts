@@ -1,10 +1,12 @@
 // Regenerating goldens: only what changed is written, each file atomically; stale
-// goldens are removed; an entry whose translator crashed writes nothing at all.
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
-import { buildMatrix, dirs, goldenExtension, type Filters } from './matrix.js';
-import { goldenPathFor, runBuiltin, runMatrix, staleGoldens, type Translator } from './suite.js';
+// goldens are listed (or removed with prune); an entry whose translator crashed writes
+// nothing at all.
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { builtinAdapter } from './adapters.js';
+import { goldenPathFor, goldenPaths, removeGolden, removeLeftovers, staleGoldens, writeGolden } from './goldens.js';
+import { translateSelection, type Selected } from './runner.js';
+import type { Adapter } from './types.js';
 
 export interface UpdateReport {
   created: string[];
@@ -12,7 +14,7 @@ export interface UpdateReport {
   removed: string[];
   unchanged: string[];
   crashed: { golden: string; message: string }[];
-  /** stale goldens left in place (update without --prune) */
+  /** stale goldens left in place (update without prune) */
   stale: string[];
 }
 
@@ -22,18 +24,28 @@ export interface Plan {
   removals: string[];
 }
 
-export function plan(root: string, filters: Filters, translator: Translator = runBuiltin, prune = true): Plan {
+export interface UpdateOptions extends Selected {
+  /** remove stale goldens (else they are only listed) */
+  prune?: boolean;
+  /** the translator that writes goldens: the reference translator unless a test says otherwise */
+  adapter?: Adapter;
+}
+
+/** Decide every write and removal without touching the disk. */
+export async function plan(o: UpdateOptions): Promise<Plan> {
   const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [], stale: [] };
-  const rel = (p: string) => relative(root, p);
+  const rel = (p: string) => relative(o.root, p);
   const writes: Plan['writes'] = [];
   const removals: string[] = [];
-  for (const { entry, outcome } of runMatrix(root, filters, translator)) {
+  const { all, translated } = await translateSelection(o, o.adapter ?? builtinAdapter);
+  for (const { entry, outcome } of translated) {
     if (outcome.kind === 'crash') {
-      report.crashed.push({ golden: rel(entry.stem), message: outcome.message });
+      report.crashed.push({ golden: entry.relStem, message: outcome.message });
       continue;
     }
     const path = goldenPathFor(entry, outcome);
-    const other = path.endsWith('.err') ? entry.stem + goldenExtension(entry.mode) : `${entry.stem}.err`;
+    const { output, error } = goldenPaths(entry);
+    const other = path === error ? output : error;
     if (existsSync(other)) removals.push(other);
     const old = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
     if (old === outcome.text) report.unchanged.push(rel(path));
@@ -42,45 +54,23 @@ export function plan(root: string, filters: Filters, translator: Translator = ru
       (old === undefined ? report.created : report.updated).push(rel(path));
     }
   }
-  // Stale goldens are judged against the whole matrix, so a filtered run never removes
-  // goldens that belong to cases it did not look at.
-  const stale = staleGoldens(root, buildMatrix(root));
-  if (prune) removals.push(...stale);
+  // The same stale goldens `run` fails on with the same filters.
+  const stale = staleGoldens(o.root, all, o.filters);
+  if (o.prune) removals.push(...stale);
   else report.stale.push(...stale.map(rel));
   const unique = [...new Set(removals)];
   report.removed.push(...unique.map(rel));
   return { report, writes, removals: unique };
 }
 
-/** What `update` would do, without writing anything (`--check`). */
-export function planUpdate(root: string, filters: Filters = {}, translator: Translator = runBuiltin, prune = true): UpdateReport {
-  return plan(root, filters, translator, prune).report;
-}
+/** Anything `update --check` should fail on: the goldens are not what update would make. */
+export const outOfDate = (r: UpdateReport) => r.created.length + r.updated.length + r.removed.length + r.crashed.length + r.stale.length > 0;
 
-/** Temporary files of an update that was killed before it could rename them. */
-function removeLeftovers(root: string): void {
-  for (const mode of ['xml2argv', 'xml2xml']) {
-    const dir = join(dirs(root).golden, mode);
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir)) {
-      const m = /^\..*\.(\d+)\.tmp$/.exec(f);
-      if (!m) continue;
-      let alive = false;
-      try { process.kill(Number(m[1]), 0); alive = Number(m[1]) !== process.pid; } catch { /* dead */ }
-      if (!alive) unlinkSync(join(dir, f));
-    }
-  }
-}
-
-export function updateGoldens(root: string, filters: Filters = {}, translator: Translator = runBuiltin, prune = true): UpdateReport {
-  removeLeftovers(root);
-  // Decide everything before touching the disk.
-  const { report, writes, removals } = plan(root, filters, translator, prune);
-  for (const w of writes) {
-    mkdirSync(dirname(w.path), { recursive: true });
-    writeFileAtomic(w.path, w.text);
-  }
-  for (const p of removals) unlinkSync(p);
+export async function updateGoldens(o: UpdateOptions): Promise<UpdateReport> {
+  removeLeftovers(o.root);
+  const { report, writes, removals } = await plan(o);
+  for (const w of writes) writeGolden(o.root, w.path, w.text);
+  for (const p of removals) removeGolden(o.root, p);
   return report;
 }
 
@@ -93,6 +83,6 @@ export function formatUpdateReport(r: UpdateReport, check = false): string {
   for (const p of r.stale) lines.push(`stale     ${p} (no case produces it; --prune removes it)`);
   for (const c of r.crashed) lines.push(`CRASHED   ${c.golden}.*: ${c.message} (nothing written)`);
   lines.push(`${check ? 'check: ' : ''}${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
-    (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));
+    (r.stale.length ? `, ${r.stale.length} stale` : '') + (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));
   return lines.join('\n') + '\n';
 }

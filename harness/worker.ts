@@ -9,9 +9,9 @@
 // "protocol": "<why>"}; the harness treats that, a malformed line, a dead or a silent
 // worker as a broken translator for that entry and starts a fresh worker.
 import { createInterface } from 'node:readline';
-import { isTranslationError, MODES, translate, type Mode } from '../translator/index.js';
-import { readCaps, readText, UserError } from './io.js';
-import { CapsError } from '../translator/index.js';
+import { CapsError, isTranslationError, MODES, translate, type Mode } from '../translator/index.js';
+import { SetupError, UserError } from './errors.js';
+import { readCaps, readText } from './io.js';
 
 export interface WorkerRequest { id: number; mode: Mode; caps: string; input?: string; xml?: string }
 export type WorkerResponse =
@@ -35,7 +35,7 @@ export function handle(line: string): WorkerResponse {
     return { id, ok: true, output: translate(req.mode!, xml, readCaps(req.caps)) };
   } catch (e) {
     if (isTranslationError(e)) return { id, ok: false, error: e.message };
-    if (e instanceof UserError || e instanceof CapsError) return { id, ok: false, error: `virtgold: ${e.message}` };
+    if (e instanceof UserError || e instanceof SetupError || e instanceof CapsError) return { id, ok: false, error: `virtgold: ${e.message}` };
     return { id, ok: false, protocol: `internal error: ${(e as Error).message}` };
   }
 }

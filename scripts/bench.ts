@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { buildMatrix } from '../harness/matrix.js';
-import { runBuiltin } from '../harness/suite.js';
+import { buildMatrix } from '../harness/cases.js';
+import { runBuiltin } from '../harness/judge.js';
 import { libvirtUnavailable, libvirtXml2Argv, stripVfToken } from '../harness/libvirt.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -65,12 +65,12 @@ try {
 
 // The cost of the out-of-process adapters, per entry, with the reference translator behind them.
 const perEntry = async (args: string[], filter: string[]) => {
-  const m = buildMatrix(root, { case: filter[1]! }).length;
+  const m = buildMatrix(root, { case: [filter[1]!] }).length;
   const start = performance.now();
   await execa('node', [`${root}/bin/virtgold.js`, 'run', ...filter, '--no-determinism', '--jobs', '1', ...args], { cwd: root, reject: false });
   return (performance.now() - start) / m;
 };
-const cmdMs = await perEntry(['--translator-cmd', `node ${root}/bin/virtgold.js {mode} --caps {caps} {input}`], ['--case', 'hostdev-vfio*']);
+const cmdMs = await perEntry(['--translator-cmd', `node ${root}/bin/virtgold.js {mode} --caps {caps} {input}`], ['--case', '{hostdev/vfio*,vf-token/*}']);
 const workerMs = await perEntry(['--translator-worker', `node ${root}/bin/virtgold.js worker`], ['--case', '*']);
 results['command adapter ms/entry'] = +cmdMs.toFixed(2);
 results['worker adapter ms/entry'] = +workerMs.toFixed(2);

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadCaps } from '../translator/index.js';
-import { writeFileAtomic } from '../harness/atomic.js';
+import { writeFileAtomic } from '../harness/goldens.js';
 
 const CACHE = process.env.VIRTGOLD_CAPS_CACHE ?? '/var/cache/libvirt/qemu/capabilities';
 const EMULATORS: Record<string, string> = {

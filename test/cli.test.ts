@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +15,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'virtgold-cli-'));
 // Each call starts a process (~0.5 s): start them all at once, await them in the tests.
 interface Result { exitCode?: number; stdout: string; stderr: string }
 const started = new Map<string, Promise<Result>>();
-const spawn = (...args: string[]): Promise<Result> => execa('node', [bin, ...args], { reject: false, cwd: repo });
-function run(...args: string[]): Promise<Result> {
-  const key = JSON.stringify(args);
-  if (!started.has(key)) started.set(key, spawn(...args));
+const spawn = (cwd: string, args: string[]): Promise<Result> => execa('node', [bin, ...args], { reject: false, cwd });
+function runIn(cwd: string, ...args: string[]): Promise<Result> {
+  const key = JSON.stringify([cwd, args]);
+  if (!started.has(key)) started.set(key, spawn(cwd, args));
   return started.get(key)!;
 }
+const run = (...args: string[]) => runIn(repo, ...args);
 
 function file(name: string, text: string): string {
   const p = join(tmp, name);
@@ -31,27 +32,27 @@ function file(name: string, text: string): string {
 const oneLine = (s: string) => s.endsWith('\n') && s.trimEnd().split('\n').length === 1;
 
 test('xml2argv prints the golden and exits 0', async () => {
-  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/minimal.xml'));
+  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/domain/minimal.xml'));
   assert.is(r.exitCode, 0);
-  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'));
+  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'));
   assert.is(r.stderr, '');
 });
 
 test('xml2xml prints the golden and exits 0', async () => {
-  const r = await run('xml2xml', '--caps', caps81, join(repo, 'cases/hostdev-vfio-vf-token.xml'));
+  const r = await run('xml2xml', '--caps', caps81, join(repo, 'cases/vf-token/hostdev.xml'));
   assert.is(r.exitCode, 0);
-  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2xml/hostdev-vfio-vf-token.x86_64-8.1.0.xml'), 'utf8'));
+  assert.is(r.stdout + '\n', readFileSync(join(repo, 'golden/xml2xml/vf-token/hostdev.x86_64-8.1.0.xml'), 'utf8'));
 });
 
 test('a translation error: the .err text on stderr, nothing on stdout, exit 1', async () => {
-  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/hostdev-vfio-vf-token-malformed.xml'));
+  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/vf-token/malformed.xml'));
   assert.is(r.exitCode, 1);
   assert.is(r.stdout, '');
-  assert.is(r.stderr + '\n', readFileSync(join(repo, 'golden/xml2argv/hostdev-vfio-vf-token-malformed.x86_64-7.2.0.err'), 'utf8'));
+  assert.is(r.stderr + '\n', readFileSync(join(repo, 'golden/xml2argv/vf-token/malformed.x86_64-7.2.0.err'), 'utf8'));
 });
 
 test('vf-token without the capability is refused, naming vf-token', async () => {
-  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/hostdev-vfio-vf-token.xml'));
+  const r = await run('xml2argv', '--caps', caps, join(repo, 'cases/vf-token/hostdev.xml'));
   assert.is(r.exitCode, 1);
   assert.match(r.stderr, /^unsupported configuration: .*vf-token/);
 });
@@ -59,10 +60,10 @@ test('vf-token without the capability is refused, naming vf-token', async () => 
 const bad: [string, string[], number, RegExp][] = [
   ['malformed XML', ['xml2xml', '--caps', caps, 'MALFORMED'], 1, /^XML error: domain XML is not well-formed at line 2, column \d+/],
   ['a missing input file', ['xml2xml', '--caps', caps, join(tmp, 'nope.xml')], 1, /^virtgold: cannot read domain XML .*nope\.xml: no such file$/],
-  ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/minimal.xml')], 1, /^virtgold: cannot read capabilities file .*: no such file$/],
-  ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/minimal.xml'), join(repo, 'cases/minimal.xml')], 1, /not a QEMU capabilities file \(root element is <domain>/],
-  ['an unknown machine type', ['xml2argv', '--caps', caps, join(repo, 'cases/machine-unknown.xml')], 1, /^unsupported configuration: Emulator '\/usr\/bin\/qemu-system-x86_64' does not support machine type 'pc-i440fx-99\.0'$/],
-  ['no --caps', ['xml2argv', join(repo, 'cases/minimal.xml')], 2, /--caps FILE is required/],
+  ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /^virtgold: cannot read capabilities file .*: no such file$/],
+  ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/domain/minimal.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /not a QEMU capabilities file \(root element is <domain>/],
+  ['an unknown machine type', ['xml2argv', '--caps', caps, join(repo, 'cases/domain/machine-unknown.xml')], 1, /^unsupported configuration: Emulator '\/usr\/bin\/qemu-system-x86_64' does not support machine type 'pc-i440fx-99\.0'$/],
+  ['no --caps', ['xml2argv', join(repo, 'cases/domain/minimal.xml')], 2, /--caps FILE is required/],
   ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
   ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /Unknown option '--nope'/],
 ];
@@ -83,6 +84,69 @@ for (const [what, args, code, message] of bad) {
   });
 }
 
+// Runs that would test nothing: one line, exit 2; --pass-with-no-entries lets them pass.
+const noCaps = mkdtempSync(join(tmpdir(), 'virtgold-nocaps-'));
+for (const d of ['cases', 'capabilities']) mkdirSync(join(noCaps, d));
+writeFileSync(join(noCaps, 'cases/m.xml'), readFileSync(join(repo, 'cases/domain/minimal.xml')));
+writeFileSync(join(noCaps, 'capabilities/README'), 'no snapshot here\n');
+const typo = mkdtempSync(join(tmpdir(), 'virtgold-typo-'));
+for (const d of ['cases', 'capabilities']) cpSync(join(repo, d), join(typo, d), { recursive: true });
+writeFileSync(join(typo, 'cases/domain/minimal.json'), '{ "versions": ["9.9.9"] }');
+const nothing: [string, string, string[], RegExp][] = [
+  ['--root /nonexistent', repo, ['run', '--root', '/nonexistent'], /^virtgold: --root \/nonexistent: not a virtgold project/],
+  ['outside any project', tmpdir(), ['run'], /^virtgold: not inside a virtgold project/],
+  ['--case nomatch', repo, ['run', '--case', 'nomatch'], /^virtgold: --case 'nomatch' matches no case/],
+  ['--arch arm', repo, ['run', '--arch', 'arm'], /^virtgold: --arch arm: no snapshot for it/],
+  ['--version 9.9.9', repo, ['run', '--version', '9.9.9'], /^virtgold: --version 9\.9\.9: no snapshot of it/],
+  ['a case whose options name no snapshot', typo, ['run'], /^virtgold: cases\/domain\/minimal\.xml: its options name versions 9\.9\.9/],
+  ['a capabilities/ without caps_*.xml', noCaps, ['run'], /^virtgold: no snapshot: .*capabilities holds no caps_VERSION_ARCH\.xml/],
+  ['update --root /nonexistent', repo, ['update', '--root', '/nonexistent'], /^virtgold: --root \/nonexistent: not a virtgold project/],
+  ['update --case nomatch', repo, ['update', '--check', '--case', 'nomatch'], /^virtgold: --case 'nomatch' matches no case/],
+];
+for (const [, cwd, args] of nothing) runIn(cwd, ...args);
+runIn(repo, 'run', '--case', 'nomatch', '--pass-with-no-entries');
+runIn(join(repo, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
+runIn(join(repo, 'golden'), 'update', '--check', '--case', 'domain/minimal');
+runIn(repo, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
+
+for (const [what, cwd, args, message] of nothing) {
+  test(`a run that tests nothing (${what}): one line, exit 2`, async () => {
+    const r = await runIn(cwd, ...args);
+    assert.is(r.exitCode, 2, r.stderr + r.stdout);
+    assert.match(r.stderr, message);
+    assert.ok(oneLine(r.stderr + '\n'), r.stderr);
+    assert.is(r.stdout, '');
+  });
+}
+
+test('update never creates golden/ outside a project', async () => {
+  await runIn(repo, 'update', '--root', '/nonexistent');
+  assert.not.ok(existsSync('/nonexistent/golden'));
+  const r = await runIn(join(repo, 'golden'), 'update', '--check', '--case', 'domain/minimal');
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.not.ok(existsSync(join(repo, 'golden/golden')));
+});
+
+test('--pass-with-no-entries: an empty run passes', async () => {
+  const r = await runIn(repo, 'run', '--case', 'nomatch', '--pass-with-no-entries');
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /^0 passed, 0 failed, 0 skipped$/m);
+});
+
+test('virtgold run from inside cases/ runs the project above it', async () => {
+  const r = await runIn(join(repo, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
+  assert.is(r.exitCode, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { summary: { passed: number }; results: { case: string }[] };
+  assert.is(o.summary.passed, 13 * 3);
+  assert.ok(o.results.every((x) => x.case.startsWith('hostdev/')));
+});
+
+test('repeated filters combine', async () => {
+  const r = await runIn(repo, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
+  const o = JSON.parse(r.stdout) as { results: { case: string; mode: string }[] };
+  assert.equal(o.results.map((x) => `${x.mode} ${x.case}`).sort(), ['xml2argv domain/minimal', 'xml2argv usb/none', 'xml2xml domain/minimal', 'xml2xml usb/none']);
+});
+
 test('virtgold run passes on the shipped corpus', async () => {
   const r = await run('run');
   assert.is(r.exitCode, 0, r.stdout);
@@ -92,13 +156,16 @@ test('virtgold run passes on the shipped corpus', async () => {
 test('virtgold run fails, with a diff, when a golden is wrong', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'virtgold-run-'));
   await execa('cp', ['-r', join(repo, 'cases'), join(repo, 'capabilities'), join(repo, 'golden'), dir]);
-  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, readFileSync(g, 'utf8').replace('-m 214', '-m 215'));
-  const r = await run('run', '--root', dir, '--case', 'minimal');
+  const r = await run('run', '--root', dir, '--case', 'domain/minimal');
+  rmSync(dir, { recursive: true, force: true });
   assert.is(r.exitCode, 1);
-  assert.match(r.stdout, /FAIL xml2argv minimal x86_64-7\.2\.0/);
+  assert.match(r.stdout, /FAIL xml2argv domain\/minimal x86_64-7\.2\.0/);
   assert.match(r.stdout, /^-\s*-m 215 \\$/m);
   assert.match(r.stdout, /^\+\s*-m 214 \\$/m);
 });
+
+test.after(() => { for (const d of [tmp, noCaps, typo]) rmSync(d, { recursive: true, force: true }); });
 
 test.run();

@@ -17,7 +17,7 @@ const chromiumArgs = (profile: string) => ['--headless', '--no-sandbox', '--disa
   '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`];
 
 const suite = await runSuite({
-  root: repo, filters: { case: 'hostdev-vfio*', version: '7.2.0' },
+  root: repo, filters: { case: ['hostdev/vfio*'], version: ['7.2.0'] },
   adapter: commandAdapter(`${repo}/test/fixtures/golden-echo.sh {mode} {caps} {input} mangle`, 5000), jobs: 4, determinism: false,
 });
 const page = html(suite);

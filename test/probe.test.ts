@@ -27,7 +27,7 @@ if (why) {
     }
   });
   test('the host QEMU versions libvirt probed name the snapshots --translator libvirt runs on', async () => {
-    const { hostQemuVersions } = await import('../harness/adapters.js');
+    const { hostQemuVersions } = await import('../harness/libvirt.js');
     const v = hostQemuVersions(CACHE);
     assert.ok(v.size > 0);
     if (v.has('x86_64')) assert.match(v.get('x86_64')!, /^\d+\.\d+\.0$/);
@@ -35,8 +35,8 @@ if (why) {
   test('the x86_64 probe file drives the translator like the shipped snapshot', () => {
     const f = files.find((p) => readFileSync(p, 'utf8').includes('<emulator>/usr/bin/qemu-system-x86_64</emulator>'));
     if (!f) return;
-    const xml = readFileSync(new URL('../cases/minimal.xml', import.meta.url), 'utf8');
-    const golden = readFileSync(new URL('../golden/xml2argv/minimal.x86_64-7.2.0.args', import.meta.url), 'utf8');
+    const xml = readFileSync(new URL('../cases/domain/minimal.xml', import.meta.url), 'utf8');
+    const golden = readFileSync(new URL('../golden/xml2argv/domain/minimal.x86_64-7.2.0.args', import.meta.url), 'utf8');
     assert.is(translate('xml2argv', xml, loadCaps(readFileSync(f, 'utf8'), f)), golden);
   });
 }

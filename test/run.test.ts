@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { globSync } from 'glob';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +31,10 @@ test('a faithful command translator passes the whole matrix', async () => {
 });
 
 test('a translator that mangles one field fails exactly the entries containing it', async () => {
-  const s = await runSuite({ root: repo, filters: { mode: 'xml2argv' }, adapter: cmd('mangle'), jobs: 4, determinism: false });
+  const s = await runSuite({ root: repo, filters: { mode: ['xml2argv'] }, adapter: cmd('mangle'), jobs: 4, determinism: false });
   const failed = s.results.filter((r) => r.status === 'fail').map((r) => `${r.entry.case.name}.${r.entry.snapshot.arch}-${r.entry.snapshot.version}`).sort();
-  const expected = readdirSync(join(repo, 'golden/xml2argv'))
-    .filter((f) => f.endsWith('.args') && readFileSync(join(repo, 'golden/xml2argv', f), 'utf8').includes('"driver":"vfio-pci"'))
+  const expected = globSync('**/*.args', { cwd: join(repo, 'golden/xml2argv') })
+    .filter((f) => readFileSync(join(repo, 'golden/xml2argv', f), 'utf8').includes('"driver":"vfio-pci"'))
     .map((f) => f.replace(/\.args$/, '')).sort();
   assert.ok(expected.length > 5);
   assert.equal(failed, expected);
@@ -41,27 +42,27 @@ test('a translator that mangles one field fails exactly the entries containing i
 });
 
 test('a hanging translator is cut off per call; a crashing one is reported for its entries only', async () => {
-  const hang = await runSuite({ root: repo, filters: { case: 'minimal' }, adapter: commandAdapter(`${echo} {mode} {caps} {input} hang=minimal`, 300), jobs: 6, determinism: false });
+  const hang = await runSuite({ root: repo, filters: { case: ['domain/minimal'] }, adapter: commandAdapter(`${echo} {mode} {caps} {input} hang=domain/minimal`, 300), jobs: 6, determinism: false });
   assert.is(hang.results.length, 6);
   for (const r of hang.results) assert.match(r.message!, /broken translator: timed out after 300 ms/);
-  const crash = await runSuite({ root: repo, filters: { case: 'minimal' }, adapter: cmd('crash=minimal'), jobs: 2, determinism: false });
+  const crash = await runSuite({ root: repo, filters: { case: ['domain/minimal'] }, adapter: cmd('crash=domain/minimal'), jobs: 2, determinism: false });
   assert.is(crash.results.length, 6);
   assert.ok(crash.results.every((r) => r.status === 'broken' && /killed by SIGSEGV/.test(r.message!)));
-  const both = await runSuite({ root: repo, filters: { case: 'general' }, adapter: cmd('both=general'), jobs: 2, determinism: false });
+  const both = await runSuite({ root: repo, filters: { case: ['domain/general'] }, adapter: cmd('both=domain/general'), jobs: 2, determinism: false });
   assert.ok(both.results.every((r) => r.status === 'broken' && /output on stderr/.test(r.message!)));
-  const other = await runSuite({ root: repo, filters: { case: 'hostdev-vfio' }, adapter: cmd('crash=minimal'), jobs: 2, determinism: false });
+  const other = await runSuite({ root: repo, filters: { case: ['hostdev/vfio'] }, adapter: cmd('crash=domain/minimal'), jobs: 2, determinism: false });
   assert.ok(other.results.every((r) => r.status === 'pass'));
 });
 
 test('worker adapter: the built-in worker passes; a hanging, dying or garbling worker breaks only its entries', async () => {
-  const builtin = await runSuite({ root: repo, filters: { version: '7.2.0' }, adapter: workerAdapter(`node ${repo}/bin/virtgold.js worker`, 10000, 2), jobs: 2, determinism: true });
+  const builtin = await runSuite({ root: repo, filters: { version: ['7.2.0'] }, adapter: workerAdapter(`node ${repo}/bin/virtgold.js worker`, 10000, 2), jobs: 2, determinism: true });
   assert.ok(builtin.results.length > 50);
   assert.is(counts(builtin).pass, builtin.results.length);
   const fixture = `node ${repo}/test/fixtures/golden-worker.mjs`;
   for (const [how, message] of [['hang', /timed out after 300 ms/], ['die', /worker exited \(3\)/], ['garble', /not JSON/]] as const) {
-    const s = await runSuite({ root: repo, filters: { case: '{minimal,hostdev-vfio}', version: '7.2.0' }, adapter: workerAdapter(`${fixture} ${how}=minimal`, 300, 1), jobs: 1, determinism: false });
-    const victims = s.results.filter((r) => r.entry.case.name === 'minimal');
-    const others = s.results.filter((r) => r.entry.case.name !== 'minimal');
+    const s = await runSuite({ root: repo, filters: { case: ['{domain/minimal,hostdev/vfio}'], version: ['7.2.0'] }, adapter: workerAdapter(`${fixture} ${how}=domain/minimal`, 300, 1), jobs: 1, determinism: false });
+    const victims = s.results.filter((r) => r.entry.case.name === 'domain/minimal');
+    const others = s.results.filter((r) => r.entry.case.name !== 'domain/minimal');
     assert.is(victims.length, 2);
     assert.is(others.length, 2);
     for (const r of victims) assert.match(r.message!, message);
@@ -70,12 +71,12 @@ test('worker adapter: the built-in worker passes; a hanging, dying or garbling w
 });
 
 test('determinism: two different answers for one entry fail it', async () => {
-  const s = await runSuite({ root: repo, filters: { case: 'minimal', version: '7.2.0' }, adapter: cmd('random'), jobs: 1, determinism: true });
+  const s = await runSuite({ root: repo, filters: { case: ['domain/minimal'], version: ['7.2.0'] }, adapter: cmd('random'), jobs: 1, determinism: true });
   assert.ok(s.results.every((r) => r.status === 'fail' && /not deterministic/.test(r.message!)));
 });
 
 test('reporters: TAP, JUnit and JSON describe the same run', async () => {
-  const s = await runSuite({ root: repo, filters: { case: 'hostdev-vfio*', mode: 'xml2argv' }, adapter: cmd('mangle'), jobs: 4, determinism: false });
+  const s = await runSuite({ root: repo, filters: { case: ['hostdev/vfio*', 'vf-token/*'], mode: ['xml2argv'] }, adapter: cmd('mangle'), jobs: 4, determinism: false });
   const c = counts(s);
   assert.ok(c.fail > 0 && c.pass > 0);
   const t = tap(s);
@@ -95,12 +96,12 @@ test('update --check lists changes without writing, exit 1; a second update is r
   const dir = mkdtempSync(join(tmpdir(), 'virtgold-check-'));
   try {
     for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
-    const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+    const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
     writeFileSync(g, 'x\n');
     const bin = join(repo, 'bin/virtgold.js');
     const r = await execa('node', [bin, 'update', '--check', '--root', dir], { reject: false });
     assert.is(r.exitCode, 1);
-    assert.match(r.stdout, /would be updated {3}golden\/xml2argv\/minimal\.x86_64-7\.2\.0\.args/);
+    assert.match(r.stdout, /would be updated {3}golden\/xml2argv\/domain\/minimal\.x86_64-7\.2\.0\.args/);
     assert.is(readFileSync(g, 'utf8'), 'x\n');
     const sleeper = execa('sleep', ['30']);
     writeFileSync(join(dir, 'golden/.update.lock'), `${sleeper.pid}\n`);
@@ -111,7 +112,7 @@ test('update --check lists changes without writing, exit 1; a second update is r
     await sleeper.catch(() => undefined);
     const after = await execa('node', [bin, 'update', '--root', dir], { reject: false });
     assert.is(after.exitCode, 0, after.stderr);
-    assert.is(readFileSync(g, 'utf8'), readFileSync(join(repo, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'));
+    assert.is(readFileSync(g, 'utf8'), readFileSync(join(repo, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'));
     // Stale goldens: listed by `update`, removed by `update --prune` (npm run update-golden prunes).
     const stale = join(dir, 'golden/xml2xml/gone.x86_64-7.2.0.xml');
     writeFileSync(stale, 'stale\n');

@@ -29,12 +29,12 @@ test('.args quoting: sh parses every line back into the exact argv', () => {
 });
 
 test('every shipped .args golden parses back, through sh, into the argv the translator built', async () => {
-  const { readdirSync } = await import('node:fs');
+  const { globSync } = await import('glob');
   const { commandOf } = await import('../translator/index.js');
   const { toArgv } = await import('../translator/argv.js');
   const dir = `${repo}/golden/xml2argv`;
   let checked = 0;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.args'))) {
+  for (const f of globSync('**/*.args', { cwd: dir })) {
     const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
     const caps = loadCaps(capsText(m[3]!, m[2]), f);
     const expected = toArgv(commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), caps));

@@ -1,12 +1,13 @@
 // update-golden: writes only what changed, removes stale goldens, never writes for a crash.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { globSync } from 'glob';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateGoldens } from '../harness/update.js';
-import { runBuiltin, type Translator } from '../harness/suite.js';
+import { builtinAdapter, type Adapter } from '../harness/adapters.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,62 +28,66 @@ async function inProject(fn: (dir: string) => void | Promise<void>): Promise<voi
 }
 
 test('a fresh checkout is up to date: nothing is written', () => inProject(async (dir) => {
-  const before = statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs;
-  const r = updateGoldens(dir);
+  const before = statSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args')).mtimeMs;
+  const r = await updateGoldens({ root: dir, filters: {} });
   assert.equal([r.created, r.updated, r.removed, r.crashed], [[], [], [], []]);
   assert.ok(r.unchanged.length > 100);
-  assert.is(statSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args')).mtimeMs, before);
+  assert.is(statSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args')).mtimeMs, before);
 }));
 
 test('changed, new and stale goldens are updated, created and removed', () => inProject(async (dir) => {
-  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   const good = readFileSync(g, 'utf8');
   writeFileSync(g, 'tampered\n');
-  rmSync(join(dir, 'golden/xml2xml/minimal.x86_64-8.1.0.xml'));
+  rmSync(join(dir, 'golden/xml2xml/domain/minimal.x86_64-8.1.0.xml'));
   writeFileSync(join(dir, 'golden/xml2xml/gone.x86_64-7.2.0.xml'), 'stale\n');
-  writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.err'), 'wrong kind\n');
-  const r = updateGoldens(dir);
-  assert.equal(r.updated, ['golden/xml2argv/minimal.x86_64-7.2.0.args']);
-  assert.equal(r.created, ['golden/xml2xml/minimal.x86_64-8.1.0.xml']);
-  assert.equal(r.removed.sort(), ['golden/xml2argv/minimal.x86_64-7.2.0.err', 'golden/xml2xml/gone.x86_64-7.2.0.xml']);
+  writeFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.err'), 'wrong kind\n');
+  const r = await updateGoldens({ root: dir, filters: {}, prune: true });
+  assert.equal(r.updated, ['golden/xml2argv/domain/minimal.x86_64-7.2.0.args']);
+  assert.equal(r.created, ['golden/xml2xml/domain/minimal.x86_64-8.1.0.xml']);
+  assert.equal(r.removed.sort(), ['golden/xml2argv/domain/minimal.x86_64-7.2.0.err', 'golden/xml2xml/gone.x86_64-7.2.0.xml']);
   assert.is(readFileSync(g, 'utf8'), good);
-  assert.not.ok(readdirSync(join(dir, 'golden/xml2argv')).some((f) => f.endsWith('.tmp')));
+  assert.not.ok(globSync('**/*.tmp', { cwd: join(dir, 'golden'), dot: true }).length);
 }));
 
 test('a translator crash writes nothing for that case and keeps its goldens', () => inProject(async (dir) => {
-  const g = join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args');
+  const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, 'old\n');
-  const crashing: Translator = (mode, caps, xml) =>
-    xml.includes('<name>minimal</name>') ? { kind: 'crash', message: 'TypeError: boom' } : runBuiltin(mode, caps, xml);
-  const r = updateGoldens(dir, {}, crashing);
+  const crashing: Adapter = {
+    name: 'crashing',
+    translate: async (entry, xml) => (xml.includes('<name>minimal</name>') ? { kind: 'crash', message: 'TypeError: boom' } : builtinAdapter.translate(entry, xml)),
+  };
+  const r = await updateGoldens({ root: dir, filters: {}, adapter: crashing });
   assert.is(readFileSync(g, 'utf8'), 'old\n');
-  assert.ok(existsSync(join(dir, 'golden/xml2xml/minimal.x86_64-7.2.0.xml')));
+  assert.ok(existsSync(join(dir, 'golden/xml2xml/domain/minimal.x86_64-7.2.0.xml')));
   assert.is(r.crashed.length, 6);
   assert.equal([r.created, r.updated, r.removed], [[], [], []]);
 }));
 
 test('a filtered update only touches the filtered entries', () => inProject(async (dir) => {
-  writeFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'x\n');
-  writeFileSync(join(dir, 'golden/xml2argv/general.x86_64-7.2.0.args'), 'x\n');
-  const r = updateGoldens(dir, { case: 'gen*', mode: 'xml2argv', version: '7.2.0' });
-  assert.equal(r.updated, ['golden/xml2argv/general.x86_64-7.2.0.args']);
-  assert.is(readFileSync(join(dir, 'golden/xml2argv/minimal.x86_64-7.2.0.args'), 'utf8'), 'x\n');
+  writeFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'x\n');
+  writeFileSync(join(dir, 'golden/xml2argv/domain/general.x86_64-7.2.0.args'), 'x\n');
+  const r = await updateGoldens({ root: dir, filters: { case: ['domain/gen*'], mode: ['xml2argv'], version: ['7.2.0'] } });
+  assert.equal(r.updated, ['golden/xml2argv/domain/general.x86_64-7.2.0.args']);
+  assert.is(readFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'), 'x\n');
 }));
 
 test('cases, snapshots and goldens behind links leading outside the project are refused', async () => {
   const { symlinkSync } = await import('node:fs');
-  const { buildMatrix } = await import('../harness/matrix.js');
+  const { buildMatrix } = await import('../harness/cases.js');
   for (const [link, target] of [
     ['cases/evil.xml', '/etc/hostname'],
     ['capabilities/caps_9.9.9_x86_64.xml', '/etc/hostname'],
-    ['golden/xml2argv/minimal.x86_64-7.2.0.err', '/tmp/virtgold-outside'],
+    ['golden/xml2argv/domain/minimal.x86_64-7.2.0.err', '/tmp/virtgold-outside'],
   ] as const) {
     const dir = project();
     try {
       rmSync(join(dir, link), { force: true });
       symlinkSync(target, join(dir, link));
       assert.throws(() => buildMatrix(dir), /leads outside the project|leads nowhere/);
-      assert.throws(() => updateGoldens(dir), /leads outside the project|leads nowhere/);
+      let refused = '';
+      await updateGoldens({ root: dir, filters: {} }).catch((e: Error) => { refused = e.message; });
+      assert.match(refused, /leads outside the project|leads nowhere/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -94,8 +99,7 @@ test('an update killed with SIGKILL at any moment leaves every golden old or new
   const dir = project();
   try {
     const gdir = join(dir, 'golden');
-    const files = () => readdirSync(join(gdir, 'xml2argv')).map((f) => `xml2argv/${f}`)
-      .concat(readdirSync(join(gdir, 'xml2xml')).map((f) => `xml2xml/${f}`));
+    const files = () => globSync('xml2*/**/*', { cwd: gdir, dot: true, nodir: true });
     const good = new Map(files().map((f) => [f, readFileSync(join(gdir, f), 'utf8')]));
     const stale = (t: string) => `${t}stale\n`;
     for (let round = 0; round < 4; round++) {
@@ -111,7 +115,7 @@ test('an update killed with SIGKILL at any moment leaves every golden old or new
       rmSync(join(gdir, '.update.lock'), { force: true });
     }
     // The next update cleans up whatever temporary files the killed ones left.
-    updateGoldens(dir);
+    await updateGoldens({ root: dir, filters: {} });
     assert.not.ok(files().some((f) => f.endsWith('.tmp')));
     for (const [f, text] of good) assert.is(readFileSync(join(gdir, f), 'utf8'), text);
   } finally {

@@ -1,9 +1,13 @@
 // The domain model shared by every stage: what libvirt's virDomainDef holds at domain
 // level, and the parts of a device (virDomainDeviceInfo) that all device kinds share.
-// Each device kind's own definition lives in its module under devices/; the list of
-// kinds, and so the shape of `devices`, is devices/registry.ts.
-import type { Devices } from './devices/registry.js';
+// Each device kind's own definition lives in its module under devices/, which adds the
+// kind's list to `Devices` below; devices/registry.ts then has to register the kind.
 import type { XElement } from './xml/tree.js';
+
+/** The domain's devices: one list per kind, in the order libvirt keeps them. Empty
+ *  here: each module in devices/ declares its own list (declaration merging), so that
+ *  this file needs no change, and imports nothing, when a kind is added. */
+export interface Devices {}
 
 export type TriState = 'on' | 'off';
 export type YesNo = 'yes' | 'no';

@@ -1,11 +1,12 @@
 // Generators for the fuzz test: domain XML built from the corpus, mutated at random.
 import fc from 'fast-check';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { globSync } from 'glob';
 import { join } from 'node:path';
 
 export function corpus(root: string): string[] {
   const dir = join(root, 'cases');
-  return readdirSync(dir).filter((f) => f.endsWith('.xml')).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
+  return globSync('**/*.xml', { cwd: dir }).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
 }
 
 const junk = fc.oneof(

@@ -10,6 +10,12 @@ export interface AudioDef {
   type: 'none';
 }
 
+declare module '../model.js' {
+  interface Devices {
+    audio: AudioDef[];
+  }
+}
+
 const TYPES = ['none', 'alsa', 'coreaudio', 'jack', 'oss', 'pulseaudio', 'sdl', 'spice', 'file', 'dbus', 'pipewire'] as const;
 
 function parse(e: XElement): AudioDef {

@@ -18,6 +18,12 @@ export interface ControllerDef {
   info: DeviceInfo;
 }
 
+declare module '../model.js' {
+  interface Devices {
+    controller: ControllerDef[];
+  }
+}
+
 const TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'] as const;
 const USB_MODELS = [
   'piix3-uhci', 'piix4-uhci', 'ehci', 'ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3', 'vt82c686b-uhci',

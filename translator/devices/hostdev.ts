@@ -26,6 +26,12 @@ export interface HostdevDef {
   parentNet?: boolean;
 }
 
+declare module '../model.js' {
+  interface Devices {
+    hostdev: HostdevDef[];
+  }
+}
+
 const DRIVERS = ['default', 'kvm', 'vfio', 'xen'] as const;
 const VF_TOKEN_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 

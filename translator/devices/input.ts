@@ -9,6 +9,12 @@ export interface InputDef {
   bus: 'ps2';
 }
 
+declare module '../model.js' {
+  interface Devices {
+    input: InputDef[];
+  }
+}
+
 function parse(e: XElement): InputDef {
   const type = e.attrs.type;
   const bus = e.attrs.bus ?? 'ps2';

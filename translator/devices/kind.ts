@@ -2,7 +2,7 @@
 // hooks; the stage drivers (stages/) call them in libvirt's order and own every rule
 // that spans devices. A hook a kind does not need is left out.
 import type { QemuCaps } from '../capabilities.js';
-import type { Machine } from '../machines/index.js';
+import type { Machine } from '../machines/machine.js';
 import type { DeviceInfo, DomainDef, PciHostAddress } from '../model.js';
 import type { XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';

@@ -13,6 +13,12 @@ export interface MemballoonDef {
   info: DeviceInfo;
 }
 
+declare module '../model.js' {
+  interface Devices {
+    memballoon: MemballoonDef[];
+  }
+}
+
 const MODELS = ['virtio', 'xen', 'none', 'virtio-transitional', 'virtio-non-transitional'] as const;
 
 function parse(e: XElement): MemballoonDef {

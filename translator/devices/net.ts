@@ -19,6 +19,12 @@ export interface NetDef {
   hostdev: HostdevDef;
 }
 
+declare module '../model.js' {
+  interface Devices {
+    interface: NetDef[];
+  }
+}
+
 const MAC_RE = /^([0-9a-fA-F]{1,2}[:-]){5}[0-9a-fA-F]{1,2}$/;
 const NOT_IMPLEMENTED_CHILDREN = [
   'target', 'model', 'vlan', 'virtualport', 'link', 'mtu', 'coalesce', 'teaming', 'bandwidth', 'filterref',

@@ -7,6 +7,12 @@ export interface PanicDef {
   model: 's390';
 }
 
+declare module '../model.js' {
+  interface Devices {
+    panic: PanicDef[];
+  }
+}
+
 function parse(e: XElement, { def }: ParseContext): PanicDef {
   const model = e.attrs.model ?? (def.os.arch === 's390x' ? 's390' : undefined);
   if (model !== 's390') throw notImplemented(`<panic model='${model ?? ''}'>`);

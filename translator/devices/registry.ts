@@ -1,27 +1,17 @@
-// Every device kind the translator implements, by the element that declares it. The
-// stages iterate these kinds in libvirt's orders (stages/order.ts); adding a kind means
-// its module, a line here, and its place in each order table.
-import { audio, type AudioDef } from './audio.js';
-import { controller, type ControllerDef } from './controller.js';
-import { hostdev, type HostdevDef } from './hostdev.js';
-import { input, type InputDef } from './input.js';
+// Every device kind the translator implements. The mapped type below makes the compiler
+// refuse a kind whose module declared its list in the model but is not registered here.
+// The stages iterate these kinds in libvirt's orders (stages/order.ts).
+import { audio } from './audio.js';
+import { controller } from './controller.js';
+import { hostdev } from './hostdev.js';
+import { input } from './input.js';
 import type { DeviceKind } from './kind.js';
-import type { DeviceInfo } from '../model.js';
-import { memballoon, type MemballoonDef } from './memballoon.js';
-import { net, type NetDef } from './net.js';
-import { panic, type PanicDef } from './panic.js';
+import type { DeviceInfo, Devices } from '../model.js';
+import { memballoon } from './memballoon.js';
+import { net } from './net.js';
+import { panic } from './panic.js';
 
-/** The domain's devices: one list per kind, in the order libvirt keeps them. */
-export interface Devices {
-  controller: ControllerDef[];
-  interface: NetDef[];
-  input: InputDef[];
-  audio: AudioDef[];
-  hostdev: HostdevDef[];
-  memballoon: MemballoonDef[];
-  panic: PanicDef[];
-}
-
+/** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
 export type DeviceOf<K extends Kind> = Devices[K][number];
 

@@ -1,7 +1,7 @@
 // The i440FX PC ('pc', 'pc-i440fx-*'): PIIX3 south bridge on slot 1, PIIX4 power
 // management, a default USB controller, PS/2 mouse and keyboard, ACPI.
 import type { DomainDef } from '../model.js';
-import type { Machine } from './index.js';
+import type { Machine } from './machine.js';
 
 export const i440fx: Machine = {
   family: 'i440fx',

@@ -3,7 +3,7 @@
 import { notImplemented } from '../errors.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DomainDef } from '../model.js';
-import type { Machine } from './index.js';
+import type { Machine } from './machine.js';
 
 export const s390Ccw: Machine = {
   family: 's390-ccw',

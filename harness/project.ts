@@ -1,0 +1,55 @@
+// What a virtgold project is and where it is: a directory holding cases/ and
+// capabilities/ (golden/ is created by update). Found like npm finds package.json,
+// from the working directory upwards, or exactly at --root. The harness reads and
+// writes only inside it.
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { SetupError } from './errors.js';
+
+export const dirs = (root: string) => ({
+  cases: join(root, 'cases'),
+  capabilities: join(root, 'capabilities'),
+  golden: join(root, 'golden'),
+});
+
+const isDir = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+const missing = (dir: string) => (['cases', 'capabilities'] as const).filter((d) => !isDir(join(dir, d)));
+
+/** The project root: exactly `explicit` (--root) when given, else the nearest directory
+ *  at or above `cwd` with both cases/ and capabilities/. */
+export function findProject(explicit: string | undefined, cwd = process.cwd()): string {
+  if (explicit !== undefined) {
+    const root = resolve(cwd, explicit);
+    const lacks = missing(root);
+    if (lacks.length) throw new SetupError(`--root ${explicit}: not a virtgold project (no ${lacks.map((d) => `${d}/`).join(' and no ')} in ${root})`);
+    return root;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (!missing(dir).length) return dir;
+    if (dirname(dir) === dir) break;
+  }
+  throw new SetupError(`not inside a virtgold project: no directory from ${resolve(cwd)} upwards holds cases/ and capabilities/ (or use --root DIR)`);
+}
+
+/** A file that is (or sits behind) a link leading out of the project is refused. */
+export function insideProject(root: string, path: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    let link = false;
+    try { link = lstatSync(path).isSymbolicLink(); } catch { /* not there (yet) */ }
+    if (link) throw new SetupError(`${path} is a link that leads nowhere; refusing to use it`);
+    return path;
+  }
+  const top = realpathSync(root);
+  if (!real.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${real}); refusing to use it`);
+  return path;
+}

@@ -1,0 +1,75 @@
+// The data the harness passes around: cases, snapshots, matrix entries, filters, what a
+// translator made of an entry, the golden it is held to, and the translator interface.
+import type { Mode } from '../translator/index.js';
+
+export type { Mode };
+
+export interface Snapshot {
+  arch: string;
+  version: string;
+  path: string;
+}
+
+export interface CaseOptions {
+  /** restrict to these snapshot versions (e.g. ["8.1.0"]) */
+  versions?: string[];
+  /** restrict to these modes */
+  modes?: Mode[];
+  /** why xml2xml output is not a fixed point for this case (real libvirt's isn't either) */
+  notIdempotent?: string;
+}
+
+export interface Case {
+  /** the path under cases/ without .xml, e.g. "hostdev/vfio" */
+  name: string;
+  path: string;
+  arch: string;
+  options: CaseOptions;
+}
+
+export interface MatrixEntry {
+  case: Case;
+  snapshot: Snapshot;
+  mode: Mode;
+  /** golden file stem, without extension: <root>/golden/<mode>/<case>.<arch>-<version> */
+  stem: string;
+  /** the same, relative to the project root */
+  relStem: string;
+}
+
+/** Each list is a union: an entry is selected when it matches any value of every list given. */
+export interface Filters {
+  case?: string[];
+  arch?: string[];
+  version?: string[];
+  mode?: Mode[];
+}
+
+/** What a translator made of one entry. */
+export type Outcome =
+  | { kind: 'output'; text: string }
+  | { kind: 'error'; text: string } // a translation error: compared with an .err golden
+  | { kind: 'crash'; message: string }; // a bug: never written as a golden
+
+/** What an outcome is held to: a golden file, or what an adapter puts in its place. */
+export interface Golden {
+  /** where it comes from: golden/<mode>/<case>.<arch>-<version>.<ext>, or a description */
+  rel: string;
+  kind: 'output' | 'error';
+  text: string;
+}
+
+/** A translator under test. */
+export interface Adapter {
+  name: string;
+  /** whether the runner also checks that xml2xml output is a fixed point (reference translator) */
+  checksIdempotence?: boolean;
+  /** what the entry is compared with when not its golden file; a string says why there is nothing */
+  expected?(entry: MatrixEntry, xml: string): Golden | string | undefined;
+  /** undefined: run it; a string: skip this entry, with that reason */
+  skip?(entry: MatrixEntry, xml: string, expected: Golden | undefined): string | undefined;
+  translate(entry: MatrixEntry, xml: string): Promise<Outcome>;
+  /** applied to both sides before comparing: what the contract excuses for this translator */
+  normalize?(entry: MatrixEntry, text: string): string;
+  close?(): Promise<void>;
+}
