@@ -189,7 +189,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   if (root.name !== 'domain') throw xmlError(`unexpected root element <${root.name}>, expecting <domain>`);
   const virtType = root.attrs.type;
   if (virtType === undefined) throw xmlError('missing domain type attribute');
-  const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz'];
+  const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'];
   if (!VIRT_TYPES.includes(virtType)) throw unsupportedConfig(`invalid domain type ${virtType}`);
   if (virtType !== 'qemu') throw notImplemented(`<domain type='${virtType}'>`);
 

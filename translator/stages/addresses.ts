@@ -100,7 +100,8 @@ function assignZpci(infos: DeviceInfo[]): void {
   const fids = new Set<number>();
   const take = (set: Set<number>, kind: 'uid' | 'fid', explicit: number | undefined, first: number): number => {
     if (explicit !== undefined) {
-      if (set.has(explicit)) throw internalError(`zPCI ${kind} ${explicit} is already reserved`);
+      // (sic) libvirt 9.0.0 prints the id in octal.
+      if (set.has(explicit)) throw internalError(`zPCI ${kind} ${explicit.toString(8)} is already reserved`);
       set.add(explicit);
       return explicit;
     }
