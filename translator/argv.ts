@@ -19,7 +19,9 @@ export function shellQuote(s: string): string {
 
 export function renderArgs(cmd: QemuCommand): string {
   const lines = [
-    ...cmd.env.map(([k, v]) => shellQuote(`${k}=${v}`)),
+    // As virCommandToStringBuf: the name and '=' as they are, only the value quoted, so
+    // that sh still reads an assignment (HOME='/…/domain--1-a b', not 'HOME=/…').
+    ...cmd.env.map(([k, v]) => `${k}=${shellQuote(v)}`),
     shellQuote(cmd.emulator),
     ...cmd.args.map((item) => item.map(shellQuote).join(' ')),
   ];
