@@ -19,7 +19,7 @@ import type { Case, CaseOptions, Filters, MatrixEntry, Mode, Snapshot } from './
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const SNAPSHOT_NAME = /^caps_(\d+\.\d+\.\d+)_([A-Za-z0-9_]+)\.xml$/;
 const FOLDER_OPTIONS = 'options.json';
-const OPTION_KEYS = ['versions', 'modes', 'notIdempotent'] as const;
+const OPTION_KEYS = ['versions', 'modes', 'notIdempotent', 'schemaInvalid'] as const;
 
 export function discoverSnapshots(root: string): Snapshot[] {
   return globSync('caps_*.xml', { cwd: dirs(root).capabilities }).sort().flatMap((f) => {
@@ -54,6 +54,10 @@ function readOptionsFile(root: string, rel: string): RawOptions {
   if (o.notIdempotent !== undefined) {
     if (o.notIdempotent !== null && (typeof o.notIdempotent !== 'string' || !o.notIdempotent.trim())) throw new SetupError(`${rel}: "notIdempotent" must say why`);
     out.notIdempotent = o.notIdempotent as string | null;
+  }
+  if (o.schemaInvalid !== undefined) {
+    if (o.schemaInvalid !== null && (typeof o.schemaInvalid !== 'string' || !o.schemaInvalid.trim())) throw new SetupError(`${rel}: "schemaInvalid" must say why`);
+    out.schemaInvalid = o.schemaInvalid as string | null;
   }
   if (o.versions !== undefined) {
     if (o.versions !== null && (!Array.isArray(o.versions) || !o.versions.length || !o.versions.every((v) => typeof v === 'string'))) {

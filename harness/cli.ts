@@ -8,8 +8,10 @@ const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
   virtgold run      [FILTERS] [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
-                    [--timeout MS] [--jobs N] [--reporter NAME[:FILE]] [--no-determinism]
-                                            compare the corpus with the goldens
+                    [--timeout MS] [--jobs N] [--reporter NAME[:FILE]] [--no-determinism] [--schema]
+                                            compare the corpus with the goldens (--schema: also
+                                            validate inputs and xml2xml outputs against libvirt's
+                                            schema + the vf-token overlay)
   virtgold update   [FILTERS] [--check] [--prune]
                                             rewrite goldens from the reference translator
   virtgold review   [FILTERS]               accept or reject each golden that would change

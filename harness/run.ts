@@ -5,12 +5,13 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
-import { UsageError } from './errors.js';
+import { SetupError, UsageError } from './errors.js';
 import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { counts, runSuite, type Selected } from './runner.js';
+import { loadSchema, schemaCheck } from './schema.js';
 import type { Filters } from './types.js';
 import { formatUpdateReport, outOfDate, plan, updateGoldens } from './update.js';
 
@@ -84,6 +85,7 @@ async function run(argv: string[]): Promise<number> {
       jobs: { type: 'string' },
       reporter: { type: 'string', multiple: true },
       'no-determinism': { type: 'boolean' },
+      schema: { type: 'boolean' },
     },
   }));
   const sel = selectionOf(v);
@@ -97,12 +99,15 @@ async function run(argv: string[]): Promise<number> {
     if (!REPORTERS.includes(name)) throw new UsageError(`unknown reporter '${name}' (one of ${REPORTERS.join(', ')})`);
     return { name, file: i < 0 ? undefined : spec.slice(i + 1) };
   });
+  // Loaded before the adapter starts anything, so a missing schema stops the run at once.
+  const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
   const adapter = await chooseAdapter(v, timeout, jobs);
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({
     ...sel, adapter, jobs: adapter.name.startsWith('libvirt') ? 1 : jobs,
     determinism: !v['no-determinism'],
+    schema,
     // A progress line only on a terminal, and only for runs long enough to want one.
     onResult: tty ? (_r, done, total) => { if (total > 50) process.stderr.write(`\r${done}/${total}`); } : undefined,
   });

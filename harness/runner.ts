@@ -42,6 +42,8 @@ export interface RunOptions extends Selected {
   jobs: number;
   /** translate every entry twice and fail when the two differ */
   determinism: boolean;
+  /** `--schema`: checks the entry's input and xml2xml output against the schema */
+  schema?: (entry: MatrixEntry, xml: string, outcome: Outcome) => Verdict;
   onResult?: (r: EntryResult, done: number, total: number) => void;
 }
 
@@ -85,6 +87,7 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   }
   const verdicts: Verdict[] = [judge(outcome, expected, adapter.normalize && ((t) => adapter.normalize!(entry, t)))];
   if (adapter.checksIdempotence) verdicts.push(checkIdempotent(entry, outcome));
+  if (opts.schema) verdicts.push(opts.schema(entry, xml, outcome));
   const bad = verdicts.filter((v) => !v.ok);
   const golden = typeof expected === 'string' ? {} : { expected: expected.text, goldenPath: expected.rel };
   return done({ status: bad.length ? 'fail' : 'pass', outcome, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });

@@ -17,6 +17,9 @@ export interface CaseOptions {
   modes?: Mode[];
   /** why xml2xml output is not a fixed point for this case (real libvirt's isn't either) */
   notIdempotent?: string;
+  /** why the input does not validate against libvirt's schema + the vf-token overlay on
+   *  purpose (libvirt's parser is laxer than its schema, or the case tests a refusal) */
+  schemaInvalid?: string;
 }
 
 export interface Case {

@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { builtinAdapter } from './adapters.js';
 import { goldenPathFor, goldenPaths, removeGolden, removeLeftovers, staleGoldens, writeGolden } from './goldens.js';
 import { translateSelection, type Selected } from './runner.js';
+import { loadSchema, SCHEMA_NAME, schemaUnavailable } from './schema.js';
 import type { Adapter } from './types.js';
 
 export interface UpdateReport {
@@ -16,6 +17,9 @@ export interface UpdateReport {
   crashed: { golden: string; message: string }[];
   /** stale goldens left in place (update without prune) */
   stale: string[];
+  /** .xml goldens written (or to be) that do not validate against libvirt's schema +
+   *  the vf-token overlay: a warning only, checked when the schema is installed */
+  schemaInvalid: string[];
 }
 
 export interface Plan {
@@ -33,7 +37,7 @@ export interface UpdateOptions extends Selected {
 
 /** Decide every write and removal without touching the disk. */
 export async function plan(o: UpdateOptions): Promise<Plan> {
-  const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [], stale: [] };
+  const report: UpdateReport = { created: [], updated: [], removed: [], unchanged: [], crashed: [], stale: [], schemaInvalid: [] };
   const rel = (p: string) => relative(o.root, p);
   const writes: Plan['writes'] = [];
   const removals: string[] = [];
@@ -60,7 +64,19 @@ export async function plan(o: UpdateOptions): Promise<Plan> {
   else report.stale.push(...stale.map(rel));
   const unique = [...new Set(removals)];
   report.removed.push(...unique.map(rel));
+  report.schemaInvalid.push(...await schemaWarnings(writes.filter((w) => w.path.endsWith('.xml')), rel));
   return { report, writes, removals: unique };
+}
+
+/** The .xml goldens about to be written that libvirt's schema + the overlay reject. The
+ *  schema is loaded only when there is such a golden, and skipped where not installed. */
+async function schemaWarnings(xmls: Plan['writes'], rel: (p: string) => string): Promise<string[]> {
+  if (!xmls.length || schemaUnavailable()) return [];
+  const schema = await loadSchema();
+  return xmls.flatMap((w) => {
+    const why = schema.validate(w.text);
+    return why ? [`${rel(w.path)}: ${why}`] : [];
+  });
 }
 
 /** Anything `update --check` should fail on: the goldens are not what update would make. */
@@ -82,6 +98,7 @@ export function formatUpdateReport(r: UpdateReport, check = false): string {
   for (const p of r.removed) lines.push(`${w}removed   ${p}`);
   for (const p of r.stale) lines.push(`stale     ${p} (no case produces it; --prune removes it)`);
   for (const c of r.crashed) lines.push(`CRASHED   ${c.golden}.*: ${c.message} (nothing written)`);
+  for (const p of r.schemaInvalid) lines.push(`warning   ${p} (does not validate against ${SCHEMA_NAME})`);
   lines.push(`${check ? 'check: ' : ''}${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
     (r.stale.length ? `, ${r.stale.length} stale` : '') + (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));
   return lines.join('\n') + '\n';

@@ -3,18 +3,23 @@
 // entries through the libvirt adapter: `virsh domxml-to-native` (xml2argv) and
 // `virsh define` + `dumpxml` (xml2xml). vf-token cases are compared with the token
 // removed, against the reference translator's answer on that same input, since libvirt
-// 9.0.0 ignores the element. Exits 1 on any difference, 2 when libvirt cannot be had.
+// 9.0.0 ignores the element. First, every case input (but those marked schemaInvalid)
+// and every .xml golden must validate against libvirt 9.0.0's installed RELAX NG schema
+// plus virtgold's vf-token overlay (schema/domain.rng).
+// Exits 1 on any difference or schema problem, 2 when libvirt cannot be had.
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { hostQemuVersions, libvirtAdapter, libvirtUnavailable } from '../harness/libvirt.js';
 import { pretty } from '../harness/reporters.js';
 import { counts, runSuite } from '../harness/runner.js';
+import { checkCorpus, formatCorpusReport, loadSchema } from '../harness/schema.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const setup = `${root}/scripts/setup-libvirt`;
 
 async function main(): Promise<number> {
   const started = await execa(setup, { reject: false, stdio: 'inherit' }).catch((e: Error) => ({ exitCode: 127, message: e.message }));
+  const schemaOk = await checkSchema();
   const why = started.exitCode === 0 ? await libvirtUnavailable() : 'scripts/setup-libvirt failed';
   if (why) {
     console.error(`interop: libvirt is not available: ${why}`);
@@ -41,7 +46,20 @@ async function main(): Promise<number> {
   }
   process.stdout.write(pretty(suite, false, root));
   const c = counts(suite);
-  return c.fail + c.broken ? 1 : 0;
+  if (!schemaOk) console.error('interop: the schema check failed (above)');
+  return c.fail + c.broken || !schemaOk ? 1 : 0;
+}
+
+/** The corpus against libvirt's schema + the overlay; a missing schema is a failure. */
+async function checkSchema(): Promise<boolean> {
+  try {
+    const report = checkCorpus(root, await loadSchema());
+    process.stdout.write(formatCorpusReport(report));
+    return report.problems.length === 0;
+  } catch (e) {
+    console.error(`interop: schema check: ${(e as Error).message}`);
+    return false;
+  }
 }
 
 process.exitCode = await main();
