@@ -38,8 +38,12 @@ async function harnessDir(root: string): Promise<string> {
   const given = process.env.VIRTGOLD_LIBVIRT_TESTS;
   if (given) return given;
   const t0 = performance.now();
-  const r = await execa(join(root, 'scripts/libvirt-harness.sh'), { reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'inherit', all: false });
-  if (r.exitCode !== 0) throw new CannotRun(`building libvirt 9.0.0's test harness failed (scripts/libvirt-harness.sh exit ${r.exitCode ?? r.signal})`);
+  // its progress shows as it comes; its last line says why when it fails
+  const r = await execa(join(root, 'scripts/libvirt-harness.sh'), { reject: false, stdin: 'ignore', stdout: 'pipe', stderr: ['pipe', 'inherit'] });
+  if (r.exitCode !== 0) {
+    const why = r.stderr.trimEnd().split('\n').pop()?.replace(/^libvirt-harness: /, '') || `exit ${r.exitCode ?? r.signal}`;
+    throw new CannotRun(`cannot build libvirt 9.0.0's test harness: ${why}`);
+  }
   console.log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${r.stdout.trim()}`);
   return r.stdout.trim();
 }
