@@ -10,8 +10,7 @@
 //
 // VIRTGOLD_LIBVIRT_TESTS=DIR uses the two programs in DIR instead of building them.
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +60,7 @@ async function runGroup(dir: string, work: string, g: Group, ids: Map<string, st
   const base = join(work, `${g.snapshot.arch}-${g.snapshot.version}`);
   const out = join(base, g.mode);
   mkdirSync(out, { recursive: true });
-  const caps = join(base, 'caps.xml');
+  const caps = join(base, `caps-${g.mode}.xml`); // one per program: both may run at once
   writeFileSync(caps, capsForLibvirt(readFileSync(g.snapshot.path, 'utf8')));
   const names = g.entries.map((e) => ids.get(e.case.name)!);
   const r = await execa(join(dir, bin), {
