@@ -1,9 +1,13 @@
 // Turns libvirt's probe cache (/var/cache/libvirt/qemu/capabilities) into the shipped
-// snapshots. Host-specific parts are dropped the way libvirt's own test data drops
-// them, so two machines capture identical files: file times, the probing libvirt's
-// own version, the host kernel, the host CPU (signature, CPUID dump, host model).
-import { readdirSync, readFileSync } from 'node:fs';
+// snapshots. Host-specific parts are neutralized the way libvirt's own test data
+// (tests/qemucapabilitiesdata) does it: the header libvirt's loader requires stays, with
+// neutral values (file times and the probing libvirt's version 0, microcode version 0;
+// the emulator path is Debian's), and what it does not require goes: the QEMU module
+// directory's time, the host kernel, the host CPU (signature, CPUID dump, host model).
+// The snapshots then load in libvirt's own loader (virQEMUCapsLoadCache) unchanged.
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadCaps } from '../translator/index.js';
 import { writeFileAtomic } from '../harness/goldens.js';
 
@@ -13,7 +17,8 @@ const EMULATORS: Record<string, string> = {
   '/usr/bin/qemu-system-s390x': 's390x',
 };
 
-const DROP_LINES = /^\s*<(emulator|qemuctime|qemumoddirmtime|selfctime|selfvers|kernelVersion|hostCPUSignature|microcodeVersion)>.*<\/\1>\s*$/;
+const NEUTRAL = /^(\s*)<(qemuctime|selfctime|selfvers|microcodeVersion)>.*<\/\2>\s*$/;
+const DROP_LINES = /^\s*<(qemumoddirmtime|kernelVersion|hostCPUSignature)>.*<\/\1>\s*$/;
 const DROP_BLOCKS = /^\s*<(cpudata|hostCPU)\b/;
 
 export function normalizeProbe(text: string): string {
@@ -22,6 +27,11 @@ export function normalizeProbe(text: string): string {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (DROP_LINES.test(line)) continue;
+    const neutral = NEUTRAL.exec(line);
+    if (neutral) {
+      out.push(`${neutral[1]}<${neutral[2]}>0</${neutral[2]}>`);
+      continue;
+    }
     const block = DROP_BLOCKS.exec(line);
     if (block) {
       if (line.trimEnd().endsWith('/>')) continue;
@@ -59,4 +69,4 @@ function main(): void {
   }
 }
 
-main();
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) main();

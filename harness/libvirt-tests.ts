@@ -1,0 +1,116 @@
+// libvirt 9.0.0's own test harness (tests/qemuxml2argvtest, tests/qemuxml2xmltest) as
+// the reference for the snapshots no host here runs (npm run interop:snapshots): what
+// it is fed, how its answers are normalized, and the differences the contract excuses.
+// Each excuse is checked, not assumed: it applies only where its cause is in the input,
+// and where it can be, the rest of libvirt's answer is held to the reference translator.
+import { judge } from './judge.js';
+import { isVirtgoldRefusal, normalizeNativeArgv, stripVfToken } from './libvirt.js';
+import type { Golden, Mode, Outcome } from './types.js';
+
+/** Flags of the shipped snapshots that libvirt 9.0.0's loader does not know and refuses
+ *  ("Unknown qemu capabilities flag"); they are left out of the copy libvirt is fed. */
+export const FLAGS_UNKNOWN_TO_LIBVIRT = ['vfio-pci.vf-token'] as const;
+
+/** The snapshot as libvirt's harness gets it: unchanged but for the unknown flags. */
+export function capsForLibvirt(text: string): string {
+  const names = FLAGS_UNKNOWN_TO_LIBVIRT.map((f) => f.replace(/[.]/g, '\\.')).join('|');
+  return text.replace(new RegExp(`^[ \\t]*<flag name=(['"])(?:${names})\\1\\s*/>[ \\t]*\\n`, 'gm'), '');
+}
+
+/** libvirt's answer in the golden's terms: its command line in the `.args` layout, with
+ *  the harness's home /tmp/lib/domain--1-NAME read as /var/lib/libvirt/qemu/domain--1-NAME. */
+export function normalizeHarnessOutcome(mode: Mode, o: Outcome): Outcome {
+  if (o.kind !== 'output' || mode !== 'xml2argv') return o;
+  return { kind: 'output', text: normalizeNativeArgv(o.text, { oracle: true }) };
+}
+
+export type Excuse = 'vf-token' | 'unsupported' | 'hostdev-vfio' | 'numad';
+
+/** The contract's excuses, in the order they are tried, and what each one means. */
+export const EXCUSES: Record<Excuse, string> = {
+  'vf-token': 'libvirt 9.0.0 ignores <vf-token>: its answer must equal virtgold\'s on the input without it',
+  unsupported: 'virtgold refuses the input on purpose (unsupported: …): no claim about libvirt',
+  'hostdev-vfio': 'the harness forces vfio on PCI hostdevs without <driver>: libvirt\'s answer must equal virtgold\'s with <driver name=\'vfio\'/> added',
+  numad: 'the harness presets numad advice (nodes 0-3) where libvirt refuses <vcpu placement=\'auto\'> without numad (the golden): libvirt\'s answer, less the memory binding to nodes 0-3, must equal virtgold\'s with placement=\'static\'',
+};
+
+const NUMAD_REFUSAL = 'internal error: Advice from numad is needed in case of automatic numa placement\n';
+
+const hasVfToken = (xml: string) => /<vf-token\b/.test(xml);
+
+/** Give every PCI hostdev (`<hostdev type='pci'>`, `<interface type='hostdev'>`) that has
+ *  no `<driver>` a `<driver name='vfio'/>`, as libvirt's xml2argv harness does. */
+export function withVfioDriver(xml: string): string {
+  return xml.replace(/(<(hostdev|interface)\b([^>]*?)>)([\s\S]*?)(<\/\2\s*>)/g, (m, open: string, tag: string, attrs: string, body: string, close: string) => {
+    const type = /\btype\s*=\s*['"]([^'"]*)['"]/.exec(attrs)?.[1];
+    if (type !== (tag === 'hostdev' ? 'pci' : 'hostdev') || /<driver\b/.test(body)) return m;
+    return `${open}<driver name='vfio'/>${body}${close}`;
+  });
+}
+
+/** `<vcpu placement='auto'>` → `'static'`: what numad's advice leaves of it on a command line. */
+export const withStaticVcpus = (xml: string) => xml.replace(/(<vcpu\b[^>]*\bplacement\s*=\s*)(['"])auto\2/g, '$1$2static$2');
+
+export type Verdict =
+  | { class: 'same' }
+  /** the excuses the difference needed (an entry can need more than one) */
+  | { class: 'excused'; excuses: Excuse[] }
+  | { class: 'failure'; message: string };
+
+export interface Compared {
+  mode: Mode;
+  /** the case's input */
+  xml: string;
+  /** the golden, or why there is none */
+  golden: Golden | string;
+  /** libvirt's answer (normalized), or why the harness recorded none */
+  libvirt: Outcome | string;
+  /** the reference translator on a changed input, on the same snapshot */
+  reference: (xml: string) => Outcome;
+}
+
+/** The harness's numad advice is the fixed nodeset 0-3; on a command line it shows only as
+ *  the memory backends' binding to it. */
+export const withoutPresetAdvice = (args: string) => args.replaceAll(',"host-nodes":[0,1,2,3],"policy":"bind"', '');
+
+interface Rewrite {
+  excuse: Excuse;
+  applies: boolean;
+  /** the input without the cause */
+  apply: (xml: string) => string;
+  what: string;
+  /** libvirt's output without the cause's trace, where it leaves one */
+  trace?: (text: string) => string;
+}
+
+/** One entry: the same as its golden, a difference the excuses account for, or a failure.
+ *  Apart from `unsupported`, an excuse names the cause it removes from the input (the
+ *  token, the missing driver, automatic placement); with every cause present removed,
+ *  libvirt's answer must equal the reference translator's on that input. */
+export function classify(c: Compared): Verdict {
+  if (typeof c.libvirt === 'string') return { class: 'failure', message: c.libvirt };
+  if (typeof c.golden === 'string') return { class: 'failure', message: c.golden };
+  const plain = judge(c.libvirt, c.golden);
+  if (plain.ok) return { class: 'same' };
+  if (c.golden.kind === 'error' && isVirtgoldRefusal(c.golden.text)) return { class: 'excused', excuses: ['unsupported'] };
+  const argv = c.mode === 'xml2argv';
+  const candidates: Rewrite[] = [
+    { excuse: 'vf-token', applies: hasVfToken(c.xml), apply: stripVfToken, what: 'without <vf-token>' },
+    { excuse: 'hostdev-vfio', applies: argv && withVfioDriver(c.xml) !== c.xml, apply: withVfioDriver, what: "with <driver name='vfio'/>" },
+    {
+      excuse: 'numad', applies: argv && c.golden.kind === 'error' && c.golden.text === NUMAD_REFUSAL && withStaticVcpus(c.xml) !== c.xml,
+      apply: withStaticVcpus, what: "with <vcpu placement='static'>", trace: withoutPresetAdvice,
+    },
+  ];
+  const rewrites = candidates.filter((r) => r.applies);
+  if (!rewrites.length) return { class: 'failure', message: plain.message! };
+  const input = rewrites.reduce((x, r) => r.apply(x), c.xml);
+  const what = rewrites.map((r) => r.what).join(', ');
+  const excuses = rewrites.map((r) => r.excuse);
+  const ref = c.reference(input);
+  if (ref.kind === 'crash') return { class: 'failure', message: `${excuses.join(' + ')}: the reference translator crashed on the input ${what}: ${ref.message}` };
+  const lv = c.libvirt.kind === 'output' ? { ...c.libvirt, text: rewrites.reduce((t, r) => r.trace?.(t) ?? t, c.libvirt.text) } : c.libvirt;
+  const v = judge(lv, { rel: `virtgold on the input ${what}`, kind: ref.kind, text: ref.text });
+  if (v.ok) return { class: 'excused', excuses };
+  return { class: 'failure', message: `${plain.message}\n${excuses.join(' + ')} do not account for it:\n${v.message}` };
+}

@@ -1,0 +1,183 @@
+// npm run interop:snapshots: hold every golden of the snapshots no host here runs (all but
+// Debian 12's QEMU 7.2.0, which npm run interop checks against real libvirt) to libvirt
+// 9.0.0's own test harness, run on the project's snapshot files: tests/qemuxml2argvtest
+// for .args/.err, tests/qemuxml2xmltest for .xml/.err, built from Debian's source package
+// by scripts/libvirt-harness.sh into a cache. A difference is either one of the
+// contract's excuses (harness/libvirt-tests.ts: each checked, counted and listed by
+// name) or a failure. Exit 0: no failure; 1: failures; 2: it cannot run (one line why).
+//
+//   npm run interop:snapshots [-- --case GLOB --arch ARCH --version V --mode M --keep]
+//
+// VIRTGOLD_LIBVIRT_TESTS=DIR uses the two programs in DIR instead of building them.
+import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { discoverSnapshots, selectEntries } from '../harness/cases.js';
+import { lookupGolden } from '../harness/goldens.js';
+import { runBuiltin } from '../harness/judge.js';
+import { capsForLibvirt, classify, EXCUSES, normalizeHarnessOutcome, type Excuse, type Verdict } from '../harness/libvirt-tests.js';
+import { entryName } from '../harness/runner.js';
+import { selectionOf } from '../harness/run.js';
+import type { MatrixEntry, Mode, Outcome, Snapshot } from '../harness/types.js';
+
+/** Debian 12's QEMU: its snapshots are held to real libvirt by npm run interop. */
+const HOST_QEMU = '7.2.0';
+const PROGRAMS: Record<Mode, { bin: string; ext: string }> = {
+  xml2argv: { bin: 'qemuxml2argvtest', ext: 'args' },
+  xml2xml: { bin: 'qemuxml2xmltest', ext: 'xml' },
+};
+
+class CannotRun extends Error {}
+
+/** The directory of the two test programs: given, or built (and cached) now. */
+async function harnessDir(root: string): Promise<string> {
+  const given = process.env.VIRTGOLD_LIBVIRT_TESTS;
+  if (given) return given;
+  const t0 = performance.now();
+  // its progress shows as it comes; its last line says why when it fails
+  const r = await execa(join(root, 'scripts/libvirt-harness.sh'), { reject: false, stdin: 'ignore', stdout: 'pipe', stderr: ['pipe', 'inherit'] });
+  if (r.exitCode !== 0) {
+    const why = r.stderr.trimEnd().split('\n').pop()?.replace(/^libvirt-harness: /, '') || `exit ${r.exitCode ?? r.signal}`;
+    throw new CannotRun(`cannot build libvirt 9.0.0's test harness: ${why}`);
+  }
+  console.log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${r.stdout.trim()}`);
+  return r.stdout.trim();
+}
+
+interface Group {
+  snapshot: Snapshot;
+  mode: Mode;
+  entries: MatrixEntry[];
+}
+
+/** Run one program on one snapshot for every entry of the group; libvirt's answer per entry
+ *  (its output or error), or why there is none. */
+async function runGroup(dir: string, work: string, g: Group, ids: Map<string, string>): Promise<Map<MatrixEntry, Outcome | string>> {
+  const { bin, ext } = PROGRAMS[g.mode];
+  const base = join(work, `${g.snapshot.arch}-${g.snapshot.version}`);
+  const out = join(base, g.mode);
+  mkdirSync(out, { recursive: true });
+  const caps = join(base, `caps-${g.mode}.xml`); // one per program: both may run at once
+  writeFileSync(caps, capsForLibvirt(readFileSync(g.snapshot.path, 'utf8')));
+  const names = g.entries.map((e) => ids.get(e.case.name)!);
+  const r = await execa(join(dir, bin), {
+    reject: false, stdin: 'ignore', all: true, cwd: base, timeout: 600_000,
+    env: {
+      VIRTGOLD_CASES: names.join(' '), VIRTGOLD_CAPS: caps, VIRTGOLD_ARCH: g.snapshot.arch,
+      VIRTGOLD_IN: join(work, 'in'), VIRTGOLD_OUT: out, VIR_TEST_REGENERATE_OUTPUT: '1',
+    },
+  });
+  const log = join(base, `${g.mode}.log`);
+  writeFileSync(log, r.all ?? '');
+  if (r.failed && r.exitCode === undefined) throw new CannotRun(`${bin} could not run: ${(r as { shortMessage?: string }).shortMessage ?? r.message}`);
+  const rejected = /^VIRTGOLD-CAPS: (.*)$/m.exec(r.all ?? '')?.[1];
+  const rel = `capabilities/caps_${g.snapshot.version}_${g.snapshot.arch}.xml`;
+  const results = new Map<MatrixEntry, Outcome | string>();
+  for (const [i, e] of g.entries.entries()) {
+    const file = (x: string) => join(out, `${names[i]}.${x}`);
+    if (rejected) results.set(e, `libvirt's loader rejects ${rel}: ${rejected}`);
+    else if (existsSync(file(ext))) results.set(e, normalizeHarnessOutcome(g.mode, { kind: 'output', text: readFileSync(file(ext), 'utf8') }));
+    else if (existsSync(file('err'))) results.set(e, { kind: 'error', text: readFileSync(file('err'), 'utf8') });
+    else results.set(e, `libvirt's ${bin} recorded no answer (exit ${r.exitCode ?? r.signal}; log: ${log})`);
+  }
+  return results;
+}
+
+interface Checked {
+  entry: MatrixEntry;
+  verdict: Verdict;
+}
+
+function report(checked: Checked[], seconds: number): number {
+  const failures = new Map<string, string[]>(); // message → entries (a rejected snapshot fails all its entries alike)
+  const excused = new Map<Excuse, string[]>(Object.keys(EXCUSES).map((k) => [k as Excuse, []]));
+  let same = 0;
+  let excusedEntries = 0;
+  for (const { entry, verdict: v } of checked) {
+    if (v.class === 'same') same++;
+    else if (v.class === 'excused') {
+      excusedEntries++;
+      for (const x of v.excuses) excused.get(x)!.push(entryName(entry) + (v.excuses.length > 1 ? ` (${v.excuses.join(' + ')})` : ''));
+    } else failures.set(v.message, [...(failures.get(v.message) ?? []), entryName(entry)]);
+  }
+  for (const [message, names] of failures) {
+    console.log(`FAIL ${names.length > 1 ? `${names.length} entries: ${names.join(', ')}` : names[0]}\n${message.trimEnd()}\n`);
+  }
+  for (const [excuse, names] of excused) {
+    if (!names.length) continue;
+    console.log(`excused by ${excuse} (${EXCUSES[excuse]}): ${names.length}`);
+    for (const n of names) console.log(`  ${n}`);
+  }
+  const failed = [...failures.values()].reduce((n, x) => n + x.length, 0);
+  const parts = [...excused].map(([k, v]) => `${k} ${v.length}`).join(', ');
+  console.log(`\ninterop:snapshots: checked ${checked.length}: same ${same}, excused ${excusedEntries} (by ${parts}; an entry can need two), failures ${failed} (${seconds.toFixed(1)} s)`);
+  return failed ? 1 : 0;
+}
+
+async function main(): Promise<number> {
+  const t0 = performance.now();
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const { values: v } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      case: { type: 'string', multiple: true }, arch: { type: 'string', multiple: true },
+      version: { type: 'string', multiple: true }, mode: { type: 'string', multiple: true },
+      keep: { type: 'boolean' },
+    },
+  });
+  const sel = selectionOf({ ...v, root });
+  const versions = [...new Set(discoverSnapshots(root).map((s) => s.version))].filter((x) => x !== HOST_QEMU);
+  sel.filters.version ??= versions;
+  if (!versions.length) throw new CannotRun(`no snapshot other than the host QEMU's ${HOST_QEMU} in capabilities/`);
+  const { entries, problems } = selectEntries(root, sel.filters);
+  if (problems.length) throw new CannotRun(problems.join('; '));
+
+  const dir = await harnessDir(root);
+  const work = mkdtempSync(join(tmpdir(), 'virtgold-snapshots-'));
+  const ids = new Map<string, string>();
+  mkdirSync(join(work, 'in'));
+  for (const e of entries) {
+    if (ids.has(e.case.name)) continue;
+    const id = `c${ids.size}`;
+    ids.set(e.case.name, id);
+    writeFileSync(join(work, 'in', `${id}.xml`), readFileSync(e.case.path));
+  }
+  const groups = new Map<string, Group>();
+  for (const e of entries) {
+    const k = `${e.snapshot.path}\0${e.mode}`;
+    if (!groups.has(k)) groups.set(k, { snapshot: e.snapshot, mode: e.mode, entries: [] });
+    groups.get(k)!.entries.push(e);
+  }
+  const answers = new Map<MatrixEntry, Outcome | string>();
+  const list = [...groups.values()];
+  // two programs at a time: CI machines have 2 cores
+  for (let i = 0; i < list.length; i += 2) {
+    for (const m of await Promise.all(list.slice(i, i + 2).map((g) => runGroup(dir, work, g, ids)))) {
+      for (const [e, a] of m) answers.set(e, a);
+    }
+  }
+  const checked: Checked[] = entries.map((entry) => ({
+    entry,
+    verdict: classify({
+      mode: entry.mode,
+      xml: readFileSync(entry.case.path, 'utf8'),
+      golden: lookupGolden(entry),
+      libvirt: answers.get(entry)!,
+      reference: (xml) => runBuiltin(entry.mode, entry.snapshot.path, xml),
+    }),
+  }));
+  const code = report(checked, (performance.now() - t0) / 1000);
+  if (v.keep || code) console.log(`libvirt's answers and logs: ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+  return code;
+}
+
+try {
+  process.exitCode = await main();
+} catch (e) {
+  console.error(`interop:snapshots: ${(e as Error).message.split('\n')[0]}`);
+  process.exitCode = 2;
+}
