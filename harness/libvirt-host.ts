@@ -13,9 +13,12 @@ interface HostError {
   pattern: RegExp;
 }
 
+/** What virsh says when the daemon died under it (or was never there). */
+export const DAEMON_GONE = /End of file while reading data|Disconnected from qemu|Cannot recv data|Cannot write data|failed to connect to the hypervisor|Failed to connect socket/;
+
 export const HOST_ERRORS: HostError[] = [
   // The daemon and what is defined in it: not from the corpus, from driving libvirtd.
-  { what: 'libvirtd crashed or went away', pattern: /End of file while reading data|Disconnected from qemu|Cannot recv data|Cannot write data|failed to connect to the hypervisor|Failed to connect socket/ },
+  { what: 'libvirtd crashed or went away', pattern: DAEMON_GONE },
   { what: 'a domain defined on this host', pattern: /already defined on this host|is already defined with uuid|already exists with uuid/ },
   // Files, devices and helpers that are not here.
   { what: 'a file that is not on this host', pattern: /No such file or directory|cannot execute binary/ },

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCaps } from './io.js';
 import { runBuiltin } from './judge.js';
-import { hostReason } from './libvirt-host.js';
+import { DAEMON_GONE, hostReason } from './libvirt-host.js';
 import { shellTokens } from './shell-words.js';
 import type { Adapter, Golden, MatrixEntry } from './types.js';
 import { defineTemporary, domainExists, undefineLeftovers, undefineTemporary, virsh, VIRSH_URI, type VirshResult } from './virsh.js';
@@ -214,8 +214,8 @@ export interface LibvirtAdapterOptions {
    *  nothing about the golden), or 'strip' the token from the input and hold libvirt to the
    *  reference translator's answer on that same input (interop) */
   vfToken?: 'skip' | 'strip';
-  /** called after a translation that failed (default reviveLibvirt: restart a daemon
-   *  domxml-to-native killed) */
+  /** called after a translation that failed because the daemon went away (default
+   *  reviveLibvirt: restart a daemon domxml-to-native killed) */
   revive?: () => Promise<void>;
 }
 
@@ -250,7 +250,7 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
         const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(input) : await libvirtXml2Xml(input);
         if (r.ok) return { kind: 'output', text: r.output };
         if (r.timedOut) return { kind: 'crash', message: r.error };
-        await (o.revive ?? reviveLibvirt)();
+        if (DAEMON_GONE.test(r.error)) await (o.revive ?? reviveLibvirt)();
         return { kind: 'error', text: `${r.error}\n` };
       });
     },
