@@ -42,9 +42,12 @@ export async function virsh(args: string[], timeoutMs = 60_000): Promise<VirshRe
   }
 }
 
+// What virsh says when there is nothing (left) to undefine.
+const NO_DOMAIN = /Domain not found|failed to get domain/i;
+
 function undefineSync(name: string): boolean {
-  const r = spawnSync('virsh', ['-q', '-c', VIRSH_URI, 'undefine', '--keep-nvram', name], { stdio: 'ignore', timeout: 30_000 });
-  return r.status === 0;
+  const r = spawnSync('virsh', ['-q', '-c', VIRSH_URI, 'undefine', '--keep-nvram', name], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  return r.status === 0 || NO_DOMAIN.test(r.stderr ?? '');
 }
 
 async function stop(signal: NodeJS.Signals): Promise<void> {
@@ -91,7 +94,7 @@ export async function defineTemporary(path: string, name: string): Promise<Virsh
  *  that died meanwhile), for undefineLeftovers. */
 export async function undefineTemporary(name: string): Promise<void> {
   const r = await virsh(['-q', 'undefine', '--keep-nvram', name]);
-  if (r.code === 0 || /Domain not found|failed to get domain/i.test(r.stderr)) defined.delete(name);
+  if (r.code === 0 || NO_DOMAIN.test(r.stderr)) defined.delete(name);
 }
 
 /** Undefine what could not be undefined before (after a daemon restart, at the end of a run). */
