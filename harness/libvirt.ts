@@ -140,7 +140,7 @@ export function libvirtXml2Xml(xml: string): Promise<LibvirtResult> {
     if (name !== undefined && (await domainExists(name))) return { ok: false, error: `virtgold: ${EXISTING_DOMAIN}: '${name}'` };
     const r = await defineTemporary(path, name ?? '');
     if (r.code !== 0) return failed(r);
-    const defined = /Domain '(.*)' defined from/.exec(r.stdout)?.[1] ?? name ?? '';
+    const defined = r.name;
     try {
       const d = await virsh(['-q', 'dumpxml', '--inactive', '--security-info', defined]);
       if (d.code !== 0) return failed(d);

@@ -80,14 +80,17 @@ export async function domainExists(name: string): Promise<boolean> {
 
 /** `virsh define` a domain the caller promises to undefine (undefineTemporary), remembered
  *  from before the call so that a signal arriving meanwhile still undefines it. */
-export async function defineTemporary(path: string, name: string): Promise<VirshResult> {
+export async function defineTemporary(path: string, name: string): Promise<VirshResult & { name: string }> {
   installHandlers();
   defined.add(name);
   const r = await virsh(['define', path]);
   // Runs before any stop() sees the call settle: a failed define leaves nothing to undefine
-  // (and the name may be someone else's).
-  if (r.code !== 0) defined.delete(name);
-  return r;
+  // (and the name may be someone else's); a successful one is tracked by the name libvirt
+  // reports, should it read the name differently.
+  const actual = r.code === 0 ? /Domain '(.*)' defined from/.exec(r.stdout)?.[1] ?? name : name;
+  if (r.code !== 0 || actual !== name) defined.delete(name);
+  if (r.code === 0) defined.add(actual);
+  return { ...r, name: actual };
 }
 
 /** Undefine a domain defineTemporary defined; kept on the list when that fails (a daemon
