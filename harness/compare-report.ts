@@ -51,6 +51,13 @@ export function comparePretty(run: CompareRun, color = false): string {
   const spent = (k: 'translator' | 'reference') => (run.results.reduce((n, r) => n + (r.sideMs?.[k] ?? 0), 0) / 1000).toFixed(2);
   out.push(`translator: ${run.translator}; reference: ${run.reference}; ${run.results.length} entries in ${(run.ms / 1000).toFixed(2)} s ` +
     `(translator ${spent('translator')} s, reference ${spent('reference')} s)`);
+  // How often each side answered with output at all: the reach of each, whatever the class.
+  const outputs = (k: 'translator' | 'reference') => {
+    const by = (m: string) => run.results.filter((r) => r.mode === m && r[k]?.kind === 'output').length;
+    const modes = [...new Set(run.results.map((r) => r.mode))];
+    return `${k} ${modes.map((m) => `${m} ${by(m)}`).join(', ')}`;
+  };
+  out.push(`output from: ${outputs('translator')}; ${outputs('reference')} (of ${new Set(run.results.map((r) => r.input.path)).size} inputs)`);
   for (const k of CLASSES) out.push(`${k.padEnd(8)} ${String(c[k]).padStart(6)}`);
   return out.join('\n') + '\n';
 }
