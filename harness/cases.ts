@@ -28,8 +28,8 @@ export function discoverSnapshots(root: string): Snapshot[] {
   });
 }
 
-/** The arch a case runs on: its os/type/@arch, or the host arch libvirt would pick. */
-function caseArch(xml: string): string {
+/** The arch a domain runs on: its os/type/@arch, or the host arch libvirt would pick. */
+export function domainArch(xml: string): string {
   const type = /<type\b[^>]*>/.exec(xml.replace(/<!--[\s\S]*?-->/g, ''))?.[0];
   return (type && /\barch\s*=\s*(['"])([^'"]*)\1/.exec(type)?.[2]) || HOST_ARCH;
 }
@@ -110,7 +110,7 @@ export function discoverCases(root: string): Case[] {
     if (!segments.every((s) => SEGMENT.test(s))) throw new SetupError(`cases/${f}: case and folder names use letters, digits, '.', '_', '+', '-'`);
     if (segments.at(-1) === 'options') throw new SetupError(`cases/${f}: a case cannot be called 'options' (options.json is the folder's options file)`);
     const path = insideProject(root, join(dir, f));
-    return { name, path, arch: caseArch(readFileSync(path, 'utf8')), options: caseOptions(root, name, jsons, cache) };
+    return { name, path, arch: domainArch(readFileSync(path, 'utf8')), options: caseOptions(root, name, jsons, cache) };
   });
 }
 

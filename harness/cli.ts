@@ -15,19 +15,28 @@ const USAGE = `usage:
   virtgold update   [FILTERS] [--check] [--prune]
                                             rewrite goldens from the reference translator
   virtgold review   [FILTERS]               accept or reject each golden that would change
+  virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
+                    (--reference builtin|libvirt | --reference-cmd CMD | --reference-worker CMD)
+                    [--caps FILE] [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS]
+                    [--reporter NAME[:FILE]]… PATH…
+                                            hold two translators against each other on domain
+                                            files (folders are searched for *.xml), no goldens
   virtgold worker                           serve translations as JSON lines on stdin/stdout
 
 FILTERS (each repeatable; repeated values combine): --case GLOB --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
   capabilities/), --pass-with-no-entries (succeed when the selection is empty)
 
-exit status: 0 success, 1 translation error or failing goldens, 2 usage or setup error`;
+exit status: 0 success, 1 translation error, failing goldens, or a compare with
+  entries that differ or a broken translator, 2 usage or setup error`;
 
 async function dispatch(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
     case 'xml2argv':
     case 'xml2xml':
       return (await import('./translate-one.js')).translateOne(command, rest);
+    case 'compare':
+      return (await import('./compare.js')).compareCommand(rest);
     case 'worker':
       return (await import('./worker.js')).serve();
     case 'run':

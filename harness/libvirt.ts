@@ -6,12 +6,15 @@ import { execa } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCaps } from '../translator/index.js';
+import { fileURLToPath } from 'node:url';
+import { readCaps } from './io.js';
 import { runBuiltin } from './judge.js';
+import { DAEMON_GONE, hostReason } from './libvirt-host.js';
 import { shellTokens } from './shell-words.js';
 import type { Adapter, Golden, MatrixEntry } from './types.js';
+import { defineTemporary, domainExists, undefineLeftovers, undefineTemporary, virsh, VIRSH_URI, type VirshResult } from './virsh.js';
 
-export const VIRSH_URI = 'qemu:///system';
+export { VIRSH_URI };
 
 /** Why libvirt 9.0.0 cannot translate this entry at all, if it cannot. */
 export function libvirtCannot(mode: 'xml2argv' | 'xml2xml', xml: string): string | undefined {
@@ -27,23 +30,17 @@ export const stripVfToken = (xml: string) => xml.replace(/<vf-token\b[^>]*\/>|<v
 /** virtgold's own refusals: libvirt handles these, so they are no claim about libvirt. */
 export const isVirtgoldRefusal = (errText: string) => errText.startsWith('unsupported: ');
 
-export type LibvirtResult = { ok: true; output: string } | { ok: false; error: string };
-
-async function virsh(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await execa('virsh', ['-q', '-c', VIRSH_URI, ...args], { reject: false, timeout: 60_000, stdin: 'ignore' });
-  return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+/** timedOut: virsh did not answer (a hang, not an answer). */
+export type LibvirtResult = { ok: true; output: string } | { ok: false; error: string; timedOut?: boolean };
 
 /** Is a libvirt daemon reachable? Returns the reason when it is not. */
 export async function libvirtUnavailable(): Promise<string | undefined> {
-  try {
-    const r = await virsh(['version']);
-    if (r.code !== 0) return `virsh cannot reach ${VIRSH_URI}: ${r.stderr.trim().split('\n')[0]}`;
-    if (!/libvirt 9\.0\.0/.test(r.stdout)) return `libvirt 9.0.0 is required, found: ${r.stdout.split('\n').find((l) => /libvirt/.test(l)) ?? '?'}`;
-    return undefined;
-  } catch (e) {
-    return `virsh is not installed (${(e as Error).message.split('\n')[0]}); run scripts/setup-libvirt`;
-  }
+  const r = await virsh(['-q', 'version'], 15_000);
+  const why = firstError(r.stderr);
+  if (r.code === -1 && why.startsWith('cannot run virsh')) return `virsh is not installed (${why}); run scripts/setup-libvirt`;
+  if (r.code !== 0) return `virsh cannot reach ${VIRSH_URI}: ${why}`;
+  if (!/libvirt 9\.0\.0/.test(r.stdout)) return `libvirt 9.0.0 is required, found: ${r.stdout.split('\n').find((l) => /libvirt/.test(l)) ?? '?'}`;
+  return undefined;
 }
 
 /** virsh prints "error: <message>" lines; the first carries libvirt's message. */
@@ -51,6 +48,8 @@ function firstError(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.replace(/^error: /, '')).filter((l) => l && !/^Failed to define domain/.test(l));
   return lines[0] ?? stderr.trim();
 }
+
+const failed = (r: VirshResult): LibvirtResult => ({ ok: false, error: firstError(r.stderr), ...(r.timedOut ? { timedOut: true } : {}) });
 
 const ENV_WORD = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const MONITOR_PATH = /,path=(?:[^,]|,,)*monitor\.sock,/;
@@ -114,47 +113,96 @@ function withTempFile<T>(text: string, fn: (path: string) => Promise<T>): Promis
 
 export function libvirtXml2Argv(xml: string): Promise<LibvirtResult> {
   return withTempFile(xml, async (path) => {
-    const r = await virsh(['domxml-to-native', 'qemu-argv', path]);
-    if (r.code !== 0) return { ok: false, error: firstError(r.stderr) };
+    const r = await virsh(['-q', 'domxml-to-native', 'qemu-argv', path]);
+    if (r.code !== 0) return failed(r);
     return { ok: true, output: normalizeNativeArgv(r.stdout) };
   });
 }
 
-const nameOf = (xml: string) => /<name>([^<]*)<\/name>/.exec(xml)?.[1]?.trim();
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/** define, dumpxml, undefine: the domain exists only for the duration of the call. */
+/** The domain's name as libvirt reads it (entities decoded, nothing trimmed). */
+export function domainName(xml: string): string | undefined {
+  const raw = /<name>([^<]*)<\/name>/.exec(xml.replace(/<!--[\s\S]*?-->/g, ''))?.[1];
+  return raw?.replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (m, e: string) =>
+    e[0] === '#' ? String.fromCodePoint(Number(e[1] === 'x' || e[1] === 'X' ? `0${e.slice(1)}` : e.slice(1))) : ENTITIES[e] ?? m);
+}
+
+/** Said instead of touching a domain the host already has (it may be someone's real one). */
+export const EXISTING_DOMAIN = 'a domain of that name is already defined on this host';
+
+/** define, dumpxml, undefine: the domain exists only for the duration of the call (and is
+ *  undefined even when we are interrupted: see virsh.ts). A domain of the same name that
+ *  already exists is never touched. */
 export function libvirtXml2Xml(xml: string): Promise<LibvirtResult> {
   return withTempFile(xml, async (path) => {
-    const r = await virsh(['define', path]);
-    if (r.code !== 0) return { ok: false, error: firstError(r.stderr) };
-    const m = /Domain '(.*)' defined from/.exec(r.stdout);
-    const name = m?.[1] ?? nameOf(xml) ?? '';
+    const name = domainName(xml);
+    if (name !== undefined && (await domainExists(name))) return { ok: false, error: `virtgold: ${EXISTING_DOMAIN}: '${name}'` };
+    const r = await defineTemporary(path, name ?? '');
+    if (r.code !== 0) return failed(r);
+    const defined = r.name;
     try {
-      const d = await virsh(['dumpxml', '--inactive', '--security-info', name]);
-      if (d.code !== 0) return { ok: false, error: firstError(d.stderr) };
+      const d = await virsh(['-q', 'dumpxml', '--inactive', '--security-info', defined]);
+      if (d.code !== 0) return failed(d);
       return { ok: true, output: d.stdout.endsWith('\n') ? d.stdout : `${d.stdout}\n` };
     } finally {
-      await virsh(['undefine', name]);
+      await undefineTemporary(defined);
+    }
+  });
+}
+
+export const PROBE_CACHE = '/var/cache/libvirt/qemu/capabilities';
+
+/** One QEMU libvirt has probed on this host: its cache file is the snapshot libvirt uses. */
+export interface HostProbe {
+  path: string;
+  emulator: string;
+  arch: string;
+  /** "major.minor.0", as the snapshots are named */
+  version: string;
+}
+
+/** The probe files libvirt keeps, each read once (readCaps caches them for the builtin too). */
+export function hostProbes(cacheDir = PROBE_CACHE): HostProbe[] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(cacheDir).filter((f) => f.endsWith('.xml')).sort();
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => {
+    const path = join(cacheDir, f);
+    try {
+      const emulator = /<emulator>([^<]+)<\/emulator>/.exec(readFileSync(path, 'utf8'))?.[1];
+      const caps = readCaps(path);
+      return emulator ? [{ path, emulator, arch: caps.arch, version: `${caps.version.major}.${caps.version.minor}.0` }] : [];
+    } catch {
+      return []; // not a caps file: ignore
     }
   });
 }
 
 /** arch → "major.minor.0" of each QEMU libvirt has probed on this host. */
-export function hostQemuVersions(cacheDir = '/var/cache/libvirt/qemu/capabilities'): Map<string, string> {
-  const out = new Map<string, string>();
-  let files: string[] = [];
-  try {
-    files = readdirSync(cacheDir).filter((f) => f.endsWith('.xml'));
-  } catch {
-    return out;
-  }
-  for (const f of files) {
-    try {
-      const caps = loadCaps(readFileSync(join(cacheDir, f), 'utf8'), f);
-      out.set(caps.arch, `${caps.version.major}.${caps.version.minor}.0`);
-    } catch { /* not a caps file: ignore */ }
-  }
-  return out;
+export function hostQemuVersions(cacheDir = PROBE_CACHE): Map<string, string> {
+  return new Map(hostProbes(cacheDir).map((p) => [p.arch, p.version]));
+}
+
+const setupScript = fileURLToPath(new URL('../scripts/setup-libvirt', import.meta.url));
+
+/** Bring back a libvirt daemon that died (domxml-to-native can kill libvirt 9.0.0's), then
+ *  undefine what its death left defined. Its progress goes to stderr: stdout is reports'. */
+export async function reviveLibvirt(): Promise<void> {
+  if (!(await libvirtUnavailable())) return;
+  const r = await execa(setupScript, { reject: false, stdin: 'ignore', stderr: 'inherit' });
+  if (r.stdout) process.stderr.write(`${r.stdout}\n`);
+  if (r.exitCode === 0) await undefineLeftovers();
+}
+
+let lane: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const run = lane.then(fn, fn);
+  lane = run.catch(() => undefined);
+  return run;
 }
 
 const hasVfToken = (xml: string) => /<vf-token\b/.test(xml);
@@ -166,7 +214,8 @@ export interface LibvirtAdapterOptions {
    *  nothing about the golden), or 'strip' the token from the input and hold libvirt to the
    *  reference translator's answer on that same input (interop) */
   vfToken?: 'skip' | 'strip';
-  /** called before each translation (interop restarts a daemon domxml-to-native killed) */
+  /** called after a translation that failed because the daemon went away (default
+   *  reviveLibvirt: restart a daemon domxml-to-native killed) */
   revive?: () => Promise<void>;
 }
 
@@ -193,12 +242,19 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
       if (expected?.kind === 'error' && isVirtgoldRefusal(expected.text)) return `virtgold refuses it on purpose: ${expected.text.trim()}`;
       return libvirtCannot(entry.mode, xml);
     },
-    async translate(entry, xml) {
-      await o.revive?.();
-      const input = strip ? stripVfToken(xml) : xml;
-      const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(input) : await libvirtXml2Xml(input);
-      return r.ok ? { kind: 'output', text: r.output } : { kind: 'error', text: `${r.error}\n` };
+    translate(entry, xml) {
+      // One call at a time, whatever --jobs says: parallel domains would share names and
+      // uuids, and a daemon that dies takes every call in flight with it.
+      return oneAtATime(async () => {
+        const input = strip ? stripVfToken(xml) : xml;
+        const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(input) : await libvirtXml2Xml(input);
+        if (r.ok) return { kind: 'output', text: r.output };
+        if (r.timedOut) return { kind: 'crash', message: r.error };
+        if (DAEMON_GONE.test(r.error)) await (o.revive ?? reviveLibvirt)();
+        return { kind: 'error', text: `${r.error}\n` };
+      });
     },
     normalize: (entry, text) => (entry.mode === 'xml2argv' ? excuseNetdev(text) : text),
+    hostSpecific: hostReason,
   };
 }

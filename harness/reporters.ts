@@ -12,7 +12,7 @@ const summaryLine = (s: SuiteResult) => {
   return `${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped`;
 };
 
-function colorDiff(text: string, color: boolean): string {
+export function colorDiff(text: string, color: boolean): string {
   if (!color) return text;
   return text.split('\n').map((l) =>
     l.startsWith('+') && !l.startsWith('+++') ? `\x1b[32m${l}\x1b[39m`

@@ -58,19 +58,58 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
   return command === 'update' ? update(argv) : run(argv);
 }
 
-async function chooseAdapter(v: { translator?: string; 'translator-cmd'?: string; 'translator-worker'?: string }, timeout: number, jobs: number): Promise<Adapter> {
-  if ([v.translator, v['translator-cmd'], v['translator-worker']].filter((x) => x !== undefined).length > 1) {
-    throw new UsageError('use one of --translator, --translator-cmd, --translator-worker');
+type AdapterFlags = Partial<Record<'translator' | 'translator-cmd' | 'translator-worker' | 'reference' | 'reference-cmd' | 'reference-worker', string>>;
+
+/** The adapter named by --translator* (run, compare) or --reference* (compare): builtin,
+ *  libvirt, a command or a worker; undefined when none of the three options is given. */
+export async function chooseAdapter(side: 'translator' | 'reference', v: AdapterFlags, timeout: number, jobs: number): Promise<Adapter | undefined> {
+  const name = v[side];
+  const cmd = v[`${side}-cmd`];
+  const worker = v[`${side}-worker`];
+  if ([name, cmd, worker].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError(`use one of --${side}, --${side}-cmd, --${side}-worker`);
   }
   try {
-    if (v['translator-cmd'] !== undefined) return commandAdapter(v['translator-cmd'], timeout);
-    if (v['translator-worker'] !== undefined) return workerAdapter(v['translator-worker'], timeout, jobs);
-    if (v.translator === undefined || v.translator === 'builtin') return builtinAdapter;
-    if (v.translator === 'libvirt') return await libvirtAdapter();
+    if (cmd !== undefined) return commandAdapter(cmd, timeout);
+    if (worker !== undefined) return workerAdapter(worker, timeout, jobs);
+    if (name === undefined) return undefined;
+    if (name === 'builtin') return builtinAdapter;
+    if (name === 'libvirt') return await libvirtAdapter();
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  throw new UsageError(`unknown translator '${v.translator}' (builtin or libvirt; or --translator-cmd)`);
+  throw new UsageError(`unknown ${side} '${name}' (builtin or libvirt; or --${side}-cmd, --${side}-worker)`);
+}
+
+export interface ReporterSpec { name: ReporterName; file?: string }
+
+/** --reporter NAME[:FILE], repeatable; pretty to stdout when none is given. */
+export function parseReporters(specs: string[] | undefined): ReporterSpec[] {
+  return (specs ?? ['pretty']).map((spec) => {
+    const i = spec.indexOf(':');
+    const name = (i < 0 ? spec : spec.slice(0, i)) as ReporterName;
+    if (!REPORTERS.includes(name)) throw new UsageError(`unknown reporter '${name}' (one of ${REPORTERS.join(', ')})`);
+    return i < 0 ? { name } : { name, file: spec.slice(i + 1) };
+  });
+}
+
+/** A report to its FILE (folders created) or to stdout. */
+export function writeReport(r: ReporterSpec, text: string): void {
+  if (r.file) {
+    mkdirSync(dirname(resolve(r.file)), { recursive: true });
+    writeFileSync(r.file, text);
+  } else {
+    process.stdout.write(text);
+  }
+}
+
+/** --timeout MS and --jobs N. */
+export function timeoutAndJobs(v: { timeout?: string; jobs?: string }): { timeout: number; jobs: number } {
+  const timeout = v.timeout === undefined ? 10_000 : Number(v.timeout);
+  if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout takes a positive number of milliseconds');
+  const jobs = v.jobs === undefined ? availableParallelism() : Number(v.jobs);
+  if (!Number.isInteger(jobs) || jobs <= 0) throw new UsageError('--jobs takes a positive whole number');
+  return { timeout, jobs };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -89,19 +128,11 @@ async function run(argv: string[]): Promise<number> {
     },
   }));
   const sel = selectionOf(v);
-  const timeout = v.timeout === undefined ? 10_000 : Number(v.timeout);
-  if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout takes a positive number of milliseconds');
-  const jobs = v.jobs === undefined ? availableParallelism() : Number(v.jobs);
-  if (!Number.isInteger(jobs) || jobs <= 0) throw new UsageError('--jobs takes a positive whole number');
-  const reporters = (v.reporter ?? ['pretty']).map((spec) => {
-    const i = spec.indexOf(':');
-    const name = (i < 0 ? spec : spec.slice(0, i)) as ReporterName;
-    if (!REPORTERS.includes(name)) throw new UsageError(`unknown reporter '${name}' (one of ${REPORTERS.join(', ')})`);
-    return { name, file: i < 0 ? undefined : spec.slice(i + 1) };
-  });
+  const { timeout, jobs } = timeoutAndJobs(v);
+  const reporters = parseReporters(v.reporter);
   // Loaded before the adapter starts anything, so a missing schema stops the run at once.
   const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
-  const adapter = await chooseAdapter(v, timeout, jobs);
+  const adapter = (await chooseAdapter('translator', v, timeout, jobs)) ?? builtinAdapter;
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({
@@ -116,12 +147,7 @@ async function run(argv: string[]): Promise<number> {
   for (const r of reporters) {
     const text = r.name === 'pretty' ? pretty(suite, tty && !r.file && !process.env.NO_COLOR, sel.root)
       : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, sel.root);
-    if (r.file) {
-      mkdirSync(dirname(resolve(r.file)), { recursive: true });
-      writeFileSync(r.file, text);
-    } else {
-      process.stdout.write(text);
-    }
+    writeReport(r, text);
   }
   const c = counts(suite);
   return c.fail + c.broken ? 1 : 0;

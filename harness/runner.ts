@@ -50,7 +50,7 @@ export interface RunOptions extends Selected {
 export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snapshot.arch}-${e.snapshot.version}`;
 
 /** fn over every item, at most `jobs` at a time; results in input order. */
-async function inParallel<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>, done?: (r: R, n: number) => void): Promise<R[]> {
+export async function inParallel<T, R>(items: T[], jobs: number, fn: (item: T) => Promise<R>, done?: (r: R, n: number) => void): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let finished = 0;

@@ -74,5 +74,51 @@ export interface Adapter {
   translate(entry: MatrixEntry, xml: string): Promise<Outcome>;
   /** applied to both sides before comparing: what the contract excuses for this translator */
   normalize?(entry: MatrixEntry, text: string): string;
+  /** why a translation error of this translator depends on the host rather than on the
+   *  input and snapshot (a missing file, device, secret, firmware, …), if it does */
+  hostSpecific?(errorText: string): string | undefined;
   close?(): Promise<void>;
+}
+
+// ---- virtgold compare ----
+
+/** The class of one (input, direction) in a compare (harness/classify.ts decides). */
+export type Class = 'same' | 'refused' | 'differs' | 'message' | 'broken' | 'skipped';
+
+/** One side of a compare: its outcome, or why it was not asked. */
+export type SideOutcome = Outcome | { kind: 'not-run'; reason: string };
+
+export interface Verdict {
+  class: Class;
+  /** refused: the translator's words; skipped, broken, differs: why; message: both messages */
+  reason?: string;
+  /** differs: a unified diff, reference first */
+  diff?: string;
+}
+
+export interface CompareInput {
+  /** as shown: the path relative to the working directory, or absolute outside it */
+  name: string;
+  path: string;
+  arch: string;
+  xml: string;
+}
+
+export interface CompareResult extends Verdict {
+  input: CompareInput;
+  mode: Mode;
+  /** the snapshot both sides got; undefined when there is none for this domain */
+  snapshot?: Snapshot;
+  translator?: SideOutcome;
+  reference?: SideOutcome;
+  ms: number;
+  /** time each side took (where the time of a compare goes) */
+  sideMs?: { translator: number; reference: number };
+}
+
+export interface CompareRun {
+  translator: string;
+  reference: string;
+  results: CompareResult[];
+  ms: number;
 }
