@@ -58,4 +58,33 @@ test('.args of domains with nasty names parse back, through sh, into the exact a
   }
 });
 
+test('every shipped .args golden runs under sh -c: the assignments reach the emulator as its environment, the rest as its argv', async () => {
+  const { globSync } = await import('glob');
+  const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { commandOf } = await import('../translator/index.js');
+  const dir = mkdtempSync(`${tmpdir()}/virtgold-fake-emulator-`);
+  try {
+    // Prints the environment variables the .args format sets, then every argument, NUL-separated.
+    const fake = `${dir}/qemu`;
+    writeFileSync(fake, `#!/bin/sh\nfor v in LC_ALL PATH HOME USER LOGNAME XDG_DATA_HOME XDG_CACHE_HOME XDG_CONFIG_HOME; do eval "printf '%s=%s\\\\0' \\"$v\\" \\"\\\${$v}\\""; done\nfor a; do printf '%s\\0' "$a"; done\n`);
+    chmodSync(fake, 0o755);
+    let checked = 0;
+    for (const f of globSync('**/*.args', { cwd: `${repo}/golden/xml2argv` })) {
+      const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
+      const cmd = commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), loadCaps(capsText(m[3]!, m[2]), f));
+      const text = readFileSync(`${repo}/golden/xml2argv/${f}`, 'utf8');
+      const emulatorLine = `${shellQuote(cmd.emulator)} \\\n`;
+      assert.ok(text.includes(emulatorLine), f);
+      const script = text.replace(emulatorLine, `${shellQuote(fake)} \\\n`);
+      const got = execaSync('sh', ['-c', script], { env: {}, extendEnv: false, stripFinalNewline: false }).stdout.split('\0').slice(0, -1);
+      assert.equal(got, [...cmd.env.map(([k, v]) => `${k}=${v}`), ...cmd.args.flat()], f);
+      checked++;
+    }
+    assert.ok(checked > 50);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

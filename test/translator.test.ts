@@ -131,6 +131,15 @@ test('invalid device and domain types get libvirt\'s own errors, not "unsupporte
   assert.match(err(() => translate('xml2xml', domain('').replace("type='qemu'", "type='hvf'"), caps72)), /^unsupported: <domain type='hvf'>/);
 });
 
+test('a domain whose <emulator> is not the binary the snapshot was probed from is refused, not guessed', () => {
+  assert.is(caps72.emulator, '/usr/bin/qemu-system-x86_64');
+  const withEmulator = (e: string) => domain('').replace('<devices>', `<devices><emulator>${e}</emulator>`);
+  assert.match(translate('xml2argv', withEmulator('/usr/bin/qemu-system-x86_64'), caps72), /^\/usr\/bin\/qemu-system-x86_64 \\$/m);
+  for (const e of ['X=/path', '/usr/local/bin/qemu-system-x86_64']) {
+    assert.match(err(() => translate('xml2argv', withEmulator(e), caps72)), /^unsupported: <emulator>.* other than the snapshot's \/usr\/bin\/qemu-system-x86_64/);
+  }
+});
+
 test('the domain arch must match the snapshot', () => {
   assert.match(err(() => translate('xml2xml', domain('', 's390x'), caps72)), /are for arch 'x86_64', the domain is for 's390x'/);
   assert.is(err(() => translate('xml2xml', domain('', 'foo'), caps72)), 'unsupported configuration: Unknown architecture foo');

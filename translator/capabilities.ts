@@ -32,6 +32,8 @@ export interface QemuCaps {
   source: string;
   version: { major: number; minor: number; micro: number; number: number };
   kvmVersion: number;
+  /** the QEMU binary libvirt probed, when the file names it (libvirt's cache files do) */
+  emulator?: string;
   package?: string;
   arch: string;
   flags: Set<string>;
@@ -76,6 +78,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
   if (!arch) throw new CapsError(`${source}: <qemuCaps> has no <arch>`);
   const kvmEl = child(root, 'kvmVersion');
   const pkgEl = child(root, 'package');
+  const emulatorEl = child(root, 'emulator');
 
   const flags = new Set<string>();
   for (const f of elements(root, 'flag')) {
@@ -117,6 +120,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     },
     kvmVersion: kvmEl ? int(textOf(kvmEl), '<kvmVersion>', source) : 0,
     package: pkgEl ? textOf(pkgEl).trim() : undefined,
+    ...(emulatorEl && textOf(emulatorEl).trim() ? { emulator: textOf(emulatorEl).trim() } : {}),
     arch,
     flags,
     machines,

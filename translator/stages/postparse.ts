@@ -4,7 +4,7 @@
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
 import { defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
-import { unsupportedConfig, xmlError } from '../errors.js';
+import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
@@ -35,6 +35,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   def.os.arch = arch;
   if (arch !== caps.arch) throw unsupportedConfig(`the capabilities in ${caps.source} are for arch '${caps.arch}', the domain is for '${arch}'`);
   def.emulator ??= `/usr/bin/qemu-system-${arch}`;
+  // libvirt probes the domain's own emulator binary (or says it cannot check it, a fact
+  // of the host): a snapshot only speaks for the binary it was probed from.
+  if (caps.emulator !== undefined && def.emulator !== caps.emulator) {
+    throw notImplemented(`<emulator>${def.emulator}</emulator> other than the snapshot's ${caps.emulator}`);
+  }
 
   assignControllerIndexes(def);
 
