@@ -227,4 +227,34 @@ test('stage order: an address clash is found before the vCPU limit, a boot order
   assert.is(err(() => translate('xml2xml', vcpus(domain(two(''))), caps72)), 'unsupported configuration: Maximum CPUs greater than specified machine type limit 255');
 });
 
+test('controllers are gathered exactly as libvirt inserts them one by one, in any order of types and indexes', async () => {
+  const fc = (await import('fast-check')).default;
+  const { controller } = await import('../translator/devices/controller.js');
+  type ControllerDef = import('../translator/devices/controller.js').ControllerDef;
+  type C = { type: 'usb' | 'pci'; index: number };
+  // virDomainControllerInsertPreAlloced, as libvirt writes it: a scan back over the list.
+  const naive = (items: C[]) => {
+    const list: C[] = [];
+    for (const c of items) {
+      let at = -1;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const cur = list[i]!;
+        if (cur.type !== c.type) continue;
+        if (c.index === -1) { at = i + 1; break; }
+        if (cur.index > c.index) at = i;
+        else if (at === -1) { at = i + 1; break; }
+      }
+      if (at === -1) list.push(c); else list.splice(at, 0, c);
+    }
+    return list;
+  };
+  const item = fc.record({ type: fc.constantFrom('usb' as const, 'pci' as const), index: fc.integer({ min: -1, max: 40 }) });
+  fc.assert(fc.property(fc.array(item, { maxLength: 1200 }), (items) => {
+    const c = controller.collector!();
+    const defs: ControllerDef[] = items.map((x) => ({ ...x, model: 'piix3-uhci', info: {} }));
+    for (const d of defs) c.add(d);
+    assert.equal(c.list().map((d) => defs.indexOf(d)), naive(defs).map((d) => defs.indexOf(d as ControllerDef)));
+  }), { numRuns: 60 });
+});
+
 test.run();

@@ -18,6 +18,17 @@ declare module '../model.js' {
 
 const TYPES = ['none', 'alsa', 'coreaudio', 'jack', 'oss', 'pulseaudio', 'sdl', 'spice', 'file', 'dbus', 'pipewire'] as const;
 
+const counted = new WeakMap<AudioDef[], Map<number, number>>();
+function idCounts(list: AudioDef[]): Map<number, number> {
+  let counts = counted.get(list);
+  if (!counts) {
+    counts = new Map();
+    for (const a of list) counts.set(a.id, (counts.get(a.id) ?? 0) + 1);
+    counted.set(list, counts);
+  }
+  return counts;
+}
+
 function parse(e: XElement): AudioDef {
   const type = propEnum(e, 'type', TYPES);
   if (type !== 'none') throw notImplemented(`<audio type='${type ?? ''}'>`);
@@ -30,8 +41,8 @@ export const audio: DeviceKind<AudioDef> = {
   element: 'audio',
   parse,
   validateConf(a, { def }) {
-    // virDomainAudioDefValidate: ids are unique.
-    if (def.devices.audio.filter((o) => o.id === a.id).length > 1) throw xmlError(`audio ID ${a.id} is used multiple times`);
+    // virDomainAudioDefValidate: ids are unique (counted once per domain, not per device).
+    if ((idCounts(def.devices.audio).get(a.id) ?? 0) > 1) throw xmlError(`audio ID ${a.id} is used multiple times`);
   },
   format: (w, a) => w.line(`<audio id='${a.id}' type='${a.type}'/>`),
   command: (a) => [['-audiodev', JSON.stringify({ id: `audio${a.id}`, driver: a.type })]],

@@ -7,7 +7,7 @@ import { elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
 import type { DeviceInfo } from '../model.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
-import type { DeviceKind } from './kind.js';
+import type { Collector, DeviceKind } from './kind.js';
 
 export interface ControllerDef {
   type: 'usb' | 'pci';
@@ -73,30 +73,48 @@ function parse(e: XElement): ControllerDef {
   return def;
 }
 
-/** virDomainControllerInsertPreAlloced: among controllers of its type, a new one goes
- *  before those with a higher index; one without an index goes after the last of its
- *  type; a type not seen yet goes at the end. Types are not sorted against each other. */
-function insert(list: ControllerDef[], c: ControllerDef): void {
-  // A USB controller of model 'none' disables USB: it must be the only one.
-  if (c.type === 'usb' && list.some((o) => o.type === 'usb' && (c.model === 'none' || o.model === 'none'))) {
-    throw new TranslationError('bare', "Can't add another USB controller: USB is disabled for this domain");
-  }
-  let at = -1;
-  for (let i = list.length - 1; i >= 0; i--) {
-    const cur = list[i]!;
-    if (cur.type !== c.type) continue;
-    if (c.index === -1) {
-      at = i + 1;
-      break;
-    }
-    if (cur.index > c.index) at = i;
-    else if (at === -1) {
-      at = i + 1;
-      break;
-    }
-  }
-  if (at === -1) list.push(c);
-  else list.splice(at, 0, c);
+/** virDomainControllerInsertPreAlloced, one controller at a time as libvirt parses them:
+ *  a controller without an index goes after the last of its type; one with an index goes
+ *  after the last of its type when that one's index is not higher, else before the first
+ *  of its type with a higher index; a type not seen yet goes at the end. So each type's
+ *  controllers stay together, types in the order they first appear. Each type's run is
+ *  kept in chunks that know their highest index, so a domain of many controllers in any
+ *  order is gathered in near-linear time. */
+function controllerCollector(): Collector<ControllerDef> {
+  const CHUNK = 256;
+  const runs = new Map<ControllerDef['type'], { items: ControllerDef[]; max: number }[]>();
+  let usbNone = false;
+  let usbOther = false;
+  return {
+    add(c) {
+      // A USB controller of model 'none' disables USB: it must be the only one.
+      if (c.type === 'usb') {
+        if (usbNone || (usbOther && c.model === 'none')) {
+          throw new TranslationError('bare', "Can't add another USB controller: USB is disabled for this domain");
+        }
+        if (c.model === 'none') usbNone = true;
+        else usbOther = true;
+      }
+      const chunks = runs.get(c.type) ?? runs.set(c.type, []).get(c.type)!;
+      const last = chunks[chunks.length - 1];
+      const lastIndex = last?.items[last.items.length - 1]?.index;
+      let chunk = last;
+      let at = last?.items.length ?? 0;
+      if (c.index !== -1 && lastIndex !== undefined && lastIndex > c.index) {
+        chunk = chunks.find((ch) => ch.max > c.index)!;
+        at = chunk.items.findIndex((o) => o.index > c.index);
+      }
+      if (!chunk) chunks.push((chunk = { items: [], max: -1 }));
+      chunk.items.splice(at, 0, c);
+      chunk.max = Math.max(chunk.max, c.index);
+      if (chunk.items.length > 2 * CHUNK) {
+        const rest = chunk.items.splice(CHUNK);
+        chunk.max = Math.max(...chunk.items.map((o) => o.index));
+        chunks.splice(chunks.indexOf(chunk) + 1, 0, { items: rest, max: Math.max(...rest.map((o) => o.index)) });
+      }
+    },
+    list: () => [...runs.values()].flatMap((chunks) => chunks.flatMap((ch) => ch.items)),
+  };
 }
 
 const active = (c: ControllerDef) => c.type === 'usb' && c.model !== 'none';
@@ -104,7 +122,7 @@ const active = (c: ControllerDef) => c.type === 'usb' && c.model !== 'none';
 export const controller: DeviceKind<ControllerDef> = {
   element: 'controller',
   parse,
-  insert,
+  collector: controllerCollector,
   info: (c) => c.info,
   postParse(c, { machine }) {
     if (c.type !== 'usb') return;

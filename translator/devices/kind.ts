@@ -28,14 +28,22 @@ export type PciNeed = { info: DeviceInfo } & (
   /** a fixed place on the machine's chipset (e.g. the PIIX3's USB function) */
   | { kind: 'fixed'; address: PciHostAddress });
 
+/** Gathers a kind's devices as they are parsed, one at a time, in document order. */
+export interface Collector<D> {
+  add(dev: D): void;
+  /** the kind's list once every device is parsed */
+  list(): D[];
+}
+
 export interface DeviceKind<D> {
   /** the element under <devices> */
   element: string;
   /** virDomain<Kind>DefParseXML. May record the device elsewhere too, as libvirt does
    *  with the hostdev behind an <interface type='hostdev'>. */
   parse(e: XElement, ctx: ParseContext): D;
-  /** where a parsed device goes in its list (default: appended) */
-  insert?(list: D[], dev: D): void;
+  /** how parsed devices are gathered into the kind's list when not simply appended in
+   *  document order (libvirt inserts controllers by index) */
+  collector?(): Collector<D>;
   /** the device's info (address, boot order, alias) */
   info?(dev: D): DeviceInfo;
   /** libvirt's device iterator visits this device's info under another kind (the

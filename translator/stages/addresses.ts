@@ -96,23 +96,23 @@ export function assignAddresses(ctx: StageContext): void {
 function assignZpci(infos: DeviceInfo[]): void {
   const pci = infos.filter((i) => i.address?.type === 'pci');
   const hasIds = (i: DeviceInfo) => zpciOf(i)?.uid !== undefined || zpciOf(i)?.fid !== undefined;
-  const uids = new Set<number>();
-  const fids = new Set<number>();
-  const take = (set: Set<number>, kind: 'uid' | 'fid', explicit: number | undefined, first: number): number => {
+  const ids = { uid: { used: new Set<number>(), next: 1 }, fid: { used: new Set<number>(), next: 0 } };
+  const take = (kind: 'uid' | 'fid', explicit: number | undefined): number => {
+    const { used } = ids[kind];
     if (explicit !== undefined) {
       // (sic) libvirt 9.0.0 prints the id in octal.
-      if (set.has(explicit)) throw internalError(`zPCI ${kind} ${explicit.toString(8)} is already reserved`);
-      set.add(explicit);
+      if (used.has(explicit)) throw internalError(`zPCI ${kind} ${explicit.toString(8)} is already reserved`);
+      used.add(explicit);
       return explicit;
     }
-    let v = first;
-    while (set.has(v)) v++;
-    set.add(v);
-    return v;
+    // Ids are only ever taken, so the lowest free one only grows.
+    while (used.has(ids[kind].next)) ids[kind].next++;
+    used.add(ids[kind].next);
+    return ids[kind].next;
   };
   for (const info of [...pci.filter(hasIds), ...pci.filter((i) => !hasIds(i))]) {
     const a = info.address as PciAddress;
     const z = a.zpci ?? {};
-    a.zpci = { uid: take(uids, 'uid', z.uid, 1), fid: take(fids, 'fid', z.fid, 0) };
+    a.zpci = { uid: take('uid', z.uid), fid: take('fid', z.fid) };
   }
 }

@@ -25,11 +25,13 @@ function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef)
   const list = def.devices[kind] as DeviceOf<K>[];
   const found = elements(devicesEl, k.element);
   if (found.length > 1 && ONE_AT_MOST[kind]) throw internalError(ONE_AT_MOST[kind]);
+  const collector = k.collector?.();
   found.forEach((e, index) => {
     const dev = k.parse(e, { def, index });
-    if (k.insert) k.insert(list, dev);
+    if (collector) collector.add(dev);
     else list.push(dev);
   });
+  if (collector) for (const dev of collector.list()) list.push(dev);
 }
 
 /** Parse the XML text into a domain definition. */

@@ -76,13 +76,16 @@ function assignControllerIndexes(def: DomainDef): void {
   const list = def.devices.controller;
   const used = new Map<string, Set<number>>();
   for (const c of list) if (c.index !== -1) (used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!).add(c.index);
+  // Indexes are only ever taken, so the lowest free one only grows: one cursor a type.
+  const cursor = new Map<string, number>();
   for (const c of list) {
     if (c.index !== -1) continue;
     const taken = used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!;
-    let i = 0;
+    let i = cursor.get(c.type) ?? 0;
     while (taken.has(i)) i++;
     c.index = i;
     taken.add(i);
+    cursor.set(c.type, i + 1);
   }
 }
 
