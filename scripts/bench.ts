@@ -63,6 +63,35 @@ try {
   rmSync(gen, { recursive: true, force: true });
 }
 
+// Inputs near the 4 MiB input limit, made of one device repeated (in the orders that
+// once made stages quadratic or worse): each stage must stay near-linear in the size.
+{
+  const caps = `${root}/capabilities/caps_7.2.0_x86_64.xml`;
+  const dom = (devices: string) => `<domain type='qemu'><name>big</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid><memory>219136</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>${devices}</devices></domain>`;
+  const fill = (one: (i: number) => string) => {
+    const parts: string[] = [];
+    let size = 300;
+    for (let i = 0; size < 4 * 1024 * 1024 - 300; i++) {
+      const p = one(i);
+      size += Buffer.byteLength(p);
+      parts.push(p);
+    }
+    parts.pop();
+    return dom(parts.join(''));
+  };
+  const big: [string, string][] = [
+    ['unindexed USB controllers', fill(() => "<controller type='usb' model='piix3-uhci'/>")],
+    ['USB controllers, indexes descending', fill((i) => `<controller type='usb' index='${1_000_000 - i}' model='piix3-uhci'/>`)],
+    ['audio backends', fill((i) => `<audio id='${i + 1}' type='none'/>`)],
+    ['PS/2 inputs', fill(() => "<input type='mouse' bus='ps2'/>")],
+  ];
+  for (const [what, xml] of big) {
+    const start = performance.now();
+    for (const mode of ['xml2xml', 'xml2argv'] as const) runBuiltin(mode, caps, xml);
+    results[`4 MiB of ${what}, both modes (ms)`] = Math.round(performance.now() - start);
+  }
+}
+
 // The cost of the out-of-process adapters, per entry, with the reference translator behind them.
 const perEntry = async (args: string[], filter: string[]) => {
   const m = buildMatrix(root, { case: [filter[1]!] }).length;
