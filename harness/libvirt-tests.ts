@@ -3,6 +3,7 @@
 // it is fed, how its answers are normalized, and the differences the contract excuses.
 // Each excuse is checked, not assumed: it applies only where its cause is in the input,
 // and where it can be, the rest of libvirt's answer is held to the reference translator.
+import { oneLine } from '../translator/index.js';
 import { judge } from './judge.js';
 import { isVirtgoldRefusal, normalizeNativeArgv, stripVfToken } from './libvirt.js';
 import type { Golden, Mode, Outcome } from './types.js';
@@ -18,8 +19,12 @@ export function capsForLibvirt(text: string): string {
 }
 
 /** libvirt's answer in the golden's terms: its command line in the `.args` layout, with
- *  the harness's home /tmp/lib/domain--1-NAME read as /var/lib/libvirt/qemu/domain--1-NAME. */
+ *  the harness's home /tmp/lib/domain--1-NAME read as /var/lib/libvirt/qemu/domain--1-NAME;
+ *  its error as the one line virsh's first line would be, where libxml2 names the file the
+ *  harness read (`/…/c7.xml:4: …`) as the name libvirt gives a string it is handed
+ *  (`(domain_definition):4: …`). */
 export function normalizeHarnessOutcome(mode: Mode, o: Outcome): Outcome {
+  if (o.kind === 'error') return { kind: 'error', text: `${oneLine(o.text.replace(/^\S+\.xml:(\d+): /, '(domain_definition):$1: '))}\n` };
   if (o.kind !== 'output' || mode !== 'xml2argv') return o;
   return { kind: 'output', text: normalizeNativeArgv(o.text, { oracle: true }) };
 }

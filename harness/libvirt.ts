@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { oneLine } from '../translator/index.js';
 import { readCaps } from './io.js';
 import { runBuiltin } from './judge.js';
 import { DAEMON_GONE, hostReason } from './libvirt-host.js';
@@ -43,10 +44,11 @@ export async function libvirtUnavailable(): Promise<string | undefined> {
   return undefined;
 }
 
-/** virsh prints "error: <message>" lines; the first carries libvirt's message. */
+/** virsh prints "error: <message>" lines; the first carries libvirt's message, which is
+ *  put in the one-line form the reference translator gives its own messages. */
 function firstError(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.replace(/^error: /, '')).filter((l) => l && !/^Failed to define domain/.test(l));
-  return lines[0] ?? stderr.trim();
+  return oneLine(lines[0] ?? stderr.trim());
 }
 
 const failed = (r: VirshResult): LibvirtResult => ({ ok: false, error: firstError(r.stderr), ...(r.timedOut ? { timedOut: true } : {}) });

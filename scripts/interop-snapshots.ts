@@ -80,7 +80,7 @@ async function runGroup(dir: string, work: string, g: Group, ids: Map<string, st
     const file = (x: string) => join(out, `${names[i]}.${x}`);
     if (rejected) results.set(e, `libvirt's loader rejects ${rel}: ${rejected}`);
     else if (existsSync(file(ext))) results.set(e, normalizeHarnessOutcome(g.mode, { kind: 'output', text: readFileSync(file(ext), 'utf8') }));
-    else if (existsSync(file('err'))) results.set(e, { kind: 'error', text: readFileSync(file('err'), 'utf8') });
+    else if (existsSync(file('err'))) results.set(e, normalizeHarnessOutcome(g.mode, { kind: 'error', text: readFileSync(file('err'), 'utf8') }));
     else results.set(e, `libvirt's ${bin} recorded no answer (exit ${r.exitCode ?? r.signal}; log: ${log})`);
   }
   return results;

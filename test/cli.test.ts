@@ -58,7 +58,8 @@ test('vf-token without the capability is refused, naming vf-token', async () => 
 });
 
 const bad: [string, string[], number, RegExp][] = [
-  ['malformed XML', ['xml2xml', '--caps', caps, 'MALFORMED'], 1, /^XML error: domain XML is not well-formed at line 2, column \d+/],
+  ['a closing tag that does not match', ['xml2xml', '--caps', caps, 'MALFORMED'], 1, /^\(domain_definition\):2: Opening and ending tag mismatch: name line 2 and nam$/],
+  ['malformed XML', ['xml2xml', '--caps', caps, 'UNCLOSED'], 1, /^XML error: domain XML is not well-formed at line \d+, column \d+/],
   ['a missing input file', ['xml2xml', '--caps', caps, join(tmp, 'nope.xml')], 1, /^virtgold: cannot read domain XML .*nope\.xml: no such file$/],
   ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /^virtgold: cannot read capabilities file .*: no such file$/],
   ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/domain/minimal.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /not a QEMU capabilities file \(root element is <domain>/],
@@ -69,7 +70,8 @@ const bad: [string, string[], number, RegExp][] = [
 ];
 
 const realArgs = (args: string[]) =>
-  args.map((a) => (a === 'MALFORMED' ? file('bad.xml', "<domain type='qemu'>\n<name>x</nam>\n</domain>\n") : a));
+  args.map((a) => (a === 'MALFORMED' ? file('bad.xml', "<domain type='qemu'>\n<name>x</nam>\n</domain>\n")
+    : a === 'UNCLOSED' ? file('unclosed.xml', "<domain type='qemu>\n<name>x</name>\n</domain>\n") : a));
 for (const [, args] of bad) run(...realArgs(args));
 run('run');
 

@@ -134,6 +134,12 @@ test('only the home is normalized: other /tmp paths, errors and xml2xml stay as 
   assert.equal(normalizeHarnessOutcome('xml2xml', out('<x>/tmp/lib/domain--1-a</x>\n')), out('<x>/tmp/lib/domain--1-a</x>\n'));
 });
 
+test("a parse error names the file the harness read as libvirt names a string it is handed, on virsh's one line", () => {
+  const harness = "/tmp/virtgold-snapshots-x/in/c7.xml:4: xmlParseCharRef: invalid xmlChar value 7\n  <title>bell&#7;</title>\n-----------------^\n";
+  assert.equal(normalizeHarnessOutcome('xml2argv', { kind: 'error', text: harness }), { kind: 'error', text: '(domain_definition):4: xmlParseCharRef: invalid xmlChar value 7\n' });
+  assert.equal(normalizeHarnessOutcome('xml2xml', { kind: 'error', text: 'unknown on_reboot action: bogus\u009bx\nsecond line\n' }), { kind: 'error', text: 'unknown on_reboot action: bogus\\u009bx\n' });
+});
+
 test('withVfioDriver gives PCI hostdevs without <driver> the vfio driver, and nothing else', () => {
   const pci = "<hostdev mode='subsystem' type='pci'><source/></hostdev>";
   assert.is(withVfioDriver(pci), "<hostdev mode='subsystem' type='pci'><driver name='vfio'/><source/></hostdev>");

@@ -7,6 +7,9 @@ import { renderArgs, type QemuCommand } from './argv.js';
 import type { QemuCaps } from './capabilities.js';
 import type { StageContext } from './devices/kind.js';
 import type { DomainDef } from './model.js';
+import { TranslationError, xmlError } from './errors.js';
+import { decodeUtf8 } from './xml/chars.js';
+import { MAX_XML_BYTES } from './xml/tree.js';
 import { assignAddresses } from './stages/addresses.js';
 import { assignAliases } from './stages/aliases.js';
 import { buildCommand } from './stages/command.js';
@@ -18,9 +21,18 @@ import { validateDefine, validateDomain, validateStart } from './stages/validate
 export type Mode = 'xml2argv' | 'xml2xml';
 export const MODES: Mode[] = ['xml2argv', 'xml2xml'];
 
+/** The document as text: bytes must be UTF-8, as libxml2 requires of what libvirt reads. */
+function textOf(xml: string | Uint8Array): string {
+  if (typeof xml === 'string') return xml;
+  if (xml.length > MAX_XML_BYTES) throw xmlError(`domain XML is larger than the ${MAX_XML_BYTES} byte limit`);
+  const r = decodeUtf8(xml);
+  if ('badLine' in r) throw new TranslationError('bare', `(domain_definition):${r.badLine}: Input is not proper UTF-8, indicate encoding !`);
+  return r.text;
+}
+
 /** What `virsh define` makes of the XML: parsed, post-parsed, addressed, validated. */
-export function defineDomain(xml: string, caps: QemuCaps): StageContext {
-  const def: DomainDef = parseDomain(xml);
+export function defineDomain(xml: string | Uint8Array, caps: QemuCaps): StageContext {
+  const def: DomainDef = parseDomain(textOf(xml));
   const { machine } = postParse(def, caps);
   if (!machine) {
     // A machine the snapshot does not know: libvirt only says so in validation.
@@ -34,7 +46,7 @@ export function defineDomain(xml: string, caps: QemuCaps): StageContext {
 }
 
 /** The QEMU command libvirt would build for the domain, before it is rendered. */
-export function commandOf(xml: string, caps: QemuCaps): QemuCommand {
+export function commandOf(xml: string | Uint8Array, caps: QemuCaps): QemuCommand {
   const ctx = defineDomain(xml, caps);
   validateStart(ctx);
   assignAliases(ctx.def);
@@ -42,11 +54,11 @@ export function commandOf(xml: string, caps: QemuCaps): QemuCommand {
 }
 
 /** Translate one domain; throws TranslationError for anything libvirt would refuse. */
-export function translate(mode: Mode, xml: string, caps: QemuCaps): string {
+export function translate(mode: Mode, xml: string | Uint8Array, caps: QemuCaps): string {
   return mode === 'xml2xml' ? formatDomain(defineDomain(xml, caps)) : renderArgs(commandOf(xml, caps));
 }
 
-export { TranslationError, isTranslationError } from './errors.js';
+export { TranslationError, isTranslationError, oneLine } from './errors.js';
 export { loadCaps, CapsError, type QemuCaps } from './capabilities.js';
 // What the harness may use besides translate(): it imports nothing else from translator/.
 export { HOST_ARCH } from './stages/postparse.js';

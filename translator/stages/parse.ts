@@ -36,7 +36,7 @@ function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef)
 
 /** Parse the XML text into a domain definition. */
 export function parseDomain(text: string): DomainDef {
-  const root = parseXml(text, 'domain XML');
+  const root = parseXml(text, 'domain XML', '(domain_definition)');
   const def = parseDomainLevel(root);
   // libvirt reads ./devices/*: several <devices> blocks act as one.
   const devicesEl: XElement = { name: 'devices', attrs: {}, children: elements(root, 'devices').flatMap((b) => b.children) };

@@ -2,7 +2,8 @@
 // re-serialized, device order is kept), and entities are decoded here so that only
 // XML's own five and character references are accepted: no DTD, no expansion.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { xmlError } from '../errors.js';
+import { TranslationError, xmlError } from '../errors.js';
+import { firstCharError } from './chars.js';
 
 export interface XElement {
   name: string;
@@ -88,16 +89,33 @@ function convert(raw: Raw[], parent: string): XNode[] {
   return merged;
 }
 
-/** Parse a document; returns its root element. Errors are `XML error`s with line and column. */
-export function parseXml(text: string, what = 'document'): XElement {
+/** Parse a document; returns its root element. Structural errors are `XML error`s with
+ *  line and column; errors at the level of characters read as libxml2's, under the name
+ *  libvirt gives the document (`(domain_definition):2: PCDATA invalid Char value 1`). */
+export function parseXml(text: string, what = 'document', libxmlName?: string): XElement {
   if (Buffer.byteLength(text, 'utf8') > MAX_XML_BYTES) {
     throw xmlError(`${what} is larger than the ${MAX_XML_BYTES} byte limit`);
   }
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw xmlError(`${what}: DOCTYPE and entity declarations are not accepted`);
   }
+  // A raw NUL ends the document where libvirt reads it (a C string).
+  const nul = text.indexOf('\0');
+  if (nul !== -1) text = text.slice(0, nul);
+  const charError = firstCharError(text);
   const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  // libxml2 stops at the first error in document order, whichever kind it is.
+  const charFirst = charError && (v === true || charError.line < v.err.line ||
+    (charError.line === v.err.line && charError.offset - text.lastIndexOf('\n', charError.offset - 1) <= v.err.col));
+  if (charError && charFirst) {
+    throw libxmlName ? new TranslationError('bare', `${libxmlName}:${charError.line}: ${charError.message}`) : xmlError(`${what}, line ${charError.line}: ${charError.message}`);
+  }
   if (v !== true) {
+    // The commonest slip, a closing tag that does not match, in libxml2's own words.
+    const mismatch = /^Expected closing tag '([^']+)' \(opened in line (\d+), col \d+\) instead of closing tag '([^']+)'\.$/.exec(v.err.msg);
+    if (mismatch && libxmlName) {
+      throw new TranslationError('bare', `${libxmlName}:${v.err.line}: Opening and ending tag mismatch: ${mismatch[1]} line ${mismatch[2]} and ${mismatch[3]}`);
+    }
     throw xmlError(`${what} is not well-formed at line ${v.err.line}, column ${v.err.col}: ${v.err.msg}`);
   }
   let raw: Raw[];
