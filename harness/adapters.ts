@@ -3,6 +3,7 @@
 // translator (bad exit code, signal, timeout, output on both streams), reported for
 // that entry only.
 // (Real libvirt as a translator is in harness/libvirt.ts.)
+import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { runBuiltin } from './judge.js';
 import { shellWords } from './shell-words.js';
@@ -13,7 +14,9 @@ export type { Adapter };
 export const builtinAdapter: Adapter = {
   name: 'builtin',
   checksIdempotence: true,
-  translate: async (entry, xml) => runBuiltin(entry.mode, entry.snapshot.path, xml),
+  // The case's bytes, not the text the runner read: bytes that are not UTF-8 are the
+  // translator's to refuse, as libxml2 refuses them for libvirt.
+  translate: async (entry) => runBuiltin(entry.mode, entry.snapshot.path, readFileSync(entry.case.path)),
 };
 
 /** The words of a --translator-cmd / --translator-worker string (no shell involved). */

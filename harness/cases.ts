@@ -19,7 +19,8 @@ import type { Case, CaseOptions, Filters, MatrixEntry, Mode, Snapshot } from './
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const SNAPSHOT_NAME = /^caps_(\d+\.\d+\.\d+)_([A-Za-z0-9_]+)\.xml$/;
 const FOLDER_OPTIONS = 'options.json';
-const OPTION_KEYS = ['versions', 'modes', 'notIdempotent', 'schemaInvalid'] as const;
+// 'note' says why a case narrows itself, for the people who read it; nothing reads it.
+const OPTION_KEYS = ['versions', 'modes', 'notIdempotent', 'schemaInvalid', 'note'] as const;
 
 export function discoverSnapshots(root: string): Snapshot[] {
   return globSync('caps_*.xml', { cwd: dirs(root).capabilities }).sort().flatMap((f) => {
@@ -51,6 +52,7 @@ function readOptionsFile(root: string, rel: string): RawOptions {
   for (const k of Object.keys(o)) {
     if (!(OPTION_KEYS as readonly string[]).includes(k)) throw new SetupError(`${rel}: unknown option '${k}' (${OPTION_KEYS.join(', ')})`);
   }
+  if (o.note !== undefined && (typeof o.note !== 'string' || !o.note.trim())) throw new SetupError(`${rel}: "note" must be text`);
   if (o.notIdempotent !== undefined) {
     if (o.notIdempotent !== null && (typeof o.notIdempotent !== 'string' || !o.notIdempotent.trim())) throw new SetupError(`${rel}: "notIdempotent" must say why`);
     out.notIdempotent = o.notIdempotent as string | null;

@@ -4,8 +4,13 @@ import { loadCaps, type QemuCaps } from '../translator/index.js';
 import { UserError } from './errors.js';
 
 export function readText(path: string, what: string): string {
+  return readBytes(path, what).toString('utf8');
+}
+
+/** A domain as bytes: the translator checks they are UTF-8, as libxml2 does for libvirt. */
+export function readBytes(path: string, what: string): Buffer {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);

@@ -6,7 +6,7 @@ import { readCaps } from './io.js';
 import type { Golden, MatrixEntry, Mode, Outcome } from './types.js';
 
 /** The reference translator, in-process. */
-export function runBuiltin(mode: Mode, capsPath: string, xml: string): Outcome {
+export function runBuiltin(mode: Mode, capsPath: string, xml: string | Uint8Array): Outcome {
   try {
     return { kind: 'output', text: translate(mode, xml, readCaps(capsPath)) };
   } catch (e) {

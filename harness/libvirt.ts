@@ -106,14 +106,15 @@ export function normalizeNativeArgv(text: string, opts: NativeArgvOptions = {}):
 export const excuseNetdev = (args: string) =>
   args.replace(/^-netdev .*?(?= \\\n|\n|$)/gm, "-netdev '(value not compared: domxml-to-native uses a placeholder tap)'");
 
-function withTempFile<T>(text: string, fn: (path: string) => Promise<T>): Promise<T> {
+/** The domain handed to virsh as given: bytes stay bytes (libvirt judges their encoding). */
+function withTempFile<T>(text: string | Uint8Array, fn: (path: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'virtgold-'));
   const path = join(dir, 'domain.xml');
   writeFileSync(path, text);
   return fn(path).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-export function libvirtXml2Argv(xml: string): Promise<LibvirtResult> {
+export function libvirtXml2Argv(xml: string | Uint8Array): Promise<LibvirtResult> {
   return withTempFile(xml, async (path) => {
     const r = await virsh(['-q', 'domxml-to-native', 'qemu-argv', path]);
     if (r.code !== 0) return failed(r);
@@ -136,9 +137,9 @@ export const EXISTING_DOMAIN = 'a domain of that name is already defined on this
 /** define, dumpxml, undefine: the domain exists only for the duration of the call (and is
  *  undefined even when we are interrupted: see virsh.ts). A domain of the same name that
  *  already exists is never touched. */
-export function libvirtXml2Xml(xml: string): Promise<LibvirtResult> {
+export function libvirtXml2Xml(xml: string | Uint8Array): Promise<LibvirtResult> {
   return withTempFile(xml, async (path) => {
-    const name = domainName(xml);
+    const name = domainName(typeof xml === 'string' ? xml : Buffer.from(xml).toString('utf8'));
     if (name !== undefined && (await domainExists(name))) return { ok: false, error: `virtgold: ${EXISTING_DOMAIN}: '${name}'` };
     const r = await defineTemporary(path, name ?? '');
     if (r.code !== 0) return failed(r);
@@ -248,7 +249,8 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
       // One call at a time, whatever --jobs says: parallel domains would share names and
       // uuids, and a daemon that dies takes every call in flight with it.
       return oneAtATime(async () => {
-        const input = strip ? stripVfToken(xml) : xml;
+        // The case's own bytes unless the token must go: libvirt judges their encoding.
+        const input = strip && hasVfToken(xml) ? stripVfToken(xml) : readFileSync(entry.case.path);
         const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(input) : await libvirtXml2Xml(input);
         if (r.ok) return { kind: 'output', text: r.output };
         if (r.timedOut) return { kind: 'crash', message: r.error };

@@ -36,10 +36,11 @@ export function schemaUnavailable(dir = libvirtSchemaDir()): string | undefined 
 export interface Schema {
   /** libvirt's schema directory it was built from */
   dir: string;
-  /** undefined when the document validates, else one line naming the offending element */
-  validate(xml: string): string | undefined;
+  /** undefined when the document validates, else one line naming the offending element;
+   *  bytes are read as libxml2 reads a file (its XML declaration names the encoding) */
+  validate(xml: string | Uint8Array): string | undefined;
   /** whether it validates, without looking for the element to blame */
-  valid(xml: string): boolean;
+  valid(xml: string | Uint8Array): boolean;
 }
 
 type Lib = typeof import('libxml2-wasm');
@@ -104,10 +105,10 @@ function valid(x: Lib, v: InstanceType<Lib['RelaxNGValidator']>, doc: InstanceTy
   }
 }
 
-function validate(x: Lib, v: InstanceType<Lib['RelaxNGValidator']>, xml: string, explain: boolean): string | undefined {
+function validate(x: Lib, v: InstanceType<Lib['RelaxNGValidator']>, xml: string | Uint8Array, explain: boolean): string | undefined {
   let doc: InstanceType<Lib['XmlDocument']>;
   try {
-    doc = x.XmlDocument.fromString(xml);
+    doc = typeof xml === 'string' ? x.XmlDocument.fromString(xml) : x.XmlDocument.fromBuffer(xml);
   } catch (e) {
     const d = (e as { details?: { message: string; line: number }[] }).details?.[0];
     return `not well-formed XML${d ? ` at line ${d.line}: ${d.message.trim()}` : `: ${firstLine(e)}`}`;
@@ -117,7 +118,7 @@ function validate(x: Lib, v: InstanceType<Lib['RelaxNGValidator']>, xml: string,
     return undefined;
   } catch (e) {
     if (!(e instanceof x.XmlValidateError)) throw e;
-    return explain ? culprit(x, v, xml) ?? libxml2Says(e.details) : 'invalid';
+    return explain ? culprit(x, v, typeof xml === 'string' ? xml : Buffer.from(xml).toString('utf8')) ?? libxml2Says(e.details) : 'invalid';
   } finally {
     doc.dispose();
   }
@@ -186,7 +187,7 @@ function libxml2Says(details: { message: string; line: number; xpath?: string }[
 
 /** A case input against the schema, taking its schemaInvalid mark into account:
  *  undefined when all is as it should be, else the problem in one line. */
-export function checkCaseInput(schema: Schema, c: Case, xml: string): string | undefined {
+export function checkCaseInput(schema: Schema, c: Case, xml: string | Uint8Array): string | undefined {
   const rel = `cases/${c.name}.xml`;
   if (c.options.schemaInvalid !== undefined) {
     return schema.valid(xml) ? `${rel} is marked schemaInvalid ("${c.options.schemaInvalid}") but validates against ${SCHEMA_NAME}; remove the mark` : undefined;
@@ -212,7 +213,7 @@ export function checkCorpus(root: string, schema: Schema): CorpusReport {
   const cases = discoverCases(root);
   let invalidOnPurpose = 0;
   for (const c of cases) {
-    const p = checkCaseInput(schema, c, readFileSync(c.path, 'utf8'));
+    const p = checkCaseInput(schema, c, readFileSync(c.path));
     if (p) problems.push(p);
     else if (c.options.schemaInvalid !== undefined) invalidOnPurpose++;
   }

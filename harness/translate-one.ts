@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { isTranslationError, translate, type Mode } from '../translator/index.js';
 import { UsageError } from './errors.js';
-import { readCaps, readText } from './io.js';
+import { readBytes, readCaps } from './io.js';
 
 export async function translateOne(mode: Mode, argv: string[]): Promise<number> {
   let parsed;
@@ -16,7 +16,7 @@ export async function translateOne(mode: Mode, argv: string[]): Promise<number> 
   if (!values.caps) throw new UsageError(`${mode}: --caps FILE is required`);
   if (positionals.length !== 1) throw new UsageError(`${mode}: exactly one INPUT.xml is required`);
   const caps = readCaps(values.caps);
-  const xml = readText(positionals[0]!, 'domain XML');
+  const xml = readBytes(positionals[0]!, 'domain XML');
   try {
     process.stdout.write(translate(mode, xml, caps));
     return 0;

@@ -11,7 +11,7 @@
 import { createInterface } from 'node:readline';
 import { CapsError, isTranslationError, MODES, translate, type Mode } from '../translator/index.js';
 import { SetupError, UserError } from './errors.js';
-import { readCaps, readText } from './io.js';
+import { readBytes, readCaps } from './io.js';
 
 export interface WorkerRequest { id: number; mode: Mode; caps: string; input?: string; xml?: string }
 export type WorkerResponse =
@@ -31,7 +31,7 @@ export function handle(line: string): WorkerResponse {
     return { id, ok: false, protocol: 'a request needs id, mode, caps and input (or xml)' };
   }
   try {
-    const xml = req.xml ?? readText(req.input!, 'domain XML');
+    const xml = req.xml ?? readBytes(req.input!, 'domain XML');
     return { id, ok: true, output: translate(req.mode!, xml, readCaps(req.caps)) };
   } catch (e) {
     if (isTranslationError(e)) return { id, ok: false, error: e.message };

@@ -18,7 +18,7 @@ test('the corpus and the snapshots form a non-empty matrix', () => {
 
 for (const entry of entries) {
   test(entryName(entry), () => {
-    const outcome = runBuiltin(entry.mode, entry.snapshot.path, readFileSync(entry.case.path, 'utf8'));
+    const outcome = runBuiltin(entry.mode, entry.snapshot.path, readFileSync(entry.case.path));
     for (const v of [judge(outcome, lookupGolden(entry)), checkIdempotent(entry, outcome)]) {
       if (!v.ok) throw new Error(v.message);
     }
