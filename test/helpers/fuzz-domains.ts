@@ -11,7 +11,10 @@ export function corpus(root: string): string[] {
 
 const junk = fc.oneof(
   fc.constantFrom('', ' ', '0', '-1', '0x', '4294967296', '18446744073709551616', 'yes', 'no', 'on', 'off', 'pci', 'ccw',
-    "'", '"', '<', '&', '&amp;', '&#0;', '&#x110000;', ']]>', '\u00e9', '\u{1F600}', 'a'.repeat(300)),
+    "'", '"', '<', '&', '&amp;', '&#0;', '&#x110000;', ']]>', '\u00e9', '\u{1F600}', 'a'.repeat(300),
+    // character references and raw characters XML does not allow, and the ones it does
+    '&#10;', '&#13;', '&#9;', '&#1;', '&#27;[2J', '&#xD800;', '&#xFFFE;', '&#x9b;', 'a\u0001b', 'a\u0000b', '\uffff', '\r\n',
+    'x'.repeat(5000)),
   fc.string({ maxLength: 12 }),
   fc.integer({ min: -5, max: 70000 }).map(String),
 );
