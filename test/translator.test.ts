@@ -257,4 +257,13 @@ test('controllers are gathered exactly as libvirt inserts them one by one, in an
   }), { numRuns: 60 });
 });
 
+test('a time limit: a translation past its deadline stops with TranslationTimeout, not a refusal', async () => {
+  const { TranslationTimeout } = await import('../translator/index.js');
+  const many = domain("<input type='mouse' bus='ps2'/>".repeat(5000));
+  assert.throws(() => translate('xml2argv', many, caps72, 0), (e: Error) => e instanceof TranslationTimeout && !(e instanceof TranslationError) && /longer than 0 ms/.test(e.message));
+  // Without a limit, or with room, the same domain translates; the limit does not leak into later calls.
+  assert.match(translate('xml2argv', many, caps72), /-msg timestamp=on\n$/);
+  assert.match(translate('xml2argv', many, caps72, 60_000), /-msg timestamp=on\n$/);
+});
+
 test.run();

@@ -8,6 +8,7 @@ import type { QemuCaps } from './capabilities.js';
 import type { StageContext } from './devices/kind.js';
 import type { DomainDef } from './model.js';
 import { TranslationError, xmlError } from './errors.js';
+import { withDeadline } from './deadline.js';
 import { decodeUtf8 } from './xml/chars.js';
 import { MAX_XML_BYTES } from './xml/tree.js';
 import { assignAddresses } from './stages/addresses.js';
@@ -53,12 +54,14 @@ export function commandOf(xml: string | Uint8Array, caps: QemuCaps): QemuCommand
   return buildCommand(ctx.def, caps, ctx.machine);
 }
 
-/** Translate one domain; throws TranslationError for anything libvirt would refuse. */
-export function translate(mode: Mode, xml: string | Uint8Array, caps: QemuCaps): string {
-  return mode === 'xml2xml' ? formatDomain(defineDomain(xml, caps)) : renderArgs(commandOf(xml, caps));
+/** Translate one domain; throws TranslationError for anything libvirt would refuse, and
+ *  TranslationTimeout when it takes longer than `timeoutMs`. */
+export function translate(mode: Mode, xml: string | Uint8Array, caps: QemuCaps, timeoutMs?: number): string {
+  return withDeadline(timeoutMs, () => (mode === 'xml2xml' ? formatDomain(defineDomain(xml, caps)) : renderArgs(commandOf(xml, caps))));
 }
 
 export { TranslationError, isTranslationError, oneLine } from './errors.js';
+export { TranslationTimeout } from './deadline.js';
 export { loadCaps, CapsError, type QemuCaps } from './capabilities.js';
 // What the harness may use besides translate(): it imports nothing else from translator/.
 export { HOST_ARCH } from './stages/postparse.js';

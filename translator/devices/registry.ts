@@ -5,6 +5,7 @@ import { audio } from './audio.js';
 import { controller } from './controller.js';
 import { hostdev } from './hostdev.js';
 import { input } from './input.js';
+import { tick } from '../deadline.js';
 import type { DeviceKind } from './kind.js';
 import type { DeviceInfo, Devices } from '../model.js';
 import { memballoon } from './memballoon.js';
@@ -40,5 +41,8 @@ export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: De
 /** Call `fn` with each device of `kind`, typed (a helper for the stage drivers). */
 export function eachDevice<K extends Kind>(devices: Devices, kind: K, fn: (kindDef: DeviceKind<DeviceOf<K>>, dev: DeviceOf<K>, index: number) => void): void {
   const list = devices[kind] as DeviceOf<K>[];
-  list.forEach((dev, i) => fn(KINDS[kind], dev, i));
+  list.forEach((dev, i) => {
+    tick();
+    fn(KINDS[kind], dev, i);
+  });
 }

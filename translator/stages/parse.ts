@@ -1,5 +1,6 @@
 // Stage 1, parse: domain XML → DomainDef (libvirt's virDomainDefParseXML). Domain-level
 // elements are read by domain/parse.ts, devices by their kinds in PARSE_ORDER.
+import { tick } from '../deadline.js';
 import { internalError, notImplemented } from '../errors.js';
 import { parseDomainLevel } from '../domain/parse.js';
 import type { DeviceKind } from '../devices/kind.js';
@@ -27,6 +28,7 @@ function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef)
   if (found.length > 1 && ONE_AT_MOST[kind]) throw internalError(ONE_AT_MOST[kind]);
   const collector = k.collector?.();
   found.forEach((e, index) => {
+    tick();
     const dev = k.parse(e, { def, index });
     if (collector) collector.add(dev);
     else list.push(dev);

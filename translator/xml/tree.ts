@@ -3,6 +3,7 @@
 // XML's own five and character references are accepted: no DTD, no expansion.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { TranslationError, xmlError } from '../errors.js';
+import { tick } from '../deadline.js';
 import { firstCharError } from './chars.js';
 
 export interface XElement {
@@ -69,6 +70,7 @@ function convert(raw: Raw[], parent: string): XNode[] {
       out.push({ cdata: (item['#cdata'] as Raw[]).map((t) => String(t['#text'] ?? '')).join('') });
       continue;
     }
+    tick();
     const name = Object.keys(item).find((k) => k !== ':@')!;
     if (name.startsWith('?')) {
       if (parent !== '') out.push({ pi: name.slice(1) }); // the XML declaration is top-level
