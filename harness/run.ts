@@ -8,6 +8,7 @@ import { builtinAdapter, commandAdapter, workerAdapter, type Adapter } from './a
 import { SetupError, UsageError } from './errors.js';
 import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
+import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { counts, runSuite, type Selected } from './runner.js';
@@ -62,7 +63,8 @@ type AdapterFlags = Partial<Record<'translator' | 'translator-cmd' | 'translator
 
 /** The adapter named by --translator* (run, compare) or --reference* (compare): builtin,
  *  libvirt, a command or a worker; undefined when none of the three options is given. */
-export async function chooseAdapter(side: 'translator' | 'reference', v: AdapterFlags, timeout: number, jobs: number): Promise<Adapter | undefined> {
+export async function chooseAdapter(side: 'translator' | 'reference', v: AdapterFlags, limits: Limits): Promise<Adapter | undefined> {
+  const { timeout, jobs, maxOutput } = limits;
   const name = v[side];
   const cmd = v[`${side}-cmd`];
   const worker = v[`${side}-worker`];
@@ -70,8 +72,8 @@ export async function chooseAdapter(side: 'translator' | 'reference', v: Adapter
     throw new UsageError(`use one of --${side}, --${side}-cmd, --${side}-worker`);
   }
   try {
-    if (cmd !== undefined) return commandAdapter(cmd, timeout);
-    if (worker !== undefined) return workerAdapter(worker, timeout, jobs);
+    if (cmd !== undefined) return commandAdapter(cmd, timeout, maxOutput);
+    if (worker !== undefined) return workerAdapter(worker, timeout, jobs, maxOutput);
     if (name === undefined) return undefined;
     if (name === 'builtin') return builtinAdapter;
     if (name === 'libvirt') return await libvirtAdapter();
@@ -103,13 +105,30 @@ export function writeReport(r: ReporterSpec, text: string): void {
   }
 }
 
-/** --timeout MS and --jobs N. */
-export function timeoutAndJobs(v: { timeout?: string; jobs?: string }): { timeout: number; jobs: number } {
+export interface Limits { timeout: number; jobs: number; maxOutput: number }
+
+/** Node's timers hold at most 2^31-1 ms (24.8 days); a longer one would fire at once. */
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** A size: bytes, or with a unit K/M/G (KiB, MiB, GiB; an optional trailing "iB" or "B"). */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * 1024 ** (m[2] ? 'KMG'.indexOf(m[2].toUpperCase()) + 1 : 0);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** --timeout MS, --jobs N and --max-output SIZE. */
+export function timeoutAndJobs(v: { timeout?: string; jobs?: string; 'max-output'?: string }): Limits {
   const timeout = v.timeout === undefined ? 10_000 : Number(v.timeout);
-  if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout takes a positive number of milliseconds');
+  if (!Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT) {
+    throw new UsageError(`--timeout takes a positive number of milliseconds, at most ${MAX_TIMEOUT}`);
+  }
   const jobs = v.jobs === undefined ? availableParallelism() : Number(v.jobs);
   if (!Number.isInteger(jobs) || jobs <= 0) throw new UsageError('--jobs takes a positive whole number');
-  return { timeout, jobs };
+  const maxOutput = v['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : parseSize(v['max-output']);
+  if (!maxOutput || maxOutput > 1024 ** 3) throw new UsageError('--max-output takes a size from 1 byte to 1G (e.g. 16M, 512K, 1000000)');
+  return { timeout, jobs, maxOutput };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -121,6 +140,7 @@ async function run(argv: string[]): Promise<number> {
       'translator-cmd': { type: 'string' },
       'translator-worker': { type: 'string' },
       timeout: { type: 'string' },
+      'max-output': { type: 'string' },
       jobs: { type: 'string' },
       reporter: { type: 'string', multiple: true },
       'no-determinism': { type: 'boolean' },
@@ -128,11 +148,12 @@ async function run(argv: string[]): Promise<number> {
     },
   }));
   const sel = selectionOf(v);
-  const { timeout, jobs } = timeoutAndJobs(v);
+  const limits = timeoutAndJobs(v);
+  const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
   // Loaded before the adapter starts anything, so a missing schema stops the run at once.
   const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
-  const adapter = (await chooseAdapter('translator', v, timeout, jobs)) ?? builtinAdapter;
+  const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapter;
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({

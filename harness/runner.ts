@@ -1,8 +1,8 @@
 // The one runner: every command (run, update, review) and interop put the selected
 // entries through an adapter here, in parallel, in matrix order.
 import { readFileSync } from 'node:fs';
-import { createTwoFilesPatch } from 'diff';
 import { checkedSelection } from './cases.js';
+import { boundedPatch } from './diff.js';
 import { lookupGolden, staleGoldens } from './goldens.js';
 import { checkIdempotent, judge, type Verdict } from './judge.js';
 import type { Adapter, Filters, Golden, MatrixEntry, Outcome } from './types.js';
@@ -80,8 +80,10 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   if (outcome.kind === 'crash') return done({ status: 'broken', message: `broken translator: ${outcome.message}`, outcome });
   if (opts.determinism) {
     const again = await adapter.translate(entry, xml);
+    // A translator that breaks the second time is broken, not merely non-deterministic.
+    if (again.kind === 'crash') return done({ status: 'broken', message: `broken translator (second run): ${again.message}`, outcome: again });
     if (again.kind !== outcome.kind || outcomeText(again) !== outcomeText(outcome)) {
-      const diff = createTwoFilesPatch(`${name} (first run)`, `${name} (second run)`, outcomeText(outcome), outcomeText(again));
+      const diff = boundedPatch(`${name} (first run)`, `${name} (second run)`, outcomeText(outcome), outcomeText(again));
       return done({ status: 'fail', outcome, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
@@ -99,10 +101,21 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   try {
     const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
     const results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
+    markLate(results, opts.adapter);
     const stale = staleGoldens(opts.root, all, opts.filters);
     return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
   } finally {
     await opts.adapter.close?.();
+  }
+}
+
+/** Entries found broken after they were judged (a worker that answered twice). */
+function markLate(results: EntryResult[], adapter: Adapter): void {
+  for (const { entry, message } of adapter.lateProblems?.() ?? []) {
+    const r = results.find((x) => x.entry === entry);
+    if (!r) continue;
+    r.status = 'broken';
+    r.message = `broken translator: ${message}`;
   }
 }
 

@@ -6,17 +6,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libvirtUnavailable } from '../harness/libvirt.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin/virtgold.js');
 const caps = join(repo, 'capabilities/caps_7.2.0_x86_64.xml');
 const echo = join(repo, 'test/fixtures/golden-echo.sh');
-const tmp = mkdtempSync(join(tmpdir(), 'virtgold-compare-'));
+const tmp = tempDir('compare');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const compare = (...args: string[]) => execa('node', [bin, 'compare', ...args], { reject: false, cwd: repo });
