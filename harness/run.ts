@@ -1,7 +1,7 @@
 // `virtgold run` / `update` / `review`: their options, then the runner.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
@@ -11,9 +11,9 @@ import { libvirtAdapter } from './libvirt.js';
 import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
-import { counts, runSuite, type Selected } from './runner.js';
+import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
-import type { Filters } from './types.js';
+import type { Filters, Outcome } from './types.js';
 import { formatUpdateReport, outOfDate, plan, updateGoldens } from './update.js';
 
 const SELECTION_OPTIONS = {
@@ -48,7 +48,7 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
   if (command === 'review') {
     const { values: v } = usage(() => parseArgs({ args: argv, options: SELECTION_OPTIONS }));
     const sel = selectionOf(v);
-    const release = takeLock(sel.root);
+    const release = lockOrSay(sel.root);
     try {
       const { review } = await import('./review.js');
       return await review(sel);
@@ -182,12 +182,65 @@ async function update(argv: string[]): Promise<number> {
     process.stdout.write(formatUpdateReport(report, true));
     return outOfDate(report) ? 1 : 0;
   }
-  const release = takeLock(o.root);
+  const release = lockOrSay(o.root);
   try {
-    const report = await updateGoldens(o);
-    process.stdout.write(formatUpdateReport(report));
-    return report.crashed.length ? 1 : 0;
+    // Translations are cached, so that when a write fails the plan can be made again
+    // cheaply: what it still holds was not applied, the rest was.
+    const adapter = cachingAdapter(builtinAdapter);
+    const planned = (await plan({ ...o, adapter })).report;
+    try {
+      const report = await updateGoldens({ ...o, adapter });
+      process.stdout.write(formatUpdateReport(report));
+      return report.crashed.length ? 1 : 0;
+    } catch (e) {
+      const why = fsProblem(e, o.root);
+      if (!why) throw e;
+      const left = (await plan({ ...o, adapter })).report;
+      const pending = new Set([...left.created, ...left.updated, ...left.removed]);
+      const done = (l: string[]) => l.filter((p) => !pending.has(p));
+      process.stdout.write(formatUpdateReport({ ...planned, created: done(planned.created), updated: done(planned.updated), removed: done(planned.removed) }));
+      throw new SetupError(`update stopped: ${why}; the changes above were applied, ${pending.size} not (virtgold update --check lists them)`);
+    }
   } finally {
     release();
   }
+}
+
+/** A file the harness cannot write, said in one line (relative to the project); undefined
+ *  for anything else (a bug, reported as such). */
+function fsProblem(e: unknown, root: string): string | undefined {
+  const { code, path } = e as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
+    ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'input/output error',
+  };
+  if (!code || !why[code]) return undefined;
+  // The temporary file of an atomic write is named after the golden: name the golden.
+  const file = path ? relative(root, path).replace(/(^|\/)\.([^/]+)\.\d+\.tmp$/, '$1$2') : 'in golden/';
+  return `cannot write ${file}: ${why[code]} (${code})`;
+}
+
+/** The update lock, or one line saying why golden/ cannot hold it. */
+function lockOrSay(root: string): () => void {
+  try {
+    return takeLock(root);
+  } catch (e) {
+    const why = fsProblem(e, root);
+    if (why) throw new SetupError(`cannot take the update lock: ${why}`);
+    throw e;
+  }
+}
+
+/** The same translation is asked for at most once (update plans twice when a write fails). */
+function cachingAdapter(a: Adapter): Adapter {
+  const seen = new Map<string, Promise<Outcome>>();
+  return {
+    ...a,
+    translate(entry, xml) {
+      const key = `${entryName(entry)}\0${xml}`;
+      let o = seen.get(key);
+      if (!o) seen.set(key, (o = a.translate(entry, xml)));
+      return o;
+    },
+  };
 }

@@ -197,6 +197,30 @@ test('Ctrl-C during run kills every translator, also those that left their proce
   assert.equal([...sleepers(621), ...sleepers(622)], []);
 });
 
+// As root permissions do not stop writes: the update runs as nobody (setpriv).
+const asNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+test('a golden/ partly read-only: the update stops with one line, exit 2, and lists what it applied', async () => {
+  if (!asNobody) { console.log('  skipped: needs root and setpriv to run the update as another user'); return; }
+  const dir = tempDir('readonly');
+  for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+  const changed = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
+  writeFileSync(changed, 'old\n');
+  rmSync(join(dir, 'golden/xml2xml/usb/none.x86_64-8.1.0.xml'));
+  await execa('chown', ['-R', '65534:65534', dir]);
+  await execa('chmod', ['a-w', join(dir, 'golden/xml2xml/usb')]);
+  await execa('chmod', ['a+rx', dir]);
+  const nobody = (...args: string[]) => execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', 'node', bin, ...args], { reject: false, cwd: repo });
+  const r = await nobody('update', '--root', dir);
+  assert.is(r.exitCode, 2, r.stderr);
+  assert.is(r.stderr, 'virtgold: update stopped: cannot write golden/xml2xml/usb/none.x86_64-8.1.0.xml: permission denied (EACCES); the changes above were applied, 1 not (virtgold update --check lists them)');
+  assert.match(r.stdout, /^updated {3}golden\/xml2argv\/domain\/minimal\.x86_64-7\.2\.0\.args$/m);
+  assert.is(readFileSync(changed, 'utf8'), readFileSync(join(repo, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'));
+  await execa('chmod', ['a-w', join(dir, 'golden')]);
+  const locked = await nobody('update', '--root', dir);
+  assert.is(locked.exitCode, 2);
+  assert.is(locked.stderr, 'virtgold: cannot take the update lock: cannot write golden/.update.lock: permission denied (EACCES)');
+});
+
 test('test folders are removed however the test process ends', async () => {
   for (const how of ['throw', 'SIGTERM', 'exit']) {
     const r = await execa('node', ['--import', 'tsx', join(repo, 'test/fixtures/temp-user.ts'), how], { reject: false, cwd: repo });
