@@ -4,7 +4,7 @@
 // that entry only.
 // (Real libvirt as a translator is in harness/libvirt.ts.)
 import { runBuiltin } from './judge.js';
-import { DEFAULT_MAX_OUTPUT, formatBytes, runTranslator, startTranslator } from './proc.js';
+import { DEFAULT_MAX_OUTPUT, formatBytes, killTree, runTranslator, startTranslator } from './proc.js';
 import { shellWords } from './shell-words.js';
 import type { Adapter, LateProblem, MatrixEntry, Outcome } from './types.js';
 
@@ -68,7 +68,9 @@ class WorkerProcess {
   private parts: string[] = [];
   private partLength = 0;
   private waiting: { id: number; entry: MatrixEntry; resolve: (answer: string | Error) => void } | undefined;
-  /** the request answered last, and its entry: a second answer to it breaks that entry */
+  /** the requests this process answered, by id: a second answer to one breaks its entry */
+  private answeredIds = new Map<number, MatrixEntry>();
+  /** the request answered last: a line nobody asked for counts against it */
   private answered: { id: number; entry: MatrixEntry } | undefined;
   private nextId = 1;
 
@@ -108,7 +110,10 @@ class WorkerProcess {
       if (this.partLength > this.maxLine) this.fail(`worker sent more than ${formatBytes(this.maxLine)} without a newline`, true);
     });
     child.on('error', (e) => { if (this.proc === proc) this.fail(`could not start the worker: ${e.message}`); });
-    child.on('exit', (code, signal) => {
+    // Exited: what it left behind is killed so that its stdout ends; the lines it sent
+    // before are all handled by then ('close' comes after the last 'data').
+    child.on('exit', () => { if (this.proc === proc) killTree(child.pid, proc.marker); });
+    child.on('close', (code, signal) => {
       if (this.proc === proc) this.fail(signal ? `worker killed by ${signal}` : `worker exited (${code})`);
     });
     return proc;
@@ -119,9 +124,10 @@ class WorkerProcess {
     const prev = this.answered;
     let id: unknown;
     try { id = (JSON.parse(line) as { id?: unknown }).id; } catch { /* judged by request() */ }
-    if (prev && id === prev.id) {
-      // The same request answered twice: that entry's answer cannot be trusted.
-      this.late(prev.entry, `worker answered request ${prev.id} twice`);
+    const again = typeof id === 'number' ? this.answeredIds.get(id) : undefined;
+    if (again) {
+      // A request answered twice: that entry's answer cannot be trusted.
+      this.late(again, `worker answered request ${id as number} twice`);
       return;
     }
     if (!w) {
@@ -131,6 +137,7 @@ class WorkerProcess {
     }
     this.waiting = undefined;
     this.answered = { id: w.id, entry: w.entry };
+    this.answeredIds.set(w.id, w.entry);
     w.resolve(line);
   }
 
@@ -145,12 +152,26 @@ class WorkerProcess {
     w?.resolve(new Error(message));
   }
 
+  /** End of the run: stdin closed, up to `graceMs` for the worker to exit, so that what it
+   *  still sends (a second answer to the last request) is seen; then it is killed. */
+  async shutdown(graceMs: number): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    const exited = new Promise((resolve) => p.child.once('close', resolve));
+    p.child.stdin!.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.kill();
+  }
+
   kill(): void {
     const p = this.proc;
     this.proc = undefined;
     this.parts = [];
     this.partLength = 0;
     this.answered = undefined;
+    this.answeredIds.clear();
     p?.release();
   }
 
@@ -213,7 +234,7 @@ export function workerAdapter(cmd: string, timeoutMs: number, size: number, maxO
     },
     lateProblems: () => late,
     async close() {
-      for (const w of all) w.kill();
+      await Promise.all(all.map((w) => w.shutdown(Math.min(timeoutMs, 1000))));
     },
   };
 }

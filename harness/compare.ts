@@ -139,14 +139,15 @@ function markLate(results: CompareResult[], o: CompareOptions): void {
 export async function compareAll(o: CompareOptions): Promise<CompareRun> {
   const start = performance.now();
   const work = o.inputs.flatMap((input) => o.modes.map((mode) => ({ input, mode })));
+  let results: CompareResult[];
   try {
-    const results = await inParallel(work, o.jobs, (w) => compareEntry(w.input, w.mode, o), (r, n) => o.onResult?.(r, n, work.length));
-    markLate(results, o);
-    return { translator: o.translator.name, reference: o.reference.name, results, ms: performance.now() - start };
+    results = await inParallel(work, o.jobs, (w) => compareEntry(w.input, w.mode, o), (r, n) => o.onResult?.(r, n, work.length));
   } finally {
     await Promise.all([o.translator.close?.(), o.reference.close?.()]);
     if (o.libvirt) await undefineLeftovers();
   }
+  markLate(results, o); // after close: what a worker sent last is in
+  return { translator: o.translator.name, reference: o.reference.name, results, ms: performance.now() - start };
 }
 
 /** --caps FILE as a snapshot, refused (exit 2) when it is not one. */

@@ -98,15 +98,17 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
 /** Run and judge the selection (`virtgold run`, interop, the html/tap/… reporters' input). */
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   const start = performance.now();
+  let results: EntryResult[];
+  let stale: string[];
   try {
     const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
-    const results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
-    markLate(results, opts.adapter);
-    const stale = staleGoldens(opts.root, all, opts.filters);
-    return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
+    results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
+    stale = staleGoldens(opts.root, all, opts.filters);
   } finally {
     await opts.adapter.close?.();
   }
+  markLate(results, opts.adapter); // after close: what a worker sent last is in
+  return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
 }
 
 /** Entries found broken after they were judged (a worker that answered twice). */

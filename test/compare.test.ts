@@ -53,6 +53,23 @@ test('a translator that crashes is broken, exit 1; junit and tap say so', async 
   assert.match(readFileSync(junitFile, 'utf8'), /errors="2"/);
 });
 
+test('compare holds the same limits: too much output, a worker answering twice, a huge diff', async () => {
+  const r = await compare('--translator-cmd', "sh -c 'yes | head -c 2M' {mode} {input}", '--max-output', '1M', '--reference', 'builtin', '--caps', caps,
+    '--mode', 'xml2argv', 'cases/domain/minimal.xml');
+  assert.is(r.exitCode, 1, r.stderr);
+  assert.match(r.stdout, /^BROKEN xml2argv cases\/domain\/minimal\.xml .*: more than 1 MiB of output \(--max-output\)$/m);
+  const twice = await compare('--translator-worker', `node ${repo}/test/fixtures/golden-worker.mjs twice=domain/minimal`, '--reference', 'builtin', '--caps', caps,
+    '--mode', 'xml2argv', 'cases/domain/minimal.xml', 'cases/domain/general.xml');
+  assert.is(twice.exitCode, 1, twice.stderr);
+  assert.match(twice.stdout, /^BROKEN xml2argv cases\/domain\/minimal\.xml .*: worker answered request \d+ twice$/m);
+  assert.match(twice.stdout, /^same +1$/m);
+  const big = await compare('--translator-cmd', "sh -c 'yes | head -c 10M' {mode} {input}", '--reference', 'builtin', '--caps', caps,
+    '--mode', 'xml2argv', 'cases/domain/minimal.xml');
+  assert.is(big.exitCode, 1);
+  assert.ok(big.stdout.split('\n').length < 500, `${big.stdout.split('\n').length} lines`);
+  assert.match(big.stdout, /^\\ … \d+ more translator .* lines not shown$|^\\ … \d+ more actual lines not shown$/m);
+});
+
 const usage: [string, string[], RegExp][] = [
   ['no reference', ['--caps', caps, 'cases'], /name the reference/],
   ['two references', ['--reference', 'builtin', '--reference-cmd', 'x {mode} {input}', '--caps', caps, 'cases'], /use one of --reference, --reference-cmd, --reference-worker/],
