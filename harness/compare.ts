@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, type Adapter } from './adapters.js';
 import { domainArch } from './cases.js';
+import { keptText } from './diff.js';
 import { classify } from './classify.js';
 import { compareCounts, compareJson, comparePretty, compareSuite } from './compare-report.js';
 import { SetupError, UsageError } from './errors.js';
@@ -122,7 +123,9 @@ async function compareEntry(input: CompareInput, mode: Mode, o: CompareOptions):
     hostSpecific: a.hostSpecific,
   });
   const verdict = classify(side(o.translator, 'translator', t), side(o.reference, 'reference', r));
-  return { input, mode, snapshot: snap, translator: t, reference: r, ...verdict, ms: performance.now() - start, sideMs };
+  // What is kept for the reports is cut: every input may print up to --max-output.
+  const kept = (x: SideOutcome): SideOutcome => (x.kind === 'output' || x.kind === 'error' ? { ...x, text: keptText(x.text) } : x);
+  return { input, mode, snapshot: snap, translator: kept(t), reference: kept(r), ...verdict, ms: performance.now() - start, sideMs };
 }
 
 /** A side found broken after it answered (a worker answering twice) breaks that result. */

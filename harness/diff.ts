@@ -1,16 +1,28 @@
 // Diffs bounded in time and memory, whatever a translator printed: the common prefix and
 // suffix are cut off first (a linear scan), only the changed region in between is diffed
 // line by line (with jsdiff's edit-length cap), a region too large for that is shown as
-// replaced, and what is shown is capped in lines and in characters per line. Pure.
+// replaced, and what is shown is capped in lines, characters per line and in all. Pure.
 import { formatPatch, structuredPatch, type StructuredPatch } from 'diff';
 
 /** Changed regions larger than this (lines on either side) are not diffed line by line. */
 export const MAX_DIFF_LINES = 5_000;
 /** jsdiff gives up beyond this many edits (its cost is lines × edits). */
 const MAX_EDITS = 1_000;
-/** Lines of a diff shown, and characters of each. */
+/** Lines of a diff shown, characters of each, and characters in all. */
 export const MAX_SHOWN_LINES = 400;
 export const MAX_LINE_CHARS = 1_000;
+export const MAX_SHOWN_CHARS = 64 * 1024;
+
+/** Of a failing output, what a run keeps for its reports (the html page, compare's json):
+ *  every entry of a run may print up to --max-output, which must not add up in memory. */
+export const MAX_KEPT_CHARS = 256 * 1024;
+
+export function keptText(text: string): string {
+  if (text.length <= MAX_KEPT_CHARS) return text;
+  const cut = text.lastIndexOf('\n', MAX_KEPT_CHARS) + 1 || MAX_KEPT_CHARS;
+  // Copied, not sliced: a slice would keep the whole text alive.
+  return Buffer.from(`${text.slice(0, cut)}… [${text.length - cut} more characters not kept]\n`).toString();
+}
 
 /** Index of the first line start at or after which a and b differ (common prefix, whole lines). */
 function commonPrefix(a: string, b: string): number {
@@ -59,6 +71,20 @@ function lastLines(s: string, from: number, to: number, max: number): { start: n
   return { start, lines: takeLines(s, start, to, max) };
 }
 
+interface Budget { lines: number; chars: number }
+
+/** The first lines that fit the budget (which they use up). */
+function fit(lines: string[], budget: Budget): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    if (budget.lines <= 0 || budget.chars < l.length) break;
+    out.push(l);
+    budget.lines--;
+    budget.chars -= l.length + 1;
+  }
+  return out;
+}
+
 const clip = (line: string) =>
   line.length <= MAX_LINE_CHARS ? line : `${line.slice(0, MAX_LINE_CHARS)}… [${line.length - MAX_LINE_CHARS} more characters]`;
 
@@ -101,13 +127,12 @@ export function boundedPatch(oldName: string, newName: string, a: string, b: str
     const sb = b.slice(before.start, Math.min(r.b[1] + (ctxEndA - r.a[1]), b.length));
     const p = structuredPatch(oldName, newName, sa, sb, header, header, { context, maxEditLength: MAX_EDITS });
     if (p) {
-      let budget = MAX_SHOWN_LINES;
+      const budget = { lines: MAX_SHOWN_LINES, chars: MAX_SHOWN_CHARS };
       const hunks = [];
       for (const h of p.hunks) {
-        if (budget <= 0) break;
-        const lines = h.lines.slice(0, budget).map((l) => l[0] + clip(l.slice(1)));
+        if (budget.lines <= 0 || budget.chars <= 0) break;
+        const lines = fit(h.lines.slice(0, budget.lines).map((l) => l[0] + clip(l.slice(1))), budget);
         if (lines.length < h.lines.length) lines.push(`\\ … ${h.lines.length - lines.length} more lines of this diff not shown`);
-        budget -= lines.length;
         hunks.push({ ...h, oldStart: h.oldStart + firstLine - 1, newStart: h.newStart + firstLine - 1, lines });
       }
       return formatPatch({ ...head, hunks });
@@ -116,8 +141,8 @@ export function boundedPatch(oldName: string, newName: string, a: string, b: str
   // Too big to diff line by line: the whole region as replaced, its start and end shown.
   const half = Math.floor((MAX_SHOWN_LINES - 2 * context) / 2);
   const shown = (s: string, [from, to]: [number, number], total: number, sign: string) => {
-    const lines = takeLines(s, from, to, half).map((l) => sign + clip(l));
-    if (total > lines.length) lines.push(`\\ … ${total - lines.length} more ${sign === '-' ? 'golden' : 'actual'} lines not shown`);
+    const lines = fit(takeLines(s, from, to, half).map((l) => sign + clip(l)), { lines: half, chars: MAX_SHOWN_CHARS / 2 });
+    if (total > lines.length) lines.push(`\\ … ${total - lines.length} more ${sign === '-' ? 'removed' : 'added'} lines not shown`);
     return lines;
   };
   const lines = [

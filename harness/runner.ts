@@ -2,7 +2,7 @@
 // entries through an adapter here, in parallel, in matrix order.
 import { readFileSync } from 'node:fs';
 import { checkedSelection } from './cases.js';
-import { boundedPatch } from './diff.js';
+import { boundedPatch, keptText } from './diff.js';
 import { lookupGolden, staleGoldens } from './goldens.js';
 import { checkIdempotent, judge, type Verdict } from './judge.js';
 import type { Adapter, Filters, Golden, MatrixEntry, Outcome } from './types.js';
@@ -84,7 +84,8 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
     if (again.kind === 'crash') return done({ status: 'broken', message: `broken translator (second run): ${again.message}`, outcome: again });
     if (again.kind !== outcome.kind || outcomeText(again) !== outcomeText(outcome)) {
       const diff = boundedPatch(`${name} (first run)`, `${name} (second run)`, outcomeText(outcome), outcomeText(again));
-      return done({ status: 'fail', outcome, message: `not deterministic: a second translation differs\n${diff}` });
+      const kept: Outcome = { ...outcome, text: keptText(outcome.text) };
+      return done({ status: 'fail', outcome: kept, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
   const verdicts: Verdict[] = [judge(outcome, expected, adapter.normalize && ((t) => adapter.normalize!(entry, t)))];
@@ -92,7 +93,9 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   if (opts.schema) verdicts.push(opts.schema(entry, xml, outcome));
   const bad = verdicts.filter((v) => !v.ok);
   const golden = typeof expected === 'string' ? {} : { expected: expected.text, goldenPath: expected.rel };
-  return done({ status: bad.length ? 'fail' : 'pass', outcome, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
+  // A failing output is kept for the reports only in part (a passing one is its golden).
+  const kept: Outcome = bad.length ? { ...outcome, text: keptText(outcome.text) } : outcome;
+  return done({ status: bad.length ? 'fail' : 'pass', outcome: kept, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
 }
 
 /** Run and judge the selection (`virtgold run`, interop, the html/tap/… reporters' input). */

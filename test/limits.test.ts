@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { classify } from '../harness/classify.js';
+import { keptText } from '../harness/diff.js';
 import { sideBySide } from '../harness/html-report.js';
 import { judge } from '../harness/judge.js';
 import { parseSize, timeoutAndJobs } from '../harness/run.js';
@@ -19,13 +20,28 @@ test('a diff against huge output is cut: a few hundred lines, saying how much is
   const lines = v.message!.split('\n');
   assert.ok(lines.length < 450, `${lines.length} lines`);
   assert.match(v.message!, /^-LC_ALL=C \\$/m);
-  assert.match(v.message!, /^\\ … \d+ more actual lines not shown$/m);
+  assert.match(v.message!, /^\\ … \d+ more added lines not shown$/m);
 });
 
 test('a diff shows at most 1,000 characters of a line', () => {
   const v = judge({ kind: 'output', text: `LC_ALL=C \\\n${longLine}\n` }, golden);
   assert.ok(v.message!.length < 10_000, `${v.message!.length} characters`);
   assert.match(v.message!, /… \[4999000 more characters\]/);
+});
+
+test('a diff shows at most 64 KiB in all, however long its lines', () => {
+  const wide = Array.from({ length: 1_000 }, (_, i) => `${i} ${'w'.repeat(5_000)}`).join('\n');
+  for (const text of [wide, `LC_ALL=C \\\n/usr/bin/qemu-system-x86_64 \\\n${wide}\n-name guest=x\n`]) {
+    const v = judge({ kind: 'output', text }, golden);
+    assert.ok(v.message!.length < 70_000, `${v.message!.length} characters`);
+  }
+});
+
+test('what a run keeps of a failing output for its reports is cut (it would add up over entries)', () => {
+  const kept = keptText('y\n'.repeat(5_000_000));
+  assert.ok(kept.length < 300_000, `${kept.length}`);
+  assert.match(kept, /^y\n(y\n)*… \[\d+ more characters not kept\]\n$/);
+  assert.is(keptText('small\n'), 'small\n');
 });
 
 test('a small difference in a long output is diffed exactly, at its real line numbers', () => {
