@@ -89,7 +89,7 @@ class WorkerProcess {
     const [file, ...args] = this.words;
     const proc = startTranslator(file!, args, ['pipe', 'pipe', 'ignore']);
     const { child } = proc;
-    child.stdin!.on('error', () => undefined); // a dead worker: reported by 'exit' below
+    child.stdin!.on('error', () => undefined); // a dead worker: reported by 'close' below
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       if (this.proc !== proc) return; // a worker we already gave up on
