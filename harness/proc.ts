@@ -59,9 +59,10 @@ const killQuietly = (pid: number) => {
  *  no marker, everything this run started). Synchronous: usable in an exit handler. */
 export function killTree(pgid: number | undefined, marker: string | undefined): void {
   if (pgid) killQuietly(-pgid);
-  // A process may fork between a scan and the kill: scan until nothing is left. Killed
-  // processes are zombies until reaped, with an empty environ, so this ends.
-  for (let round = 0; round < 10; round++) {
+  // A process may fork between a scan and the kill: scan until nothing is left. A killed
+  // process shows its environ until it is really gone (a zombie's is empty), so this also
+  // waits for the deaths; bounded, for one that cannot die (stuck in the kernel).
+  for (let round = 0; round < 50; round++) {
     const pids = markedPids(marker).filter((p) => p !== process.pid);
     if (!pids.length) return;
     for (const p of pids) {
