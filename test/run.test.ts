@@ -59,9 +59,9 @@ test('worker adapter: the built-in worker passes; a hanging, dying or garbling w
   assert.ok(builtin.results.length > 50);
   assert.is(counts(builtin).pass, builtin.results.length);
   const fixture = `node ${repo}/test/fixtures/golden-worker.mjs`;
-  for (const [how, message] of [['hang', /timed out after 300 ms/], ['die', /worker exited \(3\)/], ['garble', /not JSON/],
+  for (const [how, message] of [['hang', /timed out after 2000 ms/], ['die', /worker exited \(3\)/], ['garble', /not JSON/],
     ['twice', /^broken translator: worker answered request \d+ twice$/], ['endless', /worker sent more than 2112 KiB without a newline/]] as const) {
-    const s = await runSuite({ root: repo, filters: { case: ['{domain/minimal,hostdev/vfio}'], version: ['7.2.0'] }, adapter: workerAdapter(`${fixture} ${how}=domain/minimal`, how === 'endless' ? 60_000 : 300, 1, 1024 * 1024), jobs: 1, determinism: false });
+    const s = await runSuite({ root: repo, filters: { case: ['{domain/minimal,hostdev/vfio}'], version: ['7.2.0'] }, adapter: workerAdapter(`${fixture} ${how}=domain/minimal`, how === 'hang' ? 2000 : 60_000, 1, 1024 * 1024), jobs: 1, determinism: false });
     const victims = s.results.filter((r) => r.entry.case.name === 'domain/minimal');
     const others = s.results.filter((r) => r.entry.case.name !== 'domain/minimal');
     assert.is(victims.length, 2);
