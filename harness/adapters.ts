@@ -4,10 +4,10 @@
 // that entry only.
 // (Real libvirt as a translator is in harness/libvirt.ts.)
 import { readFileSync } from 'node:fs';
-import { execa } from 'execa';
 import { runBuiltin } from './judge.js';
+import { DEFAULT_MAX_OUTPUT, formatBytes, killTree, runTranslator, startTranslator } from './proc.js';
 import { shellWords } from './shell-words.js';
-import type { Adapter, MatrixEntry, Outcome } from './types.js';
+import type { Adapter, LateProblem, MatrixEntry, Outcome } from './types.js';
 
 export type { Adapter };
 
@@ -38,7 +38,7 @@ export function expandPlaceholders(words: string[], entry: MatrixEntry): string[
 }
 
 /** Any program obeying `virtgold xml2argv|xml2xml`'s contract, run once per entry, no shell. */
-export function commandAdapter(cmd: string, timeoutMs: number): Adapter {
+export function commandAdapter(cmd: string, timeoutMs: number, maxOutput = DEFAULT_MAX_OUTPUT): Adapter {
   const words = splitCommand(cmd);
   if (!words.some((w) => /\{(mode|input)\}/.test(w))) {
     throw new Error("--translator-cmd needs the {mode} and {input} placeholders (and usually {caps})");
@@ -47,82 +47,147 @@ export function commandAdapter(cmd: string, timeoutMs: number): Adapter {
     name: `command: ${cmd}`,
     async translate(entry) {
       const [file, ...args] = expandPlaceholders(words, entry);
-      // Its own process group, so a timeout also kills whatever it started (a shell's
-      // children would otherwise keep the pipes, and us, waiting).
-      const sub = execa(file!, args, { reject: false, stdin: 'ignore', stripFinalNewline: false, detached: true });
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        try { process.kill(-sub.pid!, 'SIGKILL'); } catch { /* already gone */ }
-      }, timeoutMs);
-      const r = await sub.finally(() => clearTimeout(timer));
-      if (timedOut) return { kind: 'crash', message: `timed out after ${timeoutMs} ms` };
+      const r = await runTranslator(file!, args, timeoutMs, maxOutput);
+      const firstLine = (t: string) => t.trim().split('\n')[0]!.slice(0, 200);
+      if (r.problem) return { kind: 'crash', message: r.problem };
       if (r.signal) return { kind: 'crash', message: `killed by ${r.signal}` };
-      if (r.failed && r.exitCode === undefined) return { kind: 'crash', message: `could not run: ${r.shortMessage}` };
       if (r.exitCode === 0) {
-        if (r.stderr) return { kind: 'crash', message: `exit 0 with output on stderr: ${r.stderr.trim().split('\n')[0]}` };
+        if (r.stderr) return { kind: 'crash', message: `exit 0 with output on stderr: ${firstLine(r.stderr)}` };
         return { kind: 'output', text: r.stdout };
       }
       if (r.exitCode === 1) {
         if (r.stdout) return { kind: 'crash', message: 'exit 1 with output on stdout' };
         return { kind: 'error', text: r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n` };
       }
-      return { kind: 'crash', message: `exit ${r.exitCode}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}` };
+      return { kind: 'crash', message: `exit ${r.exitCode}${r.stderr ? `: ${firstLine(r.stderr)}` : ''}` };
     },
   };
 }
 
 /** One long-lived worker process (see harness/worker.ts for the protocol). */
 class WorkerProcess {
-  private proc: ReturnType<typeof execa> | undefined;
-  private buffer = '';
-  private waiting: ((line: string | Error) => void) | undefined;
+  private proc: ReturnType<typeof startTranslator> | undefined;
+  /** the line being received, in pieces (a line is searched for its end only in new data) */
+  private parts: string[] = [];
+  private partLength = 0;
+  private waiting: { id: number; entry: MatrixEntry; resolve: (answer: string | Error) => void } | undefined;
+  /** the requests this process answered, by id: a second answer to one breaks its entry */
+  private answeredIds = new Map<number, MatrixEntry>();
+  /** the request answered last: a line nobody asked for counts against it */
+  private answered: { id: number; entry: MatrixEntry } | undefined;
   private nextId = 1;
 
-  constructor(private readonly words: string[]) {}
+  constructor(
+    private readonly words: string[],
+    private readonly maxOutput: number,
+    private readonly late: (entry: MatrixEntry, message: string) => void,
+  ) {}
 
-  private start(): ReturnType<typeof execa> {
+  /** JSON escaping may double the output: a longer line breaks the entry at once. */
+  private get maxLine(): number {
+    return 2 * this.maxOutput + 65536;
+  }
+
+  private start(): ReturnType<typeof startTranslator> {
     const [file, ...args] = this.words;
-    const proc = execa(file!, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'ignore', reject: false, detached: true, buffer: false });
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (chunk: string) => {
+    const proc = startTranslator(file!, args, ['pipe', 'pipe', 'ignore']);
+    const { child } = proc;
+    child.stdin!.on('error', () => undefined); // a dead worker: reported by 'close' below
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
       if (this.proc !== proc) return; // a worker we already gave up on
-      this.buffer += chunk;
-      let nl: number;
-      while ((nl = this.buffer.indexOf('\n')) >= 0) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        const w = this.waiting;
-        this.waiting = undefined;
-        w?.(line);
+      let from = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+        this.parts.push(chunk.slice(from, nl));
+        from = nl + 1;
+        const line = this.parts.join('');
+        this.parts = [];
+        this.partLength = 0;
+        this.onLine(line);
+        if (this.proc !== proc) return;
       }
+      const rest = chunk.slice(from);
+      if (!rest) return;
+      this.parts.push(rest);
+      this.partLength += rest.length;
+      if (this.partLength > this.maxLine) this.fail(`worker sent more than ${formatBytes(this.maxLine)} without a newline`, true);
     });
-    void proc.then((r) => {
-      if (this.proc !== proc) return; // killed by us: its request was answered already
-      this.proc = undefined;
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(new Error(r.signal ? `worker killed by ${r.signal}` : `worker exited (${r.exitCode})`));
+    child.on('error', (e) => { if (this.proc === proc) this.fail(`could not start the worker: ${e.message}`); });
+    // Exited: what it left behind is killed so that its stdout ends; the lines it sent
+    // before are all handled by then ('close' comes after the last 'data').
+    child.on('exit', () => { if (this.proc === proc) killTree(child.pid, proc.marker); });
+    child.on('close', (code, signal) => {
+      if (this.proc === proc) this.fail(signal ? `worker killed by ${signal}` : `worker exited (${code})`);
     });
     return proc;
+  }
+
+  private onLine(line: string): void {
+    const w = this.waiting;
+    const prev = this.answered;
+    let id: unknown;
+    try { id = (JSON.parse(line) as { id?: unknown }).id; } catch { /* judged by request() */ }
+    const again = typeof id === 'number' ? this.answeredIds.get(id) : undefined;
+    if (again) {
+      // A request answered twice: that entry's answer cannot be trusted.
+      this.late(again, `worker answered request ${id as number} twice`);
+      return;
+    }
+    if (!w) {
+      if (prev) this.late(prev.entry, `worker sent a line nobody asked for after answering request ${prev.id}: ${line.slice(0, 80)}`);
+      this.kill(); // out of step with us: a fresh worker for the next entry
+      return;
+    }
+    this.waiting = undefined;
+    this.answered = { id: w.id, entry: w.entry };
+    this.answeredIds.set(w.id, w.entry);
+    w.resolve(line);
+  }
+
+  /** The worker broke: the request waiting (if any) gets the reason, the worker is killed.
+   *  Between requests only what it sent counts against the entry answered last (a worker
+   *  that exits then is simply replaced). */
+  private fail(message: string, sent = false): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (!w && sent && this.answered) this.late(this.answered.entry, `${message} after answering request ${this.answered.id}`);
+    this.kill();
+    w?.resolve(new Error(message));
+  }
+
+  /** End of the run: stdin closed, up to `graceMs` for the worker to exit, so that what it
+   *  still sends (a second answer to the last request) is seen; then it is killed. */
+  async shutdown(graceMs: number): Promise<void> {
+    const p = this.proc;
+    if (!p) return;
+    const exited = new Promise((resolve) => p.child.once('close', resolve));
+    p.child.stdin!.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    this.kill();
   }
 
   kill(): void {
     const p = this.proc;
     this.proc = undefined;
-    this.buffer = '';
-    if (p?.pid) try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+    this.parts = [];
+    this.partLength = 0;
+    this.answered = undefined;
+    this.answeredIds.clear();
+    p?.release();
   }
 
-  async request(body: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
+  async request(entry: MatrixEntry, body: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
     this.proc ??= this.start();
     const id = this.nextId++;
-    const answer = new Promise<string | Error>((resolve) => (this.waiting = resolve));
+    const answer = new Promise<string | Error>((resolve) => (this.waiting = { id, entry, resolve }));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs)));
-    this.proc.stdin!.write(`${JSON.stringify({ id, ...body })}\n`);
+    this.proc.child.stdin!.write(`${JSON.stringify({ id, ...body })}\n`);
     const got = await Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
     const broken = (message: string): Outcome => {
+      this.waiting = undefined;
       this.kill(); // a fresh worker for the next entry
       return { kind: 'crash', message };
     };
@@ -133,17 +198,21 @@ class WorkerProcess {
     } catch {
       return broken(`worker answered something that is not JSON: ${got.slice(0, 80)}`);
     }
-    if (res.id !== id) return broken(`worker answered id ${String(res.id)} to request ${id}`);
-    if (res.ok === true && typeof res.output === 'string') return { kind: 'output', text: res.output };
-    if (res.ok === false && typeof res.error === 'string') return { kind: 'error', text: `${res.error}\n` };
-    return broken(`worker protocol error: ${typeof res.protocol === 'string' ? res.protocol : got.slice(0, 80)}`);
+    if (res.id !== id) return broken(`worker answered id ${String(res.id).slice(0, 40)} to request ${id}`);
+    if (res.ok === true && typeof res.output === 'string') {
+      if (Buffer.byteLength(res.output) > this.maxOutput) return broken(`more than ${formatBytes(this.maxOutput)} of output (--max-output)`);
+      return { kind: 'output', text: res.output };
+    }
+    if (res.ok === false && typeof res.error === 'string') return { kind: 'error', text: `${res.error.slice(0, this.maxOutput)}\n` };
+    return broken(`worker protocol error: ${typeof res.protocol === 'string' ? res.protocol.slice(0, 200) : got.slice(0, 80)}`);
   }
 }
 
 /** A pool of long-lived workers speaking JSON lines; one request at a time per worker. */
-export function workerAdapter(cmd: string, timeoutMs: number, size: number): Adapter {
+export function workerAdapter(cmd: string, timeoutMs: number, size: number, maxOutput = DEFAULT_MAX_OUTPUT): Adapter {
   const words = splitCommand(cmd);
-  const idle = Array.from({ length: size }, () => new WorkerProcess(words));
+  const late: LateProblem[] = [];
+  const idle = Array.from({ length: size }, () => new WorkerProcess(words, maxOutput, (entry, message) => late.push({ entry, message })));
   const queue: ((w: WorkerProcess) => void)[] = [];
   const acquire = () => new Promise<WorkerProcess>((resolve) => {
     const w = idle.pop();
@@ -161,13 +230,14 @@ export function workerAdapter(cmd: string, timeoutMs: number, size: number): Ada
     async translate(entry) {
       const w = await acquire();
       try {
-        return await w.request({ mode: entry.mode, caps: entry.snapshot.path, input: entry.case.path }, timeoutMs);
+        return await w.request(entry, { mode: entry.mode, caps: entry.snapshot.path, input: entry.case.path }, timeoutMs);
       } finally {
         release(w);
       }
     },
+    lateProblems: () => late,
     async close() {
-      for (const w of all) w.kill();
+      await Promise.all(all.map((w) => w.shutdown(Math.min(timeoutMs, 1000))));
     },
   };
 }

@@ -1,6 +1,6 @@
 // `virtgold compare`: one class for each (input, direction), from what the translator under
 // test and the reference made of it. Pure: no files, no processes.
-import { createTwoFilesPatch } from 'diff';
+import { boundedPatch } from './diff.js';
 import type { Class, Outcome, SideOutcome, Verdict } from './types.js';
 
 export type { Class, SideOutcome, Verdict };
@@ -60,6 +60,6 @@ export function classify(translator: Side, reference: Side): Verdict {
   const head = t.kind === 'error' ? `${translator.label} refuses what ${reference.label} accepts: ${line(t.text)}`
     : r.kind === 'error' ? `${translator.label} accepts what ${reference.label} refuses: ${line(r.text)}`
       : 'different output';
-  const diff = createTwoFilesPatch(reference.label, translator.label, shown(r), shown(t), undefined, undefined, { context: 3 });
+  const diff = boundedPatch(reference.label, translator.label, shown(r), shown(t), null);
   return { class: 'differs', reason: head, diff };
 }

@@ -8,7 +8,8 @@ const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
   virtgold run      [FILTERS] [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
-                    [--timeout MS] [--jobs N] [--reporter NAME[:FILE]] [--no-determinism] [--schema]
+                    [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
+                    [--no-determinism] [--schema]
                                             compare the corpus with the goldens (--schema: also
                                             validate inputs and xml2xml outputs against libvirt's
                                             schema + the vf-token overlay)
@@ -17,7 +18,7 @@ const USAGE = `usage:
   virtgold review   [FILTERS]               accept or reject each golden that would change
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
                     (--reference builtin|libvirt | --reference-cmd CMD | --reference-worker CMD)
-                    [--caps FILE] [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS]
+                    [--caps FILE] [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
                     [--reporter NAME[:FILE]]… PATH…
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens
@@ -53,7 +54,20 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
   }
 }
 
+/** stdout that cannot be written (a full disk, `> /dev/full`): one line, exit 2, no stack
+ *  trace. A reader that went away (`| head`) is not an error worth a message. */
+function guardOutput(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') {
+      try { process.stderr.write(`virtgold: cannot write the output: ${e.code === "ENOSPC" ? 'no space left on device (ENOSPC)' : e.code ?? e.message}\n`); } catch { /* stderr is gone too */ }
+    }
+    process.exit(e.code === 'EPIPE' ? (process.exitCode as number | undefined) ?? 0 : 2);
+  });
+  process.stderr.on('error', () => process.exit(2));
+}
+
 export async function main(argv: string[]): Promise<number> {
+  guardOutput();
   const [command, ...rest] = argv;
   try {
     return await dispatch(command, rest);

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, type Adapter } from './adapters.js';
 import { domainArch } from './cases.js';
+import { keptText } from './diff.js';
 import { classify } from './classify.js';
 import { compareCounts, compareJson, comparePretty, compareSuite } from './compare-report.js';
 import { SetupError, UsageError } from './errors.js';
@@ -122,20 +123,34 @@ async function compareEntry(input: CompareInput, mode: Mode, o: CompareOptions):
     hostSpecific: a.hostSpecific,
   });
   const verdict = classify(side(o.translator, 'translator', t), side(o.reference, 'reference', r));
-  return { input, mode, snapshot: snap, translator: t, reference: r, ...verdict, ms: performance.now() - start, sideMs };
+  // What is kept for the reports is cut: every input may print up to --max-output.
+  const kept = (x: SideOutcome): SideOutcome => (x.kind === 'output' || x.kind === 'error' ? { ...x, text: keptText(x.text) } : x);
+  return { input, mode, snapshot: snap, translator: kept(t), reference: kept(r), ...verdict, ms: performance.now() - start, sideMs };
+}
+
+/** A side found broken after it answered (a worker answering twice) breaks that result. */
+function markLate(results: CompareResult[], o: CompareOptions): void {
+  for (const [a, role] of [[o.translator, 'translator'], [o.reference, 'reference']] as const) {
+    for (const { entry, message } of a.lateProblems?.() ?? []) {
+      const r = results.find((x) => x.input.path === entry.case.path && x.mode === entry.mode);
+      if (r) Object.assign(r, { class: 'broken', reason: `${role} (${a.name}): ${message}`, diff: undefined });
+    }
+  }
 }
 
 /** Compare every input in every mode; results in input order. */
 export async function compareAll(o: CompareOptions): Promise<CompareRun> {
   const start = performance.now();
   const work = o.inputs.flatMap((input) => o.modes.map((mode) => ({ input, mode })));
+  let results: CompareResult[];
   try {
-    const results = await inParallel(work, o.jobs, (w) => compareEntry(w.input, w.mode, o), (r, n) => o.onResult?.(r, n, work.length));
-    return { translator: o.translator.name, reference: o.reference.name, results, ms: performance.now() - start };
+    results = await inParallel(work, o.jobs, (w) => compareEntry(w.input, w.mode, o), (r, n) => o.onResult?.(r, n, work.length));
   } finally {
     await Promise.all([o.translator.close?.(), o.reference.close?.()]);
     if (o.libvirt) await undefineLeftovers();
   }
+  markLate(results, o); // after close: what a worker sent last is in
+  return { translator: o.translator.name, reference: o.reference.name, results, ms: performance.now() - start };
 }
 
 /** --caps FILE as a snapshot, refused (exit 2) when it is not one. */
@@ -168,19 +183,21 @@ export async function compareCommand(argv: string[], cwd = process.cwd()): Promi
       arch: { type: 'string', multiple: true },
       jobs: { type: 'string' },
       timeout: { type: 'string' },
+      'max-output': { type: 'string' },
       reporter: { type: 'string', multiple: true },
     },
   }));
   for (const m of v.mode ?? []) if (!MODES.includes(m as Mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')} (got '${m}')`);
-  const { timeout, jobs } = timeoutAndJobs(v);
+  const limits = timeoutAndJobs(v);
+  const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
   if (v.reference === undefined && v['reference-cmd'] === undefined && v['reference-worker'] === undefined) {
     throw new UsageError('compare: name the reference: --reference builtin|libvirt, --reference-cmd CMD or --reference-worker CMD');
   }
   const inputs = findInputs(positionals, cwd, v.arch);
   const caps = v.caps === undefined ? undefined : capsSnapshot(resolve(cwd, v.caps));
-  const translator = (await chooseAdapter('translator', v, timeout, jobs)) ?? builtinAdapter;
-  const reference = (await chooseAdapter('reference', v, timeout, jobs))!;
+  const translator = (await chooseAdapter('translator', v, limits)) ?? builtinAdapter;
+  const reference = (await chooseAdapter('reference', v, limits))!;
   const libvirt = isLibvirt(translator) || isLibvirt(reference);
   const probes = caps && !libvirt ? [] : hostProbes();
   if (!caps && !probes.length) {

@@ -2,6 +2,7 @@
 // for each failure, the golden and the actual output side by side, changed lines marked
 // and XML / command-line syntax lightly highlighted.
 import { diffLines } from 'diff';
+import { changedRegion, countLines, MAX_DIFF_LINES, MAX_LINE_CHARS, takeLines } from './diff.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -19,23 +20,43 @@ function highlight(line: string, kind: 'xml' | 'args'): string {
 
 interface Row { left?: string; right?: string; kind: 'same' | 'del' | 'add' | 'change' }
 
+/** Rows shown per failure: a huge output is cut, with a row saying how much. */
+export const MAX_ROWS = 2_000;
+
+/** Side-by-side rows, bounded like the unified diffs (harness/diff.ts): only the changed
+ *  region is diffed, at most MAX_ROWS rows of at most MAX_LINE_CHARS characters. */
 export function sideBySide(expected: string, actual: string): Row[] {
   const rows: Row[] = [];
-  const parts = diffLines(expected, actual);
-  const lines = (v: string) => v.replace(/\n$/, '').split('\n');
-  for (let i = 0; i < parts.length; i++) {
+  const clip = (l: string | undefined) => (l === undefined || l.length <= MAX_LINE_CHARS ? l : `${l.slice(0, MAX_LINE_CHARS)}…`);
+  const push = (row: Row) => rows.push({ ...row, left: clip(row.left), right: clip(row.right) });
+  const room = () => MAX_ROWS - rows.length;
+  const r = changedRegion(expected, actual);
+  for (const l of takeLines(expected, 0, r.a[0], room())) push({ left: l, right: l, kind: 'same' });
+  const a = expected.slice(r.a[0], r.a[1]);
+  const b = actual.slice(r.b[0], r.b[1]);
+  const small = countLines(a) <= MAX_DIFF_LINES && countLines(b) <= MAX_DIFF_LINES;
+  const parts = (small ? diffLines(a, b, { maxEditLength: 1_000 }) : undefined)
+    ?? [{ value: a, removed: true, added: false, count: 0 }, { value: b, added: true, removed: false, count: 0 }];
+  const lines = (v: string) => takeLines(v, 0, v.length, room());
+  for (let i = 0; i < parts.length && room() > 0; i++) {
     const p = parts[i]!;
+    if (!p.value) continue;
     if (!p.added && !p.removed) {
-      for (const l of lines(p.value)) rows.push({ left: l, right: l, kind: 'same' });
+      for (const l of lines(p.value)) push({ left: l, right: l, kind: 'same' });
     } else if (p.removed && parts[i + 1]?.added) {
       const l = lines(p.value);
-      const r = lines(parts[++i]!.value);
-      for (let j = 0; j < Math.max(l.length, r.length); j++) rows.push({ left: l[j], right: r[j], kind: 'change' });
+      const rr = lines(parts[++i]!.value);
+      for (let j = 0; j < Math.max(l.length, rr.length) && room() > 0; j++) push({ left: l[j], right: rr[j], kind: 'change' });
     } else if (p.removed) {
-      for (const l of lines(p.value)) rows.push({ left: l, kind: 'del' });
+      for (const l of lines(p.value)) push({ left: l, kind: 'del' });
     } else {
-      for (const l of lines(p.value)) rows.push({ right: l, kind: 'add' });
+      for (const l of lines(p.value)) push({ right: l, kind: 'add' });
     }
+  }
+  for (const l of takeLines(expected, r.a[1], expected.length, room())) push({ left: l, right: l, kind: 'same' });
+  if (room() <= 0) {
+    const more = (t: string) => Math.max(0, countLines(t) - MAX_ROWS);
+    rows.push({ left: `… ${more(expected)} more lines not shown`, right: `… ${more(actual)} more lines not shown`, kind: 'same' });
   }
   return rows;
 }

@@ -1,7 +1,7 @@
 // Judging one outcome: against its golden (or what the adapter puts in its place), and
 // the xml2xml fixed-point check of the reference translator.
-import { createTwoFilesPatch } from 'diff';
 import { isTranslationError, translate } from '../translator/index.js';
+import { boundedPatch } from './diff.js';
 import { readCaps } from './io.js';
 import type { Golden, MatrixEntry, Mode, Outcome } from './types.js';
 
@@ -22,7 +22,7 @@ export interface Verdict {
 }
 
 export function patch(name: string, expected: string, actual: string): string {
-  return createTwoFilesPatch(`${name} (golden)`, `${name} (actual)`, expected, actual, '', '', { context: 3 });
+  return boundedPatch(`${name} (golden)`, `${name} (actual)`, expected, actual);
 }
 
 const same = (s: string) => s;

@@ -3,7 +3,7 @@
 // atomically as they are accepted; rejected ones leave the golden as it is.
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { boundedPatch } from './diff.js';
 import { removeGolden, writeGolden } from './goldens.js';
 import { plan, type UpdateOptions } from './update.js';
 
@@ -74,7 +74,7 @@ export async function review(o: UpdateOptions, input = process.stdin, output = p
       const rel = relative(root, ch.path);
       const what = ch.after === undefined ? 'remove' : ch.before === undefined ? 'create' : 'update';
       output.write(`\n${c(1, `[${i + 1}/${changes.length}] ${what} ${rel}`)}\n`);
-      const diff = createTwoFilesPatch(`${rel} (now)`, `${rel} (new)`, ch.before ?? '', ch.after ?? '', '', '', { context: 3 });
+      const diff = boundedPatch(`${rel} (now)`, `${rel} (new)`, ch.before ?? '', ch.after ?? '');
       output.write(diff.split('\n').slice(1).map((l) =>
         l.startsWith('+') && !l.startsWith('+++') ? c(32, l) : l.startsWith('-') && !l.startsWith('---') ? c(31, l) : l).join('\n') + '\n');
       let answer: string | undefined = all;

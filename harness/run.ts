@@ -1,18 +1,19 @@
 // `virtgold run` / `update` / `review`: their options, then the runner.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
 import { SetupError, UsageError } from './errors.js';
 import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
+import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
-import { counts, runSuite, type Selected } from './runner.js';
+import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
-import type { Filters } from './types.js';
+import type { Filters, Outcome } from './types.js';
 import { formatUpdateReport, outOfDate, plan, updateGoldens } from './update.js';
 
 const SELECTION_OPTIONS = {
@@ -47,7 +48,7 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
   if (command === 'review') {
     const { values: v } = usage(() => parseArgs({ args: argv, options: SELECTION_OPTIONS }));
     const sel = selectionOf(v);
-    const release = takeLock(sel.root);
+    const release = lockOrSay(sel.root);
     try {
       const { review } = await import('./review.js');
       return await review(sel);
@@ -62,7 +63,8 @@ type AdapterFlags = Partial<Record<'translator' | 'translator-cmd' | 'translator
 
 /** The adapter named by --translator* (run, compare) or --reference* (compare): builtin,
  *  libvirt, a command or a worker; undefined when none of the three options is given. */
-export async function chooseAdapter(side: 'translator' | 'reference', v: AdapterFlags, timeout: number, jobs: number): Promise<Adapter | undefined> {
+export async function chooseAdapter(side: 'translator' | 'reference', v: AdapterFlags, limits: Limits): Promise<Adapter | undefined> {
+  const { timeout, jobs, maxOutput } = limits;
   const name = v[side];
   const cmd = v[`${side}-cmd`];
   const worker = v[`${side}-worker`];
@@ -70,8 +72,8 @@ export async function chooseAdapter(side: 'translator' | 'reference', v: Adapter
     throw new UsageError(`use one of --${side}, --${side}-cmd, --${side}-worker`);
   }
   try {
-    if (cmd !== undefined) return commandAdapter(cmd, timeout);
-    if (worker !== undefined) return workerAdapter(worker, timeout, jobs);
+    if (cmd !== undefined) return commandAdapter(cmd, timeout, maxOutput);
+    if (worker !== undefined) return workerAdapter(worker, timeout, jobs, maxOutput);
     if (name === undefined) return undefined;
     if (name === 'builtin') return builtinAdapter;
     if (name === 'libvirt') return await libvirtAdapter();
@@ -103,13 +105,30 @@ export function writeReport(r: ReporterSpec, text: string): void {
   }
 }
 
-/** --timeout MS and --jobs N. */
-export function timeoutAndJobs(v: { timeout?: string; jobs?: string }): { timeout: number; jobs: number } {
+export interface Limits { timeout: number; jobs: number; maxOutput: number }
+
+/** Node's timers hold at most 2^31-1 ms (24.8 days); a longer one would fire at once. */
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** A size: bytes, or with a unit K/M/G (KiB, MiB, GiB; an optional trailing "iB" or "B"). */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * 1024 ** (m[2] ? 'KMG'.indexOf(m[2].toUpperCase()) + 1 : 0);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** --timeout MS, --jobs N and --max-output SIZE. */
+export function timeoutAndJobs(v: { timeout?: string; jobs?: string; 'max-output'?: string }): Limits {
   const timeout = v.timeout === undefined ? 10_000 : Number(v.timeout);
-  if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError('--timeout takes a positive number of milliseconds');
+  if (!Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT) {
+    throw new UsageError(`--timeout takes a positive number of milliseconds, at most ${MAX_TIMEOUT}`);
+  }
   const jobs = v.jobs === undefined ? availableParallelism() : Number(v.jobs);
   if (!Number.isInteger(jobs) || jobs <= 0) throw new UsageError('--jobs takes a positive whole number');
-  return { timeout, jobs };
+  const maxOutput = v['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : parseSize(v['max-output']);
+  if (!maxOutput || maxOutput > 1024 ** 3) throw new UsageError('--max-output takes a size from 1 byte to 1G (e.g. 16M, 512K, 1000000)');
+  return { timeout, jobs, maxOutput };
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -121,6 +140,7 @@ async function run(argv: string[]): Promise<number> {
       'translator-cmd': { type: 'string' },
       'translator-worker': { type: 'string' },
       timeout: { type: 'string' },
+      'max-output': { type: 'string' },
       jobs: { type: 'string' },
       reporter: { type: 'string', multiple: true },
       'no-determinism': { type: 'boolean' },
@@ -128,11 +148,12 @@ async function run(argv: string[]): Promise<number> {
     },
   }));
   const sel = selectionOf(v);
-  const { timeout, jobs } = timeoutAndJobs(v);
+  const limits = timeoutAndJobs(v);
+  const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
   // Loaded before the adapter starts anything, so a missing schema stops the run at once.
   const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
-  const adapter = (await chooseAdapter('translator', v, timeout, jobs)) ?? builtinAdapter;
+  const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapter;
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({
@@ -161,12 +182,65 @@ async function update(argv: string[]): Promise<number> {
     process.stdout.write(formatUpdateReport(report, true));
     return outOfDate(report) ? 1 : 0;
   }
-  const release = takeLock(o.root);
+  const release = lockOrSay(o.root);
   try {
-    const report = await updateGoldens(o);
-    process.stdout.write(formatUpdateReport(report));
-    return report.crashed.length ? 1 : 0;
+    // Translations are cached, so that when a write fails the plan can be made again
+    // cheaply: what it still holds was not applied, the rest was.
+    const adapter = cachingAdapter(builtinAdapter);
+    const planned = (await plan({ ...o, adapter })).report;
+    try {
+      const report = await updateGoldens({ ...o, adapter });
+      process.stdout.write(formatUpdateReport(report));
+      return report.crashed.length ? 1 : 0;
+    } catch (e) {
+      const why = fsProblem(e, o.root);
+      if (!why) throw e;
+      const left = (await plan({ ...o, adapter })).report;
+      const pending = new Set([...left.created, ...left.updated, ...left.removed]);
+      const done = (l: string[]) => l.filter((p) => !pending.has(p));
+      process.stdout.write(formatUpdateReport({ ...planned, created: done(planned.created), updated: done(planned.updated), removed: done(planned.removed) }));
+      throw new SetupError(`update stopped: ${why}; the changes above were applied, ${pending.size} not (virtgold update --check lists them)`);
+    }
   } finally {
     release();
   }
+}
+
+/** A file the harness cannot write, said in one line (relative to the project); undefined
+ *  for anything else (a bug, reported as such). */
+function fsProblem(e: unknown, root: string): string | undefined {
+  const { code, path } = e as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
+    ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'input/output error',
+  };
+  if (!code || !why[code]) return undefined;
+  // The temporary file of an atomic write is named after the golden: name the golden.
+  const file = path ? relative(root, path).replace(/(^|\/)\.([^/]+)\.\d+\.tmp$/, '$1$2') : 'in golden/';
+  return `cannot write ${file}: ${why[code]} (${code})`;
+}
+
+/** The update lock, or one line saying why golden/ cannot hold it. */
+function lockOrSay(root: string): () => void {
+  try {
+    return takeLock(root);
+  } catch (e) {
+    const why = fsProblem(e, root);
+    if (why) throw new SetupError(`cannot take the update lock: ${why}`);
+    throw e;
+  }
+}
+
+/** The same translation is asked for at most once (update plans twice when a write fails). */
+function cachingAdapter(a: Adapter): Adapter {
+  const seen = new Map<string, Promise<Outcome>>();
+  return {
+    ...a,
+    translate(entry, xml) {
+      const key = `${entryName(entry)}\0${xml}`;
+      let o = seen.get(key);
+      if (!o) seen.set(key, (o = a.translate(entry, xml)));
+      return o;
+    },
+  };
 }

@@ -1,8 +1,8 @@
 // The one runner: every command (run, update, review) and interop put the selected
 // entries through an adapter here, in parallel, in matrix order.
 import { readFileSync } from 'node:fs';
-import { createTwoFilesPatch } from 'diff';
 import { checkedSelection } from './cases.js';
+import { boundedPatch, keptText } from './diff.js';
 import { lookupGolden, staleGoldens } from './goldens.js';
 import { checkIdempotent, judge, type Verdict } from './judge.js';
 import type { Adapter, Filters, Golden, MatrixEntry, Outcome } from './types.js';
@@ -80,9 +80,12 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   if (outcome.kind === 'crash') return done({ status: 'broken', message: `broken translator: ${outcome.message}`, outcome });
   if (opts.determinism) {
     const again = await adapter.translate(entry, xml);
+    // A translator that breaks the second time is broken, not merely non-deterministic.
+    if (again.kind === 'crash') return done({ status: 'broken', message: `broken translator (second run): ${again.message}`, outcome: again });
     if (again.kind !== outcome.kind || outcomeText(again) !== outcomeText(outcome)) {
-      const diff = createTwoFilesPatch(`${name} (first run)`, `${name} (second run)`, outcomeText(outcome), outcomeText(again));
-      return done({ status: 'fail', outcome, message: `not deterministic: a second translation differs\n${diff}` });
+      const diff = boundedPatch(`${name} (first run)`, `${name} (second run)`, outcomeText(outcome), outcomeText(again));
+      const kept: Outcome = { ...outcome, text: keptText(outcome.text) };
+      return done({ status: 'fail', outcome: kept, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
   const verdicts: Verdict[] = [judge(outcome, expected, adapter.normalize && ((t) => adapter.normalize!(entry, t)))];
@@ -90,19 +93,34 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   if (opts.schema) verdicts.push(opts.schema(entry, xml, outcome));
   const bad = verdicts.filter((v) => !v.ok);
   const golden = typeof expected === 'string' ? {} : { expected: expected.text, goldenPath: expected.rel };
-  return done({ status: bad.length ? 'fail' : 'pass', outcome, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
+  // A failing output is kept for the reports only in part (a passing one is its golden).
+  const kept: Outcome = bad.length ? { ...outcome, text: keptText(outcome.text) } : outcome;
+  return done({ status: bad.length ? 'fail' : 'pass', outcome: kept, ...golden, ...(bad.length ? { message: bad.map((v) => v.message).join('\n') } : {}) });
 }
 
 /** Run and judge the selection (`virtgold run`, interop, the html/tap/… reporters' input). */
 export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   const start = performance.now();
+  let results: EntryResult[];
+  let stale: string[];
   try {
     const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
-    const results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
-    const stale = staleGoldens(opts.root, all, opts.filters);
-    return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
+    results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
+    stale = staleGoldens(opts.root, all, opts.filters);
   } finally {
     await opts.adapter.close?.();
+  }
+  markLate(results, opts.adapter); // after close: what a worker sent last is in
+  return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
+}
+
+/** Entries found broken after they were judged (a worker that answered twice). */
+function markLate(results: EntryResult[], adapter: Adapter): void {
+  for (const { entry, message } of adapter.lateProblems?.() ?? []) {
+    const r = results.find((x) => x.entry === entry);
+    if (!r) continue;
+    r.status = 'broken';
+    r.message = `broken translator: ${message}`;
   }
 }
 

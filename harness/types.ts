@@ -77,7 +77,15 @@ export interface Adapter {
   /** why a translation error of this translator depends on the host rather than on the
    *  input and snapshot (a missing file, device, secret, firmware, …), if it does */
   hostSpecific?(errorText: string): string | undefined;
+  /** problems found after an entry was answered (a worker answering it twice): the
+   *  runner marks those entries broken once all are done */
+  lateProblems?(): LateProblem[];
   close?(): Promise<void>;
+}
+
+export interface LateProblem {
+  entry: MatrixEntry;
+  message: string;
 }
 
 // ---- virtgold compare ----

@@ -3,6 +3,8 @@
 //   - `virtgold run` wall time on the shipped matrix and on 1,000 generated domains
 //   - command adapter vs worker adapter cost per entry
 //   - real `virsh domxml-to-native` time per case, when libvirt is reachable, and the ratio
+//   - `virtgold run` against translators printing 100 MB or hanging: time and peak RSS
+//     (scripts/bench-limits.ts)
 import { execa } from 'execa';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { buildMatrix } from '../harness/cases.js';
 import { runBuiltin } from '../harness/judge.js';
 import { libvirtUnavailable, libvirtXml2Argv, stripVfToken } from '../harness/libvirt.js';
+import { benchLimits } from './bench-limits.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entries = buildMatrix(root).map((e) => ({ e, xml: readFileSync(e.case.path, 'utf8') }));
@@ -116,6 +119,8 @@ if (why) {
   results['virsh domxml-to-native ms/case'] = +virshMs.toFixed(2);
   results['speed-up vs domxml-to-native'] = Math.round(virshMs / (results['in-process ms/translation'] as number));
 }
+
+Object.assign(results, await benchLimits(root));
 
 const width = Math.max(...Object.keys(results).map((k) => k.length));
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  ${v}`);

@@ -2,16 +2,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin/virtgold.js');
 const caps = join(repo, 'capabilities/caps_7.2.0_x86_64.xml');
 const caps81 = join(repo, 'capabilities/caps_8.1.0_x86_64.xml');
-const tmp = mkdtempSync(join(tmpdir(), 'virtgold-cli-'));
+const tmp = tempDir('cli');
 // Each call starts a process (~0.5 s): start them all at once, await them in the tests.
 interface Result { exitCode?: number; stdout: string; stderr: string }
 const started = new Map<string, Promise<Result>>();
@@ -67,6 +68,8 @@ const bad: [string, string[], number, RegExp][] = [
   ['no --caps', ['xml2argv', join(repo, 'cases/domain/minimal.xml')], 2, /--caps FILE is required/],
   ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
   ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /Unknown option '--nope'/],
+  ['a --timeout no timer can hold', ['run', '--timeout', '3000000000'], 2, /--timeout takes a positive number of milliseconds, at most 2147483647/],
+  ['a --max-output that is no size', ['run', '--max-output', 'lots'], 2, /--max-output takes a size/],
 ];
 
 const realArgs = (args: string[]) =>
@@ -87,11 +90,11 @@ for (const [what, args, code, message] of bad) {
 }
 
 // Runs that would test nothing: one line, exit 2; --pass-with-no-entries lets them pass.
-const noCaps = mkdtempSync(join(tmpdir(), 'virtgold-nocaps-'));
+const noCaps = tempDir('nocaps');
 for (const d of ['cases', 'capabilities']) mkdirSync(join(noCaps, d));
 writeFileSync(join(noCaps, 'cases/m.xml'), readFileSync(join(repo, 'cases/domain/minimal.xml')));
 writeFileSync(join(noCaps, 'capabilities/README'), 'no snapshot here\n');
-const typo = mkdtempSync(join(tmpdir(), 'virtgold-typo-'));
+const typo = tempDir('typo');
 for (const d of ['cases', 'capabilities']) cpSync(join(repo, d), join(typo, d), { recursive: true });
 writeFileSync(join(typo, 'cases/domain/minimal.json'), '{ "versions": ["9.9.9"] }');
 const nothing: [string, string, string[], RegExp][] = [
@@ -157,7 +160,7 @@ test('virtgold run passes on the shipped corpus', async () => {
 });
 
 test('virtgold run fails, with a diff, when a golden is wrong', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'virtgold-run-'));
+  const dir = tempDir('run');
   await execa('cp', ['-r', join(repo, 'cases'), join(repo, 'capabilities'), join(repo, 'golden'), dir]);
   const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, readFileSync(g, 'utf8').replace('-m 214', '-m 215'));
@@ -167,6 +170,66 @@ test('virtgold run fails, with a diff, when a golden is wrong', async () => {
   assert.match(r.stdout, /FAIL xml2argv domain\/minimal x86_64-7\.2\.0/);
   assert.match(r.stdout, /^-\s*-m 215 \\$/m);
   assert.match(r.stdout, /^\+\s*-m 214 \\$/m);
+});
+
+test('a full disk on stdout: one line, exit 2, no stack trace', async () => {
+  for (const args of [['run', '--case', 'domain/minimal'], ['xml2argv', '--caps', caps, join(repo, 'cases/domain/minimal.xml')]]) {
+    const r = await execa('sh', ['-c', 'exec node "$@" > /dev/full', 'sh', bin, ...args], { reject: false, cwd: repo });
+    assert.is(r.exitCode, 2, r.stderr);
+    assert.is(r.stderr, 'virtgold: cannot write the output: no space left on device (ENOSPC)');
+  }
+});
+
+/** Pids of live processes running `sleep SECONDS` (a unique duration names a test's sleeper). */
+function sleepers(seconds: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8') === `sleep\0${seconds}\0`; } catch { return false; }
+  }).map(Number);
+}
+
+test('Ctrl-C during run kills every translator, also those that left their process group; exit 130', async () => {
+  const translator = `sh -c 'setsid sh -c "exec >/dev/null 2>&1; sleep 621" & sleep 622' {mode} {input}`;
+  const child = execa('node', [bin, 'run', '--case', 'domain/minimal', '--jobs', '2', '--timeout', '60000', '--translator-cmd', translator], { reject: false, cwd: repo });
+  // Wait (not timed: until it happens) for both translators and their detached children.
+  for (let i = 0; i < 600 && (sleepers(621).length < 2 || sleepers(622).length < 2); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is(sleepers(621).length, 2);
+  child.kill('SIGINT');
+  const r = await child;
+  assert.is(r.exitCode, 130, r.stderr);
+  assert.equal([...sleepers(621), ...sleepers(622)], []);
+});
+
+// As root permissions do not stop writes: the update runs as nobody (setpriv).
+const asNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
+test('a golden/ partly read-only: the update stops with one line, exit 2, and lists what it applied', async () => {
+  if (!asNobody) { console.log('  skipped: needs root and setpriv to run the update as another user'); return; }
+  const dir = tempDir('readonly');
+  for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+  const changed = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
+  writeFileSync(changed, 'old\n');
+  rmSync(join(dir, 'golden/xml2xml/usb/none.x86_64-8.1.0.xml'));
+  await execa('chown', ['-R', '65534:65534', dir]);
+  await execa('chmod', ['a-w', join(dir, 'golden/xml2xml/usb')]);
+  await execa('chmod', ['a+rx', dir]);
+  const nobody = (...args: string[]) => execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', 'node', bin, ...args], { reject: false, cwd: repo });
+  const r = await nobody('update', '--root', dir);
+  assert.is(r.exitCode, 2, r.stderr);
+  assert.is(r.stderr, 'virtgold: update stopped: cannot write golden/xml2xml/usb/none.x86_64-8.1.0.xml: permission denied (EACCES); the changes above were applied, 1 not (virtgold update --check lists them)');
+  assert.match(r.stdout, /^updated {3}golden\/xml2argv\/domain\/minimal\.x86_64-7\.2\.0\.args$/m);
+  assert.is(readFileSync(changed, 'utf8'), readFileSync(join(repo, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'), 'utf8'));
+  await execa('chmod', ['a-w', join(dir, 'golden')]);
+  const locked = await nobody('update', '--root', dir);
+  assert.is(locked.exitCode, 2);
+  assert.is(locked.stderr, 'virtgold: cannot take the update lock: cannot write golden/.update.lock: permission denied (EACCES)');
+});
+
+test('test folders are removed however the test process ends', async () => {
+  for (const how of ['throw', 'SIGTERM', 'exit']) {
+    const r = await execa('node', ['--import', 'tsx', join(repo, 'test/fixtures/temp-user.ts'), how], { reject: false, cwd: repo });
+    const dir = r.stdout.trim();
+    assert.match(dir, /virtgold-tmp-test-/);
+    assert.not.ok(existsSync(dir), `${how}: ${dir} left behind`);
+  }
 });
 
 test.after(() => { for (const d of [tmp, noCaps, typo]) rmSync(d, { recursive: true, force: true }); });

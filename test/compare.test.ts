@@ -6,17 +6,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { libvirtUnavailable } from '../harness/libvirt.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin/virtgold.js');
 const caps = join(repo, 'capabilities/caps_7.2.0_x86_64.xml');
 const echo = join(repo, 'test/fixtures/golden-echo.sh');
-const tmp = mkdtempSync(join(tmpdir(), 'virtgold-compare-'));
+const tmp = tempDir('compare');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const compare = (...args: string[]) => execa('node', [bin, 'compare', ...args], { reject: false, cwd: repo });
@@ -51,6 +51,23 @@ test('a translator that crashes is broken, exit 1; junit and tap say so', async 
   assert.is((r.stdout.match(/^not ok /gm) ?? []).length, 2);
   assert.match(r.stdout, /killed by SIGSEGV/);
   assert.match(readFileSync(junitFile, 'utf8'), /errors="2"/);
+});
+
+test('compare holds the same limits: too much output, a worker answering twice, a huge diff', async () => {
+  const r = await compare('--translator-cmd', "sh -c 'yes | head -c 2M' {mode} {input}", '--max-output', '1M', '--reference', 'builtin', '--caps', caps,
+    '--mode', 'xml2argv', 'cases/domain/minimal.xml');
+  assert.is(r.exitCode, 1, r.stderr);
+  assert.match(r.stdout, /^BROKEN xml2argv cases\/domain\/minimal\.xml .*: more than 1 MiB of output \(--max-output\)$/m);
+  const twice = await compare('--translator-worker', `node ${repo}/test/fixtures/golden-worker.mjs twice=domain/minimal`, '--reference', 'builtin', '--caps', caps,
+    '--mode', 'xml2argv', 'cases/domain/minimal.xml', 'cases/domain/general.xml');
+  assert.is(twice.exitCode, 1, twice.stderr);
+  assert.match(twice.stdout, /^BROKEN xml2argv cases\/domain\/minimal\.xml .*: worker answered request \d+ twice$/m);
+  assert.match(twice.stdout, /^same +1$/m);
+  const big = await compare('--translator-cmd', "sh -c 'yes | head -c 10M' {mode} {input}", '--reference', 'builtin', '--caps', caps,
+    '--mode', 'xml2argv', 'cases/domain/minimal.xml');
+  assert.is(big.exitCode, 1);
+  assert.ok(big.stdout.split('\n').length < 500, `${big.stdout.split('\n').length} lines`);
+  assert.match(big.stdout, /^\\ … \d+ more added lines not shown$/m);
 });
 
 const usage: [string, string[], RegExp][] = [

@@ -3,8 +3,7 @@
 // and libvirt's command line normalized word for word.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinAdapter } from '../harness/adapters.js';
@@ -17,11 +16,12 @@ import { runCommand, selectionOf } from '../harness/run.js';
 import { counts, runSuite } from '../harness/runner.js';
 import type { Filters } from '../harness/types.js';
 import { outOfDate, plan } from '../harness/update.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const temps: string[] = [];
 const temp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'virtgold-harness-'));
+  const d = tempDir('harness');
   temps.push(d);
   return d;
 };

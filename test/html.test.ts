@@ -3,13 +3,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandAdapter } from '../harness/adapters.js';
 import { html, sideBySide } from '../harness/html-report.js';
 import { counts, runSuite } from '../harness/runner.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -43,7 +43,7 @@ if (!existsSync(CHROMIUM)) {
   test.skip('the report renders in headless Chromium', () => {});
 } else {
   test('the report renders in headless Chromium: DOM and screenshot', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'virtgold-html-'));
+    const dir = tempDir('html');
     try {
       const file = join(dir, 'report.html');
       writeFileSync(file, page);

@@ -76,4 +76,10 @@ test('every relative import names a file that exists', () => {
   assert.equal(missing, []);
 });
 
+test('tests make temporary folders only through test/helpers/tmp.ts (removed however the run ends)', () => {
+  const direct = globSync('test/**/*.ts', { cwd: repo, posix: true })
+    .filter((f) => f !== 'test/helpers/tmp.ts' && /\bmkdtemp(Sync)?\(/.test(readFileSync(join(repo, f), 'utf8')));
+  assert.equal(direct, []);
+});
+
 test.run();

@@ -5,14 +5,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fake = join(repo, 'test/fixtures/fake-libvirt-tests');
-const tmp = mkdtempSync(join(tmpdir(), 'virtgold-snapshots-test-'));
+const tmp = tempDir('snapshots-test');
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Result { exitCode?: number; stdout: string; stderr: string }

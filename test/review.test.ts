@@ -2,10 +2,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = '/usr/bin/script';
@@ -33,7 +33,7 @@ if (!existsSync(SCRIPT)) {
   test.skip('review accepts and rejects, key by key, in a terminal', () => {});
 } else {
   test('review accepts and rejects, key by key, in a terminal', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'virtgold-review-'));
+    const dir = tempDir('review');
     try {
       for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
       const argv = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');

@@ -4,14 +4,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { globSync } from 'glob';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandAdapter, splitCommand, workerAdapter } from '../harness/adapters.js';
 import { counts, runSuite } from '../harness/runner.js';
 import { json, junit, tap } from '../harness/reporters.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const echo = join(repo, 'test/fixtures/golden-echo.sh');
@@ -59,15 +59,54 @@ test('worker adapter: the built-in worker passes; a hanging, dying or garbling w
   assert.ok(builtin.results.length > 50);
   assert.is(counts(builtin).pass, builtin.results.length);
   const fixture = `node ${repo}/test/fixtures/golden-worker.mjs`;
-  for (const [how, message] of [['hang', /timed out after 300 ms/], ['die', /worker exited \(3\)/], ['garble', /not JSON/]] as const) {
-    const s = await runSuite({ root: repo, filters: { case: ['{domain/minimal,hostdev/vfio}'], version: ['7.2.0'] }, adapter: workerAdapter(`${fixture} ${how}=domain/minimal`, 300, 1), jobs: 1, determinism: false });
+  for (const [how, message] of [['hang', /timed out after 2000 ms/], ['die', /worker exited \(3\)/], ['garble', /not JSON/],
+    ['twice', /^broken translator: worker answered request \d+ twice$/], ['endless', /worker sent more than 2112 KiB without a newline/]] as const) {
+    const s = await runSuite({ root: repo, filters: { case: ['{domain/minimal,hostdev/vfio}'], version: ['7.2.0'] }, adapter: workerAdapter(`${fixture} ${how}=domain/minimal`, how === 'hang' ? 2000 : 60_000, 1, 1024 * 1024), jobs: 1, determinism: false });
     const victims = s.results.filter((r) => r.entry.case.name === 'domain/minimal');
     const others = s.results.filter((r) => r.entry.case.name !== 'domain/minimal');
     assert.is(victims.length, 2);
     assert.is(others.length, 2);
     for (const r of victims) assert.match(r.message!, message);
+    for (const r of victims) assert.is(r.status, 'broken');
     for (const r of others) assert.is(r.status, 'pass', r.message);
   }
+});
+
+/** Pids of live processes running `sleep SECONDS` (a unique duration names a test's sleeper). */
+function sleepers(seconds: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8') === `sleep\0${seconds}\0`; } catch { return false; }
+  }).map(Number);
+}
+const minimal = { case: ['domain/minimal'], mode: ['xml2argv' as const], version: ['7.2.0'] };
+
+test('output beyond --max-output breaks the entry at once, the translator killed', async () => {
+  const s = await runSuite({ root: repo, filters: minimal, adapter: commandAdapter(`sh -c 'yes | head -c 2M; sleep 611' {mode} {input}`, 60_000, 1024 * 1024), jobs: 1, determinism: false });
+  assert.is(s.results[0]!.status, 'broken');
+  assert.is(s.results[0]!.message, 'broken translator: more than 1 MiB of output (--max-output)');
+  assert.equal(sleepers(611), []);
+  const err = await runSuite({ root: repo, filters: minimal, adapter: commandAdapter(`sh -c 'yes >&2; exit 1' {mode} {input}`, 60_000, 1024 * 1024), jobs: 1, determinism: false });
+  assert.match(err.results[0]!.message!, /more than 1 MiB of output/);
+});
+
+test('a timed-out translator and every descendant are killed, even those that left its process group', async () => {
+  // One detached child closes the pipes (the run returns at the timeout, but it survived
+  // before); one keeps them (the run waited for it).
+  const cmd = `sh -c 'setsid sh -c "exec >/dev/null 2>&1; sleep 612" & setsid sleep 613 & sleep 614' {mode} {input}`;
+  const s = await runSuite({ root: repo, filters: minimal, adapter: commandAdapter(cmd, 500), jobs: 1, determinism: false });
+  assert.is(s.results[0]!.message, 'broken translator: timed out after 500 ms');
+  assert.equal([...sleepers(612), ...sleepers(613), ...sleepers(614)], []);
+  // And what a translator leaves behind when it exits normally does not outlive its entry.
+  const leaves = `sh -c 'setsid sh -c "exec >/dev/null 2>&1; sleep 615" & exec ${echo} "$@"' sh {mode} {caps} {input}`;
+  const bg = await runSuite({ root: repo, filters: minimal, adapter: commandAdapter(leaves, 10_000), jobs: 1, determinism: false });
+  assert.is(bg.results[0]!.status, 'pass', bg.results[0]!.message);
+  assert.equal(sleepers(615), []);
+});
+
+test('a worker that dies during the determinism re-run is broken, not "not deterministic"', async () => {
+  const s = await runSuite({ root: repo, filters: minimal, adapter: workerAdapter(`node ${repo}/test/fixtures/golden-worker.mjs dieagain=domain/minimal`, 10_000, 1), jobs: 1, determinism: true });
+  assert.is(s.results[0]!.status, 'broken');
+  assert.is(s.results[0]!.message, 'broken translator (second run): worker exited (4)');
 });
 
 test('determinism: two different answers for one entry fail it', async () => {
@@ -93,7 +132,7 @@ test('reporters: TAP, JUnit and JSON describe the same run', async () => {
 });
 
 test('update --check lists changes without writing, exit 1; a second update is refused while one runs', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'virtgold-check-'));
+  const dir = tempDir('check');
   try {
     for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
     const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');

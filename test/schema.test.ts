@@ -4,8 +4,7 @@
 // the reason printed, where libvirt's schema is not installed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinAdapter } from '../harness/adapters.js';
@@ -17,11 +16,12 @@ import { checkCorpus, DEBIAN_SCHEMAS, libvirtSchemaDir, loadSchema, OVERLAY, sch
 import type { Adapter } from '../harness/types.js';
 import { formatUpdateReport, plan, updateGoldens } from '../harness/update.js';
 import { isTranslationError, translate } from '../translator/index.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const temps: string[] = [];
 const temp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'virtgold-schema-'));
+  const d = tempDir('schema');
   temps.push(d);
   return d;
 };

@@ -1,18 +1,18 @@
 // update-golden: writes only what changed, removes stale goldens, never writes for a crash.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { globSync } from 'glob';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateGoldens } from '../harness/update.js';
 import { builtinAdapter, type Adapter } from '../harness/adapters.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
 function project(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'virtgold-update-'));
+  const dir = tempDir('update');
   for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
   return dir;
 }
