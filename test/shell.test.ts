@@ -60,10 +60,10 @@ test('.args of domains with nasty names parse back, through sh, into the exact a
 
 test('every shipped .args golden runs under sh -c: the assignments reach the emulator as its environment, the rest as its argv', async () => {
   const { globSync } = await import('glob');
-  const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
+  const { writeFileSync, chmodSync, rmSync } = await import('node:fs');
+  const { tempDir } = await import('./helpers/tmp.js');
   const { commandOf } = await import('../translator/index.js');
-  const dir = mkdtempSync(`${tmpdir()}/virtgold-fake-emulator-`);
+  const dir = tempDir('fake-emulator');
   try {
     // Prints the environment variables the .args format sets, then every argument, NUL-separated.
     const fake = `${dir}/qemu`;
