@@ -11,13 +11,19 @@ import type { Adapter, LateProblem, MatrixEntry, Outcome } from './types.js';
 
 export type { Adapter };
 
-export const builtinAdapter: Adapter = {
-  name: 'builtin',
-  checksIdempotence: true,
-  // The case's bytes, not the text the runner read: bytes that are not UTF-8 are the
-  // translator's to refuse, as libxml2 refuses them for libvirt.
-  translate: async (entry) => runBuiltin(entry.mode, entry.snapshot.path, readFileSync(entry.case.path)),
-};
+/** The reference translator in-process; past `timeoutMs` an entry is broken, as a
+ *  command translator's is (the stages look at the clock as they go). */
+export function builtinAdapterWith(timeoutMs?: number): Adapter {
+  return {
+    name: 'builtin',
+    checksIdempotence: true,
+    // The case's bytes, not the text the runner read: bytes that are not UTF-8 are the
+    // translator's to refuse, as libxml2 refuses them for libvirt.
+    translate: async (entry) => runBuiltin(entry.mode, entry.snapshot.path, readFileSync(entry.case.path), timeoutMs),
+  };
+}
+
+export const builtinAdapter: Adapter = builtinAdapterWith();
 
 /** The words of a --translator-cmd / --translator-worker string (no shell involved). */
 export function splitCommand(cmd: string): string[] {

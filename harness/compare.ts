@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
-import { builtinAdapter, type Adapter } from './adapters.js';
+import { builtinAdapterWith, type Adapter } from './adapters.js';
 import { domainArch } from './cases.js';
 import { keptText } from './diff.js';
 import { classify } from './classify.js';
@@ -196,7 +196,7 @@ export async function compareCommand(argv: string[], cwd = process.cwd()): Promi
   }
   const inputs = findInputs(positionals, cwd, v.arch);
   const caps = v.caps === undefined ? undefined : capsSnapshot(resolve(cwd, v.caps));
-  const translator = (await chooseAdapter('translator', v, limits)) ?? builtinAdapter;
+  const translator = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
   const reference = (await chooseAdapter('reference', v, limits))!;
   const libvirt = isLibvirt(translator) || isLibvirt(reference);
   const probes = caps && !libvirt ? [] : hostProbes();

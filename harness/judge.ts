@@ -1,16 +1,17 @@
 // Judging one outcome: against its golden (or what the adapter puts in its place), and
 // the xml2xml fixed-point check of the reference translator.
-import { isTranslationError, translate } from '../translator/index.js';
+import { isTranslationError, translate, TranslationTimeout } from '../translator/index.js';
 import { boundedPatch } from './diff.js';
 import { readCaps } from './io.js';
 import type { Golden, MatrixEntry, Mode, Outcome } from './types.js';
 
-/** The reference translator, in-process. */
-export function runBuiltin(mode: Mode, capsPath: string, xml: string | Uint8Array): Outcome {
+/** The reference translator, in-process, within `timeoutMs` when given. */
+export function runBuiltin(mode: Mode, capsPath: string, xml: string | Uint8Array, timeoutMs?: number): Outcome {
   try {
-    return { kind: 'output', text: translate(mode, xml, readCaps(capsPath)) };
+    return { kind: 'output', text: translate(mode, xml, readCaps(capsPath), timeoutMs) };
   } catch (e) {
     if (isTranslationError(e)) return { kind: 'error', text: `${e.message}\n` };
+    if (e instanceof TranslationTimeout) return { kind: 'crash', message: `timed out after ${e.ms} ms` };
     return { kind: 'crash', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }
 }

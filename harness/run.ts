@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
-import { builtinAdapter, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
+import { builtinAdapter, builtinAdapterWith, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
 import { SetupError, UsageError } from './errors.js';
 import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
@@ -75,7 +75,7 @@ export async function chooseAdapter(side: 'translator' | 'reference', v: Adapter
     if (cmd !== undefined) return commandAdapter(cmd, timeout, maxOutput);
     if (worker !== undefined) return workerAdapter(worker, timeout, jobs, maxOutput);
     if (name === undefined) return undefined;
-    if (name === 'builtin') return builtinAdapter;
+    if (name === 'builtin') return builtinAdapterWith(timeout);
     if (name === 'libvirt') return await libvirtAdapter();
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -153,7 +153,7 @@ async function run(argv: string[]): Promise<number> {
   const reporters = parseReporters(v.reporter);
   // Loaded before the adapter starts anything, so a missing schema stops the run at once.
   const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
-  const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapter;
+  const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({

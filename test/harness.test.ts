@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinAdapter } from '../harness/adapters.js';
+import { builtinAdapter, builtinAdapterWith } from '../harness/adapters.js';
 import { checkedSelection, discoverCases, selectEntries } from '../harness/cases.js';
 import { SetupError } from '../harness/errors.js';
 import { matchGlob } from '../harness/filters.js';
@@ -231,6 +231,13 @@ test('-netdev values are excused on both sides alike', () => {
   assert.is(a, b);
   assert.match(a, /^-netdev '\(value not compared: .*\)' \\$/m);
   assert.match(a, /^-S$/m);
+});
+
+test('the in-process translator obeys --timeout: a translation past it is a broken entry, not a refusal', async () => {
+  const big = minimalXml().replace('</os>', `</os><devices>${"<input type='mouse' bus='ps2'/>".repeat(5000)}</devices>`);
+  const dir = project({ caps: ['caps_7.2.0_x86_64.xml'], files: { 'cases/big.xml': big } });
+  const late = await runSuite({ root: dir, filters: {}, adapter: builtinAdapterWith(0), jobs: 1, determinism: false });
+  assert.equal(late.results.map((r) => [r.status, r.message]), [['broken', 'broken translator: timed out after 0 ms'], ['broken', 'broken translator: timed out after 0 ms']]);
 });
 
 test.run();
