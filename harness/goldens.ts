@@ -3,11 +3,11 @@
 // writes and removals, goldens no entry produces (stale), leftovers of killed updates,
 // and the lock that lets one update run at a time.
 import {
-  closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync,
+  closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { globSync } from 'glob';
-import { UserError } from './errors.js';
+import { at, closeDir, inDirOf, openDir, readInside, writeAtomicIn, type Dir } from './confine.js';
+import { SetupError, UserError } from './errors.js';
 import { selected } from './filters.js';
 import { dirs, insideProject } from './project.js';
 import type { Filters, Golden, MatrixEntry, Mode, Outcome } from './types.js';
@@ -26,13 +26,15 @@ export function goldenPathFor(entry: MatrixEntry, outcome: Outcome): string {
 /** Both files an entry may have; exactly one should exist. */
 export const goldenPaths = (entry: MatrixEntry) => ({ output: entry.stem + goldenExtension(entry.mode), error: `${entry.stem}.err` });
 
-const readIf = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+/** The project root of an entry (its stem is ROOT/relStem). */
+export const rootOf = (entry: MatrixEntry) => entry.stem.slice(0, entry.stem.length - entry.relStem.length - 1);
 
 /** The entry's golden, or why it has none usable (missing, or both kinds present). */
 export function lookupGolden(entry: MatrixEntry): Golden | string {
   const { output, error } = goldenPaths(entry);
-  const out = readIf(output);
-  const err = readIf(error);
+  const root = rootOf(entry);
+  const out = readInside(root, output);
+  const err = readInside(root, error);
   const ext = goldenExtension(entry.mode);
   if (out !== undefined && err !== undefined) return `both ${entry.relStem}${ext} and ${entry.relStem}.err exist; remove one`;
   if (out !== undefined) return { rel: entry.relStem + ext, kind: 'output', text: out };
@@ -46,10 +48,42 @@ export function readGolden(entry: MatrixEntry): Golden | undefined {
   return typeof g === 'string' ? undefined : g;
 }
 
+/** Visit every file under golden/REL (dot files too) with its open folder; a folder that
+ *  is a link is refused rather than followed. */
+function walkGolden(root: string, rel: string, fn: (d: Dir, name: string, rel: string) => void): void {
+  const d = openDir(root, join('golden', rel), false);
+  if (!d) return;
+  const sub: string[] = [];
+  try {
+    for (const e of readdirSync(at(d, '.'), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) sub.push(r);
+      else if (e.isSymbolicLink() && isFolder(at(d, e.name))) throw new SetupError(`golden/${r} is a link to a folder; the golden tree holds only real folders`);
+      else fn(d, e.name, r);
+    }
+  } finally {
+    closeDir(d);
+  }
+  for (const r of sub.sort()) walkGolden(root, r, fn);
+}
+
+const isFolder = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 /** Every golden file on disk, as absolute paths. */
 export function existingGoldens(root: string): string[] {
-  const g = dirs(root).golden;
-  return globSync(['xml2argv/**/*.{args,err}', 'xml2xml/**/*.{xml,err}'], { cwd: g }).sort().map((f) => join(g, f));
+  const found: string[] = [];
+  for (const [mode, ext] of [['xml2argv', '.args'], ['xml2xml', '.xml']] as const) {
+    walkGolden(root, mode, (_d, name, rel) => {
+      if (!rel.split('/').some((p) => p.startsWith('.')) && (name.endsWith(ext) || name.endsWith('.err'))) found.push(join(dirs(root).golden, rel));
+    });
+  }
+  return found.sort();
 }
 
 const GOLDEN_NAME = /^(xml2argv|xml2xml)\/(.+)\.([A-Za-z0-9_]+)-(\d+\.\d+\.\d+)\.(args|xml|err)$/;
@@ -68,42 +102,36 @@ export function staleGoldens(root: string, all: MatrixEntry[], filters: Filters 
 }
 
 /** Write a temporary file beside the target, fsync, rename: a run killed at any moment
- *  leaves either the old file or the new one. */
+ *  leaves either the old file or the new one. (For files outside the golden tree, such as
+ *  capture-caps' snapshots; goldens go through writeGolden.) */
 export function writeFileAtomic(path: string, data: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } catch (e) {
+    writeAtomicIn({ fd, real: dirname(path), rel: '' }, basename(path), data);
+  } finally {
     closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
+/** Write a golden atomically, its folders created as needed, never through a link. */
 export function writeGolden(root: string, path: string, text: string): void {
-  mkdirSync(dirname(insideProject(root, path)), { recursive: true });
-  writeFileAtomic(path, text);
+  inDirOf(root, insideProject(root, path), true, (d, name) => writeAtomicIn(d, name, text));
 }
 
+/** Remove a golden (a link among goldens is removed itself, never what it points to). */
 export function removeGolden(root: string, path: string): void {
-  unlinkSync(insideProject(root, path));
+  inDirOf(root, path, false, (d, name) => unlinkSync(at(d, name)));
 }
 
 /** Temporary files of an update that was killed before it could rename them. */
 export function removeLeftovers(root: string): void {
-  const g = dirs(root).golden;
-  if (!existsSync(g)) return;
-  for (const f of globSync('**/.*.tmp', { cwd: g, dot: true })) {
-    const m = /\.(\d+)\.tmp$/.exec(f);
-    if (!m) continue;
+  walkGolden(root, '', (d, name) => {
+    const m = /^\..*\.(\d+)\.tmp$/.exec(name);
+    if (!m) return;
     let alive = false;
-    try { process.kill(Number(m[1]), 0); alive = Number(m[1]) !== process.pid; } catch { /* dead */ }
-    if (!alive) unlinkSync(join(g, f));
-  }
+    try { process.kill(Number(m[1]), 0); alive = Number(m[1]) !== process.pid; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; }
+    if (!alive) unlinkSync(at(d, name));
+  });
 }
 
 /** One update at a time: a lock file in golden/, taken over only from a dead process. */

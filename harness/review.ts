@@ -1,9 +1,9 @@
 // `virtgold review`: walk through every golden that would change and accept or reject
 // it, one at a time, in the manner of `cargo insta review`. Accepted changes are written
 // atomically as they are accepted; rejected ones leave the golden as it is.
-import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { readInside } from './confine.js';
 import { removeGolden, writeGolden } from './goldens.js';
 import { plan, type UpdateOptions } from './update.js';
 
@@ -57,8 +57,8 @@ export async function review(o: UpdateOptions, input = process.stdin, output = p
   const c = color(output.isTTY === true && !process.env.NO_COLOR);
   const p = await plan({ ...o, prune: true });
   const changes: Change[] = [
-    ...p.writes.map((w) => ({ path: w.path, before: existsSync(w.path) ? readFileSync(w.path, 'utf8') : undefined, after: w.text })),
-    ...p.removals.map((r) => ({ path: r, before: readFileSync(r, 'utf8') })),
+    ...p.writes.map((w) => ({ path: w.path, before: readInside(root, w.path), after: w.text })),
+    ...p.removals.map((r) => ({ path: r, before: readInside(root, r) })),
   ];
   for (const x of p.report.crashed) output.write(`${c(31, 'CRASHED')} ${x.golden}: ${x.message} (nothing to review)\n`);
   if (!changes.length) {

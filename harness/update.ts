@@ -1,9 +1,9 @@
 // Regenerating goldens: only what changed is written, each file atomically; stale
 // goldens are listed (or removed with prune); an entry whose translator crashed writes
 // nothing at all.
-import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { builtinAdapter } from './adapters.js';
+import { readInside } from './confine.js';
 import { goldenPathFor, goldenPaths, removeGolden, removeLeftovers, staleGoldens, writeGolden } from './goldens.js';
 import { translateSelection, type Selected } from './runner.js';
 import { loadSchema, SCHEMA_NAME, schemaUnavailable } from './schema.js';
@@ -50,8 +50,8 @@ export async function plan(o: UpdateOptions): Promise<Plan> {
     const path = goldenPathFor(entry, outcome);
     const { output, error } = goldenPaths(entry);
     const other = path === error ? output : error;
-    if (existsSync(other)) removals.push(other);
-    const old = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    if (readInside(o.root, other) !== undefined) removals.push(other);
+    const old = readInside(o.root, path);
     if (old === outcome.text) report.unchanged.push(rel(path));
     else {
       writes.push({ path, text: outcome.text, created: old === undefined });

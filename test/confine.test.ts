@@ -1,0 +1,78 @@
+// The golden tree stays inside the project (links among its folders, folders swapped for
+// links after they were checked). In-process.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildMatrix } from '../harness/cases.js';
+import { closeDir, openDir, readInside, writeAtomicIn } from '../harness/confine.js';
+import { updateGoldens } from '../harness/update.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+/** A small throw-away project (two cases, one snapshot, empty golden folders) and a
+ *  folder outside it. */
+function withProject(fn: (dir: string, outside: string) => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'virtgold-confine-'));
+    const outside = mkdtempSync(join(tmpdir(), 'virtgold-outside-'));
+    try {
+      for (const f of ['cases/domain/minimal.xml', 'cases/usb/duplicate-index.xml', 'capabilities/caps_7.2.0_x86_64.xml']) cpSync(join(repo, f), join(dir, f));
+      for (const d of ['domain', 'usb', 'memory']) mkdirSync(join(dir, 'golden/xml2argv', d), { recursive: true });
+      await fn(dir, outside);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
+  };
+}
+
+const refusal = async (p: Promise<unknown>) => p.then(() => '', (e: Error) => e.message);
+
+for (const folder of ['golden', 'golden/xml2argv', 'golden/xml2argv/domain']) {
+  test(`update writes nothing through ${folder} linked outside the project`, withProject(async (dir, outside) => {
+    rmSync(join(dir, folder), { recursive: true });
+    symlinkSync(outside, join(dir, folder));
+    assert.throws(() => buildMatrix(dir), /leads outside the project/);
+    assert.match(await refusal(updateGoldens({ root: dir, filters: {}, prune: true })), /leads outside the project|is a link/);
+    assert.equal(readdirSync(outside), []);
+  }));
+}
+
+test('a golden folder linked inside the project is refused too: goldens go only into real folders', withProject(async (dir) => {
+  rmSync(join(dir, 'golden/xml2argv/usb'), { recursive: true });
+  symlinkSync(join(dir, 'golden/xml2argv/memory'), join(dir, 'golden/xml2argv/usb'));
+  const before = readdirSync(join(dir, 'golden/xml2argv/memory')).sort();
+  assert.match(await refusal(updateGoldens({ root: dir, filters: { case: ['usb/*'] } })), /golden\/xml2argv\/usb is a link/);
+  assert.equal(readdirSync(join(dir, 'golden/xml2argv/memory')).sort(), before);
+}));
+
+test('a folder swapped for a link after it was opened is not followed', withProject((dir, outside) => {
+  const d = openDir(dir, 'golden/xml2argv/domain', false)!;
+  try {
+    renameSync(join(dir, 'golden/xml2argv/domain'), join(dir, 'golden/xml2argv/moved'));
+    symlinkSync(outside, join(dir, 'golden/xml2argv/domain'));
+    writeAtomicIn(d, 'x.args', 'text\n');
+  } finally {
+    closeDir(d);
+  }
+  assert.equal(readdirSync(outside), []);
+  assert.is(readFileSync(join(dir, 'golden/xml2argv/moved/x.args'), 'utf8'), 'text\n');
+}));
+
+test('reading a project file: missing is undefined, a link leading out is refused', withProject((dir, outside) => {
+  writeFileSync(join(outside, 'o.json'), '{}');
+  symlinkSync(join(outside, 'o.json'), join(dir, 'cases/domain/minimal.json'));
+  assert.throws(() => readInside(dir, join(dir, 'cases/domain/minimal.json')), /leads outside the project/);
+  assert.throws(() => buildMatrix(dir), /leads outside the project/);
+  assert.is(readInside(dir, join(dir, 'cases/domain/nothing.json')), undefined);
+  mkdirSync(join(dir, 'cases/linked'));
+  symlinkSync(join(dir, 'cases/domain/minimal.xml'), join(dir, 'cases/linked/minimal.xml'));
+  assert.is(readInside(dir, join(dir, 'cases/linked/minimal.xml')), readFileSync(join(dir, 'cases/domain/minimal.xml'), 'utf8'));
+}));
+
+test.run();
