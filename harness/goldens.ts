@@ -113,9 +113,18 @@ export function writeFileAtomic(path: string, data: string): void {
   }
 }
 
-/** Write a golden atomically, its folders created as needed, never through a link. */
-export function writeGolden(root: string, path: string, text: string): void {
-  inDirOf(root, insideProject(root, path), true, (d, name) => writeAtomicIn(d, name, text));
+/** Write a golden atomically, its folders created as needed, never through a link.
+ *  `replaces` is the entry's golden of the other kind (.err for .args, …): it is removed
+ *  only once the new file is complete, just before the rename, so that at no moment both
+ *  kinds exist; a kill between the two leaves the entry with no golden, which `run`
+ *  reports as missing and the next update writes. */
+export function writeGolden(root: string, path: string, text: string, replaces?: string): void {
+  inDirOf(root, insideProject(root, path), true, (d, name) => {
+    writeAtomicIn(d, name, text, replaces === undefined ? undefined : () => {
+      if (dirname(replaces) !== dirname(path)) throw new Error(`${replaces} is not beside ${path}`);
+      try { unlinkSync(at(d, basename(replaces))); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    });
+  });
 }
 
 /** Remove a golden (a link among goldens is removed itself, never what it points to). */
