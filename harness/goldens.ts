@@ -2,8 +2,10 @@
 // (golden/<mode>/<case path>.<arch>-<version>.<args|xml|err>), reading it, atomic
 // writes and removals, goldens no entry produces (stale), leftovers of killed updates,
 // and the lock that lets one update run at a time.
+import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { at, closeDir, inDirOf, openDir, readInside, writeAtomicIn, type Dir } from './confine.js';
@@ -143,24 +145,115 @@ export function removeLeftovers(root: string): void {
   });
 }
 
-/** One update at a time: a lock file in golden/, taken over only from a dead process. */
-export function takeLock(root: string): () => void {
-  const path = join(dirs(root).golden, '.update.lock');
-  mkdirSync(dirs(root).golden, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
+const LOCK = '.update.lock';
+/** A claim older than this can no longer be raced for (see takeLock): removed. */
+const CLAIM_TTL_MS = 3600_000;
+/** A lock file that is not ours in form (empty, garbage) counts as being written this long. */
+const GARBAGE_GRACE_MS = 2000;
+
+interface Holder { text: string; pid?: number; key: string; alive: boolean }
+
+/** Who the lock file (or a claim) NAME in D names, or undefined when it is gone. The key
+ *  names it for a takeover: its nonce, or for a lock not written by this version, the file
+ *  itself (inode and time). */
+function holderOf(d: Dir, name: string): Holder | undefined {
+  let text: string;
+  let st: Stats;
+  try {
+    const fd = openSync(at(d, name), constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
+      st = fstatSync(fd);
+      text = readFileSync(fd, 'utf8');
+    } finally {
       closeSync(fd);
-      return () => { try { unlinkSync(path); } catch { /* gone already */ } };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      let alive = false;
-      try { process.kill(pid, 0); alive = pid > 0; } catch { alive = false; }
-      if (alive) throw new UserError(`another update is running (pid ${pid}, lock ${path}); wait for it to finish`);
-      unlinkSync(path); // left by a process that died
     }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
-  throw new UserError(`cannot take the lock ${path}`);
+  const m = /^(\d+)(?: ([0-9a-f]{16}))?\n?$/.exec(text);
+  const key = m?.[2] ?? `i${st.ino}-${Math.round(st.mtimeMs)}`;
+  if (!m) return { text, key, alive: Date.now() - st.mtimeMs < GARBAGE_GRACE_MS };
+  const pid = Number(m[1]);
+  let alive = pid > 0;
+  try { process.kill(pid, 0); } catch (e) { alive &&= (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  return { text, pid, key, alive };
+}
+
+const busy = (h: Holder, root: string) => new UserError(h.pid
+  ? `another update is running (pid ${h.pid}, lock ${join(root, 'golden', LOCK)}); wait for it to finish`
+  : `another update is taking the lock ${join(root, 'golden', LOCK)}; wait for it to finish`);
+
+/** One update at a time: golden/.update.lock holds "PID NONCE", created complete (a
+ *  written temporary file hard-linked into place, so it is never seen empty). A lock whose
+ *  process is dead is taken over without a read-unlink-create race: the right to replace
+ *  the dead holder with nonce N belongs to whoever creates golden/.update.lock.claim-N
+ *  first (link is exclusive); a claimant that died is itself taken over through its own
+ *  nonce the same way. Only the winner renames its lock over the dead one. */
+export function takeLock(root: string): () => void {
+  const d = openDir(root, 'golden', true)!;
+  const nonce = randomBytes(8).toString('hex');
+  const mine = `${process.pid} ${nonce}\n`;
+  const tmp = `${LOCK}.${nonce}.${process.pid}.tmp`;
+  const fd = openSync(at(d, tmp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try { writeSync(fd, mine); } finally { closeSync(fd); }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try { if (holderOf(d, LOCK)?.text === mine) unlinkSync(at(d, LOCK)); } catch { /* gone already */ }
+    closeDir(d);
+  };
+  let ok = false;
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        linkSync(at(d, tmp), at(d, LOCK));
+        ok = true;
+        return held(d, release);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let h = holderOf(d, LOCK);
+      if (!h) continue; // released meanwhile: try again
+      if (h.alive) throw busy(h, root);
+      const dead = [h.text];
+      let won = false;
+      while (!won) {
+        try {
+          linkSync(at(d, tmp), at(d, `${LOCK}.claim-${h.key}`));
+          won = true;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          const claimant = holderOf(d, `${LOCK}.claim-${h.key}`);
+          if (!claimant) break;
+          if (claimant.alive) throw busy(claimant, root);
+          dead.push(claimant.text);
+          h = claimant;
+        }
+      }
+      if (!won) continue;
+      // Nobody else can replace a lock held by one of `dead` now; a lock that moved on
+      // meanwhile (our view was older than a finished takeover) is judged afresh.
+      const now = holderOf(d, LOCK);
+      if (!now || !dead.includes(now.text)) continue;
+      linkSync(at(d, tmp), at(d, `${tmp}.2`));
+      renameSync(at(d, `${tmp}.2`), at(d, LOCK));
+      ok = true;
+      return held(d, release);
+    }
+    throw new UserError(`cannot take the lock ${join(root, 'golden', LOCK)}`);
+  } finally {
+    try { unlinkSync(at(d, tmp)); } catch { /* gone */ }
+    if (!ok) closeDir(d);
+  }
+}
+
+/** Once the lock is ours: claims old enough that no one can still be racing for them go. */
+function held(d: Dir, release: () => void): () => void {
+  for (const f of readdirSync(at(d, '.'))) {
+    if (!f.startsWith(`${LOCK}.claim-`)) continue;
+    try { if (Date.now() - lstatSync(at(d, f)).mtimeMs > CLAIM_TTL_MS) unlinkSync(at(d, f)); } catch { /* gone */ }
+  }
+  return release;
 }

@@ -1,15 +1,16 @@
 // The golden tree stays inside the project (links among its folders, folders swapped for
-// links after they were checked). In-process.
+// links after they were checked), and the update lock's takeover rules. In-process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync,
+  cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMatrix } from '../harness/cases.js';
 import { closeDir, openDir, readInside, writeAtomicIn } from '../harness/confine.js';
+import { takeLock } from '../harness/goldens.js';
 import { updateGoldens } from '../harness/update.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +74,34 @@ test('reading a project file: missing is undefined, a link leading out is refuse
   mkdirSync(join(dir, 'cases/linked'));
   symlinkSync(join(dir, 'cases/domain/minimal.xml'), join(dir, 'cases/linked/minimal.xml'));
   assert.is(readInside(dir, join(dir, 'cases/linked/minimal.xml')), readFileSync(join(dir, 'cases/domain/minimal.xml'), 'utf8'));
+}));
+
+const lockOf = (dir: string) => join(dir, 'golden/.update.lock');
+const ago = (path: string, s: number) => utimesSync(path, Date.now() / 1000 - s, Date.now() / 1000 - s);
+
+test('an empty lock file is a lock being written, not a stale one, until it is old', withProject((dir) => {
+  writeFileSync(lockOf(dir), '');
+  assert.throws(() => takeLock(dir), /another update is taking the lock/);
+  ago(lockOf(dir), 10);
+  const release = takeLock(dir);
+  assert.match(readFileSync(lockOf(dir), 'utf8'), new RegExp(`^${process.pid} [0-9a-f]{16}\n$`));
+  release();
+  assert.not.ok(existsSync(lockOf(dir)));
+}));
+
+test('a live holder keeps the lock; a dead one loses it, also when it died taking it over', withProject((dir) => {
+  writeFileSync(lockOf(dir), '1 00000000000000aa\n'); // pid 1 is alive
+  assert.throws(() => takeLock(dir), /another update is running \(pid 1,/);
+  writeFileSync(lockOf(dir), '999999999 00000000000000aa\n'); // no such pid
+  writeFileSync(join(dir, 'golden/.update.lock.claim-00000000000000aa'), '1 00000000000000bb\n'); // a live claimant
+  assert.throws(() => takeLock(dir), /another update is running \(pid 1,/);
+  writeFileSync(join(dir, 'golden/.update.lock.claim-00000000000000aa'), '999999998 00000000000000bb\n'); // a dead claimant
+  const release = takeLock(dir);
+  assert.ok(existsSync(join(dir, 'golden/.update.lock.claim-00000000000000bb')), 'the dead claimant was taken over through its own claim');
+  assert.throws(() => takeLock(dir), new RegExp(`another update is running \\(pid ${process.pid},`));
+  release();
+  assert.not.ok(existsSync(lockOf(dir)));
+  assert.equal(readdirSync(join(dir, 'golden')).filter((f) => f.endsWith('.tmp')), []);
 }));
 
 test.run();

@@ -198,4 +198,33 @@ test('Ctrl-C, SIGTERM and SIGHUP during an update release the lock', async () =>
   }
 });
 
+test('racing for a stale lock: at most one update holds it at a time', async () => {
+  const { execa } = await import('execa');
+  const { spawnSync } = await import('node:child_process');
+  const dir = project();
+  try {
+    const lock = join(dir, 'golden/.update.lock');
+    const log = join(dir, 'log');
+    const racers = 8;
+    for (let round = 0; round < 5; round++) {
+      const dead = spawnSync('true').pid; // exited: its pid names a dead process
+      writeFileSync(lock, `${dead}\n`);
+      writeFileSync(log, '');
+      // Far enough ahead that every racer has started (tsx takes a while on a loaded machine).
+      const startAt = Date.now() + 3500;
+      const procs = Array.from({ length: racers }, () => execa('node', ['--import', 'tsx', join(repo, 'test/fixtures/lock-contender.ts'), dir, String(startAt), '300', log], { reject: false, cwd: repo }));
+      const results = await Promise.all(procs);
+      for (const r of results) assert.is(r.exitCode, 0, r.stderr);
+      const outcomes = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(1).join(' '));
+      assert.is(outcomes.length, racers);
+      assert.not.ok(outcomes.includes('overlap'), `round ${round}: two held the lock at once (${outcomes.join(', ')})`);
+      assert.ok(outcomes.includes('held'), `round ${round}: nobody took the stale lock (${outcomes.join(', ')})`);
+      assert.equal(outcomes.filter((o) => o !== 'held' && o !== 'busy'), []);
+      assert.not.ok(existsSync(lock));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
