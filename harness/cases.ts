@@ -12,7 +12,7 @@ import { HOST_ARCH, MODES } from '../translator/index.js';
 import { readInside } from './confine.js';
 import { SetupError } from './errors.js';
 import { caseSelected, describeFilters, selected } from './filters.js';
-import { relStemOf } from './goldens.js';
+import { relStemOf, rootOf } from './goldens.js';
 import { dirs, insideProject } from './project.js';
 import type { Case, CaseOptions, Filters, MatrixEntry, Mode, Snapshot } from './types.js';
 
@@ -115,6 +115,14 @@ export function discoverCases(root: string): Case[] {
     if (xml === undefined) throw new SetupError(`cases/${f}: vanished while being read`);
     return { name, path, arch: domainArch(xml), options: caseOptions(root, name, jsons, cache) };
   });
+}
+
+/** A case's input read again (run, update): judged on the file opened, as at discovery,
+ *  so a link swapped in since then is refused. */
+export function readCase(entry: MatrixEntry): string {
+  const xml = readInside(rootOf(entry), entry.case.path);
+  if (xml === undefined) throw new SetupError(`cases/${entry.case.name}.xml: vanished since the run started`);
+  return xml;
 }
 
 /** The snapshots a case runs on, before any filter. */

@@ -89,7 +89,15 @@ export function inDirOf<T>(root: string, path: string, create: boolean, fn: (d: 
  *  as late as possible). */
 export function writeAtomicIn(d: Dir, name: string, data: string, before?: () => void): void {
   const tmp = `.${name}.${process.pid}.tmp`;
-  const fd = openSync(at(d, tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+  const create = () => openSync(at(d, tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
+  let fd: number;
+  try {
+    fd = create();
+  } catch (e) {
+    if (code(e) !== 'EEXIST') throw e;
+    unlinkSync(at(d, tmp)); // left by a dead process that had our pid: the name is ours
+    fd = create();
+  }
   try {
     writeSync(fd, data);
     fsyncSync(fd);

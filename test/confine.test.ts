@@ -8,7 +8,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildMatrix } from '../harness/cases.js';
+import { buildMatrix, readCase } from '../harness/cases.js';
 import { closeDir, openDir, readInside, writeAtomicIn } from '../harness/confine.js';
 import { takeLock } from '../harness/goldens.js';
 import { updateGoldens } from '../harness/update.js';
@@ -74,6 +74,14 @@ test('reading a project file: missing is undefined, a link leading out is refuse
   mkdirSync(join(dir, 'cases/linked'));
   symlinkSync(join(dir, 'cases/domain/minimal.xml'), join(dir, 'cases/linked/minimal.xml'));
   assert.is(readInside(dir, join(dir, 'cases/linked/minimal.xml')), readFileSync(join(dir, 'cases/domain/minimal.xml'), 'utf8'));
+}));
+
+test('a case swapped for a link leading out after discovery is refused when run reads it', withProject((dir, outside) => {
+  const [entry] = buildMatrix(dir, { case: ['domain/minimal'] });
+  writeFileSync(join(outside, 'x.xml'), '<domain/>');
+  rmSync(join(dir, 'cases/domain/minimal.xml'));
+  symlinkSync(join(outside, 'x.xml'), join(dir, 'cases/domain/minimal.xml'));
+  assert.throws(() => readCase(entry!), /leads outside the project/);
 }));
 
 const lockOf = (dir: string) => join(dir, 'golden/.update.lock');
