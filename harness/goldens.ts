@@ -237,8 +237,7 @@ export function takeLock(root: string): () => void {
       // meanwhile (our view was older than a finished takeover) is judged afresh.
       const now = holderOf(d, LOCK);
       if (!now || !dead.includes(now.text)) continue;
-      linkSync(at(d, tmp), at(d, `${tmp}.2`));
-      renameSync(at(d, `${tmp}.2`), at(d, LOCK));
+      renameSync(at(d, tmp), at(d, LOCK));
       ok = true;
       return held(d, release);
     }
