@@ -177,8 +177,14 @@ function holderOf(d: Dir, name: string): Holder | undefined {
   const pid = Number(m[1]);
   let alive = pid > 0;
   try { process.kill(pid, 0); } catch (e) { alive &&= (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  // Our own pid on a lock we do not hold: a dead process that had it (a container's
+  // update often gets the same pid each time), not us.
+  if (pid === process.pid) alive = ours.has(text);
   return { text, pid, key, alive };
 }
+
+/** The locks this process holds, by their text. */
+const ours = new Set<string>();
 
 const busy = (h: Holder, root: string) => new UserError(h.pid
   ? `another update is running (pid ${h.pid}, lock ${join(root, 'golden', LOCK)}); wait for it to finish`
@@ -201,6 +207,7 @@ export function takeLock(root: string): () => void {
   const release = () => {
     if (released) return;
     released = true;
+    ours.delete(mine);
     try { if (holderOf(d, LOCK)?.text === mine) unlinkSync(at(d, LOCK)); } catch { /* gone already */ }
     closeDir(d);
   };
@@ -210,7 +217,7 @@ export function takeLock(root: string): () => void {
       try {
         linkSync(at(d, tmp), at(d, LOCK));
         ok = true;
-        return held(d, release);
+        return held(d, mine, release);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -239,7 +246,7 @@ export function takeLock(root: string): () => void {
       if (!now || !dead.includes(now.text)) continue;
       renameSync(at(d, tmp), at(d, LOCK));
       ok = true;
-      return held(d, release);
+      return held(d, mine, release);
     }
     throw new UserError(`cannot take the lock ${join(root, 'golden', LOCK)}`);
   } finally {
@@ -249,7 +256,8 @@ export function takeLock(root: string): () => void {
 }
 
 /** Once the lock is ours: claims old enough that no one can still be racing for them go. */
-function held(d: Dir, release: () => void): () => void {
+function held(d: Dir, mine: string, release: () => void): () => void {
+  ours.add(mine);
   for (const f of readdirSync(at(d, '.'))) {
     if (!f.startsWith(`${LOCK}.claim-`)) continue;
     try { if (Date.now() - lstatSync(at(d, f)).mtimeMs > CLAIM_TTL_MS) unlinkSync(at(d, f)); } catch { /* gone */ }

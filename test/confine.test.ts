@@ -110,6 +110,9 @@ test('a live holder keeps the lock; a dead one loses it, also when it died takin
   release();
   assert.not.ok(existsSync(lockOf(dir)));
   assert.equal(readdirSync(join(dir, 'golden')).filter((f) => f.endsWith('.tmp')), []);
+  writeFileSync(lockOf(dir), `${process.pid} 00000000000000cc\n`); // our pid, not our lock: a dead process had it
+  takeLock(dir)();
+  assert.not.ok(existsSync(lockOf(dir)));
 }));
 
 test.run();
