@@ -7,12 +7,12 @@
 // Each key takes its value from the nearest file that sets it; null there removes what a
 // parent set.
 import { globSync } from 'glob';
-import { readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { HOST_ARCH, MODES } from '../translator/index.js';
+import { readInside } from './confine.js';
 import { SetupError } from './errors.js';
 import { caseSelected, describeFilters, selected } from './filters.js';
-import { relStemOf } from './goldens.js';
+import { relStemOf, rootOf } from './goldens.js';
 import { dirs, insideProject } from './project.js';
 import type { Case, CaseOptions, Filters, MatrixEntry, Mode, Snapshot } from './types.js';
 
@@ -39,10 +39,11 @@ type RawOptions = { [K in keyof CaseOptions]?: CaseOptions[K] | null };
 
 /** One options file, checked key by key; null is kept (it unsets an inherited key). */
 function readOptionsFile(root: string, rel: string): RawOptions {
-  const path = insideProject(root, join(root, rel));
+  const text = readInside(root, join(root, rel));
+  if (text === undefined) throw new SetupError(`${rel}: vanished while being read`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new SetupError(`${rel}: invalid JSON (${(e as Error).message})`);
   }
@@ -111,9 +112,19 @@ export function discoverCases(root: string): Case[] {
     const segments = name.split('/');
     if (!segments.every((s) => SEGMENT.test(s))) throw new SetupError(`cases/${f}: case and folder names use letters, digits, '.', '_', '+', '-'`);
     if (segments.at(-1) === 'options') throw new SetupError(`cases/${f}: a case cannot be called 'options' (options.json is the folder's options file)`);
-    const path = insideProject(root, join(dir, f));
-    return { name, path, arch: domainArch(readFileSync(path, 'utf8')), options: caseOptions(root, name, jsons, cache) };
+    const path = join(dir, f);
+    const xml = readInside(root, path);
+    if (xml === undefined) throw new SetupError(`cases/${f}: vanished while being read`);
+    return { name, path, arch: domainArch(xml), options: caseOptions(root, name, jsons, cache) };
   });
+}
+
+/** A case's input read again (run, update): judged on the file opened, as at discovery,
+ *  so a link swapped in since then is refused. */
+export function readCase(entry: MatrixEntry): string {
+  const xml = readInside(rootOf(entry), entry.case.path);
+  if (xml === undefined) throw new SetupError(`cases/${entry.case.name}.xml: vanished since the run started`);
+  return xml;
 }
 
 /** The snapshots a case runs on, before any filter. */

@@ -38,18 +38,22 @@ export function findProject(explicit: string | undefined, cwd = process.cwd()): 
   throw new SetupError(`not inside a virtgold project: no directory from ${resolve(cwd)} upwards holds cases/ and capabilities/ (or use --root DIR)`);
 }
 
-/** A file that is (or sits behind) a link leading out of the project is refused. */
+/** A file that is (or sits behind) a link leading out of the project is refused. A file
+ *  that does not exist yet is judged by its nearest existing folder, so a link among the
+ *  folders above it is caught before anything is created behind it. */
 export function insideProject(root: string, path: string): string {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    let link = false;
-    try { link = lstatSync(path).isSymbolicLink(); } catch { /* not there (yet) */ }
-    if (link) throw new SetupError(`${path} is a link that leads nowhere; refusing to use it`);
-    return path;
-  }
   const top = realpathSync(root);
-  if (!real.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${real}); refusing to use it`);
+  let real: string | undefined;
+  for (let p = path; real === undefined; p = dirname(p)) {
+    try {
+      real = realpathSync(p);
+    } catch {
+      let link = false;
+      try { link = lstatSync(p).isSymbolicLink(); } catch { /* not there (yet) */ }
+      if (link) throw new SetupError(`${p} is a link that leads nowhere; refusing to use it`);
+      if (dirname(p) === p) return path;
+    }
+  }
+  if (real !== top && !real.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${real}); refusing to use it`);
   return path;
 }

@@ -1,13 +1,14 @@
 // `virtgold review`: walk through every golden that would change and accept or reject
 // it, one at a time, in the manner of `cargo insta review`. Accepted changes are written
 // atomically as they are accepted; rejected ones leave the golden as it is.
-import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { readInside } from './confine.js';
 import { boundedPatch } from './diff.js';
 import { removeGolden, writeGolden } from './goldens.js';
 import { plan, type UpdateOptions } from './update.js';
 
-interface Change { path: string; before?: string; after?: string }
+/** `replaces`: the golden of the other kind this one takes the place of (removed with it) */
+interface Change { path: string; before?: string; after?: string; replaces?: string }
 
 const color = (on: boolean) => (code: number, s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
@@ -57,8 +58,8 @@ export async function review(o: UpdateOptions, input = process.stdin, output = p
   const c = color(output.isTTY === true && !process.env.NO_COLOR);
   const p = await plan({ ...o, prune: true });
   const changes: Change[] = [
-    ...p.writes.map((w) => ({ path: w.path, before: existsSync(w.path) ? readFileSync(w.path, 'utf8') : undefined, after: w.text })),
-    ...p.removals.map((r) => ({ path: r, before: readFileSync(r, 'utf8') })),
+    ...p.writes.map((w) => ({ path: w.path, before: readInside(root, w.replaces ?? w.path), after: w.text, replaces: w.replaces })),
+    ...p.removals.map((r) => ({ path: r, before: readInside(root, r) })),
   ];
   for (const x of p.report.crashed) output.write(`${c(31, 'CRASHED')} ${x.golden}: ${x.message} (nothing to review)\n`);
   if (!changes.length) {
@@ -72,9 +73,10 @@ export async function review(o: UpdateOptions, input = process.stdin, output = p
   try {
     for (const [i, ch] of changes.entries()) {
       const rel = relative(root, ch.path);
-      const what = ch.after === undefined ? 'remove' : ch.before === undefined ? 'create' : 'update';
+      const was = ch.replaces ? relative(root, ch.replaces) : rel;
+      const what = ch.replaces ? `replace ${was} by` : ch.after === undefined ? 'remove' : ch.before === undefined ? 'create' : 'update';
       output.write(`\n${c(1, `[${i + 1}/${changes.length}] ${what} ${rel}`)}\n`);
-      const diff = boundedPatch(`${rel} (now)`, `${rel} (new)`, ch.before ?? '', ch.after ?? '');
+      const diff = boundedPatch(`${was} (now)`, `${rel} (new)`, ch.before ?? '', ch.after ?? '');
       output.write(diff.split('\n').slice(1).map((l) =>
         l.startsWith('+') && !l.startsWith('+++') ? c(32, l) : l.startsWith('-') && !l.startsWith('---') ? c(31, l) : l).join('\n') + '\n');
       let answer: string | undefined = all;
@@ -91,7 +93,7 @@ export async function review(o: UpdateOptions, input = process.stdin, output = p
       }
       if (answer === 'a') {
         if (ch.after === undefined) removeGolden(root, ch.path);
-        else writeGolden(root, ch.path, ch.after);
+        else writeGolden(root, ch.path, ch.after, ch.replaces);
         accepted++;
         output.write(`${c(32, 'accepted')} ${rel}\n`);
       } else {

@@ -1,6 +1,6 @@
 // `virtgold run` / `update` / `review`: their options, then the runner.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants as osConstants } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
@@ -14,7 +14,7 @@ import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './
 import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
 import type { Filters, Outcome } from './types.js';
-import { formatUpdateReport, outOfDate, plan, updateGoldens } from './update.js';
+import { formatUpdateReport, outOfDate, plan, turn, updateGoldens } from './update.js';
 
 const SELECTION_OPTIONS = {
   case: { type: 'string', multiple: true },
@@ -48,13 +48,8 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
   if (command === 'review') {
     const { values: v } = usage(() => parseArgs({ args: argv, options: SELECTION_OPTIONS }));
     const sel = selectionOf(v);
-    const release = lockOrSay(sel.root);
-    try {
-      const { review } = await import('./review.js');
-      return await review(sel);
-    } finally {
-      release();
-    }
+    const { review } = await import('./review.js');
+    return locked(sel.root, () => review(sel));
   }
   return command === 'update' ? update(argv) : run(argv);
 }
@@ -182,8 +177,7 @@ async function update(argv: string[]): Promise<number> {
     process.stdout.write(formatUpdateReport(report, true));
     return outOfDate(report) ? 1 : 0;
   }
-  const release = lockOrSay(o.root);
-  try {
+  return locked(o.root, async () => {
     // Translations are cached, so that when a write fails the plan can be made again
     // cheaply: what it still holds was not applied, the rest was.
     const adapter = cachingAdapter(builtinAdapter);
@@ -201,8 +195,30 @@ async function update(argv: string[]): Promise<number> {
       process.stdout.write(formatUpdateReport({ ...planned, created: done(planned.created), updated: done(planned.updated), removed: done(planned.removed) }));
       throw new SetupError(`update stopped: ${why}; the changes above were applied, ${pending.size} not (virtgold update --check lists them)`);
     }
+  });
+}
+
+/** FN holding the update lock, released also on Ctrl-C, SIGTERM and SIGHUP (exit 128+N).
+ *  Each golden write is synchronous, so a signal is handled between two of them (update
+ *  yields after each), never in the middle of one: the tree is left as a prefix of the
+ *  update, which is consistent (see updateGoldens). */
+async function locked(root: string, fn: () => Promise<number>): Promise<number> {
+  let release: (() => void) | undefined;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = (s: NodeJS.Signals) => {
+    release?.();
+    if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+    process.exit(128 + osConstants.signals[s]);
+  };
+  // Listening before the lock exists: no moment holds the lock with the default action.
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    release = lockOrSay(root);
+    return await fn();
   } finally {
-    release();
+    await turn(); // a signal that came during the last step is still handled as one
+    for (const s of signals) process.off(s, onSignal);
+    release?.();
   }
 }
 

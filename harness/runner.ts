@@ -1,7 +1,6 @@
 // The one runner: every command (run, update, review) and interop put the selected
 // entries through an adapter here, in parallel, in matrix order.
-import { readFileSync } from 'node:fs';
-import { checkedSelection } from './cases.js';
+import { checkedSelection, readCase } from './cases.js';
 import { boundedPatch, keptText } from './diff.js';
 import { lookupGolden, staleGoldens } from './goldens.js';
 import { checkIdempotent, judge, type Verdict } from './judge.js';
@@ -71,7 +70,7 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   const { adapter } = opts;
   const start = performance.now();
   const name = entryName(entry);
-  const xml = readFileSync(entry.case.path, 'utf8');
+  const xml = readCase(entry);
   const done = (r: Omit<EntryResult, 'entry' | 'name' | 'ms'>): EntryResult => ({ entry, name, ms: performance.now() - start, ...r });
   const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry);
   const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected);
@@ -134,7 +133,7 @@ export interface Translated {
 export async function translateSelection(sel: Selected, adapter: Adapter, jobs = 1): Promise<{ all: MatrixEntry[]; translated: Translated[] }> {
   try {
     const { all, entries } = checkedSelection(sel.root, sel.filters, sel.passWithNoEntries);
-    const translated = await inParallel(entries, jobs, async (entry) => ({ entry, outcome: await adapter.translate(entry, readFileSync(entry.case.path, 'utf8')) }));
+    const translated = await inParallel(entries, jobs, async (entry) => ({ entry, outcome: await adapter.translate(entry, readCase(entry)) }));
     return { all, translated };
   } finally {
     await adapter.close?.();

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { discoverCases } from './cases.js';
 import { SetupError } from './errors.js';
 import { existingGoldens } from './goldens.js';
-import { insideProject } from './project.js';
+import { readInside } from './confine.js';
 import type { Verdict } from './judge.js';
 import type { Case, MatrixEntry, Outcome } from './types.js';
 
@@ -213,13 +213,13 @@ export function checkCorpus(root: string, schema: Schema): CorpusReport {
   const cases = discoverCases(root);
   let invalidOnPurpose = 0;
   for (const c of cases) {
-    const p = checkCaseInput(schema, c, readFileSync(c.path));
+    const p = checkCaseInput(schema, c, readInside(root, c.path) ?? '');
     if (p) problems.push(p);
     else if (c.options.schemaInvalid !== undefined) invalidOnPurpose++;
   }
   const goldens = existingGoldens(root).filter((p) => p.endsWith('.xml'));
   for (const g of goldens) {
-    const why = schema.validate(readFileSync(insideProject(root, g), 'utf8'));
+    const why = schema.validate(readInside(root, g) ?? '');
     if (why) problems.push(`${relative(root, g)}: ${why}`);
   }
   return { cases: cases.length, invalidOnPurpose, goldens: goldens.length, problems, ms: performance.now() - start };

@@ -1,9 +1,9 @@
 // Regenerating goldens: only what changed is written, each file atomically; stale
 // goldens are listed (or removed with prune); an entry whose translator crashed writes
 // nothing at all.
-import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { builtinAdapter } from './adapters.js';
+import { readInside } from './confine.js';
 import { goldenPathFor, goldenPaths, removeGolden, removeLeftovers, staleGoldens, writeGolden } from './goldens.js';
 import { translateSelection, type Selected } from './runner.js';
 import { loadSchema, SCHEMA_NAME, schemaUnavailable } from './schema.js';
@@ -24,7 +24,9 @@ export interface UpdateReport {
 
 export interface Plan {
   report: UpdateReport;
-  writes: { path: string; text: string; created: boolean }[];
+  /** `replaces`: the entry's golden of the other kind, removed as this one is written */
+  writes: { path: string; text: string; created: boolean; replaces?: string }[];
+  /** goldens removed on their own: stale ones, and the other kind beside an unchanged golden */
   removals: string[];
 }
 
@@ -42,6 +44,7 @@ export async function plan(o: UpdateOptions): Promise<Plan> {
   const writes: Plan['writes'] = [];
   const removals: string[] = [];
   const { all, translated } = await translateSelection(o, o.adapter ?? builtinAdapter);
+  await turn();
   for (const { entry, outcome } of translated) {
     if (outcome.kind === 'crash') {
       report.crashed.push({ golden: entry.relStem, message: outcome.message });
@@ -50,11 +53,14 @@ export async function plan(o: UpdateOptions): Promise<Plan> {
     const path = goldenPathFor(entry, outcome);
     const { output, error } = goldenPaths(entry);
     const other = path === error ? output : error;
-    if (existsSync(other)) removals.push(other);
-    const old = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-    if (old === outcome.text) report.unchanged.push(rel(path));
-    else {
-      writes.push({ path, text: outcome.text, created: old === undefined });
+    const replaces = readInside(o.root, other) === undefined ? undefined : other;
+    const old = readInside(o.root, path);
+    if (old === outcome.text) {
+      report.unchanged.push(rel(path));
+      if (replaces) removals.push(replaces);
+    } else {
+      writes.push({ path, text: outcome.text, created: old === undefined, ...(replaces ? { replaces } : {}) });
+      if (replaces) report.removed.push(rel(replaces));
       (old === undefined ? report.created : report.updated).push(rel(path));
     }
   }
@@ -82,13 +88,26 @@ async function schemaWarnings(xmls: Plan['writes'], rel: (p: string) => string):
 /** Anything `update --check` should fail on: the goldens are not what update would make. */
 export const outOfDate = (r: UpdateReport) => r.created.length + r.updated.length + r.removed.length + r.crashed.length + r.stale.length > 0;
 
+/** Apply a plan in an order of which every prefix is a consistent golden tree: each write
+ *  removes the entry's golden of the other kind only once the new one is complete (never
+ *  both kinds at once, never a partial file), and removals stand alone. */
 export async function updateGoldens(o: UpdateOptions): Promise<UpdateReport> {
   removeLeftovers(o.root);
   const { report, writes, removals } = await plan(o);
-  for (const w of writes) writeGolden(o.root, w.path, w.text);
-  for (const p of removals) removeGolden(o.root, p);
+  for (const w of writes) {
+    writeGolden(o.root, w.path, w.text, w.replaces);
+    await turn();
+  }
+  for (const p of removals) {
+    removeGolden(o.root, p);
+    await turn();
+  }
   return report;
 }
+
+/** One turn of the event loop, so that a Ctrl-C is handled between two steps of an update
+ *  (the builtin translator never waits for anything, so signals would wait for the end). */
+export const turn = () => new Promise<void>((r) => setImmediate(r));
 
 export function formatUpdateReport(r: UpdateReport, check = false): string {
   const lines: string[] = [];

@@ -94,30 +94,134 @@ test('cases, snapshots and goldens behind links leading outside the project are 
   }
 });
 
-test('an update killed with SIGKILL at any moment leaves every golden old or new, never partial', async () => {
+/** Every golden of the good tree replaced by one of the other kind (an .args by an .err,
+ *  an .err by an .args or .xml), so that an update must change the kind of every entry. */
+function flipKinds(gdir: string, good: Map<string, string>): Map<string, string> {
+  const flipped = new Map<string, string>();
+  for (const f of good.keys()) {
+    const stem = f.replace(/\.(args|xml|err)$/, '');
+    const other = f.endsWith('.err') ? stem + (f.startsWith('xml2argv/') ? '.args' : '.xml') : `${stem}.err`;
+    rmSync(join(gdir, f), { force: true });
+    writeFileSync(join(gdir, other), `flipped ${f}\n`);
+    flipped.set(other, `flipped ${f}\n`);
+  }
+  return flipped;
+}
+
+/** What is wrong with the tree mid-update: an entry with goldens of both kinds, or a
+ *  golden that is neither the old file nor the new one. Also how many are new. */
+function treeProblems(gdir: string, good: Map<string, string>, old: Map<string, string>): { problems: string[]; fresh: number } {
+  const problems: string[] = [];
+  let fresh = 0;
+  const stems = new Set<string>();
+  for (const f of globSync('xml2*/**/*.{args,xml,err}', { cwd: gdir })) {
+    const text = readFileSync(join(gdir, f), 'utf8');
+    if (text === good.get(f)) fresh++;
+    else if (text !== old.get(f)) problems.push(`${f} is neither old nor new`);
+    const stem = f.replace(/\.(args|xml|err)$/, '');
+    if (stems.has(stem)) problems.push(`${stem}: both kinds of golden exist`);
+    stems.add(stem);
+  }
+  return { problems, fresh };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('any prefix of an update is a consistent tree: stopped at many points and killed at several', async () => {
   const { execa } = await import('execa');
   const dir = project();
   try {
     const gdir = join(dir, 'golden');
-    const files = () => globSync('xml2*/**/*', { cwd: gdir, dot: true, nodir: true });
-    const good = new Map(files().map((f) => [f, readFileSync(join(gdir, f), 'utf8')]));
-    const stale = (t: string) => `${t}stale\n`;
+    const good = new Map(globSync('xml2*/**/*', { cwd: gdir, nodir: true }).map((f) => [f, readFileSync(join(gdir, f), 'utf8')]));
+    let midway = 0;
     for (let round = 0; round < 4; round++) {
-      for (const [f, text] of good) writeFileSync(join(gdir, f), stale(text)); // every golden must be rewritten
+      const old = flipKinds(gdir, good);
       const child = execa('node', [join(repo, 'bin/virtgold.js'), 'update', '--root', dir], { reject: false });
-      await new Promise((r) => setTimeout(r, 500 + round * 200));
-      child.kill('SIGKILL');
-      await child;
-      for (const [f, text] of good) {
-        const now = readFileSync(join(gdir, f), 'utf8');
-        assert.ok(now === text || now === stale(text), `${f} is partial after SIGKILL`);
+      let exited = false;
+      void child.finally(() => { exited = true; });
+      // Stop the update every few ms (a stopped process has done a prefix of its work) and
+      // look at the tree; kill it at the (round+2)th stop that finds the update half done.
+      try {
+        for (let seen = 0; !exited;) {
+          await pause(10);
+          try { process.kill(child.pid!, 'SIGSTOP'); } catch { break; }
+          const { problems, fresh } = treeProblems(gdir, good, old);
+          assert.equal(problems.slice(0, 5), [], `round ${round}, ${fresh} goldens new`);
+          if (fresh > 0 && fresh < good.size) {
+            midway++;
+            if (++seen === round + 2) {
+              process.kill(child.pid!, 'SIGKILL');
+              break;
+            }
+          }
+          process.kill(child.pid!, 'SIGCONT');
+        }
+      } finally {
+        if (!exited) child.kill('SIGKILL'); // a failed check must not leave it stopped
       }
-      rmSync(join(gdir, '.update.lock'), { force: true });
+      await child;
+      assert.equal(treeProblems(gdir, good, old).problems.slice(0, 5), []);
     }
-    // The next update cleans up whatever temporary files the killed ones left.
-    await updateGoldens({ root: dir, filters: {} });
-    assert.not.ok(files().some((f) => f.endsWith('.tmp')));
+    assert.ok(midway >= 4, `the update was caught half done only ${midway} times`);
+    // The next update takes over the dead one's lock, cleans up its temporary files, finishes.
+    const r = await execa('node', [join(repo, 'bin/virtgold.js'), 'update', '--root', dir], { reject: false });
+    assert.is(r.exitCode, 0, r.stderr);
+    assert.not.ok(globSync('**/*.tmp', { cwd: gdir, dot: true }).length);
     for (const [f, text] of good) assert.is(readFileSync(join(gdir, f), 'utf8'), text);
+    assert.is(globSync('xml2*/**/*', { cwd: gdir, nodir: true }).length, good.size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C, SIGTERM and SIGHUP during an update release the lock', async () => {
+  const { execa } = await import('execa');
+  const dir = project();
+  try {
+    const lock = join(dir, 'golden/.update.lock');
+    const gdir = join(dir, 'golden');
+    const goldens = globSync('xml2*/**/*', { cwd: gdir, nodir: true });
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      // Work enough to be sure the signal finds it still running, even on a loaded machine.
+      for (const f of goldens) writeFileSync(join(gdir, f), 'tampered\n');
+      const child = execa('node', [join(repo, 'bin/virtgold.js'), 'update', '--root', dir], { reject: false });
+      for (let i = 0; i < 5000 && !existsSync(lock); i++) await pause(2);
+      assert.ok(existsSync(lock), 'the update took no lock');
+      child.kill(signal);
+      const r = await child;
+      assert.is(r.exitCode, code, `${signal}: ${r.stderr}`);
+      assert.not.ok(existsSync(lock), `${signal} left the lock behind`);
+      assert.ok(globSync('xml2*/**/*', { cwd: gdir, nodir: true }).some((f) => readFileSync(join(gdir, f), 'utf8') === 'tampered\n'), `${signal} did not stop the update`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('racing for a stale lock: at most one update holds it at a time', async () => {
+  const { execa } = await import('execa');
+  const { spawnSync } = await import('node:child_process');
+  const dir = project();
+  try {
+    const lock = join(dir, 'golden/.update.lock');
+    const log = join(dir, 'log');
+    const racers = 8;
+    for (let round = 0; round < 5; round++) {
+      const dead = spawnSync('true').pid; // exited: its pid names a dead process
+      writeFileSync(lock, `${dead}\n`);
+      writeFileSync(log, '');
+      // Far enough ahead that every racer has started (tsx takes a while on a loaded machine).
+      const startAt = Date.now() + 3500;
+      const procs = Array.from({ length: racers }, () => execa('node', ['--import', 'tsx', join(repo, 'test/fixtures/lock-contender.ts'), dir, String(startAt), '300', log], { reject: false, cwd: repo }));
+      const results = await Promise.all(procs);
+      for (const r of results) assert.is(r.exitCode, 0, r.stderr);
+      const outcomes = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(1).join(' '));
+      assert.is(outcomes.length, racers);
+      assert.not.ok(outcomes.includes('overlap'), `round ${round}: two held the lock at once (${outcomes.join(', ')})`);
+      assert.ok(outcomes.includes('held'), `round ${round}: nobody took the stale lock (${outcomes.join(', ')})`);
+      assert.equal(outcomes.filter((o) => o !== 'held' && o !== 'busy'), []);
+      assert.not.ok(existsSync(lock));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
