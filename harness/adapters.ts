@@ -3,7 +3,7 @@
 // translator (bad exit code, signal, timeout, output on both streams), reported for
 // that entry only.
 // (Real libvirt as a translator is in harness/libvirt.ts.)
-import { readFileSync } from 'node:fs';
+import { readCaseBytes } from './cases.js';
 import { runBuiltin } from './judge.js';
 import { DEFAULT_MAX_OUTPUT, formatBytes, killTree, runTranslator, startTranslator } from './proc.js';
 import { shellWords } from './shell-words.js';
@@ -19,7 +19,7 @@ export function builtinAdapterWith(timeoutMs?: number): Adapter {
     checksIdempotence: true,
     // The case's bytes, not the text the runner read: bytes that are not UTF-8 are the
     // translator's to refuse, as libxml2 refuses them for libvirt.
-    translate: async (entry) => runBuiltin(entry.mode, entry.snapshot.path, readFileSync(entry.case.path), timeoutMs),
+    translate: async (entry) => runBuiltin(entry.mode, entry.snapshot.path, readCaseBytes(entry), timeoutMs),
   };
 }
 

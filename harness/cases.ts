@@ -9,7 +9,7 @@
 import { globSync } from 'glob';
 import { dirname, join, posix } from 'node:path';
 import { HOST_ARCH, MODES } from '../translator/index.js';
-import { readInside } from './confine.js';
+import { readInside, readInsideBytes } from './confine.js';
 import { SetupError } from './errors.js';
 import { caseSelected, describeFilters, selected } from './filters.js';
 import { relStemOf, rootOf } from './goldens.js';
@@ -122,7 +122,12 @@ export function discoverCases(root: string): Case[] {
 /** A case's input read again (run, update): judged on the file opened, as at discovery,
  *  so a link swapped in since then is refused. */
 export function readCase(entry: MatrixEntry): string {
-  const xml = readInside(rootOf(entry), entry.case.path);
+  return readCaseBytes(entry).toString('utf8');
+}
+
+/** The case's bytes, read as readCase reads them. */
+export function readCaseBytes(entry: MatrixEntry): Buffer {
+  const xml = readInsideBytes(rootOf(entry), entry.case.path);
   if (xml === undefined) throw new SetupError(`cases/${entry.case.name}.xml: vanished since the run started`);
   return xml;
 }

@@ -20,7 +20,22 @@ const PROC = existsSync('/proc/self/fd');
 export interface Dir { fd: number; real: string; rel: string }
 
 /** NAME inside an open folder, as a path the kernel resolves through the descriptor. */
-export const at = (d: Dir, name: string) => (PROC ? `/proc/self/fd/${d.fd}/${name}` : join(d.real, name));
+export const at = (d: Dir, name: string) => {
+  if (!PROC) return join(d.real, name);
+  viaFd.set(d.fd, d.real);
+  return `/proc/self/fd/${d.fd}/${name}`;
+};
+
+/** The folder behind each descriptor a path was last built on, so that an error about
+ *  /proc/self/fd/N/NAME can name the file a user knows (the descriptor may be closed). */
+const viaFd = new Map<number, string>();
+
+/** A path as errors should name it: /proc/self/fd/N/NAME as the real folder's NAME. */
+export function realPathOf(path: string): string {
+  const m = /^\/proc\/self\/fd\/(\d+)\/(.*)$/.exec(path);
+  const folder = m && viaFd.get(Number(m[1]));
+  return folder ? join(folder, m[2]!) : path;
+}
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
@@ -115,6 +130,12 @@ export function writeAtomicIn(d: Dir, name: string, data: string, before?: () =>
  *  (or sits behind) a link leading out of the project is refused, judged on the file
  *  actually opened, so swapping a link in after the check does not help. */
 export function readInside(root: string, path: string): string | undefined {
+  return readInsideBytes(root, path)?.toString('utf8');
+}
+
+/** The bytes of a file of the project, checked as readInside checks it (a domain's bytes
+ *  are the translator's to judge: they must be UTF-8). */
+export function readInsideBytes(root: string, path: string): Buffer | undefined {
   let real: string;
   try {
     real = realpathSync(insideProject(root, path));
@@ -137,7 +158,7 @@ export function readInside(root: string, path: string): string | undefined {
       if (!opened.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${opened}); refusing to use it`);
     }
     if (fstatSync(fd).isDirectory()) throw new SetupError(`${path} is a folder, not a file`);
-    return readFileSync(fd, 'utf8');
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

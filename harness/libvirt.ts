@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { oneLine } from '../translator/index.js';
+import { readCaseBytes } from './cases.js';
 import { readCaps } from './io.js';
 import { runBuiltin } from './judge.js';
 import { DAEMON_GONE, hostReason } from './libvirt-host.js';
@@ -250,7 +251,7 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
       // uuids, and a daemon that dies takes every call in flight with it.
       return oneAtATime(async () => {
         // The case's own bytes unless the token must go: libvirt judges their encoding.
-        const input = strip && hasVfToken(xml) ? stripVfToken(xml) : readFileSync(entry.case.path);
+        const input = strip && hasVfToken(xml) ? stripVfToken(xml) : readCaseBytes(entry);
         const r = entry.mode === 'xml2argv' ? await libvirtXml2Argv(input) : await libvirtXml2Xml(input);
         if (r.ok) return { kind: 'output', text: r.output };
         if (r.timedOut) return { kind: 'crash', message: r.error };

@@ -11,6 +11,7 @@ import { libvirtAdapter } from './libvirt.js';
 import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
+import { realPathOf } from './confine.js';
 import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
 import type { Filters, Outcome } from './types.js';
@@ -231,8 +232,8 @@ function fsProblem(e: unknown, root: string): string | undefined {
     ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EIO: 'input/output error',
   };
   if (!code || !why[code]) return undefined;
-  // The temporary file of an atomic write is named after the golden: name the golden.
-  const file = path ? relative(root, path).replace(/(^|\/)\.([^/]+)\.\d+\.tmp$/, '$1$2') : 'in golden/';
+  // The temporary file of an atomic write is named after the golden (or the lock): name that.
+  const file = path ? relative(root, realPathOf(path)).replace(/(^|\/)\.([^/]+)\.\d+\.tmp$/, '$1$2').replace(/(^|\/)update\.lock\.[0-9a-f]+$/, '$1.update.lock') : 'in golden/';
   return `cannot write ${file}: ${why[code]} (${code})`;
 }
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { discoverCases } from './cases.js';
 import { SetupError } from './errors.js';
 import { existingGoldens } from './goldens.js';
-import { readInside } from './confine.js';
+import { readInside, readInsideBytes } from './confine.js';
 import type { Verdict } from './judge.js';
 import type { Case, MatrixEntry, Outcome } from './types.js';
 
@@ -213,7 +213,7 @@ export function checkCorpus(root: string, schema: Schema): CorpusReport {
   const cases = discoverCases(root);
   let invalidOnPurpose = 0;
   for (const c of cases) {
-    const p = checkCaseInput(schema, c, readInside(root, c.path) ?? '');
+    const p = checkCaseInput(schema, c, readInsideBytes(root, c.path) ?? '');
     if (p) problems.push(p);
     else if (c.options.schemaInvalid !== undefined) invalidOnPurpose++;
   }

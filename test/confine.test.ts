@@ -3,15 +3,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
+  cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMatrix, readCase } from '../harness/cases.js';
 import { closeDir, openDir, readInside, writeAtomicIn } from '../harness/confine.js';
 import { takeLock } from '../harness/goldens.js';
 import { updateGoldens } from '../harness/update.js';
+import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -19,8 +19,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
  *  folder outside it. */
 function withProject(fn: (dir: string, outside: string) => void | Promise<void>): () => Promise<void> {
   return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'virtgold-confine-'));
-    const outside = mkdtempSync(join(tmpdir(), 'virtgold-outside-'));
+    const dir = tempDir('confine');
+    const outside = tempDir('outside');
     try {
       for (const f of ['cases/domain/minimal.xml', 'cases/usb/duplicate-index.xml', 'capabilities/caps_7.2.0_x86_64.xml']) cpSync(join(repo, f), join(dir, f));
       for (const d of ['domain', 'usb', 'memory']) mkdirSync(join(dir, 'golden/xml2argv', d), { recursive: true });
