@@ -7,6 +7,7 @@
 // Each key takes its value from the nearest file that sets it; null there removes what a
 // parent set.
 import { globSync } from 'glob';
+import { readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { HOST_ARCH, MODES } from '../translator/index.js';
 import { readInside, readInsideBytes } from './confine.js';
@@ -127,6 +128,8 @@ export function readCase(entry: MatrixEntry): string {
 
 /** The case's bytes, read as readCase reads them. */
 export function readCaseBytes(entry: MatrixEntry): Buffer {
+  // A domain of no project (compare's inputs: any file the user names) is read as it is.
+  if (!entry.stem) return readFileSync(entry.case.path);
   const xml = readInsideBytes(rootOf(entry), entry.case.path);
   if (xml === undefined) throw new SetupError(`cases/${entry.case.name}.xml: vanished since the run started`);
   return xml;
