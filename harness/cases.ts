@@ -126,12 +126,18 @@ export function readCase(entry: MatrixEntry): string {
   return readCaseBytes(entry).toString('utf8');
 }
 
+// An entry is read once however many times it is translated (the runner, the adapter,
+// the determinism check): entries are made afresh for every run, so nothing goes stale.
+const readBytes = new WeakMap<MatrixEntry, Buffer>();
+
 /** The case's bytes, read as readCase reads them. */
 export function readCaseBytes(entry: MatrixEntry): Buffer {
+  let xml = readBytes.get(entry);
+  if (xml) return xml;
   // A domain of no project (compare's inputs: any file the user names) is read as it is.
-  if (!entry.stem) return readFileSync(entry.case.path);
-  const xml = readInsideBytes(rootOf(entry), entry.case.path);
+  xml = entry.stem ? readInsideBytes(rootOf(entry), entry.case.path) : readFileSync(entry.case.path);
   if (xml === undefined) throw new SetupError(`cases/${entry.case.name}.xml: vanished since the run started`);
+  readBytes.set(entry, xml);
   return xml;
 }
 

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { SetupError } from './errors.js';
-import { insideProject } from './project.js';
+import { insideProject, realRoot } from './project.js';
 
 /** Where the kernel names an open descriptor's file; elsewhere (no /proc) paths are
  *  re-resolved each time, which narrows the race to the moment between check and use. */
@@ -51,7 +51,7 @@ function isLink(path: string): boolean {
  *  from the project root, creating missing ones when asked. A link or a non-folder on
  *  the way is refused; a missing folder gives undefined when not creating. */
 export function openDir(root: string, rel: string, create: boolean): Dir | undefined {
-  const real = realpathSync(root);
+  const real = realpathSync.native(root);
   let d: Dir = { fd: openSync(real, C.O_RDONLY | C.O_DIRECTORY), real, rel: '' };
   try {
     for (const part of rel.split('/').filter(Boolean)) {
@@ -138,10 +138,14 @@ export function readInside(root: string, path: string): string | undefined {
 export function readInsideBytes(root: string, path: string): Buffer | undefined {
   let real: string;
   try {
-    real = realpathSync(insideProject(root, path));
+    // Where /proc is, the file opened is judged below (one check, on what is read);
+    // elsewhere the path is judged first.
+    real = realpathSync.native(PROC ? path : insideProject(root, path));
   } catch (e) {
-    if (code(e) === 'ENOENT') return undefined;
-    throw e;
+    if (code(e) !== 'ENOENT') throw e;
+    // A link that leads nowhere is refused, not taken for a missing file.
+    if (isLink(path)) insideProject(root, path);
+    return undefined;
   }
   let fd: number;
   try {
@@ -154,7 +158,7 @@ export function readInsideBytes(root: string, path: string): Buffer | undefined 
   try {
     if (PROC) {
       const opened = readlinkSync(`/proc/self/fd/${fd}`);
-      const top = realpathSync(root);
+      const top = realRoot(root);
       if (!opened.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${opened}); refusing to use it`);
     }
     if (fstatSync(fd).isDirectory()) throw new SetupError(`${path} is a folder, not a file`);

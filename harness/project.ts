@@ -38,15 +38,25 @@ export function findProject(explicit: string | undefined, cwd = process.cwd()): 
   throw new SetupError(`not inside a virtgold project: no directory from ${resolve(cwd)} upwards holds cases/ and capabilities/ (or use --root DIR)`);
 }
 
+const realRoots = new Map<string, string>();
+
+/** The project root's real path, asked of the kernel once per process (every read and
+ *  write of a run is judged against it). */
+export function realRoot(root: string): string {
+  let real = realRoots.get(root);
+  if (real === undefined) realRoots.set(root, (real = realpathSync.native(root)));
+  return real;
+}
+
 /** A file that is (or sits behind) a link leading out of the project is refused. A file
  *  that does not exist yet is judged by its nearest existing folder, so a link among the
  *  folders above it is caught before anything is created behind it. */
 export function insideProject(root: string, path: string): string {
-  const top = realpathSync(root);
+  const top = realRoot(root);
   let real: string | undefined;
   for (let p = path; real === undefined; p = dirname(p)) {
     try {
-      real = realpathSync(p);
+      real = realpathSync.native(p);
     } catch {
       let link = false;
       try { link = lstatSync(p).isSymbolicLink(); } catch { /* not there (yet) */ }

@@ -24,6 +24,7 @@ export function oneLine(message: string): string {
     const code = c.charCodeAt(0);
     return code === 0x0d ? '\\r' : code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
+  if (visible.length <= MAX_MESSAGE) return visible; // (UTF-16 units: never fewer than characters)
   const chars = [...visible];
   return chars.length <= MAX_MESSAGE ? visible : `${chars.slice(0, MAX_MESSAGE).join('')}… (${chars.length - MAX_MESSAGE} more characters)`;
 }
