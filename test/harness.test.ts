@@ -3,7 +3,7 @@
 // and libvirt's command line normalized word for word.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinAdapter, builtinAdapterWith } from '../harness/adapters.js';
@@ -19,13 +19,8 @@ import { outOfDate, plan } from '../harness/update.js';
 import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const temps: string[] = [];
-const temp = () => {
-  const d = tempDir('harness');
-  temps.push(d);
-  return d;
-};
-test.after(() => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+// tempDir's folders are removed when the test process ends, however it ends.
+const temp = () => tempDir('harness');
 
 /** A throw-away project: some of the shipped snapshots, cases and goldens, plus files. */
 function project(o: { caps?: string[]; areas?: string[]; files?: Record<string, string> } = {}): string {

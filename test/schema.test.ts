@@ -4,7 +4,7 @@
 // the reason printed, where libvirt's schema is not installed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinAdapter } from '../harness/adapters.js';
@@ -19,13 +19,8 @@ import { isTranslationError, translate } from '../translator/index.js';
 import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const temps: string[] = [];
-const temp = () => {
-  const d = tempDir('schema');
-  temps.push(d);
-  return d;
-};
-test.after(() => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+// tempDir's folders are removed when the test process ends, however it ends.
+const temp = () => tempDir('schema');
 
 const read = (rel: string) => readFileSync(join(repo, rel), 'utf8');
 const TOKEN = '00112233-4455-6677-8899-aabbccddeeff';
