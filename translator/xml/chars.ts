@@ -96,9 +96,11 @@ export function firstCharError(text: string): CharError | undefined {
 }
 
 /** Strict UTF-8: the decoded text, or the line of the first byte that is not UTF-8. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function decodeUtf8(bytes: Uint8Array): { text: string } | { badLine: number } {
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+    return { text: strictUtf8.decode(bytes) };
   } catch {
     // Find the first bad byte: decode ever shorter prefixes is too slow; walk the sequences.
     let line = 1;
