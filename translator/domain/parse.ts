@@ -131,12 +131,12 @@ function parseCpu(domain: XElement): CpuDef | undefined {
   const fallback = model?.attrs.fallback ?? 'allow';
   const check = el.attrs.check;
   const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none') &&
+    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none' || check === 'partial') &&
     Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
     model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
     (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
   if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
-  return { mode: 'custom', match: 'exact', ...(check ? { check } : {}), model: textOf(model!).trim(), fallback };
+  return { mode: 'custom', match: 'exact', ...(check ? { check: check as 'none' | 'partial' } : {}), model: textOf(model!).trim(), fallback };
 }
 
 function parseClock(domain: XElement): DomainDef['clock'] {
