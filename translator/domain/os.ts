@@ -44,6 +44,9 @@ declare module '../model.js' {
   }
 }
 
+// VIR_ERR_XML_DETAIL: virsh prints the message alone.
+const detail = (msg: string) => new TranslationError('bare', msg);
+
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
 const OS_TYPES = ['hvm', 'xen', 'linux', 'xenpvh', 'exe'];
 /** libvirt's VIR_DOMAIN_BOOT_LAST: later <boot> elements are ignored. */
@@ -104,9 +107,9 @@ export function parseOsType(domain: XElement): OsDef {
 function parseFirmware(os: XElement, out: OsDef): void {
   const fw = os.attrs.firmware;
   const features = elements(os, 'firmware').flatMap((f) => elements(f, 'feature'));
-  // Without firmware=, libvirt ignores <feature> elements when a domain is defined
-  // (a migration kludge that only applies to incoming migrations).
-  if (features.length && fw !== undefined) {
+  // (libvirt ignores <feature> without firmware= only on incoming migrations; a define
+  // reads them and validation refuses them.)
+  if (features.length) {
     out.firmwareFeatures = {};
     for (const f of features) {
       required(f, 'name');
@@ -234,7 +237,7 @@ export function postParseOsCommon(def: DomainDef): void {
   const f = def.os.firmwareFeatures;
   if (f?.['enrolled-keys'] === 'yes') {
     if (f['secure-boot'] === 'no') {
-      throw xmlError("firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled");
+      throw detail("firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled");
     }
     f['secure-boot'] = 'yes';
   }
@@ -242,9 +245,7 @@ export function postParseOsCommon(def: DomainDef): void {
   if (l?.path !== undefined && l.type === undefined) l.type = 'rom';
 }
 
-const detail = (msg: string) => new TranslationError('XML error', msg);
-
-/** virDomainDefOSValidate (libvirt prints VIR_ERR_XML_DETAIL as an XML error). */
+/** virDomainDefOSValidate. */
 export function validateOs(def: DomainDef): void {
   const { os } = def;
   const l = os.loader;
@@ -323,6 +324,12 @@ export function validateOsQemuBoot(def: DomainDef): void {
     if (def.os.arch !== 'x86_64') throw unsupportedConfig('Secure boot is supported for x86_64 architecture only');
     if (!def.os.firmware && !smm) throw unsupportedConfig('Secure boot requires SMM feature enabled');
   }
+}
+
+/** qemuFirmwareFillDomain, when the domain is started: firmware autoselection reads the
+ *  host's firmware descriptors. */
+export function fillFirmware(def: DomainDef): void {
+  if (def.os.firmware) throw notImplemented(`<os firmware='${def.os.firmware}'> on the command line (firmware autoselection)`);
 }
 
 /** <os> as virDomainDefFormatInternal writes it. */

@@ -50,7 +50,8 @@ const FIELDS = {
   chassis: ['manufacturer', 'version', 'serial', 'asset', 'sku'],
 } as const;
 
-const detail = (msg: string) => new TranslationError('XML error', msg);
+// VIR_ERR_XML_DETAIL: virsh prints the message alone.
+const detail = (msg: string) => new TranslationError('bare', msg);
 
 /** string(entry[@name='X']): the first such entry's text; empty counts as absent. */
 function entries(e: XElement, fields: readonly string[]): Entries | undefined {

@@ -8,7 +8,7 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
-import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
+import { fillFirmware, serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 
@@ -82,6 +82,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  fillFirmware(ctx.def);
   // -smbios comes before any device on the command line.
   sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
