@@ -326,12 +326,6 @@ export function validateOsQemuBoot(def: DomainDef): void {
   }
 }
 
-/** qemuFirmwareFillDomain, when the domain is started: firmware autoselection reads the
- *  host's firmware descriptors. */
-export function fillFirmware(def: DomainDef): void {
-  if (def.os.firmware) throw notImplemented(`<os firmware='${def.os.firmware}'> on the command line (firmware autoselection)`);
-}
-
 /** <os> as virDomainDefFormatInternal writes it. */
 export function formatOs(w: Writer, os: OsDef): void {
   w.open(`<os${attr('firmware', os.firmware)}>`);

@@ -8,8 +8,9 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
-import { fillFirmware, serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
+import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
+import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 
 export function validateDefine(ctx: StageContext): void {
@@ -84,7 +85,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
-  fillFirmware(ctx.def);
+  // qemuFirmwareFillDomain
+  fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
   // with the host's CPU, which no snapshot records: the outcome depends on the host.
   if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
