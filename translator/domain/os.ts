@@ -178,12 +178,9 @@ function parseBoot(os: XElement, out: OsDef): void {
   const bios = child(os, 'bios');
   if (bios) {
     const b: NonNullable<OsDef['bios']> = {};
-    // (sic) libvirt reports a bad useserial but goes on as if it said 'no'.
-    if (bios.attrs.useserial !== undefined && !['yes', 'no'].includes(bios.attrs.useserial)) {
-      throw notImplemented("<bios useserial> other than 'yes' or 'no'");
-    }
-    const serial = propYesNo(bios, 'useserial');
-    if (serial) b.useserial = serial;
+    // (sic) libvirt takes any other useserial value as 'no' (it logs an error and goes on).
+    const us = bios.attrs.useserial;
+    if (us !== undefined) b.useserial = us === 'yes' ? 'yes' : 'no';
     const rt = propInt(bios, 'rebootTimeout');
     if (rt !== undefined) b.rebootTimeout = rt;
     if (b.useserial || b.rebootTimeout !== undefined) out.bios = b;
