@@ -7,9 +7,8 @@
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, OsDef, YesNo } from '../model.js';
 import { propEnum, propInt, propUInt, propYesNo, required } from '../xml/props.js';
-import { child, elements, textOf, type XElement } from '../xml/tree.js';
-import { attr, Writer } from '../xml/writer.js';
-import { escapeXml } from '../xml/tree.js';
+import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
+import { attr, type Writer } from '../xml/writer.js';
 
 export interface LoaderDef {
   readonly?: YesNo;
@@ -59,8 +58,8 @@ const OS_TYPES = ['hvm', 'xen', 'linux', 'xenpvh', 'exe'];
 const MAX_BOOT_DEVS = 4;
 
 /** virXPathString: the string value of the first such element, undefined when empty. */
-function stringOf(os: XElement, name: string): string | undefined {
-  const e = child(os, name);
+function stringOf(parent: XElement, name: string): string | undefined {
+  const e = child(parent, name);
   const s = e ? textOf(e) : '';
   return s === '' ? undefined : s;
 }
@@ -101,12 +100,8 @@ export function parseOsType(domain: XElement): OsDef {
   const out: OsDef = { type: 'hvm', bootDevs: [] };
   if (typeEl.attrs.arch !== undefined) out.arch = typeEl.attrs.arch;
   if (typeEl.attrs.machine !== undefined) out.machine = typeEl.attrs.machine;
-  if (child(domain, 'bootloader') || child(domain, 'bootloader_args')) {
-    // virXPathString: an empty <bootloader/> is no bootloader.
-    const bl = child(domain, 'bootloader');
-    const args = child(domain, 'bootloader_args');
-    if ((bl && textOf(bl) !== '') || (args && textOf(args) !== '')) out.bootloader = true;
-  }
+  // virXPathString: an empty <bootloader/> is no bootloader.
+  if (stringOf(domain, 'bootloader') !== undefined || stringOf(domain, 'bootloader_args') !== undefined) out.bootloader = true;
   return out;
 }
 
