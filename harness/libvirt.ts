@@ -232,6 +232,7 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
   const strip = o.vfToken === 'strip';
   return {
     name: strip ? 'libvirt 9.0.0 (vf-token stripped)' : 'libvirt 9.0.0',
+    drivesHost: true,
     expected(entry: MatrixEntry, xml: string): Golden | string | undefined {
       if (!strip || !hasVfToken(xml)) return undefined; // the golden
       const o = runBuiltin(entry.mode, entry.snapshot.path, stripVfToken(xml));
