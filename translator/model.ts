@@ -79,9 +79,7 @@ export interface DomainDef {
     bootDevs: string[];
     bootMenu?: { enable?: YesNo; timeout?: number };
   };
-  features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
-  clock: { offset: 'utc' | 'localtime' };
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;

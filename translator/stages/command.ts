@@ -8,6 +8,8 @@ import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
+import { accelParams, cpuArg, cpuFeatureProps, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -34,9 +36,13 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
-  add('-accel', accel);
-  if (def.cpu) add('-cpu', def.cpu.model);
+  const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  add('-machine', [...machineOpts, ...machineTimerParams(def, caps)].join(','));
+  add('-accel', [accel, ...accelParams(def)].join(','));
+  args.push(...tsegArgs(def));
+  const cpu = cpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
+  if (cpu) add('-cpu', cpu);
 
   const memKiB = alignedMemoryKiB(def);
   add('-m', String(memKiB / 1024));
@@ -53,7 +59,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
   add('-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  add('-rtc', `base=${def.clock.offset}`);
+  args.push(...clockArgs(def, caps));
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
@@ -66,6 +72,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
+
+  args.push(...vmcoreinfoArgs(def));
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
@@ -80,6 +88,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_DATA_HOME', `${home}/.local/share`],
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
+      ...clockEnv(def),
     ],
     emulator: def.emulator!,
     args,

@@ -9,6 +9,8 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
+import { validateClock, validateClockStart } from '../domain/clock.js';
+import { validateFeatures } from '../domain/features.js';
 
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
@@ -63,6 +65,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     // Other models need libvirt's CPU map (features, vendor checks): not implemented.
     if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
   }
+  validateClock(def, caps);
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
@@ -70,6 +73,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateFeatures(def, caps);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
@@ -79,6 +83,7 @@ export function validateStart(ctx: StageContext): void {
   // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
   // with the host's CPU, which no snapshot records: the outcome depends on the host.
   if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+  validateClockStart(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
 }
 
