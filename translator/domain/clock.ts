@@ -90,11 +90,11 @@ function parseTimer(e: XElement): TimerDef {
   return t;
 }
 
-/** virDomainDefClockParse. Like libvirt's XPath, attributes come from the first <clock>
- *  and timers from every <clock>; an empty attribute counts as absent. */
+/** virDomainDefClockParse. As libvirt's XPath reads them, an attribute is the first one
+ *  of any <clock> (empty counts as absent) and the timers those of every <clock>. */
 export function parseClock(domain: XElement): ClockDef {
   const clocks = elements(domain, 'clock');
-  const a = (name: string) => (clocks[0]?.attrs[name] ? clocks[0].attrs[name] : undefined);
+  const a = (name: string) => clocks.find((c) => name in c.attrs)?.attrs[name] || undefined;
   const timers = clocks.flatMap((c) => elements(c, 'timer')).map(parseTimer);
   const offset = a('offset') ?? 'utc';
   switch (offset) {

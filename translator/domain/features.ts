@@ -176,10 +176,14 @@ function parseCapabilities(f: FeaturesDef, node: XElement): void {
   }
 }
 
+/** What libvirt's XPath ./features/FEATURE/NAME finds first, in document order. */
+function firstOf(domain: XElement, feature: string, name: string): XElement | undefined {
+  return elements(domain, 'features').flatMap((f) => elements(f, feature)).flatMap((e) => elements(e, name))[0];
+}
+
 /** virDomainFeaturesDefParse: every child of <features> (of each <features>, as XPath reads). */
 export function parseFeatures(domain: XElement): FeaturesDef {
   const f: FeaturesDef = { acpi: false, apic: false, pae: false, foreign: new Set() };
-  const firstFeatures = child(domain, 'features');
   for (const node of elements(domain, 'features').flatMap((e) => elements(e))) {
     const name = node.name;
     if (!(FEATURE_NAMES as readonly string[]).includes(name)) throw unsupportedConfig(`unexpected feature '${name}'`);
@@ -227,9 +231,7 @@ export function parseFeatures(domain: XElement): FeaturesDef {
         const state = optState();
         f.smm = { state };
         if (state === 'on') {
-          // libvirt's XPath takes the first <tseg> of the first <smm> of the first <features>.
-          const smm = firstFeatures && child(firstFeatures, 'smm');
-          const tseg = scaledValue(smm && child(smm, 'tseg'), 'string(./features/smm/tseg)', 1024n * 1024n, ULLONG_MAX);
+          const tseg = scaledValue(firstOf(domain, 'smm', 'tseg'), 'string(./features/smm/tseg)', 1024n * 1024n, ULLONG_MAX);
           if (tseg !== undefined) f.smm.tsegBytes = tseg;
         }
         break;
@@ -248,8 +250,7 @@ export function parseFeatures(domain: XElement): FeaturesDef {
         const resizing = propEnum(node, 'resizing', ['none', 'enabled', 'disabled', 'required'] as const, { nonZero: true });
         let pagesize: bigint | undefined;
         try {
-          const hpt = firstFeatures && child(firstFeatures, 'hpt');
-          pagesize = scaledValue(hpt && child(hpt, 'maxpagesize'), './features/hpt/maxpagesize', 1024n, ULLONG_MAX);
+          pagesize = scaledValue(firstOf(domain, 'hpt', 'maxpagesize'), './features/hpt/maxpagesize', 1024n, ULLONG_MAX);
         } catch {
           throw unsupportedConfig('Unable to parse HPT maxpagesize setting');
         }
@@ -465,8 +466,9 @@ export function vmcoreinfoArgs(def: DomainDef): string[][] {
 }
 
 /** The properties qemuBuildCpuCommandLine appends to the CPU model, in its order:
- *  paravirtual timers, EOI, PV spinlocks, Hyper-V, KVM, PMU. (The CPU's own cache and
- *  address-size properties follow them.) */
+ *  paravirtual timers, EOI, PV spinlocks, Hyper-V, the Hyper-V panic device, KVM, PMU.
+ *  The CPU model's own features come before them; its cache and address-size
+ *  properties after. */
 export function cpuFeatureProps(def: DomainDef, _caps?: QemuCaps): string[] {
   const f = def.features;
   const out = timerCpuProps(def);
@@ -483,6 +485,8 @@ export function cpuFeatureProps(def: DomainDef, _caps?: QemuCaps): string[] {
       if (name === 'stimer' && hv.stimerDirect === 'on') out.push('hv-stimer-direct=on');
     }
   }
+  // A Hyper-V panic device is a CPU property too (panic.ts refuses that model for now).
+  if (def.devices.panic.some((p) => (p.model as string) === 'hyperv')) out.push('hv-crash');
   const kvm = f.kvm?.features;
   if (kvm?.hidden === 'on') out.push('kvm=off');
   if (kvm?.['hint-dedicated'] === 'on') out.push('kvm-hint-dedicated=on');
