@@ -496,9 +496,14 @@ export function cpuFeatureProps(def: DomainDef, _caps?: QemuCaps): string[] {
   return out;
 }
 
-/** The -cpu value: the model (or, with properties but no model, the arch's default
- *  model) followed by the properties; undefined when there is neither. */
-export function cpuArg(def: DomainDef, model: string | undefined, props: string[]): string | undefined {
+/** cpuFeatureProps as the ',name=value' string the -cpu builder appends. */
+export function cpuFeatureFlags(def: DomainDef, caps?: QemuCaps): string {
+  return cpuFeatureProps(def, caps).map((p) => `,${p}`).join('');
+}
+
+/** The -cpu value until domain/cpu.ts builds it: the model (or, with properties but no
+ *  model, the arch's default model) followed by the properties; undefined when neither. */
+export function interimCpuArg(def: DomainDef, model: string | undefined, props: string[]): string | undefined {
   if (!model && !props.length) return undefined;
   if (!model) {
     if (def.os.arch === 'i686') model = 'qemu32';

@@ -9,7 +9,7 @@ import type { DomainDef } from '../model.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
-import { accelParams, cpuArg, cpuFeatureProps, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
+import { accelParams, cpuFeatureProps, interimCpuArg, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -41,7 +41,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-machine', [...machineOpts, ...machineTimerParams(def, caps)].join(','));
   add('-accel', [accel, ...accelParams(def)].join(','));
   args.push(...tsegArgs(def));
-  const cpu = cpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
+  const cpu = interimCpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
   if (cpu) add('-cpu', cpu);
 
   const memKiB = alignedMemoryKiB(def);
