@@ -79,11 +79,11 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
+  validateClockStart(ctx.def); // qemuProcessStartValidate, before the domain is prepared
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
   // with the host's CPU, which no snapshot records: the outcome depends on the host.
   if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
-  validateClockStart(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
 }
 
