@@ -376,7 +376,8 @@ export function formatFeatures(w: Writer, f: FeaturesDef): void {
       const v = hv.features[name];
       if (!v) continue;
       const head = `  <${name} state='${v}'`;
-      if (v === 'on' && name === 'spinlocks') lines.line(`${head} retries='${hv.spinlocks}'/>`);
+      // printed as a signed int, as libvirt does: past 2^31 it writes a negative count
+      if (v === 'on' && name === 'spinlocks') lines.line(`${head} retries='${hv.spinlocks! | 0}'/>`);
       else if (v === 'on' && name === 'vendor_id') lines.line(`${head}${attr('value', hv.vendorId)}/>`);
       else if (v === 'on' && name === 'stimer' && hv.stimerDirect === 'on') lines.line(`${head}>`, "    <direct state='on'/>", '  </stimer>');
       else lines.line(`${head}/>`);
