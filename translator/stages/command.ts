@@ -6,6 +6,8 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
+import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
+import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
@@ -35,14 +37,16 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
+  args.push(...pflashBlockdevs(def.os));
   const ramId = machineType.defaultRAMid;
   const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
-  add('-machine', [...machineOpts, ...machineTimerParams(def, caps)].join(','));
+  add('-machine', machineOpts.join(',') + machineParams(def.os) + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
   add('-accel', [accel, ...accelParams(def)].join(','));
   args.push(...tsegArgs(def));
   const cpu = interimCpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
   if (cpu) add('-cpu', cpu);
+  args.push(...loaderArgs(def.os));
 
   const memKiB = alignedMemoryKiB(def);
   add('-m', String(memKiB / 1024));
@@ -54,6 +58,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const cur = def.vcpu.current ?? max;
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
   add('-uuid', def.uuid);
+  args.push(...sysinfoArgs(def));
   add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
@@ -65,10 +70,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
   if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
 
-  const menu = def.os.bootMenu;
-  let boot = menu?.enable ? `menu=${menu.enable === 'yes' ? 'on' : 'off'},` : '';
-  if (menu?.enable === 'yes' && menu.timeout !== undefined) boot += `splash-time=${menu.timeout},`;
-  add('-boot', `${boot}strict=on`);
+  args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
