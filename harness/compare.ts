@@ -10,7 +10,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapterWith, type Adapter } from './adapters.js';
-import { domainArch } from './cases.js';
+import { domainArch, namedVersion } from './cases.js';
 import { keptText } from './diff.js';
 import { classify } from './classify.js';
 import { compareCounts, compareJson, comparePretty, compareSuite } from './compare-report.js';
@@ -184,7 +184,7 @@ export async function compareAll(o: CompareOptions): Promise<CompareRun> {
 function capsSnapshot(file: string): Snapshot {
   try {
     const caps = readCaps(file);
-    return { arch: caps.arch, version: `${caps.version.major}.${caps.version.minor}.0`, path: resolve(file) };
+    return { arch: caps.arch, version: namedVersion(file, caps.arch) ?? `${caps.version.major}.${caps.version.minor}.0`, path: resolve(file) };
   } catch (e) {
     throw new SetupError(`--caps: ${(e as Error).message}`);
   }

@@ -5,12 +5,12 @@
 // Where the harness's stand-in host answers what real libvirt would not (it forces vfio on
 // PCI hostdevs without <driver>, it presets numad's advice, it cannot know <vf-token>), the
 // entry is skipped with that reason: its answer says nothing about the input.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaseBytes } from './cases.js';
 import { withVfioDriver } from './libvirt-tests.js';
-import { harnessDir, runHarness } from './libvirt-tests-run.js';
+import { HARNESS_PROGRAMS, harnessDir, HarnessUnavailable, runHarness } from './libvirt-tests-run.js';
 import type { Adapter, MatrixEntry, Outcome, Snapshot } from './types.js';
 
 export const LIBVIRT_TESTS_NAME = "libvirt-tests (libvirt 9.0.0's qemuxml2argvtest/qemuxml2xmltest)";
@@ -52,6 +52,9 @@ export function batches(jobs: Job[]): { snapshot: Snapshot; mode: MatrixEntry['m
  *  or built into the cache now by scripts/libvirt-harness.sh). */
 export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
   const programs = dir ?? (await harnessDir());
+  for (const { bin } of Object.values(HARNESS_PROGRAMS)) {
+    if (!existsSync(join(programs, bin))) throw new HarnessUnavailable(`libvirt's test harness: no ${bin} in ${programs}`);
+  }
   const work = mkdtempSync(join(tmpdir(), 'virtgold-libvirt-tests-'));
   const inDir = join(work, 'in');
   mkdirSync(inDir);
