@@ -17,8 +17,8 @@ const USAGE = `usage:
                                             rewrite goldens from the reference translator
   virtgold review   [FILTERS]               accept or reject each golden that would change
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
-                    (--reference builtin|libvirt | --reference-cmd CMD | --reference-worker CMD)
-                    [--caps FILE] [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
+                    (--reference builtin|libvirt|libvirt-tests | --reference-cmd CMD | --reference-worker CMD)
+                    [--caps FILE]… [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
                     [--reporter NAME[:FILE]]… PATH…
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens

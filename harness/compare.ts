@@ -1,9 +1,9 @@
 // `virtgold compare`: two translators on the same domains and snapshots, no goldens. Each
-// (input, direction) gets a class (harness/classify.ts). The snapshot is --caps (each of its
-// arch, when several are given), or else the
-// probe file libvirt keeps for the domain's emulator (its arch's, without <emulator>): what
-// libvirt itself would use. Real libvirt on either side runs only on the host QEMU's
-// snapshot, one call at a time, and undefines what it defines even when interrupted.
+// (input, direction) gets a class (harness/classify.ts). The snapshot is --caps (each of the
+// domain's arch, when several are given), or else the probe file libvirt keeps for the
+// domain's emulator (its arch's, without <emulator>): what libvirt itself would use. Real
+// libvirt on either side runs only on the host QEMU's snapshot, one call at a time, and
+// undefines what it defines even when interrupted.
 import { globSync } from 'glob';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -168,9 +168,13 @@ export async function compareAll(o: CompareOptions): Promise<CompareRun> {
   try {
     // A side that answers in batches gets them all first (its own skips are its to judge).
     const jobs = work.flatMap((w) => (typeof w.entry === 'string' ? [] : [{ entry: w.entry, xml: w.input.xml }]));
-    const timed = async (a: Adapter) => { const t0 = performance.now(); await a.prepare?.(jobs); return performance.now() - t0; };
+    const timed = async (a: Adapter) => {
+      const t0 = performance.now();
+      await a.prepare?.(jobs);
+      return performance.now() - t0;
+    };
     const [translator, reference] = await Promise.all([timed(o.translator), timed(o.reference)]);
-    batchMs = { translator: translator!, reference: reference! };
+    batchMs = { translator, reference };
     results = await inParallel(work, o.jobs, (w) => compareEntry(w, o), (r, n) => o.onResult?.(r, n, work.length));
   } finally {
     await Promise.all([o.translator.close?.(), o.reference.close?.()]);
@@ -219,7 +223,7 @@ export async function compareCommand(argv: string[], cwd = process.cwd()): Promi
   const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
   if (v.reference === undefined && v['reference-cmd'] === undefined && v['reference-worker'] === undefined) {
-    throw new UsageError('compare: name the reference: --reference builtin|libvirt, --reference-cmd CMD or --reference-worker CMD');
+    throw new UsageError('compare: name the reference: --reference builtin|libvirt|libvirt-tests, --reference-cmd CMD or --reference-worker CMD');
   }
   const inputs = findInputs(positionals, cwd, v.arch);
   const caps = v.caps?.map((f) => capsSnapshot(resolve(cwd, f)));
