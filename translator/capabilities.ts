@@ -131,7 +131,8 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
 /** The capability flags the translator reads, spelt as libvirt's cache spells them
  *  (virQEMUCaps names). A flag outside this list is a compile error at its use. */
 export const CAPS_FLAGS = [
-  'kvm', 'tcg', 'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
+  'kvm', 'tcg', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
+  'query-hotpluggable-cpus', 'query-cpu-model-expansion', 'numa.hmat', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
 ] as const;

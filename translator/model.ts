@@ -42,15 +42,6 @@ export interface DeviceInfo {
   alias?: string;
 }
 
-export interface CpuDef {
-  mode: 'custom';
-  match: 'exact' | 'minimum' | 'strict';
-  /** undefined until post-parse picks the virt type's default */
-  check?: 'none' | 'partial' | 'full';
-  model: string;
-  fallback: 'allow' | 'forbid';
-}
-
 export interface MetadataDef {
   /** the element children of <metadata>, as parsed */
   elements: XElement[];
@@ -80,7 +71,6 @@ export interface DomainDef {
     bootMenu?: { enable?: YesNo; timeout?: number };
   };
   features: { acpi: boolean; apic: boolean; pae: boolean };
-  cpu?: CpuDef;
   clock: { offset: 'utc' | 'localtime' };
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;

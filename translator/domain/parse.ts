@@ -3,10 +3,11 @@
 // lifecycle actions, power management. Where libvirt ignores an element, so do we;
 // where it would act on one virtgold does not implement, it is refused as unsupported.
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import type { CpuDef, DomainDef, LifecycleAction } from '../model.js';
+import type { DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
 import { propEnum, propOnOff, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
+import { parseCpu } from './cpu.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
@@ -119,24 +120,6 @@ function parseFeatures(domain: XElement): DomainDef['features'] {
     f[c.name] = true;
   }
   return f;
-}
-
-function parseCpu(domain: XElement): CpuDef | undefined {
-  const el = child(domain, 'cpu');
-  if (!el) return undefined;
-  const model = child(el, 'model');
-  const extra = elements(el).filter((c) => c.name !== 'model');
-  // Only the plain custom model form (libvirt fills in match='exact', check='none' and
-  // fallback='allow'); the model itself must be the machine's default (validate.ts).
-  const fallback = model?.attrs.fallback ?? 'allow';
-  const check = el.attrs.check;
-  const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none') &&
-    Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
-    model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
-    (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
-  if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
-  return { mode: 'custom', match: 'exact', ...(check ? { check } : {}), model: textOf(model!).trim(), fallback };
 }
 
 function parseClock(domain: XElement): DomainDef['clock'] {

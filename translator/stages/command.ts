@@ -8,6 +8,7 @@ import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { cpuArg, smpTopology } from '../domain/cpu.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -36,7 +37,11 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const ramId = machineType.defaultRAMid;
   add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
   add('-accel', accel);
-  if (def.cpu) add('-cpu', def.cpu.model);
+  // HOOK (<features>/<clock> helper): the -cpu properties libvirt appends after the
+  // model and its features (timers, Hyper-V, KVM, PMU, in qemuBuildCpuCommandLine's
+  // order) go in cpuArg's third argument, as one string of ',name=value' items.
+  const cpu = cpuArg(def, caps, '');
+  if (cpu !== undefined) add('-cpu', cpu);
 
   const memKiB = alignedMemoryKiB(def);
   add('-m', String(memKiB / 1024));
@@ -46,7 +51,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const max = def.vcpu.max;
   const cur = def.vcpu.current ?? max;
-  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
+  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
   add('-uuid', def.uuid);
   add('-display', 'none');
   add('-no-user-config');

@@ -5,6 +5,7 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { MetadataDef } from '../model.js';
 import { FORMAT_ORDER } from './order.js';
+import { formatCpu } from '../domain/cpu.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
 import { escapeXml } from '../xml/tree.js';
 import { attr, Writer } from '../xml/writer.js';
@@ -58,11 +59,7 @@ export function formatDomain(ctx: StageContext): string {
     if (f.pae) w.line('<pae/>');
     w.close('</features>');
   }
-  if (def.cpu) {
-    w.open(`<cpu mode='${def.cpu.mode}' match='${def.cpu.match}'${attr('check', def.cpu.check)}>`);
-    w.line(`<model fallback='${def.cpu.fallback}'>${escapeXml(def.cpu.model)}</model>`);
-    w.close('</cpu>');
-  }
+  formatCpu(w, def.cpu);
   w.line(`<clock offset='${def.clock.offset}'/>`);
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);
