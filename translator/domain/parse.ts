@@ -8,6 +8,7 @@ import { emptyDevices } from '../devices/registry.js';
 import { propEnum, propOnOff, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { parseCpu } from './cpu.js';
+import { parseNuma } from './numa.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
@@ -248,6 +249,8 @@ export function parseDomainLevel(root: XElement): DomainDef {
 
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
+  const numa = parseNuma(root, def.vcpu.max, unitScale);
+  if (numa) def.numa = numa;
 
   return def;
 }

@@ -9,6 +9,7 @@ import type { DomainDef } from '../model.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
+import { alignedCellKiB, numaArgs } from '../domain/numa.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -20,6 +21,8 @@ export function shortName(name: string): string {
 
 /** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
 export function alignedMemoryKiB(def: DomainDef): number {
+  // With NUMA, the sum of the cells, each aligned (qemuDomainAlignMemorySizes).
+  if (def.numa) return def.numa.reduce((s, c) => s + alignedCellKiB(c), 0);
   return Math.ceil(def.memory.totalKiB / 1024) * 1024;
 }
 
@@ -34,7 +37,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
-  const ramId = machineType.defaultRAMid;
+  // With guest NUMA the cells' backends replace the default RAM object.
+  const ramId = def.numa ? undefined : machineType.defaultRAMid;
   add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
   add('-accel', accel);
   // HOOK (<features>/<clock> helper): the -cpu properties libvirt appends after the
@@ -52,6 +56,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const max = def.vcpu.max;
   const cur = def.vcpu.current ?? max;
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
+  if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   add('-display', 'none');
   add('-no-user-config');

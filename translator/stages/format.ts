@@ -6,6 +6,7 @@ import { eachDevice } from '../devices/registry.js';
 import type { MetadataDef } from '../model.js';
 import { FORMAT_ORDER } from './order.js';
 import { formatCpu } from '../domain/cpu.js';
+import { formatNuma } from '../domain/numa.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
 import { escapeXml } from '../xml/tree.js';
 import { attr, Writer } from '../xml/writer.js';
@@ -59,7 +60,8 @@ export function formatDomain(ctx: StageContext): string {
     if (f.pae) w.line('<pae/>');
     w.close('</features>');
   }
-  formatCpu(w, def.cpu);
+  const numa = def.numa;
+  formatCpu(w, def.cpu, numa ? () => formatNuma(w, numa) : undefined);
   w.line(`<clock offset='${def.clock.offset}'/>`);
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);

@@ -11,6 +11,7 @@ import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
 import { cpuPostParse } from '../domain/cpu.js';
+import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
 import { HOST_ARCH } from '../domain/host.js';
 
 /** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
@@ -59,10 +60,12 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
     // … and the guest CPU: the machine's default model, check and migratable defaults.
     cpuPostParse(def, caps, known);
+    numaPostParse(def);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 
-  // virDomainDefPostParseCommon
+  // virDomainDefPostParseCommon: with guest NUMA, the memory is what the cells add up to.
+  if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
