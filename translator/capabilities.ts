@@ -39,6 +39,9 @@ export interface QemuCaps {
   flags: Set<string>;
   machines: MachineType[];
   cpuModels: CpuModel[];
+  /** accelerators for which the file carries host CPU data (<hostCPU>), which virtgold
+   *  does not read: what libvirt derives from it (host-model) is refused */
+  hostCpuFor: CapsVirtType[];
 }
 
 export class CapsError extends Error {
@@ -125,6 +128,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     flags,
     machines,
     cpuModels,
+    hostCpuFor: elements(root, 'hostCPU').map((h) => virtTypeOf(h, source)),
   };
 }
 

@@ -154,10 +154,13 @@ export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineTyp
     const model = caps.cpuModels.find((c) => c.virtType === accel && c.typename === machine.defaultCPU)?.name;
     if (model === 'host') {
       if (def.virtType !== 'kvm') throw internalError('QEMU reports invalid default CPU model "host" for non-kvm domain virt type');
-      // host-model or host-passthrough, depending on the host CPU data of the snapshot.
-      throw notImplemented(`the default CPU 'host' of machine '${machine.name}'`);
-    }
-    if (model !== undefined) {
+      // host-model where the snapshot has the host CPU data s390x needs for it.
+      if (isS390(def.os.arch) && caps.hostCpuFor.includes(accel)) {
+        throw notImplemented(`the default CPU 'host' of machine '${machine.name}' (host-model, from the host CPU data)`);
+      }
+      def.cpu ??= { mode: 'host-passthrough', match: 'exact', fallback: 'allow', features: [] };
+      def.cpu.mode = 'host-passthrough';
+    } else if (model !== undefined) {
       def.cpu ??= { mode: 'custom', match: 'exact', fallback: 'allow', features: [] };
       Object.assign(def.cpu, { mode: 'custom', match: 'exact', check: 'none', fallback: 'forbid', model });
     }
@@ -282,10 +285,11 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
     /^s390-ccw-virtio-2\.[4-7]$/.test(def.os.machine ?? '')) throw unsupported();
   switch (cpu.mode) {
     case 'host-passthrough':
-      // Needs KVM on a host of the guest's arch: s390x here depends on where libvirt runs.
-      if (isS390(arch)) throw notImplemented("<cpu mode='host-passthrough'> for s390x guests");
-      if (def.virtType !== 'kvm' || arch !== HOST_ARCH) throw unsupported();
-      break;
+      // Needs KVM on a host of the guest's arch: a snapshot with KVM for its arch was
+      // probed on such a host. Without KVM, libvirt's message names where it runs.
+      if (def.virtType === 'kvm') break;
+      if (arch !== HOST_ARCH) throw notImplemented(`<cpu mode='host-passthrough'> for ${arch} TCG guests (libvirt's message names the host's arch)`);
+      throw unsupported();
     case 'host-model':
       throw notImplemented("<cpu mode='host-model'> (it needs the host CPU data, which the snapshot does not carry)");
     case 'custom':
@@ -300,7 +304,8 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
     throw notImplemented("<feature policy='forbid'> with <cpu check> other than 'none' (compared with the host's CPU)");
   }
   if (!hostLike(cpu.mode)) {
-    if (cpu.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+    // Only x86 compares: s390x leaves every check to QEMU.
+    if (cpu.check === 'partial' && isX86(arch)) throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
     // virCPUUpdate: 'minimum' and optional features are resolved against the host's CPU.
     const relative = cpu.match === 'minimum' || cpu.features.some((f) => f.policy === 'optional');
     if (isS390(arch) && relative) {
