@@ -6,6 +6,8 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
+import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
+import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
@@ -37,15 +39,17 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
+  args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
+  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}`);
   add('-accel', accel);
   // HOOK (<features>/<clock> helper): the -cpu properties libvirt appends after the
   // model and its features (timers, Hyper-V, KVM, PMU, in qemuBuildCpuCommandLine's
   // order) go in cpuArg's third argument, as one string of ',name=value' items.
   const cpu = cpuArg(def, caps, '');
   if (cpu !== undefined) add('-cpu', cpu);
+  args.push(...loaderArgs(def.os));
 
   const memKiB = alignedMemoryKiB(def);
   add('-m', String(memKiB / 1024));
@@ -58,6 +62,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
   if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
+  args.push(...sysinfoArgs(def));
   add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
@@ -69,10 +74,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
   if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
 
-  const menu = def.os.bootMenu;
-  let boot = menu?.enable ? `menu=${menu.enable === 'yes' ? 'on' : 'off'},` : '';
-  if (menu?.enable === 'yes' && menu.timeout !== undefined) boot += `splash-time=${menu.timeout},`;
-  add('-boot', `${boot}strict=on`);
+  args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));

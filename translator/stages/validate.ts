@@ -8,6 +8,9 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
+import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
+import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
+import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
 
@@ -38,6 +41,9 @@ export function validateDefine(ctx: StageContext): void {
     sources.add(key);
   }
   validateTopologyOverflow(def);
+  // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate).
+  validateOs(def);
+  validateBoot(def);
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -46,6 +52,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  validateOsQemuEarly(def, def.features.acpi, serialCount(def));
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
     throw unsupportedConfig("qemu driver doesn't support the 'rename-restart' action for 'on_reboot'/'on_poweroff'/'on_crash'");
@@ -61,11 +68,13 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  validateOsQemuBoot(def);
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
   validateTopology(def, caps);
+  validateSysinfo(def);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
@@ -73,8 +82,12 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 export function validateStart(ctx: StageContext): void {
   cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  // qemuFirmwareFillDomain
+  fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: the CPU as libvirt passes it to QEMU (the live definition).
   cpuPrepareStart(ctx.def, ctx.caps);
+  // -smbios comes before any device on the command line.
+  sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
 }
 
