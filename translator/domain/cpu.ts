@@ -5,7 +5,7 @@
 // (virCPUDefFormatBufFull) and the -cpu / -smp options (qemuBuildCpuCommandLine,
 // qemuBuildSmpCommandLine). Guest NUMA, which libvirt writes inside <cpu>, is numa.ts.
 import { accelOf, hasFlag, type MachineType, type QemuCaps } from '../capabilities.js';
-import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, TriState } from '../model.js';
 import { propEnum, propInt, propOnOff, propUInt, required } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
@@ -320,6 +320,10 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
     // virCPUTranslate: a model QEMU lacks is replaced only with fallback='allow'.
     if (!models.some((m) => m.name === cpu.model)) {
       if (cpu.fallback !== 'allow') throw unsupportedConfig(`CPU model ${cpu.model} is not supported by hypervisor`);
+      // Only x86 can translate (from the model's CPUID data in libvirt's map).
+      if (!isX86(arch)) {
+        throw new TranslationError('bare', `this function is not supported by the connection driver: cannot translate CPU model ${cpu.model} to a supported model`);
+      }
       throw notImplemented(`translating CPU model '${cpu.model}' to one the emulator has (fallback='allow')`);
     }
     cpu.fallback = 'forbid';
