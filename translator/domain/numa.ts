@@ -2,13 +2,14 @@
 // vCPUs, memory, memAccess, discard and distances, read as virDomainNumaDefParseXML
 // does, completed in post-parse (vCPUs left over go to cell 0, the domain's memory is
 // the cells' sum), written back inside <cpu>, and turned into -numa / memory-backend
-// options (qemuBuildNumaCommandLine). HMAT (<cache>, <interconnects>) is refused.
+// options (qemuBuildNumaCommandLine), with HMAT (hmat.ts).
 import type { MachineType } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { propEnum, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
+import { formatCaches, formatInterconnects, hasHmat, hmatArgs, initiatorOf, parseCellCaches, parseInterconnects, validateHmat, type NumaCache, type NumaInterconnect } from './hmat.js';
 
 export interface NumaCell {
   /** vCPU ids, ascending; undefined when the cell has none */
@@ -18,12 +19,16 @@ export interface NumaCell {
   discard?: 'yes' | 'no';
   /** distance to each cell by id, 0 where none is set; undefined without <distances> */
   distances?: number[];
+  /** memory-side caches (HMAT) */
+  caches?: NumaCache[];
 }
 
 declare module '../model.js' {
   interface DomainDef {
     /** guest NUMA cells, by id; absent without <numa> */
     numa?: NumaCell[];
+    /** latencies and bandwidths between the cells (HMAT) */
+    numaInterconnects?: NumaInterconnect[];
   }
 }
 
@@ -97,7 +102,8 @@ function cellMemory(cell: XElement, unitScale: (u: string | undefined, d: number
 }
 
 /** virDomainNumaDefParseXML plus the <vcpu> checks that follow it. */
-export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: string | undefined, d: number) => number): NumaCell[] | undefined {
+export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: string | undefined, d: number) => number):
+  { cells: NumaCell[]; interconnects: NumaInterconnect[] } | undefined {
   const numa = child(domain, 'cpu') && child(child(domain, 'cpu')!, 'numa');
   if (!numa) return undefined;
   // Backing, tuning and memory devices change the backends: not done with NUMA yet.
@@ -132,17 +138,25 @@ export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: stri
     const discard = propYesNo(el, 'discard');
     if (discard) cell.discard = discard;
     parseDistances(el, id, cells, n);
-    if (elements(el, 'cache').length) throw notImplemented('NUMA cell <cache> (HMAT)');
+    const caches = parseCellCaches(el, id, unitScale);
+    if (caches.length) cell.caches = caches;
   });
-  const inter = child(numa, 'interconnects');
-  if (inter && elements(inter).some((e) => e.name === 'latency' || e.name === 'bandwidth')) throw notImplemented('NUMA <interconnects> (HMAT)');
+  const interconnects = parseInterconnects(numa, unitScale);
 
   const list = cells.map((c) => c ?? { memKiB: 0 });
   const all = list.flatMap((c) => c.cpus ?? []);
   if (all.length > vcpuMax) throw internalError('Number of CPUs in <numa> exceeds the <vcpu> count');
   if (Math.max(0, ...all) >= vcpuMax) cpuIdsExceed();
-  return list;
+  return { cells: list, interconnects };
 }
+
+/** virDomainNumaDefValidate (when the domain is defined). */
+export function validateNuma(def: DomainDef): void {
+  if (def.numa) validateHmat(def.numa, def.numaInterconnects ?? []);
+}
+
+/** Whether the guest NUMA has HMAT data (virDomainNumaHasHMAT). */
+export const numaHasHmat = (def: DomainDef): boolean => hasHmat(def.numa, def.numaInterconnects);
 
 function cpuIdsExceed(): never {
   throw internalError('CPU IDs in <numa> exceed the <vcpu> count');
@@ -192,7 +206,7 @@ export function numaPostParse(def: DomainDef): void {
 export const numaMemoryKiB = (def: DomainDef): number => (def.numa ?? []).reduce((s, c) => s + c.memKiB, 0);
 
 /** virDomainNumaDefFormatXML, inside <cpu>. */
-export function formatNuma(w: Writer, cells: NumaCell[]): void {
+export function formatNuma(w: Writer, cells: NumaCell[], links: NumaInterconnect[] = []): void {
   w.open('<numa>');
   cells.forEach((c, i) => {
     let head = `cell id='${i}'`;
@@ -201,12 +215,16 @@ export function formatNuma(w: Writer, cells: NumaCell[]): void {
     if (c.memAccess) head += ` memAccess='${c.memAccess}'`;
     if (c.discard) head += ` discard='${c.discard}'`;
     const sib = (c.distances ?? []).map((v, j) => [j, v] as const).filter(([, v]) => v !== 0);
-    w.element(head, 'cell', sib.length ? () => {
-      w.open('<distances>');
-      for (const [j, v] of sib) w.line(`<sibling id='${j}' value='${v}'/>`);
-      w.close('</distances>');
+    w.element(head, 'cell', sib.length || c.caches ? () => {
+      if (sib.length) {
+        w.open('<distances>');
+        for (const [j, v] of sib) w.line(`<sibling id='${j}' value='${v}'/>`);
+        w.close('</distances>');
+      }
+      if (c.caches) formatCaches(w, c.caches);
     } : undefined);
   });
+  formatInterconnects(w, links);
   w.close('</numa>');
 }
 
@@ -228,15 +246,20 @@ export function numaArgs(def: DomainDef, machine: MachineType, shortName: string
       json: `{"qom-type":"memory-backend-file","id":"${id}","mem-path":${path},${discard}"share":${c.memAccess === 'shared'},"size":${size}}`,
     };
   });
-  const needBackend = !machine.numaMemSupported || backends.some((b) => b.needed);
-  if (!cells.some((c) => c.cpus)) throw unsupportedConfig('At least one NUMA node has to have CPUs');
+  const links = def.numaInterconnects ?? [];
+  const hmat = hasHmat(cells, links);
+  const needBackend = !machine.numaMemSupported || hmat || backends.some((b) => b.needed);
+  const master = cells.findIndex((c) => c.cpus);
+  if (master < 0) throw unsupportedConfig('At least one NUMA node has to have CPUs');
   cells.forEach((c, i) => {
     if (needBackend) args.push(['-object', backends[i]!.json]);
     const cpus = c.cpus ? formatBitmap(c.cpus).split(',').map((r) => `,cpus=${r}`).join('') : '';
-    args.push(['-numa', `node,nodeid=${i}${cpus}${needBackend ? `,memdev=ram-node${i}` : `,mem=${alignedCellKiB(c) / 1024}`}`]);
+    const initiator = hmat ? `,initiator=${((n) => (n < 0 ? master : n))(initiatorOf(cells, links, i))}` : '';
+    args.push(['-numa', `node,nodeid=${i}${cpus}${initiator}${needBackend ? `,memdev=ram-node${i}` : `,mem=${alignedCellKiB(c) / 1024}`}`]);
   });
   const dist = (i: number, j: number) => cells[i]?.distances?.[j] || (i === j ? LOCAL_DISTANCE : REMOTE_DISTANCE);
   const set = cells.some((c) => c.distances?.some((v) => v !== LOCAL_DISTANCE && v !== REMOTE_DISTANCE));
   if (set) for (let i = 0; i < cells.length; i++) for (let j = 0; j < cells.length; j++) args.push(['-numa', `dist,src=${i},dst=${j},val=${dist(i, j)}`]);
+  if (hmat) args.push(...hmatArgs(cells, links));
   return args;
 }

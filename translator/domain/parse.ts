@@ -212,7 +212,10 @@ export function parseDomainLevel(root: XElement): DomainDef {
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
   const numa = parseNuma(root, def.vcpu.max, unitScale);
-  if (numa) def.numa = numa;
+  if (numa) {
+    def.numa = numa.cells;
+    if (numa.interconnects.length) def.numaInterconnects = numa.interconnects;
+  }
 
   return def;
 }

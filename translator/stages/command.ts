@@ -11,7 +11,7 @@ import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
-import { alignedCellKiB, numaArgs } from '../domain/numa.js';
+import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -42,7 +42,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}`);
+  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}${numaHasHmat(def) ? ',hmat=on' : ''}`);
   add('-accel', accel);
   // HOOK (<features>/<clock> helper): the -cpu properties libvirt appends after the
   // model and its features (timers, Hyper-V, KVM, PMU, in qemuBuildCpuCommandLine's

@@ -60,7 +60,7 @@ export function formatDomain(ctx: StageContext): string {
     w.close('</features>');
   }
   const numa = def.numa;
-  formatCpu(w, def.cpu, numa ? () => formatNuma(w, numa) : undefined);
+  formatCpu(w, def.cpu, numa ? () => formatNuma(w, numa, def.numaInterconnects) : undefined);
   w.line(`<clock offset='${def.clock.offset}'/>`);
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);

@@ -12,6 +12,7 @@ import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQe
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
+import { numaHasHmat, validateNuma } from '../domain/numa.js';
 import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
 
 export function validateDefine(ctx: StageContext): void {
@@ -44,6 +45,7 @@ export function validateDefine(ctx: StageContext): void {
   // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate).
   validateOs(def);
   validateBoot(def);
+  validateNuma(def); // virDomainNumaDefValidate
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -75,6 +77,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   }
   validateTopology(def, caps);
   validateSysinfo(def);
+  // qemuValidateDomainDefNuma
+  if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
