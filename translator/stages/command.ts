@@ -12,6 +12,8 @@ import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
 import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
+import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
+import { accelParams, cpuFeatureFlags, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -42,12 +44,18 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}${numaHasHmat(def) ? ',hmat=on' : ''}`);
-  add('-accel', accel);
-  // HOOK (<features>/<clock> helper): the -cpu properties libvirt appends after the
-  // model and its features (timers, Hyper-V, KVM, PMU, in qemuBuildCpuCommandLine's
-  // order) go in cpuArg's third argument, as one string of ',name=value' items.
-  const cpu = cpuArg(def, caps, '');
+  const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  // libvirt writes hmat=on after the pflash parameters, before graphics=off.
+  const osParams = machineParams(def.os);
+  const g = osParams.indexOf(',graphics=off');
+  const withHmat = !numaHasHmat(def) ? osParams : g < 0 ? `${osParams},hmat=on` : `${osParams.slice(0, g)},hmat=on${osParams.slice(g)}`;
+  add('-machine', machineOpts.join(',') + withHmat + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
+  add('-accel', [accel, ...accelParams(def)].join(','));
+  args.push(...tsegArgs(def));
+  // The -cpu value: the model and its features, then what <features>/<clock> add
+  // (cpuFeatureFlags), then the cache and address-size properties.
+  const cpu = cpuArg(def, caps, cpuFeatureFlags(def, caps));
   if (cpu !== undefined) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
@@ -68,7 +76,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
   add('-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  add('-rtc', `base=${def.clock.offset}`);
+  args.push(...clockArgs(def, caps));
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
@@ -78,6 +86,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
+
+  args.push(...vmcoreinfoArgs(def));
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
@@ -92,6 +102,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_DATA_HOME', `${home}/.local/share`],
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
+      ...clockEnv(def),
     ],
     emulator: def.emulator!,
     args,

@@ -9,6 +9,8 @@ import { formatSysinfo } from '../domain/sysinfo.js';
 import { FORMAT_ORDER } from './order.js';
 import { formatCpu } from '../domain/cpu.js';
 import { formatNuma } from '../domain/numa.js';
+import { formatClock } from '../domain/clock.js';
+import { formatFeatures } from '../domain/features.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
 import { escapeXml } from '../xml/tree.js';
 import { attr, Writer } from '../xml/writer.js';
@@ -51,17 +53,10 @@ export function formatDomain(ctx: StageContext): string {
   formatSysinfo(w, def);
   formatOs(w, def.os);
 
-  const f = def.features;
-  if (f.acpi || f.apic || f.pae) {
-    w.open('<features>');
-    if (f.acpi) w.line('<acpi/>');
-    if (f.apic) w.line('<apic/>');
-    if (f.pae) w.line('<pae/>');
-    w.close('</features>');
-  }
+  formatFeatures(w, def.features);
   const numa = def.numa;
   formatCpu(w, def.cpu, numa ? () => formatNuma(w, numa, def.numaInterconnects) : undefined);
-  w.line(`<clock offset='${def.clock.offset}'/>`);
+  formatClock(w, def.clock);
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);
   w.line(`<on_crash>${def.onCrash}</on_crash>`);

@@ -14,6 +14,8 @@ import { ITERATE_ORDER } from './order.js';
 import { cpuPostParse } from '../domain/cpu.js';
 import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
 import { HOST_ARCH } from '../domain/host.js';
+import { postParseTimers } from '../domain/clock.js';
+import { postParseFeatures } from '../domain/features.js';
 
 /** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
 const KNOWN_ARCHES = [
@@ -62,8 +64,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     // … the implicit devices (qemuDomainDefAddDefaultDevices) …
     machine.addDefaultDevices(def, caps);
     if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
-    // … and the guest CPU: the machine's default model, check and migratable defaults.
+    // … the guest CPU: the machine's default model, check and migratable defaults
+    // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
     cpuPostParse(def, caps, known);
+    postParseFeatures(def, caps);
+    // … and the vCPUs no NUMA cell names (qemuDomainDefNumaCPUsPostParse).
     numaPostParse(def);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
@@ -77,6 +82,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   bootOrder(def);
+  postParseTimers(def.clock);
   return { machine };
 }
 

@@ -14,6 +14,8 @@ import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 import { numaHasHmat, validateNuma } from '../domain/numa.js';
 import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
+import { validateClock, validateClockStart } from '../domain/clock.js';
+import { validateFeatures } from '../domain/features.js';
 
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
@@ -67,6 +69,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
   validateCpu(def, caps); // qemuValidateDomainDefCpu
+  validateClock(def, caps);
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
@@ -76,6 +79,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
   validateTopology(def, caps);
+  validateFeatures(def, caps);
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
@@ -84,7 +88,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
-  cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate
+  cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate: CPU features …
+  validateClockStart(ctx.def); // … then the TSC
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
   fillFirmware(ctx.def, ctx.caps);
