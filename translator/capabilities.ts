@@ -39,9 +39,16 @@ export interface QemuCaps {
   flags: Set<string>;
   machines: MachineType[];
   cpuModels: CpuModel[];
-  /** accelerators for which the file carries host CPU data (<hostCPU>), which virtgold
-   *  does not read: what libvirt derives from it (host-model) is refused */
-  hostCpuFor: CapsVirtType[];
+  /** the host CPU as QEMU expanded it, per accelerator (<hostCPU>): what libvirt derives
+   *  host-model from */
+  hostCpus: HostCpu[];
+}
+
+export interface HostCpu {
+  virtType: CapsVirtType;
+  model: string;
+  /** boolean properties in the file's order (other kinds are kept out) */
+  props: { name: string; value: boolean }[];
 }
 
 export class CapsError extends Error {
@@ -128,7 +135,12 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     flags,
     machines,
     cpuModels,
-    hostCpuFor: elements(root, 'hostCPU').map((h) => virtTypeOf(h, source)),
+    hostCpus: elements(root, 'hostCPU').map((h) => ({
+      virtType: virtTypeOf(h, source),
+      model: h.attrs.model ?? '',
+      props: elements(h, 'property').filter((p) => p.attrs.type === 'boolean')
+        .map((p) => ({ name: p.attrs.name ?? '', value: p.attrs.value === 'true' })),
+    })),
   };
 }
 

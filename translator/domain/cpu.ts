@@ -4,7 +4,7 @@
 // when it starts a domain (feature checks, qemuProcessUpdateGuestCPU), the XML it writes
 // (virCPUDefFormatBufFull) and the -cpu / -smp options (qemuBuildCpuCommandLine,
 // qemuBuildSmpCommandLine). Guest NUMA, which libvirt writes inside <cpu>, is numa.ts.
-import { accelOf, hasFlag, type MachineType, type QemuCaps } from '../capabilities.js';
+import { accelOf, hasFlag, type HostCpu, type MachineType, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, TriState } from '../model.js';
 import { propEnum, propInt, propOnOff, propUInt, required } from '../xml/props.js';
@@ -154,12 +154,9 @@ export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineTyp
     const model = caps.cpuModels.find((c) => c.virtType === accel && c.typename === machine.defaultCPU)?.name;
     if (model === 'host') {
       if (def.virtType !== 'kvm') throw internalError('QEMU reports invalid default CPU model "host" for non-kvm domain virt type');
-      // host-model where the snapshot has the host CPU data s390x needs for it.
-      if (isS390(def.os.arch) && caps.hostCpuFor.includes(accel)) {
-        throw notImplemented(`the default CPU 'host' of machine '${machine.name}' (host-model, from the host CPU data)`);
-      }
+      // host-model where the snapshot has the host CPU data it needs (s390x only).
       def.cpu ??= { mode: 'host-passthrough', match: 'exact', fallback: 'allow', features: [] };
-      def.cpu.mode = 'host-passthrough';
+      def.cpu.mode = isS390(def.os.arch) && hostCpuOf(caps, accel) ? 'host-model' : 'host-passthrough';
     } else if (model !== undefined) {
       def.cpu ??= { mode: 'custom', match: 'exact', fallback: 'allow', features: [] };
       Object.assign(def.cpu, { mode: 'custom', match: 'exact', check: 'none', fallback: 'forbid', model });
@@ -291,7 +288,12 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
       if (arch !== HOST_ARCH) throw notImplemented(`<cpu mode='host-passthrough'> for ${arch} TCG guests (libvirt's message names the host's arch)`);
       throw unsupported();
     case 'host-model':
-      throw notImplemented("<cpu mode='host-model'> (it needs the host CPU data, which the snapshot does not carry)");
+      // Expanded from the snapshot's host CPU data; x86 would also need libvirt's CPUID
+      // decoding, and without data libvirt's answer names the host it runs on.
+      if (!isS390(arch) || !hostCpuOf(caps, accel)) {
+        throw notImplemented("<cpu mode='host-model'> (it needs the host CPU data, which the snapshot does not carry)");
+      }
+      break;
     case 'custom':
       if (!models.length) throw unsupported();
       break;
@@ -306,7 +308,10 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
   if (!hostLike(cpu.mode)) {
     // Only x86 compares: s390x leaves every check to QEMU.
     if (cpu.check === 'partial' && isX86(arch)) throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
-    // virCPUUpdate: 'minimum' and optional features are resolved against the host's CPU.
+    // virCPUUpdate: host-model becomes the host's model and features (s390x), the
+    // domain's own features updating or adding to them.
+    if (cpu.mode === 'host-model') expandHostModel(cpu, hostCpuOf(caps, accel)!);
+    // 'minimum' and optional features are resolved against the host's CPU.
     const relative = cpu.match === 'minimum' || cpu.features.some((f) => f.policy === 'optional');
     if (isS390(arch) && relative) {
       throw unsupportedConfig(cpu.match === 'minimum' ? 'match mode minimum not supported' : 'optional CPU features are not supported');
@@ -333,6 +338,21 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
     const unknown = cpu.features.find((f) => (f.policy === 'disable' || f.policy === 'forbid') && X86_NOT_IN_QEMU.has(f.name));
     if (unknown) throw notImplemented(`disabling CPU feature '${unknown.name}', which QEMU may not know`);
   }
+}
+
+/** The host CPU data of the snapshot for an accelerator, if any. */
+const hostCpuOf = (caps: QemuCaps, accel: string): HostCpu | undefined => caps.hostCpus.find((h) => h.virtType === accel);
+
+/** virCPUs390Update for host-model: the host's model with its features (true: require,
+ *  false: disable), each of the domain's features updating its namesake or added last. */
+function expandHostModel(cpu: CpuDef, host: HostCpu): void {
+  const features: CpuFeature[] = host.props.map((p) => ({ name: p.name, policy: p.value ? 'require' : 'disable' }));
+  for (const f of cpu.features) {
+    const same = features.find((x) => x.name === f.name);
+    if (same) same.policy = f.policy;
+    else features.push({ ...f });
+  }
+  Object.assign(cpu, { mode: 'custom', match: 'exact', model: host.model, features });
 }
 
 // ---------------------------------------------------------------------------------
