@@ -156,7 +156,8 @@ export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineTyp
       if (def.virtType !== 'kvm') throw internalError('QEMU reports invalid default CPU model "host" for non-kvm domain virt type');
       // host-model where the snapshot has the host CPU data it needs (s390x only).
       def.cpu ??= { mode: 'host-passthrough', match: 'exact', fallback: 'allow', features: [] };
-      def.cpu.mode = isS390(def.os.arch) && hostCpuOf(caps, accel) ? 'host-model' : 'host-passthrough';
+      const hostModel = isS390(def.os.arch) && hostCpuOf(caps, accel) && !S390_PASSTHROUGH_ONLY.test(machine.name);
+      def.cpu.mode = hostModel ? 'host-model' : 'host-passthrough';
     } else if (model !== undefined) {
       def.cpu ??= { mode: 'custom', match: 'exact', fallback: 'allow', features: [] };
       Object.assign(def.cpu, { mode: 'custom', match: 'exact', check: 'none', fallback: 'forbid', model });
@@ -276,16 +277,19 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
   const arch = def.os.arch!;
   const accel = accelOf(def.virtType);
   const models = caps.cpuModels.filter((c) => c.virtType === accel);
-  const unsupported = () =>
-    unsupportedConfig(`CPU mode '${cpu.mode}' for ${arch} ${def.virtType} domain on ${HOST_ARCH} host is not supported by hypervisor`);
-  if (isS390(arch) && def.virtType === 'kvm' && cpu.mode !== 'host-passthrough' &&
-    /^s390-ccw-virtio-2\.[4-7]$/.test(def.os.machine ?? '')) throw unsupported();
+  // The message names the host: under KVM it is of the guest's arch (the snapshot has
+  // KVM for it); under TCG it is this one, which only x86_64 guests can count on.
+  const unsupported = () => {
+    if (def.virtType !== 'kvm' && arch !== HOST_ARCH) throw notImplemented(`<cpu mode='${cpu.mode}'> here (libvirt's refusal names the host's arch)`);
+    const host = def.virtType === 'kvm' ? arch : HOST_ARCH;
+    return unsupportedConfig(`CPU mode '${cpu.mode}' for ${arch} ${def.virtType} domain on ${host} host is not supported by hypervisor`);
+  };
+  if (isS390(arch) && def.virtType === 'kvm' && cpu.mode !== 'host-passthrough' && S390_PASSTHROUGH_ONLY.test(def.os.machine ?? '')) throw unsupported();
   switch (cpu.mode) {
     case 'host-passthrough':
       // Needs KVM on a host of the guest's arch: a snapshot with KVM for its arch was
       // probed on such a host. Without KVM, libvirt's message names where it runs.
       if (def.virtType === 'kvm') break;
-      if (arch !== HOST_ARCH) throw notImplemented(`<cpu mode='host-passthrough'> for ${arch} TCG guests (libvirt's message names the host's arch)`);
       throw unsupported();
     case 'host-model':
       // Expanded from the snapshot's host CPU data; x86 would also need libvirt's CPUID
@@ -339,6 +343,9 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
     if (unknown) throw notImplemented(`disabling CPU feature '${unknown.name}', which QEMU may not know`);
   }
 }
+
+/** s390x machines on which KVM runs no CPU model but the host's (s390HostPassthroughOnlyMachines). */
+const S390_PASSTHROUGH_ONLY = /^s390-ccw-virtio-2\.[4-7]$/;
 
 /** The host CPU data of the snapshot for an accelerator, if any. */
 const hostCpuOf = (caps: QemuCaps, accel: string): HostCpu | undefined => caps.hostCpus.find((h) => h.virtType === accel);
