@@ -7,7 +7,7 @@ import { SetupError, UsageError, UserError } from './errors.js';
 const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
-  virtgold run      [FILTERS] [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
+  virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
                     [--no-determinism] [--schema]
                                             compare the corpus with the goldens (--schema: also

@@ -1,7 +1,8 @@
 // `virtgold compare --reference libvirt-tests` as a user runs it: against the stand-in for
 // libvirt's two test programs (test/fixtures/fake-libvirt-tests): one program run per
 // snapshot and mode, several --caps each on its arch, a difference, a program that dies
-// on one domain (that domain broken, the rest answered), no programs at all (exit 2). Then
+// on one domain (that domain broken, the rest answered), no programs at all (exit 2), and
+// `run --translator libvirt-tests` on goldens. Then
 // against libvirt's real harness where it is built (skipped, with the reason, elsewhere).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,6 +34,8 @@ writeFileSync(join(dies, 'c.xml'), minimal.replace(/<name>[^<]*<\/name>/, '<name
 const agrees = compare({ VIRTGOLD_LIBVIRT_TESTS: fake }, ...CAPS, '--reporter', 'json', 'cases/domain', 'cases/s390x');
 const differs = compare({ VIRTGOLD_LIBVIRT_TESTS: fake, FAKE_LIBVIRT: 'differ' }, '--caps', caps('8.2.0', 'x86_64'), '--mode', 'xml2argv', 'cases/domain/minimal.xml');
 const died = compare({ VIRTGOLD_LIBVIRT_TESTS: fake, FAKE_LIBVIRT: 'die' }, '--caps', caps('8.2.0', 'x86_64'), '--mode', 'xml2argv', '--reporter', 'json', dies);
+const run = execa('node', [bin, 'run', '--translator', 'libvirt-tests', '--version', '8.1.0', '--arch', 'x86_64', '--case', 'domain/minimal', '--case', 'domain/unsupported-disk', '--case', 'vf-token/hostdev'],
+  { reject: false, cwd: repo, env: { TMPDIR: tmp, VIRTGOLD_LIBVIRT_TESTS: fake } });
 const missing = compare({ VIRTGOLD_LIBVIRT_TESTS: join(tmp, 'nowhere') }, '--caps', caps('8.2.0', 'x86_64'), 'cases/domain/minimal.xml');
 
 interface Entry { input: string; mode: string; arch: string; version: string; class: string; reason?: string }
@@ -65,6 +68,14 @@ test('a program that dies on one domain breaks that domain only; the rest of its
   assert.is(by['c.xml']!.class, 'same');
   assert.is(by['b.xml']!.class, 'broken');
   assert.match(by['b.xml']!.reason!, /qemuxml2argvtest was killed by SIGSEGV on it/);
+});
+
+test('run --translator libvirt-tests: the goldens held to the harness; virtgold refusals and vf-token skipped', async () => {
+  const r = await run;
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^2 passed, 0 failed, 4 skipped$/m);
+  assert.match(r.stdout, /virtgold refuses it on purpose: unsupported: <devices><disk>/);
+  assert.match(r.stdout, /libvirt 9\.0\.0 has no vf-token support/);
 });
 
 test('no programs where it looks: exit 2, one line why', async () => {
