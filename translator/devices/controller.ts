@@ -1,20 +1,26 @@
-// <controller>: USB controllers and the PCI root (libvirt's virDomainControllerDef).
+// <controller>: USB controllers, the PCI topology's controllers (their own part is in
+// pci/controller.ts) and q35's built-in SATA controller (libvirt's virDomainControllerDef).
 // Controllers that libvirt accepts but virtgold does not implement are refused.
 import { hasFlag } from '../capabilities.js';
-import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
+import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { propEnum, propInt } from '../xml/props.js';
 import { elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
 import type { DeviceInfo } from '../model.js';
+import { modelConnect } from '../pci/addrset.js';
+import { pciFlags, pcieFlags } from '../pci/connect.js';
+import { formatPciOpts, isPciModel, parsePciOpts, pciDeviceProps, validatePci, validatePciConf, type PciOpts } from '../pci/controller.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 
 export interface ControllerDef {
-  type: 'usb' | 'pci';
+  type: 'usb' | 'pci' | 'sata';
   /** -1 until post-parse gives an unindexed controller the lowest free index */
   index: number;
   model?: string;
   ports?: number;
+  /** type 'pci': <model name> and <target> */
+  pci?: PciOpts;
   info: DeviceInfo;
 }
 
@@ -45,14 +51,21 @@ const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
 
 function parse(e: XElement): ControllerDef {
   const type = propEnum(e, 'type', TYPES) ?? 'ide';
-  if (type !== 'usb' && type !== 'pci') throw notImplemented(`<controller type='${type}'>`);
+  if (type !== 'usb' && type !== 'pci' && type !== 'sata') throw notImplemented(`<controller type='${type}'>`);
   const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
   for (const c of elements(e)) {
-    if (['driver', 'target', 'master', 'model', 'pcihole64'].includes(c.name)) throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
+    if (['driver', 'master'].includes(c.name) || (type !== 'pci' && ['target', 'model', 'pcihole64'].includes(c.name))) {
+      throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
+    }
   }
   const model = e.attrs.model;
-  const def: ControllerDef = { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
+  if (type === 'sata') {
+    // SATA controllers have no models; the first one on q35 is the ICH9's own.
+    if (model !== undefined) throw unsupportedConfig(`Unknown model type '${model}'`);
+    return { type, index, info: parseDeviceInfo(e, "<controller type='sata'>", false) };
+  }
   if (type === 'usb') {
+    const def: ControllerDef = { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
     if (model !== undefined) {
       if (!USB_MODELS.includes(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
       if (model !== 'none' && !isImplementedUsb(model)) throw notImplemented(`USB controller model '${model}'`);
@@ -62,16 +75,19 @@ function parse(e: XElement): ControllerDef {
     if (ports !== undefined) def.ports = ports;
     return def;
   }
-  if (model !== undefined && model !== 'pci-root') throw notImplemented(`<controller type='pci' model='${model}'>`);
-  if (model === 'pci-root' && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
-  if (index > 0) throw notImplemented(`<controller type='pci' index='${index}'>`);
-  if (model === undefined) {
-    throw xmlError("The PCI controller with index='0' must be model='pci-root' for this machine type, but model='(null)' was found instead");
-  }
-  def.model = 'pci-root';
-  if (def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
+  if (model !== undefined && !isPciModel(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
+  const pci = parsePciOpts(e);
+  const def: ControllerDef = { type, index, pci, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
+  if (model !== undefined) def.model = model;
+  // qemuDomainControllerDefPostParse and virDomainControllerDefValidate, checked early.
+  if ((model === 'pci-root' || model === 'pcie-root') && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
+  if (model === undefined && index !== 0) throw notImplemented("<controller type='pci'> without a model");
+  if ((model === 'pci-root' || model === 'pcie-root') && def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
+  if (model === 'pci-expander-bus' || model === 'pcie-expander-bus') throw notImplementedExpander(model);
   return def;
 }
+
+const notImplementedExpander = (model: string) => notImplemented(`<controller type='pci' model='${model}'>`);
 
 /** virDomainControllerInsertPreAlloced, one controller at a time as libvirt parses them:
  *  a controller without an index goes after the last of its type; one with an index goes
@@ -118,6 +134,10 @@ function controllerCollector(): Collector<ControllerDef> {
 }
 
 const active = (c: ControllerDef) => c.type === 'usb' && c.model !== 'none';
+const pciModel = (c: ControllerDef) => (c.type === 'pci' && c.model !== undefined && isPciModel(c.model) ? c.model : undefined);
+
+/** Command-line order of controller types (qemuBuildControllersCommandLine). */
+const COMMAND_TYPES: ControllerDef['type'][] = ['pci', 'usb', 'sata'];
 
 export const controller: DeviceKind<ControllerDef> = {
   element: 'controller',
@@ -125,18 +145,31 @@ export const controller: DeviceKind<ControllerDef> = {
   collector: controllerCollector,
   info: (c) => c.info,
   postParse(c, { machine }) {
+    if (c.type === 'sata' && !(machine.family === 'q35' && c.index === 0)) throw notImplemented("<controller type='sata'> other than q35's built-in one");
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
     if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
   },
-  pci(c, { machine }) {
+  // qemuDomainDeviceCalculatePCIConnectFlags
+  pci(c, { def }) {
+    const model = pciModel(c);
+    if (model) {
+      const connect = modelConnect(model);
+      return connect ? { info: c.info, connect, function: -1, early: true } : undefined;
+    }
+    if (c.type === 'sata') return { info: c.info, connect: pciFlags, function: -1 };
     if (!active(c)) return undefined;
-    if (machine.builtinUsb && c.model === 'piix3-uhci' && c.index === 0) return { info: c.info, kind: 'fixed', address: machine.builtinUsb };
+    const connect = c.model === 'nec-xhci' || c.model === 'qemu-xhci' ? pcieFlags(def) : pciFlags;
     // An EHCI "ich9-ehci1" sits at function 7, where its UHCI companions would join it.
-    return { info: c.info, kind: 'any', function: c.model === 'ich9-ehci1' ? 7 : 0 };
+    return { info: c.info, connect, function: c.model === 'ich9-ehci1' ? 7 : -1 };
+  },
+  validateConf(c) {
+    if (c.pci) validatePciConf(c.index, c.pci);
   },
   validate(c, { caps }) {
+    const model = pciModel(c);
+    if (model && c.pci) validatePci(c.index, model, c.pci, caps);
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
     if (!hasFlag(caps, USB_DEVICE[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
     if (c.ports !== undefined && isXhci(c.model) && c.ports > 15) throw unsupportedConfig(`'${c.model}' controller only supports up to '15' ports`);
@@ -146,12 +179,31 @@ export const controller: DeviceKind<ControllerDef> = {
       throw unsupportedConfig(`usb controller type '${c.model}' doesn't support 'ports' with this QEMU binary`);
     }
   },
-  alias: (c) => (c.type === 'usb' ? (c.index === 0 ? 'usb' : `usb${c.index}`) : `pci.${c.index}`),
+  alias(c) {
+    if (c.type === 'usb') return c.index === 0 ? 'usb' : `usb${c.index}`;
+    // Only q35's built-in SATA controller gets this far: QEMU calls it "ide".
+    if (c.type === 'sata') return 'ide';
+    return c.model === 'pcie-root' ? `pcie.${c.index}` : `pci.${c.index}`;
+  },
   format(w, c) {
     const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}`;
-    w.element(head, 'controller', hasInfo(c.info) ? () => formatInfo(w, c.info) : undefined);
+    const pci = c.pci ? formatPciOpts(c.pci) : [];
+    w.element(head, 'controller', pci.length || hasInfo(c.info) ? () => {
+      for (const line of pci) w.line(line);
+      formatInfo(w, c.info);
+    } : undefined);
   },
-  command(c) {
+  commandOrder: (list) => COMMAND_TYPES.flatMap((t) => list.filter((c) => c.type === t)),
+  command(c, { def }) {
+    const model = pciModel(c);
+    if (model) {
+      const out: string[][] = [];
+      // qemuBuildPMPCIRootHotplugCommandLine
+      if (model === 'pci-root' && c.index === 0 && c.pci?.hotplug) out.push(['-global', `PIIX4_PM.acpi-root-pci-hotplug=${c.pci.hotplug}`]);
+      const props = c.pci && pciDeviceProps(model, c.pci, c.info.alias);
+      if (props) out.push(['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]);
+      return out;
+    }
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return [];
     const dev: Record<string, unknown> = { driver: USB_DEVICE[c.model] };
     if (c.ports !== undefined) {
@@ -159,19 +211,7 @@ export const controller: DeviceKind<ControllerDef> = {
       dev.p3 = c.ports;
     }
     dev.id = c.info.alias;
-    Object.assign(dev, addressProps(c.info.address));
+    Object.assign(dev, addressProps(c.info.address, def));
     return [['-device', JSON.stringify(dev)]];
   },
 };
-
-/** The PIIX3's USB function is fixed: a USB controller 0 of that model elsewhere is an error
- *  (qemuDomainValidateDevicePCISlotsPIIX3, during address assignment). */
-export function checkPiix3Usb(list: ControllerDef[]): void {
-  for (const c of list) {
-    const a = c.info.address;
-    if (c.type === 'usb' && c.model === 'piix3-uhci' && c.index === 0 && a?.type === 'pci' &&
-        !(a.bus === 0 && a.slot === 1 && a.function === 2) && !(a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0)) {
-      throw internalError('PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
-    }
-  }
-}

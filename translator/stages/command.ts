@@ -2,8 +2,9 @@
 // libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
 // with the test-suite environment of the `.args` format.
 import { findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
-import type { StageContext } from '../devices/kind.js';
-import { eachDevice } from '../devices/registry.js';
+import type { DeviceKind, StageContext } from '../devices/kind.js';
+import { KINDS } from '../devices/registry.js';
+import { tick } from '../deadline.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import type { QemuCommand } from '../argv.js';
@@ -55,8 +56,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-rtc', `base=${def.clock.offset}`);
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
-  if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
-  if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
+  if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice(caps, 's3')}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
+  if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice(caps, 's4')}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
 
   const menu = def.os.bootMenu;
   let boot = menu?.enable ? `menu=${menu.enable === 'yes' ? 'on' : 'off'},` : '';
@@ -64,7 +65,14 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-boot', `${boot}strict=on`);
 
   const ctx: StageContext = { def, caps, machine };
-  for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
+  for (const kind of COMMAND_ORDER) {
+    const k = KINDS[kind] as DeviceKind<unknown>;
+    const list = def.devices[kind] as unknown[];
+    for (const dev of k.commandOrder?.(list) ?? list) {
+      tick();
+      args.push(...(k.command?.(dev, ctx) ?? []));
+    }
+  }
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');

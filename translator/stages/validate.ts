@@ -62,8 +62,9 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
   }
   // qemuValidateDomainDefPM
-  if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
-  if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  const q35 = def.os.machine!.startsWith('pc-q35-');
+  if (def.pm.suspendToMem && !(q35 && hasFlag(caps, 'ich9-disable-s3')) && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
+  if (def.pm.suspendToDisk && !(q35 && hasFlag(caps, 'ich9-disable-s4')) && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
