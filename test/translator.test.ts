@@ -119,7 +119,7 @@ test('unknown elements are ignored, known but unimplemented ones are refused by 
   assert.ok(translate('xml2xml', domain('<gizmo/>').replace('<os>', '<frob/><os>'), caps72));
   assert.is(err(() => translate('xml2xml', domain("<graphics type='vnc'/>"), caps72)), 'unsupported: <devices><graphics> is not implemented by the virtgold translator');
   assert.match(err(() => translate('xml2xml', domain('', 'x86_64', 'isapc'), caps72)), /^unsupported: machine type 'isapc'/);
-  assert.match(err(() => translate('xml2xml', domain('').replace("type='qemu'", "type='kvm'"), caps72)), /^unsupported: <domain type='kvm'>/);
+  assert.match(err(() => translate('xml2xml', domain('').replace("type='qemu'", "type='xen'"), caps72)), /^unsupported: <domain type='xen'>/);
 });
 
 test('invalid device and domain types get libvirt\'s own errors, not "unsupported"', () => {

@@ -131,7 +131,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
 /** The capability flags the translator reads, spelt as libvirt's cache spells them
  *  (virQEMUCaps names). A flag outside this list is a compile error at its use. */
 export const CAPS_FLAGS = [
-  'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
+  'kvm', 'tcg', 'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
   // PCI topology (translator/pci/)
@@ -153,6 +153,12 @@ export function findMachine(caps: QemuCaps, virtType: CapsVirtType, name: string
   return list.find((m) => m.alias === name) ?? list.find((m) => m.name === name);
 }
 
+/** virQEMUCapsGetPreferredMachine: the default machine, else the first one listed. */
 export function defaultMachine(caps: QemuCaps, virtType: CapsVirtType): MachineType | undefined {
-  return machinesFor(caps, virtType).find((m) => m.isDefault);
+  const list = machinesFor(caps, virtType);
+  return list.find((m) => m.isDefault) ?? list[0];
 }
+
+/** The accelerator whose facts (machines, CPU models) apply to a domain type
+ *  (virQEMUCapsGetAccel): KVM's for type='kvm', TCG's otherwise. */
+export const accelOf = (virtType: 'qemu' | 'kvm'): CapsVirtType => (virtType === 'kvm' ? 'kvm' : 'tcg');

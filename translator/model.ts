@@ -45,7 +45,8 @@ export interface DeviceInfo {
 export interface CpuDef {
   mode: 'custom';
   match: 'exact' | 'minimum' | 'strict';
-  check: 'none' | 'partial' | 'full';
+  /** undefined until post-parse picks the virt type's default */
+  check?: 'none' | 'partial' | 'full';
   model: string;
   fallback: 'allow' | 'forbid';
 }
@@ -59,8 +60,11 @@ export interface MetadataDef {
   inherited: Record<string, string>;
 }
 
+/** The domain types the qemu driver runs: TCG ('qemu') and KVM. */
+export type VirtType = 'qemu' | 'kvm';
+
 export interface DomainDef {
-  virtType: 'qemu';
+  virtType: VirtType;
   name: string;
   uuid: string;
   title?: string;

@@ -129,13 +129,14 @@ function parseCpu(domain: XElement): CpuDef | undefined {
   // Only the plain custom model form (libvirt fills in match='exact', check='none' and
   // fallback='allow'); the model itself must be the machine's default (validate.ts).
   const fallback = model?.attrs.fallback ?? 'allow';
+  const check = el.attrs.check;
   const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (el.attrs.check ?? 'none') === 'none' &&
+    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none') &&
     Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
     model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
     (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
   if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
-  return { mode: 'custom', match: 'exact', check: 'none', model: textOf(model!).trim(), fallback };
+  return { mode: 'custom', match: 'exact', ...(check ? { check } : {}), model: textOf(model!).trim(), fallback };
 }
 
 function parseClock(domain: XElement): DomainDef['clock'] {
@@ -191,7 +192,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   if (virtType === undefined) throw xmlError('missing domain type attribute');
   const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'];
   if (!VIRT_TYPES.includes(virtType)) throw unsupportedConfig(`invalid domain type ${virtType}`);
-  if (virtType !== 'qemu') throw notImplemented(`<domain type='${virtType}'>`);
+  if (virtType !== 'qemu' && virtType !== 'kvm') throw notImplemented(`<domain type='${virtType}'>`);
 
   for (const c of elements(root)) {
     if (DOMAIN_CHILDREN_UNSUPPORTED.includes(c.name)) throw notImplemented(`<${c.name}>`);
@@ -223,7 +224,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   }
 
   const def: DomainDef = {
-    virtType: 'qemu',
+    virtType,
     name,
     uuid,
     memory: { totalKiB: 0 },

@@ -1,7 +1,7 @@
 // Stage 5b, the QEMU command line (qemuBuildCommandLine): domain-level options in
 // libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
 // with the test-suite environment of the `.args` format.
-import { findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DeviceKind, StageContext } from '../devices/kind.js';
 import { KINDS } from '../devices/registry.js';
 import { tick } from '../deadline.js';
@@ -24,7 +24,8 @@ export function alignedMemoryKiB(def: DomainDef): number {
 }
 
 export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): QemuCommand {
-  const machineType = findMachine(caps, 'tcg', def.os.machine!)!;
+  const accel = accelOf(def.virtType);
+  const machineType = findMachine(caps, accel, def.os.machine!)!;
   const home = `/var/lib/libvirt/qemu/domain--1-${shortName(def.name)}`;
   const args: string[][] = [];
   const add = (...a: string[]) => args.push(a);
@@ -35,7 +36,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const ramId = machineType.defaultRAMid;
   add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
-  add('-accel', 'tcg');
+  add('-accel', accel);
   if (def.cpu) add('-cpu', def.cpu.model);
 
   const memKiB = alignedMemoryKiB(def);

@@ -59,7 +59,7 @@ export function formatDomain(ctx: StageContext): string {
     w.close('</features>');
   }
   if (def.cpu) {
-    w.open(`<cpu mode='${def.cpu.mode}' match='${def.cpu.match}' check='${def.cpu.check}'>`);
+    w.open(`<cpu mode='${def.cpu.mode}' match='${def.cpu.match}'${attr('check', def.cpu.check)}>`);
     w.line(`<model fallback='${def.cpu.fallback}'>${escapeXml(def.cpu.model)}</model>`);
     w.close('</cpu>');
   }

@@ -3,8 +3,8 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
-import { defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
-import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
+import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
@@ -44,8 +44,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   assignControllerIndexes(def);
 
   // qemuDomainDefPostParse: the machine (default, or an alias made canonical) …
-  const known = def.os.machine === undefined ? defaultMachine(caps, 'tcg') : findMachine(caps, 'tcg', def.os.machine);
-  if (def.os.machine === undefined && !known) throw unsupportedConfig(`no default machine type in ${caps.source}`);
+  const accel = accelOf(def.virtType);
+  const known = def.os.machine === undefined ? defaultMachine(caps, accel) : findMachine(caps, accel, def.os.machine);
+  if (def.os.machine === undefined && !known) {
+    throw new TranslationError('invalid argument', `could not get preferred machine for ${def.emulator} type=${def.virtType}`);
+  }
   let machine: Machine | undefined;
   if (known) {
     def.os.machine = known.name;
@@ -55,9 +58,14 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
     // … and the machine type's default CPU model, written into the definition.
     if (!def.cpu && known.defaultCPU) {
-      const model = caps.cpuModels.find((c) => c.virtType === 'tcg' && c.typename === known.defaultCPU);
+      const model = caps.cpuModels.find((c) => c.virtType === accel && c.typename === known.defaultCPU);
+      // 'host' (s390x KVM) means host-model or host-passthrough, from the host's CPU data.
+      if (model?.name === 'host') throw notImplemented(`the default CPU 'host' of machine '${known.name}'`);
       if (model) def.cpu = { mode: 'custom', match: 'exact', check: 'none', model: model.name, fallback: 'forbid' };
     }
+    // qemuDomainDefCPUPostParse: a custom model is compared with the host's CPU under
+    // KVM (check='partial'), never under TCG.
+    if (def.cpu && def.cpu.check === undefined) def.cpu.check = def.virtType === 'kvm' ? 'partial' : 'none';
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 

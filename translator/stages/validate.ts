@@ -2,7 +2,7 @@
 // when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
-import { findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
@@ -40,7 +40,9 @@ export function validateDefine(ctx: StageContext): void {
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
 export function validateDomain(def: DomainDef, caps: QemuCaps): void {
-  const machine = findMachine(caps, 'tcg', def.os.machine!);
+  const accel = accelOf(def.virtType);
+  if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
+  const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
@@ -55,8 +57,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   }
   // qemuValidateDomainDefCpu
   if (def.cpu) {
-    const known = caps.cpuModels.some((c) => c.virtType === 'tcg' && c.name === def.cpu!.model);
-    const machineDefault = caps.cpuModels.find((c) => c.virtType === 'tcg' && c.typename === machine.defaultCPU);
+    const known = caps.cpuModels.some((c) => c.virtType === accel && c.name === def.cpu!.model);
+    const machineDefault = caps.cpuModels.find((c) => c.virtType === accel && c.typename === machine.defaultCPU);
     if (!known) throw unsupportedConfig(`CPU model '${def.cpu.model}' is not supported by the emulator`);
     // Other models need libvirt's CPU map (features, vendor checks): not implemented.
     if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
@@ -75,6 +77,9 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
+  // with the host's CPU, which no snapshot records: the outcome depends on the host.
+  if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
 }
 
