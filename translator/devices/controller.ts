@@ -9,7 +9,7 @@ import { attr } from '../xml/writer.js';
 import type { DeviceInfo } from '../model.js';
 import { modelConnect } from '../pci/addrset.js';
 import { pciFlags, pcieFlags } from '../pci/connect.js';
-import { formatPciOpts, isPciModel, parsePciOpts, pciDeviceProps, validatePci, validatePciConf, type PciOpts } from '../pci/controller.js';
+import { formatPciOpts, isPciModel, parsePciHole, parsePciOpts, pciHoleGlobal, pciDeviceProps, validatePci, validatePciConf, type PciOpts } from '../pci/controller.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 
@@ -77,17 +77,15 @@ function parse(e: XElement): ControllerDef {
   }
   if (model !== undefined && !isPciModel(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
   const pci = parsePciOpts(e);
+  if (model === 'pci-root' || model === 'pcie-root') parsePciHole(e, pci);
   const def: ControllerDef = { type, index, pci, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
   if (model !== undefined) def.model = model;
   // qemuDomainControllerDefPostParse and virDomainControllerDefValidate, checked early.
   if ((model === 'pci-root' || model === 'pcie-root') && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
   if (model === undefined && index !== 0) throw notImplemented("<controller type='pci'> without a model");
   if ((model === 'pci-root' || model === 'pcie-root') && def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
-  if (model === 'pci-expander-bus' || model === 'pcie-expander-bus') throw notImplementedExpander(model);
   return def;
 }
-
-const notImplementedExpander = (model: string) => notImplemented(`<controller type='pci' model='${model}'>`);
 
 /** virDomainControllerInsertPreAlloced, one controller at a time as libvirt parses them:
  *  a controller without an index goes after the last of its type; one with an index goes
@@ -145,6 +143,11 @@ export const controller: DeviceKind<ControllerDef> = {
   collector: controllerCollector,
   info: (c) => c.info,
   postParse(c, { machine }) {
+    // qemuDomainControllerDefPostParse: each expander bus belongs to one chipset.
+    if (c.model === 'pci-expander-bus' && machine.family !== 'i440fx') {
+      throw unsupportedConfig('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
+    }
+    if (c.model === 'pcie-expander-bus' && machine.family !== 'q35') throw unsupportedConfig('pcie-expander-bus controllers are not supported with this machine type');
     if (c.type === 'sata' && !(machine.family === 'q35' && c.index === 0)) throw notImplemented("<controller type='sata'> other than q35's built-in one");
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
@@ -167,9 +170,9 @@ export const controller: DeviceKind<ControllerDef> = {
   validateConf(c) {
     if (c.pci) validatePciConf(c.index, c.pci);
   },
-  validate(c, { caps }) {
+  validate(c, { caps, def }) {
     const model = pciModel(c);
-    if (model && c.pci) validatePci(c.index, model, c.pci, caps);
+    if (model && c.pci) validatePci(c.index, model, c.pci, caps, def.os.machine!);
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
     if (!hasFlag(caps, USB_DEVICE[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
     if (c.ports !== undefined && isXhci(c.model) && c.ports > 15) throw unsupportedConfig(`'${c.model}' controller only supports up to '15' ports`);
@@ -188,12 +191,15 @@ export const controller: DeviceKind<ControllerDef> = {
   format(w, c) {
     const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}`;
     const pci = c.pci ? formatPciOpts(c.pci) : [];
-    w.element(head, 'controller', pci.length || hasInfo(c.info) ? () => {
+    const hole = c.pci?.pcihole64;
+    w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined ? () => {
       for (const line of pci) w.line(line);
       formatInfo(w, c.info);
+      if (hole !== undefined) w.line(`<pcihole64 unit='KiB'>${hole}</pcihole64>`);
     } : undefined);
   },
   commandOrder: (list) => COMMAND_TYPES.flatMap((t) => list.filter((c) => c.type === t)),
+  commandBefore: (list) => list.flatMap((c) => (pciModel(c) ? pciHoleGlobal(pciModel(c)!, c.pci) : [])),
   command(c, { def }) {
     const model = pciModel(c);
     if (model) {

@@ -71,6 +71,8 @@ export interface DeviceKind<D> {
   alias?(dev: D, index: number): string | undefined;
   /** the device's XML, as virDomain<Kind>DefFormat writes it */
   format(w: Writer, dev: D, ctx: StageContext): void;
+  /** options the kind puts on the command line before its devices' own */
+  commandBefore?(list: D[], ctx: StageContext): string[][];
   /** the order in which the kind's devices reach the command line, when not the list's */
   commandOrder?(list: D[]): D[];
   /** the device's command-line options, each [option, value] or [option] */

@@ -26,6 +26,8 @@ export interface PciOpts {
   busNr: number;
   targetIndex: number;
   hotplug?: TriState;
+  /** <pcihole64> of a root, in KiB */
+  pcihole64?: number;
 }
 
 /** The device behind each model name; its capability flag has the name given here. */
@@ -107,8 +109,24 @@ export function parsePciOpts(e: XElement): PciOpts {
       throw notImplemented('<target><node> in a PCI controller (needs <cpu><numa>)');
     }
   }
-  if (elements(e, 'pcihole64').length) throw notImplemented('<pcihole64>');
   return opts;
+}
+
+const UNITS: Record<string, number> = { b: 1, bytes: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1e6, g: 1024 ** 3, gib: 1024 ** 3, gb: 1e9, t: 1024 ** 4, tib: 1024 ** 4, tb: 1e12 };
+
+/** <pcihole64>, read for pci-root and pcie-root only (virParseScaledValue, KiB by default). */
+export function parsePciHole(e: XElement, opts: PciOpts): void {
+  const el = elements(e, 'pcihole64')[0];
+  const raw = el ? textOf(el) : '';
+  if (!el || raw === '') return;
+  if (!/^\s*\+?\d+$/.test(raw) || BigInt(raw.trim()) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute './pcihole64'`);
+  const unit = el.attrs.unit;
+  const scale = unit === undefined || unit === '' ? 1024 : UNITS[unit.toLowerCase()];
+  if (scale === undefined) throw notImplemented(`<pcihole64 unit='${unit}'>`);
+  const bytes = BigInt(raw.trim()) * BigInt(scale);
+  const kib = (bytes + 1023n) / 1024n;
+  if (kib > 2n ** 40n) throw notImplemented('<pcihole64> larger than 2^40 KiB');
+  opts.pcihole64 = Number(kib);
 }
 
 /** virDomainControllerDefValidate, the PCI part (after the root-address check). */
@@ -133,7 +151,7 @@ export function defaultModelName(model: PciModel, caps: QemuCaps): ModelName {
 }
 
 /** qemuValidateDomainDeviceDefControllerPCI (no pSeries, no NUMA nodes here). */
-export function validatePci(index: number, model: PciModel, o: PciOpts, caps: QemuCaps): void {
+export function validatePci(index: number, model: PciModel, o: PciOpts, caps: QemuCaps, machineName: string): void {
   const where = `for PCI controller with index '${index}', model '${model}' and modelName '${o.modelName}'`;
   const invalidOption = (opt: string) => unsupportedConfig(`Option '${opt}' is not valid ${where}`);
   const root = model === 'pci-root' || model === 'pcie-root';
@@ -143,6 +161,9 @@ export function validatePci(index: number, model: PciModel, o: PciOpts, caps: Qe
   if (!root && index === 0) throw unsupportedConfig(`Index for '${model}' controllers must be > 0`);
   if (root && index !== 0) throw unsupportedConfig(`Index for '${model}' controllers must be 0`);
   if (o.targetIndex !== -1) throw invalidOption('targetIndex');
+  if (o.pcihole64 !== undefined && !machineName.startsWith(model === 'pci-root' ? 'pc-i440fx-' : 'pc-q35-')) {
+    throw unsupportedConfig(`Setting the 64-bit PCI hole size is not supported for machine '${machineName}'`);
+  }
   const expander = model === 'pci-expander-bus' || model === 'pcie-expander-bus';
   if (expander && o.busNr === -1) throw internalMissing(where, 'busNr');
   if (!expander && o.busNr !== -1) throw invalidOption('busNr');
@@ -185,6 +206,14 @@ export function formatPciOpts(o: PciOpts): string[] {
   t += attr('hotplug', o.hotplug);
   if (t) out.push(`<target${t}/>`);
   return out;
+}
+
+/** qemuBuildGlobalControllerCommandLine: the roots' 64-bit PCI hole sizes. */
+export function pciHoleGlobal(model: PciModel, o: PciOpts | undefined): string[][] {
+  if (o?.pcihole64 === undefined) return [];
+  const host = model === 'pci-root' ? 'i440FX-pcihost' : model === 'pcie-root' ? 'q35-pcihost' : undefined;
+  if (!host) throw internalError('64-bit PCI hole setting is only for root PCI controllers');
+  return [['-global', `${host}.pci-hole64-size=${o.pcihole64}K`]];
 }
 
 /** qemuBuildControllerPCIDevProps (the address is added by the caller). */

@@ -69,6 +69,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   for (const kind of COMMAND_ORDER) {
     const k = KINDS[kind] as DeviceKind<unknown>;
     const list = def.devices[kind] as unknown[];
+    args.push(...(k.commandBefore?.(list, ctx) ?? []));
     for (const dev of k.commandOrder?.(list) ?? list) {
       tick();
       args.push(...(k.command?.(dev, ctx) ?? []));

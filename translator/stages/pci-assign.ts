@@ -139,11 +139,23 @@ export function assignPciAddresses(ctx: StageContext): void {
       if (o.chassis === -1) o.chassis = c.index;
       if (o.port === -1) o.port = a.slot;
     }
+    if ((model === 'pci-expander-bus' || model === 'pcie-expander-bus') && o.busNr === -1) {
+      o.busNr = newBusNr(ctx);
+      if (o.busNr === -1) throw unsupportedConfig(`No free busNr lower than current lowest busNr is available to auto-assign to bus ${a.bus}. Must be manually assigned`);
+    }
     if (model === 'pci-bridge' && c.index <= a.bus) {
       const h = (n: number) => n.toString(16).padStart(2, '0');
       throw unsupportedConfig(`PCI controller at index ${c.index} (0x${h(c.index)}) has bus='0x${h(a.bus)}', but index must be larger than bus`);
     }
   }
+}
+
+/** qemuDomainAddressFindNewBusNr: two below the lowest busNr in use (one for the
+ *  expander bus, one for its built-in bridge), -1 when that would reach bus 1. */
+function newBusNr(ctx: StageContext): number {
+  let lowest = 256;
+  for (const c of pciControllers(ctx)) if (c.pci && c.pci.busNr >= 0 && c.pci.busNr < lowest) lowest = c.pci.busNr;
+  return lowest <= 2 ? -1 : lowest - 2;
 }
 
 /** virDomainPCIAddressSetAllMulti: function 0 of a slot with other functions in use is
