@@ -231,7 +231,7 @@ test('controllers are gathered exactly as libvirt inserts them one by one, in an
   const fc = (await import('fast-check')).default;
   const { controller } = await import('../translator/devices/controller.js');
   type ControllerDef = import('../translator/devices/controller.js').ControllerDef;
-  type C = { type: ControllerDef['type']; index: number };
+  type C = { type: ControllerDef['type']; index: number; master?: number };
   // virDomainControllerInsertPreAlloced, as libvirt writes it: a scan back over the list.
   const naive = (items: C[]) => {
     const list: C[] = [];
@@ -242,16 +242,21 @@ test('controllers are gathered exactly as libvirt inserts them one by one, in an
         if (cur.type !== c.type) continue;
         if (c.index === -1) { at = i + 1; break; }
         if (cur.index > c.index) at = i;
-        else if (at === -1) { at = i + 1; break; }
+        else if (c.master === undefined && cur.master !== undefined && cur.index === c.index) at = i;
+        else if (at === -1) at = i + 1;
       }
       if (at === -1) list.push(c); else list.splice(at, 0, c);
     }
     return list;
   };
-  const item = fc.record({ type: fc.constantFrom('usb' as const, 'pci' as const), index: fc.integer({ min: -1, max: 40 }) });
+  const item = fc.record({
+    type: fc.constantFrom('usb' as const, 'pci' as const),
+    index: fc.integer({ min: -1, max: 40 }),
+    master: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+  });
   fc.assert(fc.property(fc.array(item, { maxLength: 1200 }), (items) => {
     const c = controller.collector!();
-    const defs: ControllerDef[] = items.map((x) => ({ ...x, model: 'piix3-uhci', info: {} }));
+    const defs: ControllerDef[] = items.map(({ master, ...x }) => ({ ...x, ...(master !== undefined ? { master } : {}), model: 'piix3-uhci', info: {} }));
     for (const d of defs) c.add(d);
     assert.equal(c.list().map((d) => defs.indexOf(d)), naive(defs).map((d) => defs.indexOf(d as ControllerDef)));
   }), { numRuns: 60 });

@@ -19,6 +19,8 @@ export interface ControllerDef {
   index: number;
   model?: string;
   ports?: number;
+  /** a USB companion's <master startport> */
+  master?: number;
   /** type 'pci': <model name> and <target> */
   pci?: PciOpts;
   info: DeviceInfo;
@@ -89,13 +91,18 @@ function parse(e: XElement): ControllerDef {
 
 /** virDomainControllerInsertPreAlloced, one controller at a time as libvirt parses them:
  *  a controller without an index goes after the last of its type; one with an index goes
- *  after the last of its type when that one's index is not higher, else before the first
- *  of its type with a higher index; a type not seen yet goes at the end. So each type's
- *  controllers stay together, types in the order they first appear. Each type's run is
- *  kept in chunks that know their highest index, so a domain of many controllers in any
- *  order is gathered in near-linear time. */
+ *  before the first of its type (anywhere in the run, not only at its end) with a higher
+ *  index or, for a master, before the first companion with the same index; otherwise
+ *  after the last of its type; a type not seen yet goes at the end. So each type's
+ *  controllers stay together, types in the order they first appear. Each controller is
+ *  ranked 2·index (+1 for a companion): the place is before the first of its type ranked
+ *  above 2·index (+1 for a companion). Each type's run is kept in chunks that know their
+ *  highest rank, so a domain of many controllers in any order is gathered in near-linear
+ *  time. */
 function controllerCollector(): Collector<ControllerDef> {
   const CHUNK = 256;
+  const rank = (o: ControllerDef) => 2 * o.index + (o.master !== undefined ? 1 : 0);
+  const maxRank = (items: ControllerDef[]) => items.reduce((m, o) => Math.max(m, rank(o)), -Infinity);
   const runs = new Map<ControllerDef['type'], { items: ControllerDef[]; max: number }[]>();
   let usbNone = false;
   let usbOther = false;
@@ -110,21 +117,23 @@ function controllerCollector(): Collector<ControllerDef> {
         else usbOther = true;
       }
       const chunks = runs.get(c.type) ?? runs.set(c.type, []).get(c.type)!;
-      const last = chunks[chunks.length - 1];
-      const lastIndex = last?.items[last.items.length - 1]?.index;
-      let chunk = last;
-      let at = last?.items.length ?? 0;
-      if (c.index !== -1 && lastIndex !== undefined && lastIndex > c.index) {
-        chunk = chunks.find((ch) => ch.max > c.index)!;
-        at = chunk.items.findIndex((o) => o.index > c.index);
+      let chunk = chunks[chunks.length - 1];
+      let at = chunk?.items.length ?? 0;
+      if (c.index !== -1) {
+        const above = rank(c);
+        const first = chunks.find((ch) => ch.max > above);
+        if (first) {
+          chunk = first;
+          at = first.items.findIndex((o) => rank(o) > above);
+        }
       }
-      if (!chunk) chunks.push((chunk = { items: [], max: -1 }));
+      if (!chunk) chunks.push((chunk = { items: [], max: -Infinity }));
       chunk.items.splice(at, 0, c);
-      chunk.max = Math.max(chunk.max, c.index);
+      chunk.max = Math.max(chunk.max, rank(c));
       if (chunk.items.length > 2 * CHUNK) {
         const rest = chunk.items.splice(CHUNK);
-        chunk.max = Math.max(...chunk.items.map((o) => o.index));
-        chunks.splice(chunks.indexOf(chunk) + 1, 0, { items: rest, max: Math.max(...rest.map((o) => o.index)) });
+        chunk.max = maxRank(chunk.items);
+        chunks.splice(chunks.indexOf(chunk) + 1, 0, { items: rest, max: maxRank(rest) });
       }
     },
     list: () => [...runs.values()].flatMap((chunks) => chunks.flatMap((ch) => ch.items)),
