@@ -1,10 +1,10 @@
 // <controller>: USB controllers, the PCI topology's controllers (their own part is in
 // pci/controller.ts) and q35's built-in SATA controller (libvirt's virDomainControllerDef).
 // Controllers that libvirt accepts but virtgold does not implement are refused.
-import { hasFlag } from '../capabilities.js';
-import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import { propEnum, propInt } from '../xml/props.js';
-import { elements, type XElement } from '../xml/tree.js';
+import { hasFlag, type CapsFlag } from '../capabilities.js';
+import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
+import { propEnum, propInt, propUInt } from '../xml/props.js';
+import { child, elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
 import type { DeviceInfo } from '../model.js';
 import { modelConnect } from '../pci/addrset.js';
@@ -38,16 +38,30 @@ const USB_MODELS = [
   'pci-ohci', 'nec-xhci', 'qusb1', 'qusb2', 'qemu-xhci', 'none',
 ];
 
-/** QEMU's device for each implemented USB controller model; its capability flag has the same name. */
+/** QEMU's device for each implemented USB controller model. */
 export const USB_DEVICE = {
   'piix3-uhci': 'piix3-usb-uhci',
   'piix4-uhci': 'piix4-usb-uhci',
   ehci: 'usb-ehci',
   'ich9-ehci1': 'ich9-usb-ehci1',
+  'ich9-uhci1': 'ich9-usb-uhci1',
+  'ich9-uhci2': 'ich9-usb-uhci2',
+  'ich9-uhci3': 'ich9-usb-uhci3',
   'nec-xhci': 'nec-usb-xhci',
   'qemu-xhci': 'qemu-xhci',
 } as const;
 type UsbModel = keyof typeof USB_DEVICE;
+/** The capability flag of each model (qemuControllerModelUSBToCaps): the ICH9 UHCIs go with the EHCI. */
+const USB_CAP: Record<UsbModel, CapsFlag> = {
+  ...USB_DEVICE,
+  'ich9-uhci1': 'ich9-usb-ehci1',
+  'ich9-uhci2': 'ich9-usb-ehci1',
+  'ich9-uhci3': 'ich9-usb-ehci1',
+};
+/** IS_USB2_CONTROLLER: the ICH9 EHCI and its UHCI companions share one slot, at these functions. */
+const USB2_FUNCTION: Record<string, number> = { 'ich9-ehci1': 7, 'ich9-uhci1': 0, 'ich9-uhci2': 1, 'ich9-uhci3': 2 };
+/** The UHCI companions' default first port on their EHCI. */
+const COMPANION_PORT: Record<string, number> = { 'ich9-uhci1': 0, 'ich9-uhci2': 2, 'ich9-uhci3': 4 };
 const isImplementedUsb = (m: string): m is UsbModel => m in USB_DEVICE;
 const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
 
@@ -56,7 +70,7 @@ function parse(e: XElement): ControllerDef {
   if (type !== 'usb' && type !== 'pci' && type !== 'sata') throw notImplemented(`<controller type='${type}'>`);
   const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
   for (const c of elements(e)) {
-    if (['driver', 'master'].includes(c.name) || (type !== 'pci' && ['target', 'model', 'pcihole64'].includes(c.name))) {
+    if (c.name === 'driver' || (c.name === 'master' && type !== 'usb') || (type !== 'pci' && ['target', 'model', 'pcihole64'].includes(c.name))) {
       throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
     }
   }
@@ -75,6 +89,10 @@ function parse(e: XElement): ControllerDef {
     }
     const ports = propInt(e, 'ports');
     if (ports !== undefined) def.ports = ports;
+    // A companion names the port of its master where its own start; a UHCI without <master> gets the default.
+    const master = child(e, 'master');
+    if (master) def.master = propUInt(master, 'startport') ?? 0;
+    else if (model !== undefined && model in COMPANION_PORT) def.master = COMPANION_PORT[model];
     return def;
   }
   if (model !== undefined && !isPciModel(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
@@ -106,6 +124,7 @@ function controllerCollector(): Collector<ControllerDef> {
   const runs = new Map<ControllerDef['type'], { items: ControllerDef[]; max: number }[]>();
   let usbNone = false;
   let usbOther = false;
+  let usbMaster = false;
   return {
     add(c) {
       // A USB controller of model 'none' disables USB: it must be the only one.
@@ -115,6 +134,7 @@ function controllerCollector(): Collector<ControllerDef> {
         }
         if (c.model === 'none') usbNone = true;
         else usbOther = true;
+        if (c.master === undefined) usbMaster = true;
       }
       const chunks = runs.get(c.type) ?? runs.set(c.type, []).get(c.type)!;
       let chunk = chunks[chunks.length - 1];
@@ -136,7 +156,10 @@ function controllerCollector(): Collector<ControllerDef> {
         chunks.splice(chunks.indexOf(chunk) + 1, 0, { items: rest, max: maxRank(rest) });
       }
     },
-    list: () => [...runs.values()].flatMap((chunks) => chunks.flatMap((ch) => ch.items)),
+    list: () => {
+      if (usbOther && !usbMaster) throw new TranslationError('bare', 'No master USB controller specified');
+      return [...runs.values()].flatMap((chunks) => chunks.flatMap((ch) => ch.items));
+    },
   };
 }
 
@@ -173,8 +196,9 @@ export const controller: DeviceKind<ControllerDef> = {
     if (c.type === 'sata') return { info: c.info, connect: pciFlags, function: -1 };
     if (!active(c)) return undefined;
     const connect = c.model === 'nec-xhci' || c.model === 'qemu-xhci' ? pcieFlags(def) : pciFlags;
-    // An EHCI "ich9-ehci1" sits at function 7, where its UHCI companions would join it.
-    return { info: c.info, connect, function: c.model === 'ich9-ehci1' ? 7 : -1 };
+    const usb2 = c.model !== undefined ? USB2_FUNCTION[c.model] : undefined;
+    if (usb2 === undefined) return { info: c.info, connect, function: -1 };
+    return { info: c.info, connect, function: usb2, usb2: { index: c.index, multi: c.model === 'ich9-uhci1' } };
   },
   validateConf(c) {
     if (c.pci) validatePciConf(c.index, c.pci);
@@ -183,11 +207,13 @@ export const controller: DeviceKind<ControllerDef> = {
     const model = pciModel(c);
     if (model && c.pci) validatePci(c.index, model, c.pci, caps, def.os.machine!);
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
-    if (!hasFlag(caps, USB_DEVICE[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
     if (c.ports !== undefined && isXhci(c.model) && c.ports > 15) throw unsupportedConfig(`'${c.model}' controller only supports up to '15' ports`);
   },
-  validateStart(c) {
-    if (c.type === 'usb' && c.ports !== undefined && !isXhci(c.model)) {
+  // qemuValidateDomainDeviceDefControllerUSB, run as the controller's -device is built.
+  validateStart(c, { caps }) {
+    if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
+    if (!hasFlag(caps, USB_CAP[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
+    if (c.ports !== undefined && !isXhci(c.model)) {
       throw unsupportedConfig(`usb controller type '${c.model}' doesn't support 'ports' with this QEMU binary`);
     }
   },
@@ -201,8 +227,9 @@ export const controller: DeviceKind<ControllerDef> = {
     const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}`;
     const pci = c.pci ? formatPciOpts(c.pci) : [];
     const hole = c.pci?.pcihole64;
-    w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined ? () => {
+    w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined || c.master !== undefined ? () => {
       for (const line of pci) w.line(line);
+      if (c.master !== undefined) w.line(`<master startport='${c.master}'/>`);
       formatInfo(w, c.info);
       if (hole !== undefined) w.line(`<pcihole64 unit='KiB'>${hole}</pcihole64>`);
     } : undefined);
@@ -225,7 +252,15 @@ export const controller: DeviceKind<ControllerDef> = {
       dev.p2 = c.ports;
       dev.p3 = c.ports;
     }
-    dev.id = c.info.alias;
+    if (c.master !== undefined) {
+      // A companion joins its master's bus instead of having an id of its own.
+      const master = def.devices.controller.find((o) => o.type === 'usb' && o.index === c.index && o.master === undefined);
+      if (!master?.info.alias) throw internalError('masterbus not found');
+      dev.masterbus = `${master.info.alias}.0`;
+      dev.firstport = c.master;
+    } else {
+      dev.id = c.info.alias;
+    }
     Object.assign(dev, addressProps(c.info.address, def));
     return [['-device', JSON.stringify(dev)]];
   },

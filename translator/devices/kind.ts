@@ -31,6 +31,8 @@ export interface PciNeed {
   function: number;
   /** PCI controllers: placed before every other device (qemuDomainAssignDevicePCISlots) */
   early?: boolean;
+  /** the ICH9 USB2 controllers of one index share a slot (function 0 is multifunction) */
+  usb2?: { index: number; multi: boolean };
 }
 
 /** Gathers a kind's devices as they are parsed, one at a time, in document order. */

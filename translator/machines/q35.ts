@@ -48,6 +48,14 @@ export const q35: Machine = {
         } else {
           c.info.address = { type: 'pci', ...SATA0 };
         }
+      } else if (c.type === 'usb' && c.model === 'ich9-uhci1' && !a) {
+        // The first USB2 set at 1d.0, the second at 1a.0 (as on real hardware) when free;
+        // its companions follow it into that slot.
+        const at = [0x1d, 0x1a].map((slot) => ({ domain: 0, bus: 0, slot, function: 0 })).find((x) => !set.slotInUse(x));
+        if (at) {
+          set.reserve(at, flags, true);
+          c.info.address = { type: 'pci', ...at, multifunction: 'on' };
+        }
       } else if (c.type === 'pci' && c.model === 'dmi-to-pci-bridge' && !a) {
         // Its place on real hardware, 1e.0, when that slot is free.
         const at = { domain: 0, bus: 0, slot: 0x1e, function: 0 };

@@ -33,10 +33,11 @@ export function assignAddresses(ctx: StageContext): void {
   assignPciAddresses(ctx);
   if (machine.zpci) assignZpci(infos);
 
-  // USB (qemuDomainAssignUSBAddresses): controllers with one index form one bus.
+  // USB (qemuDomainAssignUSBAddresses): controllers with one index form one bus; those
+  // without ports of their own (the UHCI companions, 'none', an xHCI of 0 ports) add none.
   const usb = new Set<number>();
   for (const c of def.devices.controller) {
-    if (c.type !== 'usb') continue;
+    if (c.type !== 'usb' || c.model === 'none' || (c.model ?? '').startsWith('ich9-uhci') || c.ports === 0) continue;
     if (usb.has(c.index)) throw xmlError(`Duplicate USB controllers with index ${c.index}`);
     usb.add(c.index);
   }

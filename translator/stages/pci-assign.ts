@@ -73,6 +73,7 @@ function createSet(ctx: StageContext, nbuses: number, dryRun: boolean, flags: Ma
  *  libvirt's order; in a dry run the addresses are only reserved. */
 function assignSlots(ctx: StageContext, set: PciAddressSet): void {
   const take = (need: PciNeed) => {
+    if (need.usb2) return takeUsb2(ctx, set, need, need.usb2);
     const a = set.reserveNext(need.connect, need.function);
     if (!set.dryRun) {
       const old = need.info.address;
@@ -148,6 +149,22 @@ export function assignPciAddresses(ctx: StageContext): void {
       throw unsupportedConfig(`PCI controller at index ${c.index} (0x${h(c.index)}) has bus='0x${h(a.bus)}', but index must be larger than bus`);
     }
   }
+}
+
+/** The ICH9 USB2 controllers of one index: the slot of one that has an address already,
+ *  at this one's function; else a free slot. Function 0 (UHCI1) is multifunction. */
+function takeUsb2(ctx: StageContext, set: PciAddressSet, need: PciNeed, usb2: { index: number; multi: boolean }): void {
+  const placed = ctx.def.devices.controller.find((c) => c.type === 'usb' && c.index === usb2.index &&
+    c.model !== undefined && ['ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3'].includes(c.model) && isPresent(c.info));
+  const multi = usb2.multi ? { multifunction: 'on' as const } : {};
+  if (placed?.info.address?.type === 'pci') {
+    const a = { domain: placed.info.address.domain, bus: placed.info.address.bus, slot: placed.info.address.slot, function: need.function };
+    set.reserve(a, need.connect, true);
+    need.info.address = { type: 'pci', ...a, ...multi };
+    return;
+  }
+  const a = set.reserveNext(need.connect, need.function);
+  if (!set.dryRun) need.info.address = { type: 'pci', ...a, ...multi };
 }
 
 /** qemuDomainAddressFindNewBusNr: two below the lowest busNr in use (one for the
