@@ -255,6 +255,8 @@ test('controllers are gathered exactly as libvirt inserts them one by one, in an
     master: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
   });
   fc.assert(fc.property(fc.array(item, { maxLength: 1200 }), (items) => {
+    // USB companions need a master somewhere among the USB controllers.
+    if (items.some((x) => x.type === 'usb') && !items.some((x) => x.type === 'usb' && x.master === undefined)) items.push({ type: 'usb', index: 0, master: undefined });
     const c = controller.collector!();
     const defs: ControllerDef[] = items.map(({ master, ...x }) => ({ ...x, ...(master !== undefined ? { master } : {}), model: 'piix3-uhci', info: {} }));
     for (const d of defs) c.add(d);
