@@ -3,10 +3,14 @@
 // lifecycle actions, power management. Where libvirt ignores an element, so do we;
 // where it would act on one virtgold does not implement, it is refused as unsupported.
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import type { CpuDef, DomainDef, LifecycleAction } from '../model.js';
+import type { DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
 import { propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
+import { parseCpu } from './cpu.js';
+import { parseNuma } from './numa.js';
+import { parseClock } from './clock.js';
+import { parseFeatures } from './features.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 import { parseBootOptions, parseOsType } from './os.js';
 
@@ -17,12 +21,6 @@ const DOMAIN_CHILDREN_UNSUPPORTED = [
   'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
   'override', 'deprecation',
 ];
-const FEATURES = [
-  'acpi', 'apic', 'pae', 'hap', 'viridian', 'privnet', 'hyperv', 'kvm', 'pvspinlock', 'capabilities', 'pmu',
-  'vmport', 'gic', 'smm', 'ioapic', 'hpt', 'vmcoreinfo', 'htm', 'nested-hv', 'msrs', 'ccf-assist', 'xen',
-  'cfpc', 'sbbc', 'ibs', 'tcg', 'async-teardown', 'ras', 'ps2',
-];
-
 /** virScaleInteger: a unit suffix to a multiplier, or libvirt's error. */
 export function unitScale(unit: string | undefined, defaultScale: number): number {
   if (unit === undefined || unit === '') return defaultScale;
@@ -67,50 +65,6 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
   // coredump-* is only valid for on_crash.
   throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
-}
-
-function parseFeatures(domain: XElement): DomainDef['features'] {
-  const f = { acpi: false, apic: false, pae: false };
-  const el = child(domain, 'features');
-  if (!el) return f;
-  for (const c of elements(el)) {
-    if (!FEATURES.includes(c.name)) throw internalError(`unexpected feature '${c.name}'`);
-    if (c.name !== 'acpi' && c.name !== 'apic' && c.name !== 'pae') throw notImplemented(`<features><${c.name}>`);
-    if (Object.keys(c.attrs).length || elements(c).length) throw notImplemented(`attributes of <features><${c.name}>`);
-    f[c.name] = true;
-  }
-  return f;
-}
-
-function parseCpu(domain: XElement): CpuDef | undefined {
-  const el = child(domain, 'cpu');
-  if (!el) return undefined;
-  const model = child(el, 'model');
-  const extra = elements(el).filter((c) => c.name !== 'model');
-  // Only the plain custom model form (libvirt fills in match='exact', check='none' and
-  // fallback='allow'); the model itself must be the machine's default (validate.ts).
-  const fallback = model?.attrs.fallback ?? 'allow';
-  const check = el.attrs.check;
-  const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none' || check === 'partial') &&
-    Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
-    model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
-    (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
-  if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
-  return { mode: 'custom', match: 'exact', ...(check ? { check: check as 'none' | 'partial' } : {}), model: textOf(model!).trim(), fallback };
-}
-
-function parseClock(domain: XElement): DomainDef['clock'] {
-  const el = child(domain, 'clock');
-  if (!el) return { offset: 'utc' };
-  const offset = el.attrs.offset || 'utc';
-  if (!['utc', 'localtime', 'timezone', 'variable', 'absolute'].includes(offset)) {
-    throw unsupportedConfig(`unknown clock offset '${offset}'`);
-  }
-  if (offset !== 'utc' && offset !== 'localtime') throw notImplemented(`<clock offset='${offset}'>`);
-  for (const a of Object.keys(el.attrs)) if (a !== 'offset') throw notImplemented(`<clock ${a}=…>`);
-  if (elements(el).length) throw notImplemented(`<clock><${elements(el)[0]!.name}>`);
-  return { offset };
 }
 
 function parsePm(domain: XElement): DomainDef['pm'] {
@@ -227,6 +181,11 @@ export function parseDomainLevel(root: XElement): DomainDef {
 
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
+  const numa = parseNuma(root, def.vcpu.max, unitScale);
+  if (numa) {
+    def.numa = numa.cells;
+    if (numa.interconnects.length) def.numaInterconnects = numa.interconnects;
+  }
 
   return def;
 }

@@ -11,6 +11,10 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { cpuArg, smpTopology } from '../domain/cpu.js';
+import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
+import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
+import { accelParams, cpuFeatureFlags, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -22,6 +26,8 @@ export function shortName(name: string): string {
 
 /** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
 export function alignedMemoryKiB(def: DomainDef): number {
+  // With NUMA, the sum of the cells, each aligned (qemuDomainAlignMemorySizes).
+  if (def.numa) return def.numa.reduce((s, c) => s + alignedCellKiB(c), 0);
   return Math.ceil(def.memory.totalKiB / 1024) * 1024;
 }
 
@@ -37,10 +43,21 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   args.push(...pflashBlockdevs(def.os));
-  const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}`);
-  add('-accel', accel);
-  if (def.cpu) add('-cpu', def.cpu.model);
+  // With guest NUMA the cells' backends replace the default RAM object.
+  const ramId = def.numa ? undefined : machineType.defaultRAMid;
+  const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  // libvirt writes hmat=on after the pflash parameters, before graphics=off.
+  const osParams = machineParams(def.os);
+  const g = osParams.indexOf(',graphics=off');
+  const withHmat = !numaHasHmat(def) ? osParams : g < 0 ? `${osParams},hmat=on` : `${osParams.slice(0, g)},hmat=on${osParams.slice(g)}`;
+  add('-machine', machineOpts.join(',') + withHmat + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
+  add('-accel', [accel, ...accelParams(def)].join(','));
+  args.push(...tsegArgs(def));
+  // The -cpu value: the model and its features, then what <features>/<clock> add
+  // (cpuFeatureFlags), then the cache and address-size properties.
+  const cpu = cpuArg(def, caps, cpuFeatureFlags(def, caps));
+  if (cpu !== undefined) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
   const memKiB = alignedMemoryKiB(def);
@@ -51,7 +68,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const max = def.vcpu.max;
   const cur = def.vcpu.current ?? max;
-  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
+  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
+  if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   add('-display', 'none');
@@ -59,7 +77,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
   add('-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  add('-rtc', `base=${def.clock.offset}`);
+  args.push(...clockArgs(def, caps));
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice(caps, 's3')}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
@@ -78,6 +96,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
     }
   }
 
+  args.push(...vmcoreinfoArgs(def));
+
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
 
@@ -91,6 +111,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_DATA_HOME', `${home}/.local/share`],
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
+      ...clockEnv(def),
     ],
     emulator: def.emulator!,
     args,
