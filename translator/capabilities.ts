@@ -39,6 +39,8 @@ export interface QemuCaps {
   flags: Set<string>;
   machines: MachineType[];
   cpuModels: CpuModel[];
+  /** <kvmSupportsSecureGuest/>: the probing host could run s390x PV or AMD SEV guests */
+  kvmSupportsSecureGuest: boolean;
 }
 
 export class CapsError extends Error {
@@ -125,6 +127,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     flags,
     machines,
     cpuModels,
+    kvmSupportsSecureGuest: child(root, 'kvmSupportsSecureGuest') !== undefined,
   };
 }
 
@@ -133,6 +136,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
 export const CAPS_FLAGS = [
   'kvm', 'tcg', 'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
+  'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];

@@ -8,15 +8,14 @@ import { emptyDevices } from '../devices/registry.js';
 import { propEnum, propOnOff, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { deterministicUuid, parseUuid } from './ids.js';
+import { parseMiscEarly, parseMiscMiddle, parseMiscSeclabels } from './misc.js';
 
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
-  'genid', 'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
-  'cputune', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'idmap', 'on_lockfailure',
-  'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
-  'override', 'deprecation',
+  'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
+  'cputune', 'sysinfo', 'throttlegroups',
 ];
 const OS_CHILDREN_UNSUPPORTED = [
   'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb', 'shim', 'init', 'initarg', 'initenv', 'initdir',
@@ -223,10 +222,12 @@ export function parseDomainLevel(root: XElement): DomainDef {
     uuid = deterministicUuid(name);
   }
 
+  const misc = parseMiscEarly(root);
   const def: DomainDef = {
     virtType,
     name,
     uuid,
+    misc,
     memory: { totalKiB: 0 },
     vcpu: parseVcpu(root),
     os: parseOs(root),
@@ -247,6 +248,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   }
   const descEl = child(root, 'description');
   if (descEl && textOf(descEl)) def.description = textOf(descEl);
+  parseMiscSeclabels(root, def);
   const metaEl = child(root, 'metadata');
   if (metaEl) {
     const decls = (e: XElement) => Object.entries(e.attrs).filter(([k]) => k === 'xmlns' || k.startsWith('xmlns:'));
@@ -265,6 +267,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
 
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
+  parseMiscMiddle(root, def);
 
   return def;
 }

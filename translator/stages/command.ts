@@ -8,6 +8,7 @@ import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -29,12 +30,14 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const args: string[][] = [];
   const add = (...a: string[]) => args.push(a);
 
+  const ns = qemuNsCommandOf(def, caps);
   add('-name', `guest=${qemuEscape(def.name)},debug-threads=on`);
+  if (ns.compat) add('-compat', ns.compat);
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
+  add('-machine', `${def.os.machine},usb=off${keywrapMachineParams(def, caps)},dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
   add('-accel', accel);
   if (def.cpu) add('-cpu', def.cpu.model);
 
@@ -48,6 +51,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const cur = def.vcpu.current ?? max;
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
   add('-uuid', def.uuid);
+  args.push(...genidCommand(def));
   add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
@@ -67,6 +71,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
 
+  appendPassthrough(args, ns.args);
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
 
@@ -80,6 +85,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_DATA_HOME', `${home}/.local/share`],
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
+      ...ns.env,
     ],
     emulator: def.emulator!,
     args,

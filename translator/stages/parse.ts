@@ -3,6 +3,7 @@
 import { tick } from '../deadline.js';
 import { internalError, notImplemented } from '../errors.js';
 import { parseDomainLevel } from '../domain/parse.js';
+import { parseMiscLate } from '../domain/misc.js';
 import type { DeviceKind } from '../devices/kind.js';
 import { KINDS, type DeviceOf, type Kind } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
@@ -46,5 +47,6 @@ export function parseDomain(text: string): DomainDef {
   const emu = child(devicesEl, 'emulator');
   if (emu && textOf(emu).trim()) def.emulator = textOf(emu).trim();
   for (const kind of PARSE_ORDER) parseKind(kind, devicesEl, def);
+  parseMiscLate(root, def);
   return def;
 }

@@ -3,6 +3,7 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
+import { postParseBootloader } from '../domain/misc.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
@@ -43,7 +44,8 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
 
   assignControllerIndexes(def);
 
-  // qemuDomainDefPostParse: the machine (default, or an alias made canonical) …
+  // qemuDomainDefPostParse: no bootloader, the machine (default, or an alias made canonical) …
+  postParseBootloader(def);
   const accel = accelOf(def.virtType);
   const known = def.os.machine === undefined ? defaultMachine(caps, accel) : findMachine(caps, accel, def.os.machine);
   if (def.os.machine === undefined && !known) {

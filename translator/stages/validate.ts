@@ -8,6 +8,7 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
+import { validateGenid, validateIdmap, validateLaunchSecurity, validateResource } from '../domain/misc.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 
 export function validateDefine(ctx: StageContext): void {
@@ -29,13 +30,16 @@ export function validateDefine(ctx: StageContext): void {
     });
   }
 
-  // virDomainDefValidateInternal: one host device is given to the guest once.
+  // virDomainDefValidateInternal: <resource>, then one host device is given to the guest once, …
+  validateResource(def);
   const sources = new Set<string>();
   for (const h of def.devices.hostdev) {
     const key = pciString(h.source);
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
+  // … and later the id maps.
+  validateIdmap(def);
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -44,6 +48,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  validateGenid(def, caps);
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
     throw unsupportedConfig("qemu driver doesn't support the 'rename-restart' action for 'on_reboot'/'on_poweroff'/'on_crash'");
@@ -70,6 +75,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateLaunchSecurity(def, caps);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
