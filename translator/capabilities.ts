@@ -39,8 +39,6 @@ export interface QemuCaps {
   flags: Set<string>;
   machines: MachineType[];
   cpuModels: CpuModel[];
-  /** <kvmSupportsSecureGuest/>: the probing host could run s390x PV or AMD SEV guests */
-  kvmSupportsSecureGuest: boolean;
 }
 
 export class CapsError extends Error {
@@ -127,7 +125,6 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     flags,
     machines,
     cpuModels,
-    kvmSupportsSecureGuest: child(root, 'kvmSupportsSecureGuest') !== undefined,
   };
 }
 
