@@ -208,6 +208,13 @@ export function validateResource(def: DomainDef): void {
   if (Buffer.byteLength(appid) > 128) throw new TranslationError('invalid argument', "Fibre Channel 'appid' string length must be between [1, 128]");
 }
 
+/** virDomainDefLifecycleActionValidate, among the generic checks: coredump-* only on crash. */
+export function validateLifecycleActions(def: DomainDef): void {
+  for (const [event, action] of [['poweroff', def.onPoweroff], ['reboot', def.onReboot]] as const) {
+    if (action.startsWith('coredump')) throw unsupportedConfig(`Lifecycle event '${event}' doesn't support '${action}' action`);
+  }
+}
+
 /** virDomainDefIdMapValidate, later among the generic checks. */
 export function validateIdmap(def: DomainDef): void {
   const m = def.misc.idmap;

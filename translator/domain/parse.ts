@@ -68,9 +68,8 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   const v = el ? textOf(el) : '';
   if (v === '') return dflt;
   if (!LIFECYCLE.includes(v as LifecycleAction)) throw unsupportedConfig(`unknown ${name} action: ${v}`);
-  if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
-  // coredump-* is only valid for on_crash.
-  throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
+  // (coredump-* outside on_crash is refused in validation: domain/misc.ts)
+  return v as LifecycleAction;
 }
 
 function parseOs(domain: XElement): DomainDef['os'] {
@@ -233,8 +232,9 @@ export function parseDomainLevel(root: XElement): DomainDef {
     os: parseOs(root),
     features: parseFeatures(root),
     clock: parseClock(root),
-    onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
+    // libvirt reads on_reboot before on_poweroff
     onReboot: parseLifecycle(root, 'on_reboot', 'restart'),
+    onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
     onCrash: parseLifecycle(root, 'on_crash', 'destroy'),
     pm: parsePm(root),
     devices: emptyDevices(),

@@ -8,7 +8,7 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
-import { validateGenid, validateIdmap, validateLaunchSecurity, validateResource } from '../domain/misc.js';
+import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 
 export function validateDefine(ctx: StageContext): void {
@@ -38,7 +38,8 @@ export function validateDefine(ctx: StageContext): void {
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
-  // … and later the id maps.
+  // … and later the lifecycle actions and the id maps.
+  validateLifecycleActions(def);
   validateIdmap(def);
 }
 
