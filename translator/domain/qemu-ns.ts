@@ -2,8 +2,9 @@
 // http://libvirt.org/schemas/domain/qemu/1.0 at domain level, whatever prefix the document
 // gives it (libvirt matches by namespace URI). <qemu:commandline> args and environment
 // are passed through (libvirt only marks the domain tainted), <qemu:deprecation> becomes
-// -compat; <qemu:capabilities> and <qemu:override> are kept in the XML, but what they
-// change on a command line is not implemented.
+// -compat, <qemu:override> rewrites the -device JSON of the device with that id;
+// <qemu:capabilities> is kept in the XML, but what it changes on a command line is not
+// implemented.
 import { internalError, notImplemented, xmlError } from '../errors.js';
 import { propEnum } from '../xml/props.js';
 import { elements, escapeXml, type XElement } from '../xml/tree.js';
@@ -149,11 +150,43 @@ export function formatQemuNs(w: Writer, ns: QemuNsDef): void {
 
 const BEHAVIORS = ['none', 'omit', 'reject', 'crash'];
 
+/** The JSON text libvirt gives an overriding value (numbers as strtoll/strtoull read them). */
+function overrideJson(p: QemuOverrideProperty): string | undefined {
+  if (p.type === 'remove') return undefined;
+  if (p.type === 'string') return JSON.stringify(p.value);
+  if (p.type === 'bool') return p.value!;
+  return BigInt(p.value!.trim()).toString();
+}
+
+/** qemuBuildDeviceCommandlineHandleOverrides: for each -device whose JSON id is an
+ *  overridden alias, each property is removed and, unless its type is 'remove', appended
+ *  again with the new value. Only -device options libvirt built (call this before the
+ *  passthrough arguments are added). */
+export function applyDeviceOverrides(args: string[][], ns: QemuNsDef | undefined): void {
+  if (!ns?.overrides.length) return;
+  for (const item of args) {
+    if (item[0] !== '-device' || !item[1]?.startsWith('{')) continue;
+    const props = Object.entries(JSON.parse(item[1]) as Record<string, unknown>).map(([k, v]): [string, string] => [k, JSON.stringify(v)]);
+    const id = props.find(([k]) => k === 'id')?.[1];
+    let changed = false;
+    for (const d of ns.overrides) {
+      if (id === undefined || id !== JSON.stringify(d.alias)) continue;
+      for (const p of d.frontend) {
+        const i = props.findIndex(([k]) => k === p.name);
+        if (i !== -1) props.splice(i, 1);
+        const v = overrideJson(p);
+        if (v !== undefined) props.push([p.name, v]);
+        changed = true;
+      }
+    }
+    if (changed) item[1] = `{${props.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
+  }
+}
+
 /** The namespace's share of the command line: -compat (after -name), the environment,
  *  and the passthrough arguments (before -sandbox). */
 export function qemuNsCommand(ns: QemuNsDef | undefined, compatDeprecated: boolean) {
   if (ns && (ns.capsAdd.length || ns.capsDel.length)) throw notImplemented('<qemu:capabilities> on a command line');
-  if (ns?.overrides.length) throw notImplemented('<qemu:override> on a command line');
   const b = ns?.deprecation;
   // An unknown behaviour is only logged; without QEMU's -compat it is left out.
   const compat = b && BEHAVIORS.includes(b) && b !== 'none' && compatDeprecated
