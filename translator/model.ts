@@ -60,6 +60,16 @@ export interface MetadataDef {
   inherited: Record<string, string>;
 }
 
+/** <os>: the guest type and how it boots. domain/os.ts adds the firmware, loader,
+ *  kernel and BIOS settings (declaration merging). */
+export interface OsDef {
+  type: 'hvm';
+  arch?: string;
+  machine?: string;
+  bootDevs: string[];
+  bootMenu?: { enable?: YesNo; timeout?: number };
+}
+
 /** The domain types the qemu driver runs: TCG ('qemu') and KVM. */
 export type VirtType = 'qemu' | 'kvm';
 
@@ -72,13 +82,7 @@ export interface DomainDef {
   metadata?: MetadataDef;
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
   vcpu: { max: number; current?: number; placement: 'static' | 'auto' };
-  os: {
-    type: 'hvm';
-    arch?: string;
-    machine?: string;
-    bootDevs: string[];
-    bootMenu?: { enable?: YesNo; timeout?: number };
-  };
+  os: OsDef;
   features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
   clock: { offset: 'utc' | 'localtime' };

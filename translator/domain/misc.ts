@@ -1,6 +1,6 @@
 // The rest of the domain level, each where libvirt reads, checks and writes it: <genid>,
 // <seclabel> (seclabel.ts), <resource>, <on_lockfailure>, <perf>, <launchSecurity>,
-// <idmap>, <keywrap>, <bootloader>, and the QEMU namespace (qemu-ns.ts).
+// <idmap>, <keywrap>, and the QEMU namespace (qemu-ns.ts).
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
@@ -24,8 +24,6 @@ export interface MiscDef {
   idmap?: { uid: IdMapEntry[]; gid: IdMapEntry[] };
   keywrap?: { aes?: OnOff; dea?: OnOff };
   qemuNs?: QemuNsDef;
-  /** <bootloader> or <bootloader_args> with content (refused in post-parse) */
-  bootloader?: boolean;
 }
 
 interface IdMapEntry { start: number; target: number; count: number }
@@ -65,13 +63,10 @@ export function parseMiscEarly(root: XElement): MiscDef {
     if (!g) throw internalError('malformed genid element');
     misc.genid = g;
   }
-  const bootloader = firstText(root, 'bootloader') !== undefined;
-  if (bootloader || firstText(root, 'bootloader_args') !== undefined) {
-    // Without <os><type>, a bootloader makes libvirt assume a Xen guest.
-    const os = child(root, 'os');
-    if (bootloader && (!os || !child(os, 'type'))) throw notImplemented('<bootloader> without an os <type>');
-    misc.bootloader = true;
-  }
+  // Without <os><type>, a bootloader makes libvirt assume a Xen guest (domain/os.ts refuses
+  // a bootloader otherwise).
+  const os = child(root, 'os');
+  if (firstText(root, 'bootloader') !== undefined && (!os || !child(os, 'type'))) throw notImplemented('<bootloader> without an os <type>');
   return misc;
 }
 
@@ -144,8 +139,8 @@ function parseIdmap(nodes: XElement[]): IdMapEntry[] {
   return list.sort((a, b) => a.start - b.start);
 }
 
-/** What libvirt reads after the devices: <launchSecurity>, <idmap>, <keywrap>, the QEMU namespace. */
-export function parseMiscLate(root: XElement, def: DomainDef): void {
+/** What libvirt reads right after the devices: <launchSecurity>, <idmap>. */
+export function parseMiscAfterDevices(root: XElement, def: DomainDef): void {
   const misc = def.misc;
   const ls = child(root, 'launchSecurity');
   if (ls) misc.launchSecurity = parseLaunchSecurity(ls);
@@ -154,6 +149,11 @@ export function parseMiscLate(root: XElement, def: DomainDef): void {
   const uid = parseIdmap(idmaps.flatMap((e) => elements(e, 'uid')));
   const gid = parseIdmap(idmaps.flatMap((e) => elements(e, 'gid')));
   if (uid.length || gid.length) misc.idmap = { uid, gid };
+}
+
+/** What libvirt reads last (after <sysinfo>): <keywrap>, then the QEMU namespace. */
+export function parseMiscLast(root: XElement, def: DomainDef): void {
+  const misc = def.misc;
 
   const kw: NonNullable<MiscDef['keywrap']> = {};
   for (const c of elements(root, 'keywrap').flatMap((e) => elements(e, 'cipher'))) {
@@ -168,11 +168,6 @@ export function parseMiscLate(root: XElement, def: DomainDef): void {
 
   const ns = parseQemuNs(root);
   if (ns) misc.qemuNs = ns;
-}
-
-/** qemuDomainDefPostParse refuses a bootloader first of all. */
-export function postParseBootloader(def: DomainDef): void {
-  if (def.misc.bootloader) throw unsupportedConfig('bootloader is not supported by QEMU');
 }
 
 /** qemuValidateDomainDef's check of <genid>, made after the machine's. */

@@ -4,6 +4,8 @@
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { MetadataDef } from '../model.js';
+import { formatOs } from '../domain/os.js';
+import { formatSysinfo } from '../domain/sysinfo.js';
 import { FORMAT_ORDER } from './order.js';
 import * as misc from '../domain/misc.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
@@ -47,11 +49,8 @@ export function formatDomain(ctx: StageContext): string {
   }
   misc.formatResource(w, def);
 
-  w.open('<os>');
-  w.line(`<type${attr('arch', def.os.arch)}${attr('machine', def.os.machine)}>${def.os.type}</type>`);
-  for (const dev of def.os.bootDevs) w.line(`<boot dev='${dev}'/>`);
-  if (def.os.bootMenu) w.line(`<bootmenu${attr('enable', def.os.bootMenu.enable)}${attr('timeout', def.os.bootMenu.timeout)}/>`);
-  w.close('</os>');
+  formatSysinfo(w, def);
+  formatOs(w, def.os);
   misc.formatIdmap(w, def);
 
   const f = def.features;

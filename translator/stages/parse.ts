@@ -3,7 +3,9 @@
 import { tick } from '../deadline.js';
 import { internalError, notImplemented } from '../errors.js';
 import { parseDomainLevel } from '../domain/parse.js';
-import { parseMiscLate } from '../domain/misc.js';
+import { parseMiscAfterDevices, parseMiscLast } from '../domain/misc.js';
+import { parseSmbiosMode } from '../domain/os.js';
+import { parseSysinfo } from '../domain/sysinfo.js';
 import type { DeviceKind } from '../devices/kind.js';
 import { KINDS, type DeviceOf, type Kind } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
@@ -47,6 +49,12 @@ export function parseDomain(text: string): DomainDef {
   const emu = child(devicesEl, 'emulator');
   if (emu && textOf(emu).trim()) def.emulator = textOf(emu).trim();
   for (const kind of PARSE_ORDER) parseKind(kind, devicesEl, def);
-  parseMiscLate(root, def);
+  // After the devices, libvirt reads <launchSecurity> and <idmap>, then <sysinfo> (a
+  // system uuid may stand in for a missing <uuid>) and <os><smbios mode>, then <keywrap>
+  // and the QEMU namespace.
+  parseMiscAfterDevices(root, def);
+  parseSysinfo(root, def, !child(root, 'uuid'));
+  parseSmbiosMode(root, def.os);
+  parseMiscLast(root, def);
   return def;
 }

@@ -3,10 +3,10 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
-import { postParseBootloader } from '../domain/misc.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
+import { postParseNvram, postParseOsCommon, postParseOsQemu } from '../domain/os.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
@@ -44,8 +44,10 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
 
   assignControllerIndexes(def);
 
-  // qemuDomainDefPostParse: no bootloader, the machine (default, or an alias made canonical) …
-  postParseBootloader(def);
+  // qemuDomainDefPostParse: no bootloader, the default NVRAM file of a read-only pflash …
+  postParseOsQemu(def);
+  postParseNvram(def);
+  // … the machine (default, or an alias made canonical) …
   const accel = accelOf(def.virtType);
   const known = def.os.machine === undefined ? defaultMachine(caps, accel) : findMachine(caps, accel, def.os.machine);
   if (def.os.machine === undefined && !known) {
@@ -75,6 +77,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
+  postParseOsCommon(def);
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   bootOrder(def);

@@ -9,6 +9,9 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
+import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
+import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
+import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 
 export function validateDefine(ctx: StageContext): void {
@@ -38,8 +41,11 @@ export function validateDefine(ctx: StageContext): void {
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
-  // … and later the lifecycle actions and the id maps.
+  // … and later the lifecycle actions, the <os> checks (virDomainDefOSValidate,
+  // virDomainDefBootValidate) and the id maps.
   validateLifecycleActions(def);
+  validateOs(def);
+  validateBoot(def);
   validateIdmap(def);
 }
 
@@ -49,7 +55,9 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  // (the UEFI check before <genid> is x86's, <genid> fails only on s390x: either order)
   validateGenid(def, caps);
+  validateOsQemuEarly(def, def.features.acpi, serialCount(def));
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
     throw unsupportedConfig("qemu driver doesn't support the 'rename-restart' action for 'on_reboot'/'on_poweroff'/'on_crash'");
@@ -72,10 +80,12 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  validateOsQemuBoot(def);
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateSysinfo(def);
   validateLaunchSecurity(def, caps);
 }
 
@@ -83,9 +93,13 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  // qemuFirmwareFillDomain
+  fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
   // with the host's CPU, which no snapshot records: the outcome depends on the host.
   if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+  // -smbios comes before any device on the command line.
+  sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
 }
 
