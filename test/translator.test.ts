@@ -281,4 +281,12 @@ test('the QEMU namespace is found by its URI, whatever the prefix or where it is
   assert.is(parseQemuNs(root(` xmlns:qemu='${QEMU_NS_URI}'`, "<qemu:commandline/><qemu:deprecation behavior=''/>")), undefined);
 });
 
+// ---- <features> and <clock> ----
+
+test('hyperv spinlocks: a count past 2^31 is written back signed, as libvirt 9.0.0 prints it', () => {
+  const d = domain('').replace('<devices></devices>', "<features><hyperv><spinlocks state='on' retries='4294967295'/></hyperv></features>");
+  assert.ok(translate('xml2xml', d, caps72).includes("<spinlocks state='on' retries='-1'/>"));
+  assert.ok(translate('xml2argv', d, caps72).includes('hv-spinlocks=0xffffffff'));
+});
+
 test.run();

@@ -135,6 +135,8 @@ export const CAPS_FLAGS = [
   'vfio-pci', 'vfio-pci.vf-token',
   'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
+  // features and clock
+  'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

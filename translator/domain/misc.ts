@@ -219,15 +219,15 @@ export function validateIdmap(def: DomainDef): void {
 
 // --- command line -----------------------------------------------------------------
 
-/** ,aes-key-wrap=…,dea-key-wrap=… for -machine, or libvirt's error without the flag. */
-export function keywrapMachineParams(def: DomainDef, caps: QemuCaps): string {
+/** aes-key-wrap=… and dea-key-wrap=… for -machine, or libvirt's error without the flag. */
+export function keywrapMachineParams(def: DomainDef, caps: QemuCaps): string[] {
   const kw = def.misc.keywrap;
-  if (!kw) return '';
-  let out = '';
-  for (const [name, flag, state] of [['aes-key-wrap', 'aes-key-wrap', kw.aes], ['dea-key-wrap', 'dea-key-wrap', kw.dea]] as const) {
+  if (!kw) return [];
+  const out: string[] = [];
+  for (const [name, state] of [['aes-key-wrap', kw.aes], ['dea-key-wrap', kw.dea]] as const) {
     if (!state) continue;
-    if (!hasFlag(caps, flag)) throw unsupportedConfig(`${name} is not available with this QEMU binary`);
-    out += `,${name}=${state}`;
+    if (!hasFlag(caps, name)) throw unsupportedConfig(`${name} is not available with this QEMU binary`);
+    out.push(`${name}=${state}`);
   }
   return out;
 }

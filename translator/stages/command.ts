@@ -12,6 +12,8 @@ import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
 import { applyDeviceOverrides } from '../domain/qemu-ns.js';
+import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
+import { accelParams, cpuFeatureProps, interimCpuArg, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -41,9 +43,13 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   args.push(...pflashBlockdevs(def.os));
   const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off${keywrapMachineParams(def, caps)},dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}`);
-  add('-accel', accel);
-  if (def.cpu) add('-cpu', def.cpu.model);
+  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  add('-machine', machineOpts.join(',') + machineParams(def.os) + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
+  add('-accel', [accel, ...accelParams(def)].join(','));
+  args.push(...tsegArgs(def));
+  const cpu = interimCpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
+  if (cpu) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
   const memKiB = alignedMemoryKiB(def);
@@ -63,7 +69,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
   add('-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  add('-rtc', `base=${def.clock.offset}`);
+  args.push(...clockArgs(def, caps));
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
@@ -74,8 +80,10 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
 
+  args.push(...vmcoreinfoArgs(def));
   applyDeviceOverrides(args, def.misc.qemuNs);
   appendPassthrough(args, ns.args);
+
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
 
@@ -89,6 +97,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_DATA_HOME', `${home}/.local/share`],
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
+      ...clockEnv(def),
       ...ns.env,
     ],
     emulator: def.emulator!,
