@@ -150,6 +150,17 @@ export function formatQemuNs(w: Writer, ns: QemuNsDef): void {
 
 const BEHAVIORS = ['none', 'omit', 'reject', 'crash'];
 
+/** virCommandAddEnv: a variable already set is replaced where it stands, others are appended. */
+export function addEnv(env: [string, string][], extra: [string, string][]): [string, string][] {
+  const out = [...env];
+  for (const [name, value] of extra) {
+    const i = out.findIndex(([n]) => n === name);
+    if (i === -1) out.push([name, value]);
+    else out[i] = [name, value];
+  }
+  return out;
+}
+
 /** The JSON text libvirt gives an overriding value (numbers as strtoll/strtoull read them). */
 function overrideJson(p: QemuOverrideProperty): string | undefined {
   if (p.type === 'remove') return undefined;

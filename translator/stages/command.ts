@@ -11,7 +11,7 @@ import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
-import { applyDeviceOverrides } from '../domain/qemu-ns.js';
+import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
 import { accelParams, cpuFeatureProps, interimCpuArg, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
@@ -88,7 +88,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-msg', 'timestamp=on');
 
   return {
-    env: [
+    env: addEnv([
       ['LC_ALL', 'C'],
       ['PATH', '/bin'],
       ['HOME', home],
@@ -98,8 +98,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
       ...clockEnv(def),
-      ...ns.env,
-    ],
+    ], ns.env),
     emulator: def.emulator!,
     args,
   };
