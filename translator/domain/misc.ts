@@ -50,7 +50,7 @@ function strToUInt(s: string, base: 10 | 16): number | undefined {
   return n <= 0xffffffff ? n : undefined;
 }
 
-/** Read early, with the identity (virDomainDefParseIDs) and just after the title. */
+/** Read early, with the identity (virDomainDefParseIDs) and the os type. */
 export function parseMiscEarly(root: XElement): MiscDef {
   const misc: MiscDef = { seclabels: [], perf: [] };
   const genids = elements(root, 'genid');

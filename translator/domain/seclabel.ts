@@ -29,8 +29,8 @@ export interface SecLabelDef {
 // VIR_SECURITY_MODEL_BUFLEN and VIR_SECURITY_LABEL_BUFLEN, less the terminating NUL.
 const MODEL_MAX = 256;
 const LABEL_MAX = 4096;
-/** STRLIM: longer strings are treated as absent. */
-const within = (s: string | undefined, max: number) => (s !== undefined && s.length <= max ? s : undefined);
+/** STRLIM: longer strings (in bytes) are treated as absent. */
+const within = (s: string | undefined, max: number) => (s !== undefined && Buffer.byteLength(s) <= max ? s : undefined);
 /** virXPathString("string(./x[1])"): the text of the first such child, empty meaning absent. */
 const childText = (e: XElement, name: string) => {
   const c = child(e, name);
