@@ -13,7 +13,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 
 function project(): string {
   const dir = tempDir('update');
-  for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+  for (const d of ['cases', 'capabilities', 'firmware', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
   return dir;
 }
 

@@ -12,8 +12,10 @@ import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
 import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
+import { cpuArg, smpTopology } from '../domain/cpu.js';
+import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
-import { accelParams, cpuFeatureProps, interimCpuArg, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
+import { accelParams, cpuFeatureFlags, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -25,6 +27,8 @@ export function shortName(name: string): string {
 
 /** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
 export function alignedMemoryKiB(def: DomainDef): number {
+  // With NUMA, the sum of the cells, each aligned (qemuDomainAlignMemorySizes).
+  if (def.numa) return def.numa.reduce((s, c) => s + alignedCellKiB(c), 0);
   return Math.ceil(def.memory.totalKiB / 1024) * 1024;
 }
 
@@ -42,14 +46,21 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   args.push(...pflashBlockdevs(def.os));
-  const ramId = machineType.defaultRAMid;
+  // With guest NUMA the cells' backends replace the default RAM object.
+  const ramId = def.numa ? undefined : machineType.defaultRAMid;
   const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
-  add('-machine', machineOpts.join(',') + machineParams(def.os) + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
+  // libvirt writes hmat=on after the pflash parameters, before graphics=off.
+  const osParams = machineParams(def.os);
+  const g = osParams.indexOf(',graphics=off');
+  const withHmat = !numaHasHmat(def) ? osParams : g < 0 ? `${osParams},hmat=on` : `${osParams.slice(0, g)},hmat=on${osParams.slice(g)}`;
+  add('-machine', machineOpts.join(',') + withHmat + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
   add('-accel', [accel, ...accelParams(def)].join(','));
   args.push(...tsegArgs(def));
-  const cpu = interimCpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
-  if (cpu) add('-cpu', cpu);
+  // The -cpu value: the model and its features, then what <features>/<clock> add
+  // (cpuFeatureFlags), then the cache and address-size properties.
+  const cpu = cpuArg(def, caps, cpuFeatureFlags(def, caps));
+  if (cpu !== undefined) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
   const memKiB = alignedMemoryKiB(def);
@@ -60,7 +71,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const max = def.vcpu.max;
   const cur = def.vcpu.current ?? max;
-  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
+  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
+  if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   args.push(...genidCommand(def));

@@ -3,7 +3,7 @@
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
-import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
@@ -13,6 +13,8 @@ import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQe
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
+import { numaHasHmat, validateNuma } from '../domain/numa.js';
+import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
 import { validateClock, validateClockStart } from '../domain/clock.js';
 import { validateFeatures } from '../domain/features.js';
 
@@ -43,12 +45,14 @@ export function validateDefine(ctx: StageContext): void {
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
-  // … and later the lifecycle actions, the <os> checks (virDomainDefOSValidate,
-  // virDomainDefBootValidate) and the id maps.
+  validateTopologyOverflow(def);
+  // … then the lifecycle actions, the <os> checks (virDomainDefOSValidate,
+  // virDomainDefBootValidate), the id maps and NUMA.
   validateLifecycleActions(def);
   validateOs(def);
   validateBoot(def);
   validateIdmap(def);
+  validateNuma(def); // virDomainNumaDefValidate
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -71,14 +75,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     // (sic) libvirt 9.0.0's message lacks a closing quote after 'destroy
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
-  // qemuValidateDomainDefCpu
-  if (def.cpu) {
-    const known = caps.cpuModels.some((c) => c.virtType === accel && c.name === def.cpu!.model);
-    const machineDefault = caps.cpuModels.find((c) => c.virtType === accel && c.typename === machine.defaultCPU);
-    if (!known) throw unsupportedConfig(`CPU model '${def.cpu.model}' is not supported by the emulator`);
-    // Other models need libvirt's CPU map (features, vendor checks): not implemented.
-    if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
-  }
+  validateCpu(def, caps); // qemuValidateDomainDefCpu
   validateClock(def, caps);
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
@@ -88,21 +85,24 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateTopology(def, caps);
   validateFeatures(def, caps);
   validateSysinfo(def);
+  // qemuValidateDomainDefNuma
+  if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
   validateLaunchSecurity(def, caps);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
-  validateClockStart(ctx.def); // qemuProcessStartValidate, before the domain is prepared
+  cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate: CPU features …
+  validateClockStart(ctx.def); // … then the TSC
   if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
   fillFirmware(ctx.def, ctx.caps);
-  // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
-  // with the host's CPU, which no snapshot records: the outcome depends on the host.
-  if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+  // qemuProcessUpdateGuestCPU: the CPU as libvirt passes it to QEMU (the live definition).
+  cpuPrepareStart(ctx.def, ctx.caps);
   // -smbios comes before any device on the command line.
   sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
