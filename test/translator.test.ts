@@ -273,6 +273,21 @@ test('a time limit: a translation past its deadline stops with TranslationTimeou
   assert.match(translate('xml2argv', many, caps72, 60_000), /-msg timestamp=on\n$/);
 });
 
+// ---- the QEMU namespace: found by its URI ----
+
+test('the QEMU namespace is found by its URI, whatever the prefix or where it is declared', async () => {
+  const { parseQemuNs, QEMU_NS_URI } = await import('../translator/domain/qemu-ns.js');
+  const { parseXml } = await import('../translator/xml/tree.js');
+  const root = (attrs: string, body: string) => parseXml(`<domain type='qemu'${attrs}>${body}</domain>`);
+  const ns = parseQemuNs(root(` xmlns:a='${QEMU_NS_URI}' xmlns:q='urn:other'`,
+    `<a:commandline><a:arg value='1'/><b:arg xmlns:b='${QEMU_NS_URI}' value='2'/><q:arg value='no'/></a:commandline>` +
+    `<q:commandline><q:arg value='no'/></q:commandline><commandline><arg value='no'/></commandline>` +
+    `<commandline xmlns='${QEMU_NS_URI}'><arg value='3'/><x:arg xmlns:x='urn:x' value='no'/></commandline>`));
+  assert.equal(ns?.args, ['1', '2', '3']);
+  // Elements with nothing in them leave no namespace data (and no xmlns:qemu on <domain>).
+  assert.is(parseQemuNs(root(` xmlns:qemu='${QEMU_NS_URI}'`, "<qemu:commandline/><qemu:deprecation behavior=''/>")), undefined);
+});
+
 // ---- <features> and <clock> ----
 
 test('hyperv spinlocks: a count past 2^31 is written back signed, as libvirt 9.0.0 prints it', () => {

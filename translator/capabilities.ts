@@ -150,6 +150,7 @@ export const CAPS_FLAGS = [
   'kvm', 'tcg', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
   'query-hotpluggable-cpus', 'query-cpu-model-expansion', 'numa.hmat', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
+  'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
   // PCI topology (translator/pci/)
   'virtio-pci-non-transitional', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',

@@ -12,14 +12,13 @@ import { parseNuma } from './numa.js';
 import { parseClock } from './clock.js';
 import { parseFeatures } from './features.js';
 import { deterministicUuid, parseUuid } from './ids.js';
+import { parseMiscEarly, parseMiscMiddle, parseMiscSeclabels } from './misc.js';
 import { parseBootOptions, parseOsType } from './os.js';
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
-  'genid', 'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
-  'cputune', 'resource', 'idmap', 'on_lockfailure',
-  'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
-  'override', 'deprecation',
+  'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
+  'cputune', 'throttlegroups',
 ];
 /** virScaleInteger: a unit suffix to a multiplier, or libvirt's error. */
 export function unitScale(unit: string | undefined, defaultScale: number): number {
@@ -62,9 +61,8 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   const v = el ? textOf(el) : '';
   if (v === '') return dflt;
   if (!LIFECYCLE.includes(v as LifecycleAction)) throw unsupportedConfig(`unknown ${name} action: ${v}`);
-  if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
-  // coredump-* is only valid for on_crash.
-  throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
+  // (coredump-* outside on_crash is refused in validation: domain/misc.ts)
+  return v as LifecycleAction;
 }
 
 function parsePm(domain: XElement): DomainDef['pm'] {
@@ -138,17 +136,20 @@ export function parseDomainLevel(root: XElement): DomainDef {
     uuid = deterministicUuid(name);
   }
 
+  const misc = parseMiscEarly(root);
   const def: DomainDef = {
     virtType,
     name,
     uuid,
+    misc,
     memory: { totalKiB: 0 },
     vcpu: parseVcpu(root),
     os: parseOsType(root),
     features: parseFeatures(root),
     clock: parseClock(root),
-    onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
+    // libvirt reads on_reboot before on_poweroff
     onReboot: parseLifecycle(root, 'on_reboot', 'restart'),
+    onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
     onCrash: parseLifecycle(root, 'on_crash', 'destroy'),
     pm: parsePm(root),
     devices: emptyDevices(),
@@ -163,6 +164,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   }
   const descEl = child(root, 'description');
   if (descEl && textOf(descEl)) def.description = textOf(descEl);
+  parseMiscSeclabels(root, def);
   const metaEl = child(root, 'metadata');
   if (metaEl) {
     const decls = (e: XElement) => Object.entries(e.attrs).filter(([k]) => k === 'xmlns' || k.startsWith('xmlns:'));
@@ -186,6 +188,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
     def.numa = numa.cells;
     if (numa.interconnects.length) def.numaInterconnects = numa.interconnects;
   }
+  parseMiscMiddle(root, def);
 
   return def;
 }

@@ -11,6 +11,8 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
+import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
 import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
@@ -38,14 +40,16 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const args: string[][] = [];
   const add = (...a: string[]) => args.push(a);
 
+  const ns = qemuNsCommandOf(def, caps);
   add('-name', `guest=${qemuEscape(def.name)},debug-threads=on`);
+  if (ns.compat) add('-compat', ns.compat);
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.
   const osParams = machineParams(def.os);
@@ -72,6 +76,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
+  args.push(...genidCommand(def));
   add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
@@ -97,12 +102,14 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   }
 
   args.push(...vmcoreinfoArgs(def));
+  applyDeviceOverrides(args, def.misc.qemuNs);
+  appendPassthrough(args, ns.args);
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
 
   return {
-    env: [
+    env: addEnv([
       ['LC_ALL', 'C'],
       ['PATH', '/bin'],
       ['HOME', home],
@@ -112,7 +119,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
       ...clockEnv(def),
-    ],
+    ], ns.env),
     emulator: def.emulator!,
     args,
   };

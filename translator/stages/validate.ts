@@ -8,6 +8,7 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
+import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
@@ -36,7 +37,8 @@ export function validateDefine(ctx: StageContext): void {
     });
   }
 
-  // virDomainDefValidateInternal: one host device is given to the guest once.
+  // virDomainDefValidateInternal: <resource>, then one host device is given to the guest once, …
+  validateResource(def);
   const sources = new Set<string>();
   for (const h of def.devices.hostdev) {
     const key = pciString(h.source);
@@ -44,9 +46,12 @@ export function validateDefine(ctx: StageContext): void {
     sources.add(key);
   }
   validateTopologyOverflow(def);
-  // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate).
+  // … then the lifecycle actions, the <os> checks (virDomainDefOSValidate,
+  // virDomainDefBootValidate), the id maps and NUMA.
+  validateLifecycleActions(def);
   validateOs(def);
   validateBoot(def);
+  validateIdmap(def);
   validateNuma(def); // virDomainNumaDefValidate
 }
 
@@ -56,6 +61,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  // (the UEFI check before <genid> is x86's, <genid> fails only on s390x: either order)
+  validateGenid(def, caps);
   validateOsQemuEarly(def, def.features.acpi, serialCount(def));
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
@@ -84,6 +91,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
+  validateLaunchSecurity(def, caps);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
