@@ -134,6 +134,9 @@ export const CAPS_FLAGS = [
   'kvm', 'tcg', 'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
+  // memory backends and IOThreads (domain/memory.ts, domain/tuning.ts)
+  'memory-backend-memfd', 'memory-backend-memfd.hugetlb', 'memory-backend-file.prealloc-threads',
+  'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -60,6 +60,27 @@ export interface MetadataDef {
   inherited: Record<string, string>;
 }
 
+/** One vCPU's state as <vcpus><vcpu> gives it (libvirt's virDomainVcpuDef). */
+export interface VcpuState {
+  online: boolean;
+  /** undefined until post-parse fills it in from `online` */
+  hotpluggable?: YesNo;
+  /** 0: not set */
+  order: number;
+}
+
+/** <vcpu> and <vcpus> (domain/vcpu.ts). */
+export interface VcpuDef {
+  max: number;
+  /** the online count when it differs from max */
+  current?: number;
+  placement: 'static' | 'auto';
+  /** <vcpu cpuset>: host CPUs, ascending */
+  cpuset?: number[];
+  /** per-vCPU states, when the XML had <vcpus> */
+  individual?: VcpuState[];
+}
+
 /** The domain types the qemu driver runs: TCG ('qemu') and KVM. */
 export type VirtType = 'qemu' | 'kvm';
 
@@ -71,7 +92,7 @@ export interface DomainDef {
   description?: string;
   metadata?: MetadataDef;
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
-  vcpu: { max: number; current?: number; placement: 'static' | 'auto' };
+  vcpu: VcpuDef;
   os: {
     type: 'hvm';
     arch?: string;

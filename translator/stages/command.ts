@@ -1,6 +1,9 @@
 // Stage 5b, the QEMU command line (qemuBuildCommandLine): domain-level options in
 // libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
 // with the test-suite environment of the `.args` format.
+import { machineMemoryOpts, memoryArgs } from '../domain/memory.js';
+import { iothreadArgs } from '../domain/tuning.js';
+import { bootVcpus } from '../domain/vcpu.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
@@ -34,19 +37,16 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${ramId ? `,memory-backend=${ramId}` : ''}`);
+  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${machineMemoryOpts(def)}${ramId ? `,memory-backend=${ramId}` : ''}`);
   add('-accel', accel);
   if (def.cpu) add('-cpu', def.cpu.model);
 
-  const memKiB = alignedMemoryKiB(def);
-  add('-m', String(memKiB / 1024));
-  // The size in bytes can pass 2^53: written from a BigInt so every digit is exact.
-  if (ramId) add('-object', `{"qom-type":"memory-backend-ram","id":${JSON.stringify(ramId)},"size":${BigInt(memKiB) * 1024n}}`);
-  add('-overcommit', 'mem-lock=off');
+  args.push(...memoryArgs({ def, caps, ramId, memKiB: alignedMemoryKiB(def), shortName: shortName(def.name) }));
 
   const max = def.vcpu.max;
-  const cur = def.vcpu.current ?? max;
+  const cur = bootVcpus(def.vcpu);
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
+  args.push(...iothreadArgs(def));
   add('-uuid', def.uuid);
   add('-display', 'none');
   add('-no-user-config');

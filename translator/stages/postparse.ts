@@ -3,6 +3,8 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
+import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
+import { postParseVcpus } from '../domain/vcpu.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
@@ -69,10 +71,13 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 
-  // virDomainDefPostParseCommon
+  // virDomainDefPostParseCommon (with the qemu driver's vCPU rules first)
+  postParseVcpus(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
+  postParseMaxMemory(def);
+  postParseMemtune(def, 0);
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   bootOrder(def);

@@ -2,6 +2,8 @@
 // when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
+import { validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
+import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
@@ -36,6 +38,10 @@ export function validateDefine(ctx: StageContext): void {
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
+  validateHugepages(def, 0);
+  validateTunables(def);
+  validateBlkio(def);
+  validateIOThreadPools(def);
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -44,6 +50,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  validateMinGuarantee(def);
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
     throw unsupportedConfig("qemu driver doesn't support the 'rename-restart' action for 'on_reboot'/'on_poweroff'/'on_crash'");
@@ -63,6 +70,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     // Other models need libvirt's CPU map (features, vendor checks): not implemented.
     if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
   }
+  validateMemoryHotplug(def, 0);
+  validateIOThreadCaps(def, caps);
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
@@ -70,12 +79,13 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateBacking(def, caps, machine.defaultRAMid, 0);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
-  if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
   // with the host's CPU, which no snapshot records: the outcome depends on the host.
   if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
