@@ -3,7 +3,7 @@
 import { TranslationError } from '../errors.js';
 
 /** VIR_DOMAIN_CPUMASK_LEN: the size of every CPU or node set in a domain definition. */
-export const CPUMASK_LEN = 4096;
+export const CPUMASK_LEN = 16384;
 
 const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\v\f\r'.includes(c);
 

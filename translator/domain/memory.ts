@@ -11,6 +11,9 @@ import { type Writer } from '../xml/writer.js';
 import { formatBitmap, parseBitmap } from './bitmap.js';
 import { parseMemory, parseScaledKiB } from './units.js';
 
+/** VIR_ERR_XML_DETAIL: virsh prints its message bare. */
+const detail = (msg: string) => new TranslationError('bare', msg);
+
 /** The host's ordinary page size on x86_64 and s390x: a "huge" page of this size is none. */
 const SYSTEM_PAGE_KIB = 4n;
 
@@ -78,7 +81,7 @@ function parsePage(page: XElement): HugePage {
   const wrap: XElement = { name: 'page', attrs: {}, children: [{ name: 'size', attrs: page.attrs.unit !== undefined ? { unit: page.attrs.unit } : {}, children: [raw] }] };
   const kib = parseScaledKiB(wrap, 'size', './@size', 2n ** 63n - 1n)!;
   if (kib >= 2n ** 53n) throw new TranslationError('bare', 'numerical overflow: size value too large');
-  if (kib === 0n) throw xmlError("hugepage size can't be zero");
+  if (kib === 0n) throw detail("hugepage size can't be zero");
   const out: HugePage = { sizeKiB: kib };
   if (page.attrs.nodeset !== undefined) {
     const set = parseBitmap(page.attrs.nodeset);
@@ -129,13 +132,13 @@ export function validateHugepages(def: DomainDef, numaCells: number): void {
     for (let j = 0; j < i; j++) {
       const q = pages[j]!;
       if (p.nodeset && q.nodeset && p.nodeset.some((n) => q.nodeset!.includes(n))) {
-        throw xmlError(`nodeset attribute of hugepages of sizes ${p.sizeKiB} and ${q.sizeKiB} intersect`);
+        throw detail(`nodeset attribute of hugepages of sizes ${p.sizeKiB} and ${q.sizeKiB} intersect`);
       } else if (!p.nodeset && !q.nodeset) {
-        throw xmlError(`two master hugepages detected: ${p.sizeKiB} and ${q.sizeKiB}`);
+        throw detail(`two master hugepages detected: ${p.sizeKiB} and ${q.sizeKiB}`);
       }
     }
     const beyond = p.nodeset?.find((n) => n >= numaCells);
-    if (beyond !== undefined) throw xmlError(`hugepages: node ${beyond} not found`);
+    if (beyond !== undefined) throw detail(`hugepages: node ${beyond} not found`);
   });
 }
 

@@ -99,8 +99,8 @@ function parseSchedSet(e: XElement, attr: string, each: (id: number) => { sched?
   const sched = parseSched(e);
   for (const id of set) {
     const holder = each(id);
-    // (libvirt reports this one as VIR_ERR_XML_DETAIL)
-    if (holder.sched) throw new TranslationError('XML error', `'${e.name}' attributes '${attr}' must not overlap`);
+    // VIR_ERR_XML_DETAIL: printed bare
+    if (holder.sched) throw new TranslationError('bare', `'${e.name}' attributes '${attr}' must not overlap`);
     holder.sched = sched;
   }
 }
