@@ -1,12 +1,22 @@
 // <vcpu> and <vcpus>: how many vCPUs, which are online at start, where they may run
 // (virDomainVcpuParse, qemuDomainDefVcpusPostParse, virDomainVcpuDefPostParse,
 // virDomainCpuDefFormat, the counts of qemuBuildSmpCommandLine).
-import { internalError, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, VcpuDef, VcpuState } from '../model.js';
 import { propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { CPUMASK_LEN, formatBitmap, parseBitmap } from './bitmap.js';
 import type { Writer } from '../xml/writer.js';
+
+/** virStrToLong_ui: blanks, a sign, decimal digits and nothing after; '-N' is taken as
+ *  UINT_MAX+1-N, as strtoul wraps it. */
+function strToUint(raw: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(raw);
+  if (!m) return undefined;
+  const v = BigInt(m[2]!);
+  if (m[1] !== '-') return v <= 4294967295n ? Number(v) : undefined;
+  return v <= 4294967295n ? Number((2n ** 32n - v) % 2n ** 32n) : undefined;
+}
 
 /** A cpuset-like attribute: a non-empty set (libvirt's "Invalid value of 'ATTR'"). */
 export function parseCpuset(value: string, attr = 'cpuset'): number[] {
@@ -21,8 +31,7 @@ export function parseVcpu(domain: XElement): VcpuDef {
   let current = 1;
   const out: VcpuDef = { max, placement: 'static' };
   if (el) {
-    const raw = textOf(el);
-    const n = /^\d+$/.test(raw) && Number(raw) <= 4294967295 ? Number(raw) : undefined;
+    const n = strToUint(textOf(el));
     if (n === undefined) throw xmlError('maximum vcpus count must be an integer');
     max = n;
     current = propUInt(el, 'current') ?? max;
@@ -34,6 +43,8 @@ export function parseVcpu(domain: XElement): VcpuDef {
 
   const list = elements(domain).filter((e) => e.name === 'vcpus').flatMap((v) => elements(v, 'vcpu'));
   if (list.length) {
+    // One state per vCPU, as libvirt keeps them: bounded here (no machine takes more).
+    if (max > MAX_INDIVIDUAL) throw notImplemented(`<vcpus> with more than ${MAX_INDIVIDUAL} vCPUs`);
     const states: VcpuState[] = Array.from({ length: max }, () => ({ online: false, order: 0 }));
     for (const v of list) {
       required(v, 'id');
@@ -57,17 +68,13 @@ export function parseVcpu(domain: XElement): VcpuDef {
   return out;
 }
 
-/** The states of all vCPUs, individual or implied by the count. */
-function states(v: VcpuDef): VcpuState[] {
-  if (v.individual) return v.individual;
-  const cur = v.current ?? v.max;
-  return Array.from({ length: v.max }, (_, i) => ({ online: i < cur, order: 0 }));
-}
+const MAX_INDIVIDUAL = 16384;
 
 /** qemuDomainDefVcpusPostParse (the qemu driver's rules), then libvirt's common
- *  post-parse, which makes every vCPU's hotpluggability explicit. */
+ *  post-parse, which makes every vCPU's hotpluggability explicit. Without <vcpus>
+ *  only vCPU 0 can break a rule (when current='0'). */
 export function postParseVcpus(def: DomainDef): void {
-  const all = states(def.vcpu);
+  const all = def.vcpu.individual ?? [{ online: (def.vcpu.current ?? def.vcpu.max) > 0, order: 0 }];
   const first = all[0]!;
   if (!first.online) throw unsupportedConfig("vcpu 0 can't be offline");
   if (first.hotpluggable === 'yes') throw unsupportedConfig("vcpu0 can't be hotpluggable");
@@ -92,7 +99,7 @@ export function postParseVcpus(def: DomainDef): void {
 /** The vCPUs QEMU starts with: online and not hotpluggable (the others are plugged in
  *  once QEMU runs). */
 export function bootVcpus(v: VcpuDef): number {
-  return states(v).filter((s) => s.online && s.hotpluggable !== 'yes').length;
+  return v.individual ? v.individual.filter((s) => s.online && s.hotpluggable !== 'yes').length : v.current ?? v.max;
 }
 
 export function formatVcpu(w: Writer, v: VcpuDef): void {
