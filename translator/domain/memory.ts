@@ -9,6 +9,7 @@ import { propOnOff } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import { type Writer } from '../xml/writer.js';
 import { formatBitmap, parseBitmap } from './bitmap.js';
+import { guestNumaCells } from './numatune.js';
 import { parseMemory, parseScaledKiB } from './units.js';
 
 /** VIR_ERR_XML_DETAIL: virsh prints its message bare. */
@@ -192,18 +193,76 @@ export function formatMaxMemory(w: Writer, def: DomainDef): void {
   if (def.maxMemory) w.line(`<maxMemory slots='${def.maxMemory.slots}' unit='KiB'>${def.maxMemory.kib}</maxMemory>`);
 }
 
-/** The page size the guest's RAM asks for, in KiB: 0n for none (qemuBuildMemoryGetPagesize
- *  for the default backend). Hugepages live where the host mounted hugetlbfs, a fact of
- *  the host that no snapshot records: such a command line is refused. */
-function hugepageOf(def: DomainDef): boolean {
-  const master = def.memoryBacking.hugepages?.find((p) => !p.nodeset);
-  if (!master || master.sizeKiB === SYSTEM_PAGE_KIB) return false;
+/** Whether the RAM of `targetNode` (-1: the whole guest) is backed by huge pages
+ *  (qemuBuildMemoryGetPagesize). Hugepages live where the host mounted hugetlbfs, a
+ *  fact of the host that no snapshot records: such a command line is refused. */
+function usesHugepages(def: DomainDef, targetNode: number): boolean {
+  const pages = def.memoryBacking.hugepages ?? [];
+  const page = (targetNode >= 0 ? pages.find((p) => p.nodeset?.includes(targetNode)) : undefined) ?? pages.find((p) => !p.nodeset);
+  if (!page || page.sizeKiB === SYSTEM_PAGE_KIB) return false;
   throw notImplemented("<memoryBacking><hugepages> on a command line (the hugetlbfs mount points are the host's)");
 }
 
 /** The -machine options of the memory settings (qemuAppendDomainMemoryMachineParams). */
 export function machineMemoryOpts(def: DomainDef): string {
   return def.memoryBacking.nosharepages ? ',mem-merge=off' : '';
+}
+
+/** The directory of the domain's file-backed memory (qemuGetMemoryBackingDomainPath,
+ *  with qemu.conf's default memory_backing_dir). */
+const memoryDir = (shortName: string) => `/var/lib/libvirt/qemu/ram/-1-${shortName}`;
+
+export interface BackendInput {
+  def: DomainDef;
+  caps: QemuCaps;
+  /** the object id: the machine's default RAM id, or ram-nodeN of a guest NUMA cell */
+  alias: string;
+  sizeKiB: number;
+  /** the guest NUMA cell, -1 for the whole guest's RAM */
+  targetNode: number;
+  /** the domain's short name, as in its directories */
+  shortName: string;
+  /** the cell's own memAccess/discard (<numa><cell>), which take precedence */
+  cellAccess?: 'shared' | 'private';
+  cellDiscard?: boolean;
+}
+
+/** The memory-backend-* object of a guest's RAM or of one NUMA cell
+ *  (qemuBuildMemoryBackendProps), keys in libvirt's order; the size is written from a
+ *  BigInt so every digit is exact. */
+export function memoryBackend(o: BackendInput): string {
+  const { def, caps, alias, targetNode } = o;
+  const mb = def.memoryBacking;
+  const access = o.cellAccess ?? mb.access;
+  const discard = o.cellDiscard ?? mb.discard;
+  const cell = def.memnodes?.find((m) => m.cellid === targetNode);
+  const huge = usesHugepages(def, targetNode);
+  const nt = def.numatune;
+  if (nt?.placement === 'auto' && !cell) throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
+  // virNumaNodesetIsAvailable asks the host which NUMA nodes it has.
+  if (cell || nt?.nodeset) throw notImplemented('<numatune> nodeset on a command line (which NUMA nodes exist is a fact of the host)');
+  const system = targetNode < 0;
+  const parts: string[] = [];
+  let type = 'memory-backend-ram';
+  const share = access ? [`"share":${access === 'shared'}`] : [];
+  const canon = system && hasFlag(caps, 'memory-backend-file.x-use-canonical-path-for-ramblock-id') ? ['"x-use-canonical-path-for-ramblock-id":false'] : [];
+  if (mb.source === 'memfd') {
+    type = 'memory-backend-memfd';
+    parts.push(...share, ...canon);
+  } else if (access || mb.source === 'file') {
+    type = 'memory-backend-file';
+    parts.push(`"mem-path":${JSON.stringify(`${memoryDir(o.shortName)}/${alias}`)}`);
+    if (discard) parts.push('"discard-data":true');
+    parts.push(...share, ...canon);
+  }
+  if (huge || mb.allocation === 'immediate') parts.push('"prealloc":true');
+  if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
+  parts.push(`"size":${BigInt(o.sizeKiB) * 1024n}`);
+  const needed = mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
+  if (needed && type === 'memory-backend-memfd' && !hasFlag(caps, 'memory-backend-memfd')) {
+    throw unsupportedConfig("this qemu doesn't support the memory-backend-memfd object");
+  }
+  return `{"qom-type":"${type}","id":${JSON.stringify(alias)}${parts.map((p) => `,${p}`).join('')}}`;
 }
 
 export interface MemArgsInput {
@@ -217,48 +276,21 @@ export interface MemArgsInput {
   shortName: string;
 }
 
-/** -m and the memory backend or -mem-path, then -overcommit (qemuBuildMemCommandLine),
- *  for a guest without NUMA cells. */
+/** -m and the guest RAM's backend or -mem-path, then -overcommit (qemuBuildMemCommandLine).
+ *  With guest NUMA cells there is no default RAM: each cell has its backend, with -numa. */
 export function memoryArgs({ def, caps, ramId, memKiB, shortName }: MemArgsInput): string[][] {
   const out: string[][] = [];
   const mb = def.memoryBacking;
-  if (def.maxMemory) {
-    out.push(['-m', `size=${memKiB}k,slots=${def.maxMemory.slots},maxmem=${def.maxMemory.kib}k`]);
-  } else {
-    out.push(['-m', String(memKiB / 1024)]);
-  }
-  const huge = hugepageOf(def);
-  const prealloc = huge || mb.allocation === 'immediate';
-  const n = def.numatune;
-  if (n?.placement === 'auto') throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
-  // virNumaNodesetIsAvailable asks the host which NUMA nodes it has.
-  if (n?.nodeset) throw notImplemented("<numatune> nodeset on a command line (which NUMA nodes exist is a fact of the host)");
-  const memPath = `/var/lib/libvirt/qemu/ram/-1-${shortName}`;
-  if (ramId) {
-    // qemuBuildMemoryBackendProps for the system memory: keys in libvirt's order; the
-    // size is written from a BigInt so every digit is exact.
-    const parts: string[] = [`"qom-type":"${'%TYPE%'}"`, `"id":${JSON.stringify(ramId)}`];
-    let type = 'memory-backend-ram';
-    const share = mb.access ? [`"share":${mb.access === 'shared'}`] : [];
-    const canon = hasFlag(caps, 'memory-backend-file.x-use-canonical-path-for-ramblock-id') ? ['"x-use-canonical-path-for-ramblock-id":false'] : [];
-    if (mb.source === 'memfd') {
-      type = 'memory-backend-memfd';
-      parts.push(...share, ...canon);
-      if (!hasFlag(caps, 'memory-backend-memfd')) throw unsupportedConfig("this qemu doesn't support the memory-backend-memfd object");
-    } else if (mb.access || mb.source === 'file') {
-      type = 'memory-backend-file';
-      parts.push(`"mem-path":${JSON.stringify(`${memPath}/${ramId}`)}`);
-      if (mb.discard) parts.push('"discard-data":true');
-      parts.push(...share, ...canon);
+  const mm = def.maxMemory;
+  out.push(['-m', mm ? `size=${memKiB}k,slots=${mm.slots},maxmem=${mm.kib}k` : String(memKiB / 1024)]);
+  if (!guestNumaCells(def)) {
+    if (ramId) {
+      out.push(['-object', memoryBackend({ def, caps, alias: ramId, sizeKiB: memKiB, targetNode: -1, shortName })]);
+    } else {
+      const huge = usesHugepages(def, -1);
+      if (huge || mb.allocation === 'immediate') out.push(['-mem-prealloc']);
+      if (mb.source === 'file') out.push(['-mem-path', `${memoryDir(shortName)}/ram`]);
     }
-    parts[0] = `"qom-type":"${type}"`;
-    if (prealloc) parts.push('"prealloc":true');
-    if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
-    parts.push(`"size":${BigInt(memKiB) * 1024n}`);
-    out.push(['-object', `{${parts.join(',')}}`]);
-  } else {
-    if (prealloc) out.push(['-mem-prealloc']);
-    if (mb.source === 'file') out.push(['-mem-path', `${memPath}/ram`]);
   }
   out.push(['-overcommit', `mem-lock=${mb.locked ? 'on' : 'off'}`]);
   return out;

@@ -3,6 +3,7 @@
 // without them a <memnode> is libvirt's error.
 import { unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
+import { propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
 import { formatBitmap, parseBitmap } from './bitmap.js';
@@ -17,11 +18,22 @@ export interface NumatuneDef {
   nodeset?: number[];
 }
 
+/** <memnode>: one guest NUMA cell's binding. */
+export interface MemnodeDef { cellid: number; mode: NumaMode; nodeset: number[] }
+
 declare module '../model.js' {
   interface DomainDef {
     /** the <numatune><memory> binding, when specified */
     numatune?: NumatuneDef;
+    /** <numatune><memnode>s, by cell id (guest NUMA cells only) */
+    memnodes?: MemnodeDef[];
   }
+}
+
+/** How many guest NUMA cells the domain has: the one place that asks (the cells
+ *  themselves, <cpu><numa>, are not implemented yet, so none). */
+export function guestNumaCells(_def: DomainDef): number {
+  return 0;
 }
 
 function nodesetOf(raw: string): number[] {
@@ -64,16 +76,32 @@ export function parseNumatune(domain: XElement, def: DomainDef, numaCells: numbe
   }
   // virDomainNumatuneNodeParseXML
   const memnodes = nt ? elements(nt, 'memnode') : [];
-  if (memnodes.length) {
-    if (def.numatune?.placement === 'auto') throw unsupportedConfig('Per-node binding is not compatible with automatic NUMA placement.');
-    if (!numaCells) throw xmlError("Element 'memnode' is invalid without any guest NUMA cells");
+  if (!memnodes.length) return;
+  if (def.numatune?.placement === 'auto') throw unsupportedConfig('Per-node binding is not compatible with automatic NUMA placement.');
+  if (!numaCells) throw xmlError("Element 'memnode' is invalid without any guest NUMA cells");
+  const cells = new Map<number, MemnodeDef>();
+  for (const e of memnodes) {
+    required(e, 'cellid');
+    const cellid = propUInt(e, 'cellid')!;
+    if (cellid >= numaCells) throw xmlError("Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell");
+    if (cells.has(cellid)) throw xmlError(`Multiple memnode elements with cellid ${cellid}`);
+    const mode = propEnum(e, 'mode', MODES) ?? 'strict';
+    if (def.numatune?.mode === 'restrictive' && mode !== 'restrictive') {
+      throw xmlError("'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element");
+    }
+    const raw = e.attrs.nodeset;
+    if (raw === undefined) throw xmlError('Missing required nodeset attribute in memnode element');
+    cells.set(cellid, { cellid, mode, nodeset: nodesetOf(raw) });
   }
+  def.memnodes = [...cells.values()].sort((a, b) => a.cellid - b.cellid);
 }
 
 export function formatNumatune(w: Writer, def: DomainDef): void {
   const n = def.numatune;
-  if (!n) return;
+  const cells = def.memnodes ?? [];
+  if (!n && !cells.length) return;
   w.open('<numatune>');
-  w.line(`<memory mode='${n.mode}' ${n.placement === 'static' ? `nodeset='${formatBitmap(n.nodeset!)}'` : "placement='auto'"}/>`);
+  if (n) w.line(`<memory mode='${n.mode}' ${n.placement === 'static' ? `nodeset='${formatBitmap(n.nodeset!)}'` : "placement='auto'"}/>`);
+  for (const c of cells) w.line(`<memnode cellid='${c.cellid}' mode='${c.mode}' nodeset='${formatBitmap(c.nodeset)}'/>`);
   w.close('</numatune>');
 }

@@ -9,7 +9,7 @@ import { propEnum, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 import { parseMemoryLevel } from './memory.js';
-import { parseNumatune } from './numatune.js';
+import { guestNumaCells, parseNumatune } from './numatune.js';
 import { parseTunables } from './tuning.js';
 
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
@@ -203,8 +203,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
 
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
-  // Guest NUMA cells are not implemented (parseCpu refuses them): none here.
-  parseNumatune(root, def, 0);
+  parseNumatune(root, def, guestNumaCells(def));
   // Automatic memory placement without any pinning makes the vCPUs' placement automatic too.
   const t = def.tuning;
   if (def.numatune?.placement === 'auto' && !def.vcpu.cpuset && !t.cputune.vcpupin.size && !t.cputune.emulatorpin && !t.iothreads.some((x) => x.pin)) {

@@ -3,6 +3,7 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
+import { guestNumaCells } from '../domain/numatune.js';
 import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
 import { postParseVcpus } from '../domain/vcpu.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
@@ -77,7 +78,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
   postParseMaxMemory(def);
-  postParseMemtune(def, 0);
+  postParseMemtune(def, guestNumaCells(def));
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   bootOrder(def);

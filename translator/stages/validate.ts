@@ -2,6 +2,7 @@
 // when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
+import { guestNumaCells } from '../domain/numatune.js';
 import { validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
@@ -38,7 +39,7 @@ export function validateDefine(ctx: StageContext): void {
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
-  validateHugepages(def, 0);
+  validateHugepages(def, guestNumaCells(def));
   validateTunables(def);
   validateBlkio(def);
   validateIOThreadPools(def);
@@ -70,7 +71,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     // Other models need libvirt's CPU map (features, vendor checks): not implemented.
     if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
   }
-  validateMemoryHotplug(def, 0);
+  validateMemoryHotplug(def, guestNumaCells(def));
   validateIOThreadCaps(def, caps);
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
@@ -79,7 +80,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
-  validateBacking(def, caps, machine.defaultRAMid, 0);
+  validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
