@@ -1,6 +1,7 @@
 // File reading with messages a user can act on (no stack traces for a missing file).
-import { readFileSync } from 'node:fs';
-import { loadCaps, type QemuCaps } from '../translator/index.js';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { FirmwareError, loadCaps, loadFirmwareDescriptors, type QemuCaps } from '../translator/index.js';
 import { UserError } from './errors.js';
 
 export function readText(path: string, what: string): string {
@@ -25,7 +26,24 @@ export function readCaps(path: string): QemuCaps {
   let caps = capsCache.get(path);
   if (!caps) {
     caps = loadCaps(readText(path, 'capabilities file'), path);
+    const fw = readFirmware(path);
+    if (fw) caps.firmware = fw;
     capsCache.set(path, caps);
   }
   return caps;
+}
+
+/** The firmware descriptors a snapshot carries: `firmware/<snapshot name>/*.json` in the
+ *  folder above the snapshot's (capabilities/caps_7.2.0_x86_64.xml →
+ *  firmware/caps_7.2.0_x86_64/). None for a file without such a folder. */
+function readFirmware(capsPath: string): QemuCaps['firmware'] {
+  const dir = join(dirname(capsPath), '..', 'firmware', basename(capsPath, '.xml'));
+  if (!existsSync(dir)) return undefined;
+  const names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  try {
+    return loadFirmwareDescriptors(names.map((name) => ({ name, text: readText(join(dir, name), 'firmware descriptor') })));
+  } catch (e) {
+    if (e instanceof FirmwareError) throw new UserError(`firmware descriptors of ${capsPath}: ${e.message}`);
+    throw e;
+  }
 }

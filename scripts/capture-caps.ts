@@ -5,10 +5,13 @@
 // the emulator path is Debian's), and what it does not require goes: the QEMU module
 // directory's time, the host kernel, the host CPU (signature, CPUID dump, host model).
 // The snapshots then load in libvirt's own loader (virQEMUCapsLoadCache) unchanged.
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// Beside each snapshot it writes the host's firmware descriptors, as libvirt merges them
+// (firmware/<snapshot>/: /etc/qemu/firmware overrides /usr/share/qemu/firmware by file
+// name, an empty file hides one), since libvirt's firmware choice reads them.
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCaps } from '../translator/index.js';
+import { loadCaps, loadFirmwareDescriptors } from '../translator/index.js';
 import { writeFileAtomic } from '../harness/goldens.js';
 
 const CACHE = process.env.VIRTGOLD_CAPS_CACHE ?? '/var/cache/libvirt/qemu/capabilities';
@@ -44,7 +47,34 @@ export function normalizeProbe(text: string): string {
   return out.join('\n');
 }
 
+const FIRMWARE_DIRS = (process.env.VIRTGOLD_FIRMWARE_DIRS ?? '/usr/share/qemu/firmware:/etc/qemu/firmware').split(':');
+
+/** The host's descriptors, later directories overriding earlier ones by file name. */
+function hostFirmware(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const dir of FIRMWARE_DIRS) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const text = readFileSync(join(dir, name), 'utf8');
+      if (text === '') files.delete(name);
+      else files.set(name, text);
+    }
+  }
+  return files;
+}
+
+function writeFirmware(snapshot: string, files: Map<string, string>): void {
+  const dir = join(dirname(snapshot), '..', 'firmware', basename(snapshot, '.xml'));
+  // refuse to write what the harness could not read back
+  loadFirmwareDescriptors([...files].map(([name, text]) => ({ name, text })));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of files) writeFileAtomic(join(dir, name), text);
+  console.log(`wrote ${dir} (${files.size} firmware descriptors)`);
+}
+
 function main(): void {
+  const firmware = hostFirmware();
   const outDir = resolve(process.argv[2] ?? 'capabilities');
   const found = new Set<string>();
   for (const file of readdirSync(CACHE).filter((f) => f.endsWith('.xml')).sort()) {
@@ -58,6 +88,7 @@ function main(): void {
     const v = caps.version;
     const name = `caps_${v.major}.${v.minor}.0_${arch}.xml`;
     writeFileAtomic(join(outDir, name), normalized);
+    writeFirmware(join(outDir, name), firmware);
     found.add(arch);
     console.log(`wrote ${join(outDir, name)} (QEMU ${v.major}.${v.minor}.${v.micro}, ${caps.flags.size} flags, ${caps.machines.length} machines)`);
   }

@@ -81,6 +81,16 @@ export interface VcpuDef {
   individual?: VcpuState[];
 }
 
+/** <os>: the guest type and how it boots. domain/os.ts adds the firmware, loader,
+ *  kernel and BIOS settings (declaration merging). */
+export interface OsDef {
+  type: 'hvm';
+  arch?: string;
+  machine?: string;
+  bootDevs: string[];
+  bootMenu?: { enable?: YesNo; timeout?: number };
+}
+
 /** The domain types the qemu driver runs: TCG ('qemu') and KVM. */
 export type VirtType = 'qemu' | 'kvm';
 
@@ -93,13 +103,7 @@ export interface DomainDef {
   metadata?: MetadataDef;
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
   vcpu: VcpuDef;
-  os: {
-    type: 'hvm';
-    arch?: string;
-    machine?: string;
-    bootDevs: string[];
-    bootMenu?: { enable?: YesNo; timeout?: number };
-  };
+  os: OsDef;
   features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
   clock: { offset: 'utc' | 'localtime' };

@@ -3,13 +3,12 @@
 // so virtgold derives them from the domain; the README says so).
 import { hex } from '../devices/info.js';
 
-const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
-
-/** libvirt's virUUIDParse: 32 hex digits, dashes allowed between groups, surrounding blanks ignored. */
+/** libvirt's virUUIDParse: 32 hex digits in pairs, with '-' and ' ' allowed anywhere
+ *  between pairs and blanks around. */
 export function parseUuid(raw: string): string | undefined {
-  const s = raw.trim().replace(/-/g, '');
-  if (!/^[0-9a-fA-F]{32}$/.test(s) || !UUID_RE.test(raw.trim())) return undefined;
-  const h = s.toLowerCase();
+  const m = /^[ \t\n\v\f\r]*((?:[- ]*[0-9a-fA-F]{2}){16})[ \t\n\v\f\r]*$/.exec(raw);
+  if (!m) return undefined;
+  const h = m[1]!.replace(/[- ]/g, '').toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 

@@ -5,24 +5,19 @@
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { CpuDef, DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
-import { propEnum, propUInt, propYesNo, required } from '../xml/props.js';
+import { propYesNo } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 import { parseMemoryLevel } from './memory.js';
 import { guestNumaCells, parseNumatune } from './numatune.js';
+import { parseBootOptions, parseOsType } from './os.js';
 import { parseTunables } from './tuning.js';
-
-const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
-  'genid', 'resource', 'sysinfo', 'bootloader', 'bootloader_args', 'idmap', 'on_lockfailure',
+  'genid', 'resource', 'idmap', 'on_lockfailure',
   'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
   'override', 'deprecation',
-];
-const OS_CHILDREN_UNSUPPORTED = [
-  'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb', 'shim', 'init', 'initarg', 'initenv', 'initdir',
-  'inituser', 'initgroup', 'bios', 'smbios', 'acpi', 'firmware', 'idmap',
 ];
 const FEATURES = [
   'acpi', 'apic', 'pae', 'hap', 'viridian', 'privnet', 'hyperv', 'kvm', 'pvspinlock', 'capabilities', 'pmu',
@@ -40,40 +35,6 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
   // coredump-* is only valid for on_crash.
   throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
-}
-
-function parseOs(domain: XElement): DomainDef['os'] {
-  const os = child(domain, 'os');
-  const typeEl = os && child(os, 'type');
-  if (!os || !typeEl) throw xmlError('an os <type> must be specified');
-  for (const c of elements(os)) if (OS_CHILDREN_UNSUPPORTED.includes(c.name)) throw notImplemented(`<os><${c.name}>`);
-  for (const a of Object.keys(os.attrs)) throw notImplemented(`<os ${a}=…>`);
-  const type = textOf(typeEl);
-  if (!['hvm', 'xen', 'linux', 'xenpvh', 'exe'].includes(type)) throw unsupportedConfig(`unknown OS type '${type}'`);
-  if (type !== 'hvm') {
-    throw unsupportedConfig(`Emulator '/usr/bin/qemu-system-${typeEl.attrs.arch ?? 'x86_64'}' does not support os type '${type}'`);
-  }
-  const out: DomainDef['os'] = { type: 'hvm', bootDevs: [] };
-  if (typeEl.attrs.arch !== undefined) out.arch = typeEl.attrs.arch;
-  if (typeEl.attrs.machine !== undefined) out.machine = typeEl.attrs.machine;
-  for (const b of elements(os, 'boot').slice(0, 4)) {
-    required(b, 'dev');
-    out.bootDevs.push(propEnum(b, 'dev', BOOT_DEVS)!);
-  }
-  const menu = child(os, 'bootmenu');
-  // Without enable=, libvirt keeps nothing of <bootmenu> (a timeout alone is dropped).
-  if (menu && menu.attrs.enable !== undefined) {
-    const m: NonNullable<DomainDef['os']['bootMenu']> = {};
-    const enable = propYesNo(menu, 'enable');
-    if (enable) m.enable = enable;
-    const timeout = enable === 'yes' ? propUInt(menu, 'timeout') : undefined;
-    if (timeout !== undefined) {
-      if (timeout > 65535) throw unsupportedConfig('invalid value for boot menu timeout, must be in range [0,65535]');
-      m.timeout = timeout;
-    }
-    out.bootMenu = m;
-  }
-  return out;
 }
 
 function parseFeatures(domain: XElement): DomainDef['features'] {
@@ -99,12 +60,12 @@ function parseCpu(domain: XElement): CpuDef | undefined {
   const fallback = model?.attrs.fallback ?? 'allow';
   const check = el.attrs.check;
   const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none') &&
+    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none' || check === 'partial') &&
     Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
     model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
     (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
   if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
-  return { mode: 'custom', match: 'exact', ...(check ? { check } : {}), model: textOf(model!).trim(), fallback };
+  return { mode: 'custom', match: 'exact', ...(check ? { check: check as 'none' | 'partial' } : {}), model: textOf(model!).trim(), fallback };
 }
 
 function parseClock(domain: XElement): DomainDef['clock'] {
@@ -174,8 +135,9 @@ export function parseDomainLevel(root: XElement): DomainDef {
     virtType,
     name,
     uuid,
+    // virDomainDefParseCaps reads the OS type before the sizes and tunables.
+    os: parseOsType(root),
     ...parseSizesAndTunables(root),
-    os: parseOs(root),
     features: parseFeatures(root),
     clock: parseClock(root),
     onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
@@ -184,6 +146,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
     pm: parsePm(root),
     devices: emptyDevices(),
   };
+  parseBootOptions(root, def.os);
 
   const titleEl = child(root, 'title');
   if (titleEl) {

@@ -9,6 +9,8 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
+import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
+import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 
@@ -36,10 +38,12 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
+  args.push(...pflashBlockdevs(def.os));
   const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${machineMemoryOpts(def)}${ramId ? `,memory-backend=${ramId}` : ''}`);
+  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${machineMemoryOpts(def)}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}`);
   add('-accel', accel);
   if (def.cpu) add('-cpu', def.cpu.model);
+  args.push(...loaderArgs(def.os));
 
   args.push(...memoryArgs({ def, caps, ramId, memKiB: alignedMemoryKiB(def), shortName: shortName(def.name) }));
 
@@ -48,6 +52,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
   args.push(...iothreadArgs(def));
   add('-uuid', def.uuid);
+  args.push(...sysinfoArgs(def));
   add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
@@ -59,10 +64,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
   if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
 
-  const menu = def.os.bootMenu;
-  let boot = menu?.enable ? `menu=${menu.enable === 'yes' ? 'on' : 'off'},` : '';
-  if (menu?.enable === 'yes' && menu.timeout !== undefined) boot += `splash-time=${menu.timeout},`;
-  add('-boot', `${boot}strict=on`);
+  args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));

@@ -8,6 +8,8 @@ import { formatVcpu } from '../domain/vcpu.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { MetadataDef } from '../model.js';
+import { formatOs } from '../domain/os.js';
+import { formatSysinfo } from '../domain/sysinfo.js';
 import { FORMAT_ORDER } from './order.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
 import { escapeXml } from '../xml/tree.js';
@@ -48,11 +50,8 @@ export function formatDomain(ctx: StageContext): string {
   formatCputune(w, def);
   formatNumatune(w, def);
 
-  w.open('<os>');
-  w.line(`<type${attr('arch', def.os.arch)}${attr('machine', def.os.machine)}>${def.os.type}</type>`);
-  for (const dev of def.os.bootDevs) w.line(`<boot dev='${dev}'/>`);
-  if (def.os.bootMenu) w.line(`<bootmenu${attr('enable', def.os.bootMenu.enable)}${attr('timeout', def.os.bootMenu.timeout)}/>`);
-  w.close('</os>');
+  formatSysinfo(w, def);
+  formatOs(w, def.os);
 
   const f = def.features;
   if (f.acpi || f.apic || f.pae) {

@@ -3,6 +3,8 @@
 import { tick } from '../deadline.js';
 import { internalError, notImplemented } from '../errors.js';
 import { parseDomainLevel } from '../domain/parse.js';
+import { parseSmbiosMode } from '../domain/os.js';
+import { parseSysinfo } from '../domain/sysinfo.js';
 import type { DeviceKind } from '../devices/kind.js';
 import { KINDS, type DeviceOf, type Kind } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
@@ -46,5 +48,9 @@ export function parseDomain(text: string): DomainDef {
   const emu = child(devicesEl, 'emulator');
   if (emu && textOf(emu).trim()) def.emulator = textOf(emu).trim();
   for (const kind of PARSE_ORDER) parseKind(kind, devicesEl, def);
+  // After the devices, libvirt reads <sysinfo> (a system uuid may stand in for a missing
+  // <uuid>) and then <os><smbios mode>.
+  parseSysinfo(root, def, !child(root, 'uuid'));
+  parseSmbiosMode(root, def.os);
   return def;
 }

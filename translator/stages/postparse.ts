@@ -9,6 +9,7 @@ import { postParseVcpus } from '../domain/vcpu.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
+import { postParseNvram, postParseOsCommon, postParseOsQemu } from '../domain/os.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
@@ -46,7 +47,10 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
 
   assignControllerIndexes(def);
 
-  // qemuDomainDefPostParse: the machine (default, or an alias made canonical) …
+  // qemuDomainDefPostParse: no bootloader, the default NVRAM file of a read-only pflash …
+  postParseOsQemu(def);
+  postParseNvram(def);
+  // … the machine (default, or an alias made canonical) …
   const accel = accelOf(def.virtType);
   const known = def.os.machine === undefined ? defaultMachine(caps, accel) : findMachine(caps, accel, def.os.machine);
   if (def.os.machine === undefined && !known) {
@@ -78,6 +82,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
   postParseMaxMemory(def);
+  postParseOsCommon(def);
   postParseMemtune(def, guestNumaCells(def));
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);

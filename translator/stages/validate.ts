@@ -11,6 +11,9 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
+import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
+import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
+import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
 
 export function validateDefine(ctx: StageContext): void {
@@ -40,7 +43,10 @@ export function validateDefine(ctx: StageContext): void {
     sources.add(key);
   }
   validateHugepages(def, guestNumaCells(def));
+  // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate), with cputune between them.
+  validateOs(def);
   validateTunables(def);
+  validateBoot(def);
   validateBlkio(def);
   validateIOThreadPools(def);
 }
@@ -52,6 +58,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
   validateMinGuarantee(def);
+  validateOsQemuEarly(def, def.features.acpi, serialCount(def));
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
     throw unsupportedConfig("qemu driver doesn't support the 'rename-restart' action for 'on_reboot'/'on_poweroff'/'on_crash'");
@@ -76,20 +83,26 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  validateOsQemuBoot(def);
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
   validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
+  validateSysinfo(def);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
   if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  // qemuFirmwareFillDomain
+  fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
   // with the host's CPU, which no snapshot records: the outcome depends on the host.
   if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+  // -smbios comes before any device on the command line.
+  sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
 }
 
