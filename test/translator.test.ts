@@ -266,4 +266,12 @@ test('a time limit: a translation past its deadline stops with TranslationTimeou
   assert.match(translate('xml2argv', many, caps72, 60_000), /-msg timestamp=on\n$/);
 });
 
+// ---- <features> and <clock> ----
+
+test('hyperv spinlocks: a count past 2^31 is written back signed, as libvirt 9.0.0 prints it', () => {
+  const d = domain('').replace('<devices></devices>', "<features><hyperv><spinlocks state='on' retries='4294967295'/></hyperv></features>");
+  assert.ok(translate('xml2xml', d, caps72).includes("<spinlocks state='on' retries='-1'/>"));
+  assert.ok(translate('xml2argv', d, caps72).includes('hv-spinlocks=0xffffffff'));
+});
+
 test.run();

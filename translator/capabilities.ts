@@ -137,6 +137,8 @@ export const CAPS_FLAGS = [
   // memory backends and IOThreads (domain/memory.ts, domain/tuning.ts)
   'memory-backend-memfd', 'memory-backend-memfd.hugetlb', 'memory-backend-file.prealloc-threads',
   'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',
+  // features and clock
+  'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

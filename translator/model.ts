@@ -104,9 +104,7 @@ export interface DomainDef {
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
   vcpu: VcpuDef;
   os: OsDef;
-  features: { acpi: boolean; apic: boolean; pae: boolean };
   cpu?: CpuDef;
-  clock: { offset: 'utc' | 'localtime' };
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;

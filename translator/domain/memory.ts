@@ -204,8 +204,8 @@ function usesHugepages(def: DomainDef, targetNode: number): boolean {
 }
 
 /** The -machine options of the memory settings (qemuAppendDomainMemoryMachineParams). */
-export function machineMemoryOpts(def: DomainDef): string {
-  return def.memoryBacking.nosharepages ? ',mem-merge=off' : '';
+export function machineMemoryOpts(def: DomainDef): string[] {
+  return def.memoryBacking.nosharepages ? ['mem-merge=off'] : [];
 }
 
 /** The directory of the domain's file-backed memory (qemuGetMemoryBackingDomainPath,

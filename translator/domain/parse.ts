@@ -7,6 +7,8 @@ import type { CpuDef, DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
 import { propYesNo } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
+import { parseClock } from './clock.js';
+import { parseFeatures } from './features.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 import { parseMemoryLevel } from './memory.js';
 import { guestNumaCells, parseNumatune } from './numatune.js';
@@ -19,11 +21,6 @@ const DOMAIN_CHILDREN_UNSUPPORTED = [
   'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
   'override', 'deprecation',
 ];
-const FEATURES = [
-  'acpi', 'apic', 'pae', 'hap', 'viridian', 'privnet', 'hyperv', 'kvm', 'pvspinlock', 'capabilities', 'pmu',
-  'vmport', 'gic', 'smm', 'ioapic', 'hpt', 'vmcoreinfo', 'htm', 'nested-hv', 'msrs', 'ccf-assist', 'xen',
-  'cfpc', 'sbbc', 'ibs', 'tcg', 'async-teardown', 'ras', 'ps2',
-];
 
 const LIFECYCLE: LifecycleAction[] = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart'];
 
@@ -35,19 +32,6 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
   // coredump-* is only valid for on_crash.
   throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
-}
-
-function parseFeatures(domain: XElement): DomainDef['features'] {
-  const f = { acpi: false, apic: false, pae: false };
-  const el = child(domain, 'features');
-  if (!el) return f;
-  for (const c of elements(el)) {
-    if (!FEATURES.includes(c.name)) throw internalError(`unexpected feature '${c.name}'`);
-    if (c.name !== 'acpi' && c.name !== 'apic' && c.name !== 'pae') throw notImplemented(`<features><${c.name}>`);
-    if (Object.keys(c.attrs).length || elements(c).length) throw notImplemented(`attributes of <features><${c.name}>`);
-    f[c.name] = true;
-  }
-  return f;
 }
 
 function parseCpu(domain: XElement): CpuDef | undefined {
@@ -66,19 +50,6 @@ function parseCpu(domain: XElement): CpuDef | undefined {
     (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
   if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
   return { mode: 'custom', match: 'exact', ...(check ? { check: check as 'none' | 'partial' } : {}), model: textOf(model!).trim(), fallback };
-}
-
-function parseClock(domain: XElement): DomainDef['clock'] {
-  const el = child(domain, 'clock');
-  if (!el) return { offset: 'utc' };
-  const offset = el.attrs.offset || 'utc';
-  if (!['utc', 'localtime', 'timezone', 'variable', 'absolute'].includes(offset)) {
-    throw unsupportedConfig(`unknown clock offset '${offset}'`);
-  }
-  if (offset !== 'utc' && offset !== 'localtime') throw notImplemented(`<clock offset='${offset}'>`);
-  for (const a of Object.keys(el.attrs)) if (a !== 'offset') throw notImplemented(`<clock ${a}=…>`);
-  if (elements(el).length) throw notImplemented(`<clock><${elements(el)[0]!.name}>`);
-  return { offset };
 }
 
 function parsePm(domain: XElement): DomainDef['pm'] {

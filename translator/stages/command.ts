@@ -13,6 +13,8 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
+import { accelParams, cpuFeatureProps, interimCpuArg, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -40,9 +42,13 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   args.push(...pflashBlockdevs(def.os));
   const ramId = machineType.defaultRAMid;
-  add('-machine', `${def.os.machine},usb=off,dump-guest-core=${def.memory.dumpCore ?? 'off'}${machineMemoryOpts(def)}${ramId ? `,memory-backend=${ramId}` : ''}${machineParams(def.os)}`);
-  add('-accel', accel);
-  if (def.cpu) add('-cpu', def.cpu.model);
+  const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
+  if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  add('-machine', machineOpts.join(',') + machineParams(def.os) + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
+  add('-accel', [accel, ...accelParams(def)].join(','));
+  args.push(...tsegArgs(def));
+  const cpu = interimCpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
+  if (cpu) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
   args.push(...memoryArgs({ def, caps, ramId, memKiB: alignedMemoryKiB(def), shortName: shortName(def.name) }));
@@ -58,7 +64,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
   add('-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  add('-rtc', `base=${def.clock.offset}`);
+  args.push(...clockArgs(def, caps));
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
   if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
@@ -68,6 +74,8 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   const ctx: StageContext = { def, caps, machine };
   for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
+
+  args.push(...vmcoreinfoArgs(def));
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
@@ -82,6 +90,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_DATA_HOME', `${home}/.local/share`],
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
+      ...clockEnv(def),
     ],
     emulator: def.emulator!,
     args,

@@ -11,6 +11,8 @@ import type { MetadataDef } from '../model.js';
 import { formatOs } from '../domain/os.js';
 import { formatSysinfo } from '../domain/sysinfo.js';
 import { FORMAT_ORDER } from './order.js';
+import { formatClock } from '../domain/clock.js';
+import { formatFeatures } from '../domain/features.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
 import { escapeXml } from '../xml/tree.js';
 import { attr, Writer } from '../xml/writer.js';
@@ -53,20 +55,13 @@ export function formatDomain(ctx: StageContext): string {
   formatSysinfo(w, def);
   formatOs(w, def.os);
 
-  const f = def.features;
-  if (f.acpi || f.apic || f.pae) {
-    w.open('<features>');
-    if (f.acpi) w.line('<acpi/>');
-    if (f.apic) w.line('<apic/>');
-    if (f.pae) w.line('<pae/>');
-    w.close('</features>');
-  }
+  formatFeatures(w, def.features);
   if (def.cpu) {
     w.open(`<cpu mode='${def.cpu.mode}' match='${def.cpu.match}'${attr('check', def.cpu.check)}>`);
     w.line(`<model fallback='${def.cpu.fallback}'>${escapeXml(def.cpu.model)}</model>`);
     w.close('</cpu>');
   }
-  w.line(`<clock offset='${def.clock.offset}'/>`);
+  formatClock(w, def.clock);
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);
   w.line(`<on_crash>${def.onCrash}</on_crash>`);

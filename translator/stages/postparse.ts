@@ -14,6 +14,8 @@ import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
+import { postParseTimers } from '../domain/clock.js';
+import { postParseFeatures } from '../domain/features.js';
 
 /** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
 const KNOWN_ARCHES = [
@@ -73,6 +75,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     // qemuDomainDefCPUPostParse: a custom model is compared with the host's CPU under
     // KVM (check='partial'), never under TCG.
     if (def.cpu && def.cpu.check === undefined) def.cpu.check = def.virtType === 'kvm' ? 'partial' : 'none';
+    postParseFeatures(def, caps);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 
@@ -87,6 +90,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   bootOrder(def);
+  postParseTimers(def.clock);
   return { machine };
 }
 

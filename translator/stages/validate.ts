@@ -15,6 +15,8 @@ import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQe
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
+import { validateClock, validateClockStart } from '../domain/clock.js';
+import { validateFeatures } from '../domain/features.js';
 
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
@@ -80,6 +82,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   }
   validateMemoryHotplug(def, guestNumaCells(def));
   validateIOThreadCaps(def, caps);
+  validateClock(def, caps);
   // qemuValidateDomainDefPM
   if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
@@ -88,6 +91,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateFeatures(def, caps);
   validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
   validateSysinfo(def);
 }
@@ -95,6 +99,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
+  validateClockStart(ctx.def); // qemuProcessStartValidate, before the domain is prepared
   if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
   fillFirmware(ctx.def, ctx.caps);
