@@ -8,6 +8,7 @@ import type { DomainDef } from '../translator/model.js';
 import { parseXml } from '../translator/xml/tree.js';
 import { Writer } from '../translator/xml/writer.js';
 import { formatNumatune } from '../translator/domain/numatune.js';
+import { defaultHugepageKiB, hugepageMemPath, loadHostFacts } from '../translator/domain/hugetlbfs.js';
 
 const err = (f: () => unknown) => {
   try {
@@ -52,6 +53,20 @@ test('<memnode>: per guest cell, with libvirt’s checks', () => {
   assert.is(err(() => numatune("<numatune><memnode cellid='0' nodeset='1,^1'/></numatune>", 1)), "unsupported configuration: Invalid value of 'nodeset': 1,^1");
   // Automatic vCPU placement implies automatic memory placement.
   assert.equal(numatune('', 0, 'auto').numatune, { mode: 'strict', placement: 'auto' });
+});
+
+test('host facts: hugetlbfs mounts, read strictly', () => {
+  const { hugetlbfs } = loadHostFacts('{"hugetlbfs":[{"path":"/a","sizeKiB":2048},{"path":"/b","sizeKiB":1048576,"default":true}]}', 'h.json');
+  assert.is(defaultHugepageKiB(hugetlbfs), 1048576);
+  assert.is(defaultHugepageKiB(hugetlbfs!.slice(0, 1)), 2048);
+  assert.is(hugepageMemPath(hugetlbfs, 2048, 'dom'), '/a/libvirt/qemu/-1-dom');
+  assert.is(err(() => hugepageMemPath(hugetlbfs, 4096, 'dom')), 'internal error: Unable to find any usable hugetlbfs mount for 4096 KiB');
+  assert.is(err(() => defaultHugepageKiB([])), 'internal error: hugetlbfs filesystem is not mounted or disabled by administrator config');
+  assert.match(err(() => defaultHugepageKiB(undefined)), /^unsupported: .*carries no hugetlbfs mounts/);
+  assert.equal(loadHostFacts('{}', 'h.json'), {});
+  for (const bad of ['[]', '{"hugetlbfs":{}}', '{"hugetlbfs":[{"path":"rel","sizeKiB":1}]}', '{"hugetlbfs":[{"path":"/a","sizeKiB":0}]}', 'nope']) {
+    assert.match(err(() => loadHostFacts(bad, 'h.json')), /^h\.json: /);
+  }
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { propOnOff } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import { type Writer } from '../xml/writer.js';
 import { formatBitmap, parseBitmap } from './bitmap.js';
+import { defaultHugepageKiB, hugepageMemPath } from './hugetlbfs.js';
 import { guestNumaCells } from './numatune.js';
 import { parseMemory, parseScaledKiB } from './units.js';
 
@@ -193,14 +194,15 @@ export function formatMaxMemory(w: Writer, def: DomainDef): void {
   if (def.maxMemory) w.line(`<maxMemory slots='${def.maxMemory.slots}' unit='KiB'>${def.maxMemory.kib}</maxMemory>`);
 }
 
-/** Whether the RAM of `targetNode` (-1: the whole guest) is backed by huge pages
- *  (qemuBuildMemoryGetPagesize). Hugepages live where the host mounted hugetlbfs, a
- *  fact of the host that no snapshot records: such a command line is refused. */
-function usesHugepages(def: DomainDef, targetNode: number): boolean {
+/** The huge page size of the RAM of `targetNode` (-1: the whole guest) in KiB, 0 for
+ *  none (qemuBuildMemoryGetPagesize): the page whose nodeset names the cell, else the
+ *  one without a nodeset; a <page> of the system's size is no huge page, and
+ *  <hugepages/> alone means the host's default size. */
+function hugepageKiB(def: DomainDef, caps: QemuCaps, targetNode: number): number {
   const pages = def.memoryBacking.hugepages ?? [];
   const page = (targetNode >= 0 ? pages.find((p) => p.nodeset?.includes(targetNode)) : undefined) ?? pages.find((p) => !p.nodeset);
-  if (!page || page.sizeKiB === SYSTEM_PAGE_KIB) return false;
-  throw notImplemented("<memoryBacking><hugepages> on a command line (the hugetlbfs mount points are the host's)");
+  if (!page || page.sizeKiB === SYSTEM_PAGE_KIB) return 0;
+  return page.sizeKiB === 0n ? defaultHugepageKiB(caps.hugetlbfs) : Number(page.sizeKiB);
 }
 
 /** The -machine options of the memory settings (qemuAppendDomainMemoryMachineParams). */
@@ -236,7 +238,7 @@ export function memoryBackend(o: BackendInput): string {
   const access = o.cellAccess ?? mb.access;
   const discard = o.cellDiscard ?? mb.discard;
   const cell = def.memnodes?.find((m) => m.cellid === targetNode);
-  const huge = usesHugepages(def, targetNode);
+  const huge = hugepageKiB(def, caps, targetNode);
   const nt = def.numatune;
   if (nt?.placement === 'auto' && !cell) throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
   // virNumaNodesetIsAvailable asks the host which NUMA nodes it has.
@@ -248,10 +250,12 @@ export function memoryBackend(o: BackendInput): string {
   const canon = system && hasFlag(caps, 'memory-backend-file.x-use-canonical-path-for-ramblock-id') ? ['"x-use-canonical-path-for-ramblock-id":false'] : [];
   if (mb.source === 'memfd') {
     type = 'memory-backend-memfd';
+    if (huge) parts.push('"hugetlb":true', `"hugetlbsize":${huge * 1024}`);
     parts.push(...share, ...canon);
-  } else if (access || mb.source === 'file') {
+  } else if (huge || access || mb.source === 'file') {
     type = 'memory-backend-file';
-    parts.push(`"mem-path":${JSON.stringify(`${memoryDir(o.shortName)}/${alias}`)}`);
+    const path = huge ? hugepageMemPath(caps.hugetlbfs, huge, o.shortName) : `${memoryDir(o.shortName)}/${alias}`;
+    parts.push(`"mem-path":${JSON.stringify(path)}`);
     if (discard) parts.push('"discard-data":true');
     parts.push(...share, ...canon);
   }
@@ -287,9 +291,11 @@ export function memoryArgs({ def, caps, ramId, memKiB, shortName }: MemArgsInput
     if (ramId) {
       out.push(['-object', memoryBackend({ def, caps, alias: ramId, sizeKiB: memKiB, targetNode: -1, shortName })]);
     } else {
-      const huge = usesHugepages(def, -1);
+      // qemuBuildMemPathStr, for a machine without a default RAM id (none in the snapshots).
+      const huge = hugepageKiB(def, caps, -1);
       if (huge || mb.allocation === 'immediate') out.push(['-mem-prealloc']);
-      if (mb.source === 'file') out.push(['-mem-path', `${memoryDir(shortName)}/ram`]);
+      if (huge) out.push(['-mem-path', hugepageMemPath(caps.hugetlbfs, huge, shortName)]);
+      else if (mb.source === 'file') out.push(['-mem-path', `${memoryDir(shortName)}/ram`]);
     }
   }
   out.push(['-overcommit', `mem-lock=${mb.locked ? 'on' : 'off'}`]);
