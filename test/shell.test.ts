@@ -6,11 +6,14 @@ import { execaSync } from 'execa';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCaps } from '../translator/capabilities.js';
+import { readCaps } from '../harness/io.js';
 import { shellQuote } from '../translator/argv.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const capsText = (v: string, arch = 'x86_64') => readFileSync(`${repo}/capabilities/caps_${v}_${arch}.xml`, 'utf8');
 const caps72 = loadCaps(capsText('7.2.0'), 'caps_7.2.0_x86_64.xml');
+/** A shipped snapshot as the harness reads it: with the host facts it carries beside it. */
+const snapshot = (v: string, arch: string) => readCaps(`${repo}/capabilities/caps_${v}_${arch}.xml`);
 
 function domain(devices: string): string {
   return `<domain type='qemu'><name>d</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
@@ -36,7 +39,7 @@ test('every shipped .args golden parses back, through sh, into the argv the tran
   let checked = 0;
   for (const f of globSync('**/*.args', { cwd: dir })) {
     const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
-    const caps = loadCaps(capsText(m[3]!, m[2]), f);
+    const caps = snapshot(m[3]!, m[2]!);
     const expected = toArgv(commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), caps));
     const script = `printargs() { for a; do printf '%s\\0' "$a"; done; }; printargs ${readFileSync(`${dir}/${f}`, 'utf8')}`;
     const got = execaSync('sh', ['-c', script], { stripFinalNewline: false }).stdout.split('\0').slice(0, -1);
@@ -72,7 +75,7 @@ test('every shipped .args golden runs under sh -c: the assignments reach the emu
     let checked = 0;
     for (const f of globSync('**/*.args', { cwd: `${repo}/golden/xml2argv` })) {
       const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
-      const cmd = commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), loadCaps(capsText(m[3]!, m[2]), f));
+      const cmd = commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), snapshot(m[3]!, m[2]!));
       const text = readFileSync(`${repo}/golden/xml2argv/${f}`, 'utf8');
       const emulatorLine = `${shellQuote(cmd.emulator)} \\\n`;
       assert.ok(text.includes(emulatorLine), f);
