@@ -161,7 +161,7 @@ test('virtgold run passes on the shipped corpus', async () => {
 
 test('virtgold run fails, with a diff, when a golden is wrong', async () => {
   const dir = tempDir('run');
-  await execa('cp', ['-r', join(repo, 'cases'), join(repo, 'capabilities'), join(repo, 'golden'), dir]);
+  await execa('cp', ['-r', join(repo, 'cases'), join(repo, 'capabilities'), join(repo, 'firmware'), join(repo, 'golden'), dir]);
   const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(g, readFileSync(g, 'utf8').replace('-m 214', '-m 215'));
   const r = await run('run', '--root', dir, '--case', 'domain/minimal');
@@ -204,7 +204,7 @@ const asNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
 test('a golden/ partly read-only: the update stops with one line, exit 2, and lists what it applied', async () => {
   if (!asNobody) { console.log('  skipped: needs root and setpriv to run the update as another user'); return; }
   const dir = tempDir('readonly');
-  for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+  for (const d of ['cases', 'capabilities', 'firmware', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
   const changed = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
   writeFileSync(changed, 'old\n');
   rmSync(join(dir, 'golden/xml2xml/usb/none.x86_64-8.1.0.xml'));

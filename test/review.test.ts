@@ -35,7 +35,7 @@ if (!existsSync(SCRIPT)) {
   test('review accepts and rejects, key by key, in a terminal', async () => {
     const dir = tempDir('review');
     try {
-      for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+      for (const d of ['cases', 'capabilities', 'firmware', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
       const argv = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
       const xml = join(dir, 'golden/xml2xml/domain/minimal.x86_64-7.2.0.xml');
       writeFileSync(argv, 'old args\n');

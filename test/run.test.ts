@@ -134,7 +134,7 @@ test('reporters: TAP, JUnit and JSON describe the same run', async () => {
 test('update --check lists changes without writing, exit 1; a second update is refused while one runs', async () => {
   const dir = tempDir('check');
   try {
-    for (const d of ['cases', 'capabilities', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+    for (const d of ['cases', 'capabilities', 'firmware', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
     const g = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
     writeFileSync(g, 'x\n');
     const bin = join(repo, 'bin/virtgold.js');

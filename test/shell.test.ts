@@ -6,13 +6,13 @@ import { execaSync } from 'execa';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCaps } from '../translator/capabilities.js';
-import { readCaps } from '../harness/io.js';
 import { shellQuote } from '../translator/argv.js';
+import { readCaps } from '../harness/io.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const capsText = (v: string, arch = 'x86_64') => readFileSync(`${repo}/capabilities/caps_${v}_${arch}.xml`, 'utf8');
 const caps72 = loadCaps(capsText('7.2.0'), 'caps_7.2.0_x86_64.xml');
-/** A shipped snapshot as the harness reads it: with the host facts it carries beside it. */
+/** A shipped snapshot as the harness loads it: with the firmware descriptors it carries. */
 const snapshot = (v: string, arch: string) => readCaps(`${repo}/capabilities/caps_${v}_${arch}.xml`);
 
 function domain(devices: string): string {
@@ -68,14 +68,15 @@ test('every shipped .args golden runs under sh -c: the assignments reach the emu
   const { commandOf } = await import('../translator/index.js');
   const dir = tempDir('fake-emulator');
   try {
-    // Prints the environment variables the .args format sets, then every argument, NUL-separated.
     const fake = `${dir}/qemu`;
-    writeFileSync(fake, `#!/bin/sh\nfor v in LC_ALL PATH HOME USER LOGNAME XDG_DATA_HOME XDG_CACHE_HOME XDG_CONFIG_HOME; do eval "printf '%s=%s\\\\0' \\"$v\\" \\"\\\${$v}\\""; done\nfor a; do printf '%s\\0' "$a"; done\n`);
-    chmodSync(fake, 0o755);
     let checked = 0;
     for (const f of globSync('**/*.args', { cwd: `${repo}/golden/xml2argv` })) {
       const m = /^(.*)\.([a-z0-9_]+)-(\d+\.\d+\.\d+)\.args$/.exec(f)!;
       const cmd = commandOf(readFileSync(`${repo}/cases/${m[1]}.xml`, 'utf8'), snapshot(m[3]!, m[2]!));
+      // Prints the environment variables this command sets, then every argument, NUL-separated.
+      const names = cmd.env.map(([k]) => k).join(' ');
+      writeFileSync(fake, `#!/bin/sh\nfor v in ${names}; do eval "printf '%s=%s\\\\0' \\"$v\\" \\"\\\${$v}\\""; done\nfor a; do printf '%s\\0' "$a"; done\n`);
+      chmodSync(fake, 0o755);
       const text = readFileSync(`${repo}/golden/xml2argv/${f}`, 'utf8');
       const emulatorLine = `${shellQuote(cmd.emulator)} \\\n`;
       assert.ok(text.includes(emulatorLine), f);

@@ -39,6 +39,16 @@ export interface QemuCaps {
   flags: Set<string>;
   machines: MachineType[];
   cpuModels: CpuModel[];
+  /** the host CPU as QEMU expanded it, per accelerator (<hostCPU>): what libvirt derives
+   *  host-model from */
+  hostCpus: HostCpu[];
+}
+
+export interface HostCpu {
+  virtType: CapsVirtType;
+  model: string;
+  /** boolean properties in the file's order (other kinds are kept out) */
+  props: { name: string; value: boolean }[];
 }
 
 export class CapsError extends Error {
@@ -125,13 +135,20 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     flags,
     machines,
     cpuModels,
+    hostCpus: elements(root, 'hostCPU').map((h) => ({
+      virtType: virtTypeOf(h, source),
+      model: h.attrs.model ?? '',
+      props: elements(h, 'property').filter((p) => p.attrs.type === 'boolean')
+        .map((p) => ({ name: p.attrs.name ?? '', value: p.attrs.value === 'true' })),
+    })),
   };
 }
 
 /** The capability flags the translator reads, spelt as libvirt's cache spells them
  *  (virQEMUCaps names). A flag outside this list is a compile error at its use. */
 export const CAPS_FLAGS = [
-  'kvm', 'tcg', 'no-acpi', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
+  'kvm', 'tcg', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
+  'query-hotpluggable-cpus', 'query-cpu-model-expansion', 'numa.hmat', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
   // memory backends and IOThreads (domain/memory.ts, domain/tuning.ts)

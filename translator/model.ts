@@ -42,15 +42,6 @@ export interface DeviceInfo {
   alias?: string;
 }
 
-export interface CpuDef {
-  mode: 'custom';
-  match: 'exact' | 'minimum' | 'strict';
-  /** undefined until post-parse picks the virt type's default */
-  check?: 'none' | 'partial' | 'full';
-  model: string;
-  fallback: 'allow' | 'forbid';
-}
-
 export interface MetadataDef {
   /** the element children of <metadata>, as parsed */
   elements: XElement[];
@@ -104,7 +95,6 @@ export interface DomainDef {
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
   vcpu: VcpuDef;
   os: OsDef;
-  cpu?: CpuDef;
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;
   onCrash: LifecycleAction;

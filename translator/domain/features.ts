@@ -502,14 +502,3 @@ export function cpuFeatureFlags(def: DomainDef, caps?: QemuCaps): string {
   return cpuFeatureProps(def, caps).map((p) => `,${p}`).join('');
 }
 
-/** The -cpu value until domain/cpu.ts builds it: the model (or, with properties but no
- *  model, the arch's default model) followed by the properties; undefined when neither. */
-export function interimCpuArg(def: DomainDef, model: string | undefined, props: string[]): string | undefined {
-  if (!model && !props.length) return undefined;
-  if (!model) {
-    if (def.os.arch === 'i686') model = 'qemu32';
-    else if (def.os.arch === 'x86_64') model = 'qemu64';
-    else throw unsupportedConfig(`CPU flags requested but can't determine default CPU for arch ${def.os.arch}`);
-  }
-  return [model, ...props].join(',');
-}

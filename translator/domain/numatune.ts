@@ -30,10 +30,10 @@ declare module '../model.js' {
   }
 }
 
-/** How many guest NUMA cells the domain has: the one place that asks (the cells
- *  themselves, <cpu><numa>, are not implemented yet, so none). */
-export function guestNumaCells(_def: DomainDef): number {
-  return 0;
+/** How many guest NUMA cells (<cpu><numa>, domain/numa.ts) the domain has: the one
+ *  place this module asks. */
+export function guestNumaCells(def: DomainDef): number {
+  return def.numa?.length ?? 0;
 }
 
 function nodesetOf(raw: string): number[] {

@@ -3,10 +3,12 @@
 // lifecycle actions, power management. Where libvirt ignores an element, so do we;
 // where it would act on one virtgold does not implement, it is refused as unsupported.
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import type { CpuDef, DomainDef, LifecycleAction } from '../model.js';
+import type { DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
 import { propYesNo } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
+import { parseCpu } from './cpu.js';
+import { parseNuma } from './numa.js';
 import { parseClock } from './clock.js';
 import { parseFeatures } from './features.js';
 import { deterministicUuid, parseUuid } from './ids.js';
@@ -14,6 +16,7 @@ import { parseMemoryLevel } from './memory.js';
 import { guestNumaCells, parseNumatune } from './numatune.js';
 import { parseBootOptions, parseOsType } from './os.js';
 import { parseTunables } from './tuning.js';
+import { unitScale } from './units.js';
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
@@ -32,24 +35,6 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
   // coredump-* is only valid for on_crash.
   throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
-}
-
-function parseCpu(domain: XElement): CpuDef | undefined {
-  const el = child(domain, 'cpu');
-  if (!el) return undefined;
-  const model = child(el, 'model');
-  const extra = elements(el).filter((c) => c.name !== 'model');
-  // Only the plain custom model form (libvirt fills in match='exact', check='none' and
-  // fallback='allow'); the model itself must be the machine's default (validate.ts).
-  const fallback = model?.attrs.fallback ?? 'allow';
-  const check = el.attrs.check;
-  const ok =
-    (el.attrs.mode ?? 'custom') === 'custom' && (el.attrs.match ?? 'exact') === 'exact' && (check === undefined || check === 'none' || check === 'partial') &&
-    Object.keys(el.attrs).every((a) => ['mode', 'match', 'check'].includes(a)) && extra.length === 0 &&
-    model !== undefined && Object.keys(model.attrs).every((a) => a === 'fallback') &&
-    (fallback === 'allow' || fallback === 'forbid') && textOf(model).trim() !== '';
-  if (!ok) throw notImplemented("<cpu> other than a plain custom model (mode='custom' match='exact' check='none')");
-  return { mode: 'custom', match: 'exact', ...(check ? { check: check as 'none' | 'partial' } : {}), model: textOf(model!).trim(), fallback };
 }
 
 function parsePm(domain: XElement): DomainDef['pm'] {
@@ -137,6 +122,11 @@ export function parseDomainLevel(root: XElement): DomainDef {
 
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
+  const numa = parseNuma(root, def.vcpu.max, unitScale);
+  if (numa) {
+    def.numa = numa.cells;
+    if (numa.interconnects.length) def.numaInterconnects = numa.interconnects;
+  }
   parseNumatune(root, def, guestNumaCells(def));
   // Automatic memory placement without any pinning makes the vCPUs' placement automatic too.
   const t = def.tuning;

@@ -13,8 +13,10 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { cpuArg, smpTopology } from '../domain/cpu.js';
+import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
-import { accelParams, cpuFeatureProps, interimCpuArg, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
+import { accelParams, cpuFeatureFlags, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
 /** QEMU's option syntax doubles commas inside a value. */
 const qemuEscape = (s: string) => s.replace(/,/g, ',,');
@@ -26,6 +28,8 @@ export function shortName(name: string): string {
 
 /** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
 export function alignedMemoryKiB(def: DomainDef): number {
+  // With NUMA, the sum of the cells, each aligned (qemuDomainAlignMemorySizes).
+  if (def.numa) return def.numa.reduce((s, c) => s + alignedCellKiB(c), 0);
   return Math.ceil(def.memory.totalKiB / 1024) * 1024;
 }
 
@@ -41,22 +45,30 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   args.push(...pflashBlockdevs(def.os));
-  const ramId = machineType.defaultRAMid;
+  // With guest NUMA the cells' backends replace the default RAM object.
+  const ramId = def.numa ? undefined : machineType.defaultRAMid;
   const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
-  add('-machine', machineOpts.join(',') + machineParams(def.os) + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
+  // libvirt writes hmat=on after the pflash parameters, before graphics=off.
+  const osParams = machineParams(def.os);
+  const g = osParams.indexOf(',graphics=off');
+  const withHmat = !numaHasHmat(def) ? osParams : g < 0 ? `${osParams},hmat=on` : `${osParams.slice(0, g)},hmat=on${osParams.slice(g)}`;
+  add('-machine', machineOpts.join(',') + withHmat + machineTimerParams(def, caps).map((p) => `,${p}`).join(''));
   add('-accel', [accel, ...accelParams(def)].join(','));
   args.push(...tsegArgs(def));
-  const cpu = interimCpuArg(def, def.cpu?.model, cpuFeatureProps(def, caps));
-  if (cpu) add('-cpu', cpu);
+  // The -cpu value: the model and its features, then what <features>/<clock> add
+  // (cpuFeatureFlags), then the cache and address-size properties.
+  const cpu = cpuArg(def, caps, cpuFeatureFlags(def, caps));
+  if (cpu !== undefined) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
   args.push(...memoryArgs({ def, caps, ramId, memKiB: alignedMemoryKiB(def), shortName: shortName(def.name) }));
 
   const max = def.vcpu.max;
   const cur = bootVcpus(def.vcpu);
-  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''},sockets=${max},cores=1,threads=1`);
+  add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
   args.push(...iothreadArgs(def));
+  if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   add('-display', 'none');

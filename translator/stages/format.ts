@@ -11,6 +11,8 @@ import type { MetadataDef } from '../model.js';
 import { formatOs } from '../domain/os.js';
 import { formatSysinfo } from '../domain/sysinfo.js';
 import { FORMAT_ORDER } from './order.js';
+import { formatCpu } from '../domain/cpu.js';
+import { formatNuma } from '../domain/numa.js';
 import { formatClock } from '../domain/clock.js';
 import { formatFeatures } from '../domain/features.js';
 import { dumpNode, escAttr, sanitizeMetadata, undeclaredPrefixes } from '../xml/serialize.js';
@@ -56,11 +58,8 @@ export function formatDomain(ctx: StageContext): string {
   formatOs(w, def.os);
 
   formatFeatures(w, def.features);
-  if (def.cpu) {
-    w.open(`<cpu mode='${def.cpu.mode}' match='${def.cpu.match}'${attr('check', def.cpu.check)}>`);
-    w.line(`<model fallback='${def.cpu.fallback}'>${escapeXml(def.cpu.model)}</model>`);
-    w.close('</cpu>');
-  }
+  const numa = def.numa;
+  formatCpu(w, def.cpu, numa ? () => formatNuma(w, numa, def.numaInterconnects) : undefined);
   formatClock(w, def.clock);
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);

@@ -14,6 +14,9 @@ import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
+import { cpuPostParse } from '../domain/cpu.js';
+import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
+import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
 
@@ -25,8 +28,7 @@ const KNOWN_ARCHES = [
   'xtensa', 'xtensaeb', 'loongarch64',
 ];
 
-/** libvirt runs on an x86_64 host here: that is the arch it picks when the XML names none. */
-export const HOST_ARCH = 'x86_64';
+export { HOST_ARCH };
 
 /** The outcome of post-parse: the machine family, or none when the snapshot does not
  *  know the machine (libvirt reports that in validation, stages/validate.ts). */
@@ -65,22 +67,19 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     // … the implicit devices (qemuDomainDefAddDefaultDevices) …
     machine.addDefaultDevices(def, caps);
     if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
-    // … and the machine type's default CPU model, written into the definition.
-    if (!def.cpu && known.defaultCPU) {
-      const model = caps.cpuModels.find((c) => c.virtType === accel && c.typename === known.defaultCPU);
-      // 'host' (s390x KVM) means host-model or host-passthrough, from the host's CPU data.
-      if (model?.name === 'host') throw notImplemented(`the default CPU 'host' of machine '${known.name}'`);
-      if (model) def.cpu = { mode: 'custom', match: 'exact', check: 'none', model: model.name, fallback: 'forbid' };
-    }
-    // qemuDomainDefCPUPostParse: a custom model is compared with the host's CPU under
-    // KVM (check='partial'), never under TCG.
-    if (def.cpu && def.cpu.check === undefined) def.cpu.check = def.virtType === 'kvm' ? 'partial' : 'none';
+    // … the guest CPU: the machine's default model, check and migratable defaults
+    // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
+    cpuPostParse(def, caps, known);
     postParseFeatures(def, caps);
+    // … and the vCPUs no NUMA cell names (qemuDomainDefNumaCPUsPostParse).
+    numaPostParse(def);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 
-  // virDomainDefPostParseCommon (with the qemu driver's vCPU rules first)
+  // virDomainDefPostParseCommon (with the qemu driver's vCPU rules first); with guest
+  // NUMA, the memory is what the cells add up to.
   postParseVcpus(def);
+  if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;

@@ -6,7 +6,7 @@ import { guestNumaCells } from '../domain/numatune.js';
 import { validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
-import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
@@ -15,6 +15,8 @@ import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQe
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
+import { numaHasHmat, validateNuma } from '../domain/numa.js';
+import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
 import { validateClock, validateClockStart } from '../domain/clock.js';
 import { validateFeatures } from '../domain/features.js';
 
@@ -44,12 +46,14 @@ export function validateDefine(ctx: StageContext): void {
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
+  validateTopologyOverflow(def);
   validateHugepages(def, guestNumaCells(def));
   // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate), with cputune between them.
   validateOs(def);
   validateTunables(def);
   validateBoot(def);
   validateBlkio(def);
+  validateNuma(def); // virDomainNumaDefValidate
   validateIOThreadPools(def);
 }
 
@@ -72,14 +76,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     // (sic) libvirt 9.0.0's message lacks a closing quote after 'destroy
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
-  // qemuValidateDomainDefCpu
-  if (def.cpu) {
-    const known = caps.cpuModels.some((c) => c.virtType === accel && c.name === def.cpu!.model);
-    const machineDefault = caps.cpuModels.find((c) => c.virtType === accel && c.typename === machine.defaultCPU);
-    if (!known) throw unsupportedConfig(`CPU model '${def.cpu.model}' is not supported by the emulator`);
-    // Other models need libvirt's CPU map (features, vendor checks): not implemented.
-    if (def.cpu.model !== machineDefault?.name) throw notImplemented(`<cpu> model '${def.cpu.model}'`);
-  }
+  validateCpu(def, caps); // qemuValidateDomainDefCpu
   validateMemoryHotplug(def, guestNumaCells(def));
   validateIOThreadCaps(def, caps);
   validateClock(def, caps);
@@ -91,21 +88,24 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
+  validateTopology(def, caps);
   validateFeatures(def, caps);
   validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
   validateSysinfo(def);
+  // qemuValidateDomainDefNuma
+  if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
-  validateClockStart(ctx.def); // qemuProcessStartValidate, before the domain is prepared
+  cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate: CPU features …
+  validateClockStart(ctx.def); // … then the TSC
   if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
   fillFirmware(ctx.def, ctx.caps);
-  // qemuProcessUpdateGuestCPU: under KVM a custom model with check='partial' is compared
-  // with the host's CPU, which no snapshot records: the outcome depends on the host.
-  if (ctx.def.cpu?.check === 'partial') throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+  // qemuProcessUpdateGuestCPU: the CPU as libvirt passes it to QEMU (the live definition).
+  cpuPrepareStart(ctx.def, ctx.caps);
   // -smbios comes before any device on the command line.
   sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
