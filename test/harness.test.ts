@@ -225,6 +225,11 @@ test("libvirt's words are kept as written: its quoting is compared, not re-rende
     `/usr/bin/qemu-system-x86_64 \\\n-object '{"qom-type":"secret","id":"masterKey0","format":"raw","file":"/var/lib/libvirt/qemu/domain--1-x/master-key.aes"}' \\\n-S\n`);
 });
 
+test("libvirt's line breaks: words that are not options stay on the line before them while an option follows", () => {
+  const line = 'LC_ALL=C /usr/bin/qemu-system-x86_64 -name x -unknown a b -set c -msg timestamp=on tail';
+  assert.is(normalizeNativeArgv(line), ['LC_ALL=C', '/usr/bin/qemu-system-x86_64', '-name x', '-unknown a b', '-set c', '-msg timestamp=on', 'tail'].join(' \\\n') + '\n');
+});
+
 test('-netdev values are excused on both sides alike', () => {
   const a = excuseNetdev("-m 214 \\\n-netdev '{\"type\":\"tap\",\"fd\":\"-1\",\"id\":\"hostnet0\"}' \\\n-S\n");
   const b = excuseNetdev('-m 214 \\\n-netdev \'{"type":"tap","fd":"27","vhost":true,"id":"hostnet0"}\' \\\n-S\n');

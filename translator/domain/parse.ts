@@ -14,15 +14,14 @@ import { parseFeatures } from './features.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 import { parseMemoryLevel } from './memory.js';
 import { guestNumaCells, parseNumatune } from './numatune.js';
+import { parseMiscEarly, parseMiscMiddle, parseMiscSeclabels } from './misc.js';
 import { parseBootOptions, parseOsType } from './os.js';
 import { parseTunables } from './tuning.js';
 import { unitScale } from './units.js';
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
-  'genid', 'resource', 'idmap', 'on_lockfailure',
-  'perf', 'seclabel', 'keywrap', 'launchSecurity', 'throttlegroups', 'commandline', 'capabilities',
-  'override', 'deprecation',
+  'throttlegroups',
 ];
 
 const LIFECYCLE: LifecycleAction[] = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart'];
@@ -32,9 +31,8 @@ function parseLifecycle(domain: XElement, name: string, dflt: LifecycleAction): 
   const v = el ? textOf(el) : '';
   if (v === '') return dflt;
   if (!LIFECYCLE.includes(v as LifecycleAction)) throw unsupportedConfig(`unknown ${name} action: ${v}`);
-  if (name === 'on_crash' || !v.startsWith('coredump')) return v as LifecycleAction;
-  // coredump-* is only valid for on_crash.
-  throw unsupportedConfig(`Lifecycle event '${name.slice(3)}' doesn't support '${v}' action`);
+  // (coredump-* outside on_crash is refused in validation: domain/misc.ts)
+  return v as LifecycleAction;
 }
 
 function parsePm(domain: XElement): DomainDef['pm'] {
@@ -87,17 +85,20 @@ export function parseDomainLevel(root: XElement): DomainDef {
     uuid = deterministicUuid(name);
   }
 
+  const misc = parseMiscEarly(root);
   const def: DomainDef = {
     virtType,
     name,
     uuid,
+    misc,
     // virDomainDefParseCaps reads the OS type before the sizes and tunables.
     os: parseOsType(root),
     ...parseSizesAndTunables(root),
     features: parseFeatures(root),
     clock: parseClock(root),
-    onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
+    // libvirt reads on_reboot before on_poweroff
     onReboot: parseLifecycle(root, 'on_reboot', 'restart'),
+    onPoweroff: parseLifecycle(root, 'on_poweroff', 'destroy'),
     onCrash: parseLifecycle(root, 'on_crash', 'destroy'),
     pm: parsePm(root),
     devices: emptyDevices(),
@@ -112,6 +113,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   }
   const descEl = child(root, 'description');
   if (descEl && textOf(descEl)) def.description = textOf(descEl);
+  parseMiscSeclabels(root, def);
   const metaEl = child(root, 'metadata');
   if (metaEl) {
     const decls = (e: XElement) => Object.entries(e.attrs).filter(([k]) => k === 'xmlns' || k.startsWith('xmlns:'));
@@ -133,6 +135,7 @@ export function parseDomainLevel(root: XElement): DomainDef {
   if (def.numatune?.placement === 'auto' && !def.vcpu.cpuset && !t.cputune.vcpupin.size && !t.cputune.emulatorpin && !t.iothreads.some((x) => x.pin)) {
     def.vcpu.placement = 'auto';
   }
+  parseMiscMiddle(root, def);
 
   return def;
 }

@@ -11,6 +11,7 @@ import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
+import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
@@ -39,7 +40,8 @@ export function validateDefine(ctx: StageContext): void {
     });
   }
 
-  // virDomainDefValidateInternal: one host device is given to the guest once.
+  // virDomainDefValidateInternal: <resource>, then one host device is given to the guest once, …
+  validateResource(def);
   const sources = new Set<string>();
   for (const h of def.devices.hostdev) {
     const key = pciString(h.source);
@@ -47,12 +49,15 @@ export function validateDefine(ctx: StageContext): void {
     sources.add(key);
   }
   validateTopologyOverflow(def);
+  // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
+  // the blkio paths, the id maps and NUMA.
+  validateLifecycleActions(def);
   validateHugepages(def, guestNumaCells(def));
-  // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate), with cputune between them.
   validateOs(def);
   validateTunables(def);
   validateBoot(def);
   validateBlkio(def);
+  validateIdmap(def);
   validateNuma(def); // virDomainNumaDefValidate
   validateIOThreadPools(def);
 }
@@ -64,6 +69,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
   validateMinGuarantee(def);
+  // (the UEFI check before <genid> is x86's, <genid> fails only on s390x: either order)
+  validateGenid(def, caps);
   validateOsQemuEarly(def, def.features.acpi, serialCount(def));
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
@@ -81,8 +88,9 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   validateIOThreadCaps(def, caps);
   validateClock(def, caps);
   // qemuValidateDomainDefPM
-  if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
-  if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  const q35 = def.os.machine!.startsWith('pc-q35-');
+  if (def.pm.suspendToMem && !(q35 && hasFlag(caps, 'ich9-disable-s3')) && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
+  if (def.pm.suspendToDisk && !(q35 && hasFlag(caps, 'ich9-disable-s4')) && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
   validateOsQemuBoot(def);
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
@@ -94,6 +102,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
+  validateLaunchSecurity(def, caps);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
