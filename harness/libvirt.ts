@@ -83,21 +83,29 @@ export function normalizeNativeArgv(text: string, opts: NativeArgvOptions = {}):
     if (name === 'HOME') lines.push('USER=test', 'LOGNAME=test');
   }
   if (i < tokens.length) lines.push(tokens[i++]!.raw); // the emulator
-  for (; i < tokens.length; i++) {
-    const opt = tokens[i]!;
-    const value = tokens[i + 1];
-    if (value === undefined || value.word.startsWith('-')) {
-      lines.push(opt.raw);
-      continue;
-    }
-    i++;
-    let raw = value.raw;
-    if (opt.word === '-chardev' && MONITOR_PATH.test(value.word)) {
+  // virCommandToStringBuf's line breaks: an argument that is not an option stays on the
+  // line before it, once there has been an option and while one is still to come (so
+  // `-unknown a b` of <qemu:commandline> is one line).
+  const args = tokens.slice(i);
+  const groups: (typeof args)[] = [];
+  let hadOption = false;
+  let lastOption = -1;
+  args.forEach((a, k) => { if (a.word.startsWith('-')) lastOption = k; });
+  args.forEach((t, k) => {
+    const isOption = t.word.startsWith('-');
+    const join = !isOption && hadOption && k - 1 <= lastOption;
+    if (isOption) hadOption = true;
+    if (join && groups.length) groups[groups.length - 1]!.push(t);
+    else groups.push([t]);
+  });
+  for (const [opt, value, ...rest] of groups) {
+    let raw = value?.raw;
+    if (value && opt!.word === '-chardev' && MONITOR_PATH.test(value.word)) {
       // The socket path was the only part that could need quoting.
       const word = value.word.replace(MONITOR_PATH, ',fd=1729,');
-      raw = BARE.test(word) ? word : raw.replace(MONITOR_PATH, ',fd=1729,');
+      raw = BARE.test(word) ? word : value.raw.replace(MONITOR_PATH, ',fd=1729,');
     }
-    lines.push(`${opt.raw} ${raw}`);
+    lines.push([opt!.raw, ...(raw !== undefined ? [raw] : []), ...rest.map((t) => t.raw)].join(' '));
   }
   return lines.join(' \\\n') + '\n';
 }

@@ -27,7 +27,12 @@ function project(o: { caps?: string[]; areas?: string[]; files?: Record<string, 
   const dir = temp();
   mkdirSync(join(dir, 'capabilities'));
   mkdirSync(join(dir, 'cases'));
-  for (const c of o.caps ?? ['caps_7.2.0_x86_64.xml', 'caps_8.1.0_x86_64.xml']) cpSync(join(repo, 'capabilities', c), join(dir, 'capabilities', c));
+  for (const c of o.caps ?? ['caps_7.2.0_x86_64.xml', 'caps_8.1.0_x86_64.xml']) {
+    cpSync(join(repo, 'capabilities', c), join(dir, 'capabilities', c));
+    // the host facts the snapshot carries (hugetlbfs mounts) come with it
+    const host = join('host', c.replace(/\.xml$/, '.json'));
+    if (existsSync(join(repo, host))) cpSync(join(repo, host), join(dir, host));
+  }
   for (const a of o.areas ?? []) {
     cpSync(join(repo, 'cases', a), join(dir, 'cases', a), { recursive: true });
     for (const m of ['xml2argv', 'xml2xml']) cpSync(join(repo, 'golden', m, a), join(dir, 'golden', m, a), { recursive: true });
@@ -218,6 +223,11 @@ test("libvirt's words are kept as written: its quoting is compared, not re-rende
     `-object '{"qom-type":"secret","id":"masterKey0","format":"raw","file":"/tmp/lib/domain--1-x/master-key.aes"}' \\\n-S\n`;
   assert.is(normalizeNativeArgv(oracle, { oracle: true }), 'LC_ALL=C \\\nHOME=/var/lib/libvirt/qemu/domain--1-x \\\nUSER=test \\\nLOGNAME=test \\\n' +
     `/usr/bin/qemu-system-x86_64 \\\n-object '{"qom-type":"secret","id":"masterKey0","format":"raw","file":"/var/lib/libvirt/qemu/domain--1-x/master-key.aes"}' \\\n-S\n`);
+});
+
+test("libvirt's line breaks: words that are not options stay on the line before them while an option follows", () => {
+  const line = 'LC_ALL=C /usr/bin/qemu-system-x86_64 -name x -unknown a b -set c -msg timestamp=on tail';
+  assert.is(normalizeNativeArgv(line), ['LC_ALL=C', '/usr/bin/qemu-system-x86_64', '-name x', '-unknown a b', '-set c', '-msg timestamp=on', 'tail'].join(' \\\n') + '\n');
 });
 
 test('-netdev values are excused on both sides alike', () => {

@@ -1,20 +1,28 @@
-// <controller>: USB controllers and the PCI root (libvirt's virDomainControllerDef).
+// <controller>: USB controllers, the PCI topology's controllers (their own part is in
+// pci/controller.ts) and q35's built-in SATA controller (libvirt's virDomainControllerDef).
 // Controllers that libvirt accepts but virtgold does not implement are refused.
-import { hasFlag } from '../capabilities.js';
+import { hasFlag, type CapsFlag } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import { propEnum, propInt } from '../xml/props.js';
-import { elements, type XElement } from '../xml/tree.js';
+import { propEnum, propInt, propUInt } from '../xml/props.js';
+import { child, elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
 import type { DeviceInfo } from '../model.js';
+import { modelConnect } from '../pci/addrset.js';
+import { pciFlags, pcieFlags } from '../pci/connect.js';
+import { formatPciOpts, isPciModel, parsePciHole, parsePciOpts, pciHoleGlobal, pciDeviceProps, validatePci, validatePciConf, type PciOpts } from '../pci/controller.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 
 export interface ControllerDef {
-  type: 'usb' | 'pci';
+  type: 'usb' | 'pci' | 'sata';
   /** -1 until post-parse gives an unindexed controller the lowest free index */
   index: number;
   model?: string;
   ports?: number;
+  /** a USB companion's <master startport> */
+  master?: number;
+  /** type 'pci': <model name> and <target> */
+  pci?: PciOpts;
   info: DeviceInfo;
 }
 
@@ -30,29 +38,50 @@ const USB_MODELS = [
   'pci-ohci', 'nec-xhci', 'qusb1', 'qusb2', 'qemu-xhci', 'none',
 ];
 
-/** QEMU's device for each implemented USB controller model; its capability flag has the same name. */
+/** QEMU's device for each implemented USB controller model. */
 export const USB_DEVICE = {
   'piix3-uhci': 'piix3-usb-uhci',
   'piix4-uhci': 'piix4-usb-uhci',
   ehci: 'usb-ehci',
   'ich9-ehci1': 'ich9-usb-ehci1',
+  'ich9-uhci1': 'ich9-usb-uhci1',
+  'ich9-uhci2': 'ich9-usb-uhci2',
+  'ich9-uhci3': 'ich9-usb-uhci3',
   'nec-xhci': 'nec-usb-xhci',
   'qemu-xhci': 'qemu-xhci',
 } as const;
 type UsbModel = keyof typeof USB_DEVICE;
+/** The capability flag of each model (qemuControllerModelUSBToCaps): the ICH9 UHCIs go with the EHCI. */
+const USB_CAP: Record<UsbModel, CapsFlag> = {
+  ...USB_DEVICE,
+  'ich9-uhci1': 'ich9-usb-ehci1',
+  'ich9-uhci2': 'ich9-usb-ehci1',
+  'ich9-uhci3': 'ich9-usb-ehci1',
+};
+/** IS_USB2_CONTROLLER: the ICH9 EHCI and its UHCI companions share one slot, at these functions. */
+const USB2_FUNCTION: Record<string, number> = { 'ich9-ehci1': 7, 'ich9-uhci1': 0, 'ich9-uhci2': 1, 'ich9-uhci3': 2 };
+/** The UHCI companions' default first port on their EHCI. */
+const COMPANION_PORT: Record<string, number> = { 'ich9-uhci1': 0, 'ich9-uhci2': 2, 'ich9-uhci3': 4 };
 const isImplementedUsb = (m: string): m is UsbModel => m in USB_DEVICE;
 const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
 
 function parse(e: XElement): ControllerDef {
   const type = propEnum(e, 'type', TYPES) ?? 'ide';
-  if (type !== 'usb' && type !== 'pci') throw notImplemented(`<controller type='${type}'>`);
+  if (type !== 'usb' && type !== 'pci' && type !== 'sata') throw notImplemented(`<controller type='${type}'>`);
   const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
   for (const c of elements(e)) {
-    if (['driver', 'target', 'master', 'model', 'pcihole64'].includes(c.name)) throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
+    if (c.name === 'driver' || (c.name === 'master' && type !== 'usb') || (type !== 'pci' && ['target', 'model', 'pcihole64'].includes(c.name))) {
+      throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
+    }
   }
   const model = e.attrs.model;
-  const def: ControllerDef = { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
+  if (type === 'sata') {
+    // SATA controllers have no models; the first one on q35 is the ICH9's own.
+    if (model !== undefined) throw unsupportedConfig(`Unknown model type '${model}'`);
+    return { type, index, info: parseDeviceInfo(e, "<controller type='sata'>", false) };
+  }
   if (type === 'usb') {
+    const def: ControllerDef = { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
     if (model !== undefined) {
       if (!USB_MODELS.includes(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
       if (model !== 'none' && !isImplementedUsb(model)) throw notImplemented(`USB controller model '${model}'`);
@@ -60,31 +89,42 @@ function parse(e: XElement): ControllerDef {
     }
     const ports = propInt(e, 'ports');
     if (ports !== undefined) def.ports = ports;
+    // A companion names the port of its master where its own start; a UHCI without <master> gets the default.
+    const master = child(e, 'master');
+    if (master) def.master = propUInt(master, 'startport') ?? 0;
+    else if (model !== undefined && model in COMPANION_PORT) def.master = COMPANION_PORT[model];
     return def;
   }
-  if (model !== undefined && model !== 'pci-root') throw notImplemented(`<controller type='pci' model='${model}'>`);
-  if (model === 'pci-root' && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
-  if (index > 0) throw notImplemented(`<controller type='pci' index='${index}'>`);
-  if (model === undefined) {
-    throw xmlError("The PCI controller with index='0' must be model='pci-root' for this machine type, but model='(null)' was found instead");
-  }
-  def.model = 'pci-root';
-  if (def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
+  if (model !== undefined && !isPciModel(model)) throw unsupportedConfig(`Unknown model type '${model}'`);
+  const pci = parsePciOpts(e);
+  if (model === 'pci-root' || model === 'pcie-root') parsePciHole(e, pci);
+  const def: ControllerDef = { type, index, pci, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
+  if (model !== undefined) def.model = model;
+  // qemuDomainControllerDefPostParse and virDomainControllerDefValidate, checked early.
+  if ((model === 'pci-root' || model === 'pcie-root') && index > 0) throw xmlError('pci-root and pcie-root controllers should have index 0');
+  if (model === undefined && index !== 0) throw notImplemented("<controller type='pci'> without a model");
+  if ((model === 'pci-root' || model === 'pcie-root') && def.info.address) throw unsupportedConfig('pci-root and pcie-root controllers should not have an address');
   return def;
 }
 
 /** virDomainControllerInsertPreAlloced, one controller at a time as libvirt parses them:
  *  a controller without an index goes after the last of its type; one with an index goes
- *  after the last of its type when that one's index is not higher, else before the first
- *  of its type with a higher index; a type not seen yet goes at the end. So each type's
- *  controllers stay together, types in the order they first appear. Each type's run is
- *  kept in chunks that know their highest index, so a domain of many controllers in any
- *  order is gathered in near-linear time. */
+ *  before the first of its type (anywhere in the run, not only at its end) with a higher
+ *  index or, for a master, before the first companion with the same index; otherwise
+ *  after the last of its type; a type not seen yet goes at the end. So each type's
+ *  controllers stay together, types in the order they first appear. Each controller is
+ *  ranked 2·index (+1 for a companion): the place is before the first of its type ranked
+ *  above 2·index (+1 for a companion). Each type's run is kept in chunks that know their
+ *  highest rank, so a domain of many controllers in any order is gathered in near-linear
+ *  time. */
 function controllerCollector(): Collector<ControllerDef> {
   const CHUNK = 256;
+  const rank = (o: ControllerDef) => 2 * o.index + (o.master !== undefined ? 1 : 0);
+  const maxRank = (items: ControllerDef[]) => items.reduce((m, o) => Math.max(m, rank(o)), -Infinity);
   const runs = new Map<ControllerDef['type'], { items: ControllerDef[]; max: number }[]>();
   let usbNone = false;
   let usbOther = false;
+  let usbMaster = false;
   return {
     add(c) {
       // A USB controller of model 'none' disables USB: it must be the only one.
@@ -94,30 +134,40 @@ function controllerCollector(): Collector<ControllerDef> {
         }
         if (c.model === 'none') usbNone = true;
         else usbOther = true;
+        if (c.master === undefined) usbMaster = true;
       }
       const chunks = runs.get(c.type) ?? runs.set(c.type, []).get(c.type)!;
-      const last = chunks[chunks.length - 1];
-      const lastIndex = last?.items[last.items.length - 1]?.index;
-      let chunk = last;
-      let at = last?.items.length ?? 0;
-      if (c.index !== -1 && lastIndex !== undefined && lastIndex > c.index) {
-        chunk = chunks.find((ch) => ch.max > c.index)!;
-        at = chunk.items.findIndex((o) => o.index > c.index);
+      let chunk = chunks[chunks.length - 1];
+      let at = chunk?.items.length ?? 0;
+      if (c.index !== -1) {
+        const above = rank(c);
+        const first = chunks.find((ch) => ch.max > above);
+        if (first) {
+          chunk = first;
+          at = first.items.findIndex((o) => rank(o) > above);
+        }
       }
-      if (!chunk) chunks.push((chunk = { items: [], max: -1 }));
+      if (!chunk) chunks.push((chunk = { items: [], max: -Infinity }));
       chunk.items.splice(at, 0, c);
-      chunk.max = Math.max(chunk.max, c.index);
+      chunk.max = Math.max(chunk.max, rank(c));
       if (chunk.items.length > 2 * CHUNK) {
         const rest = chunk.items.splice(CHUNK);
-        chunk.max = Math.max(...chunk.items.map((o) => o.index));
-        chunks.splice(chunks.indexOf(chunk) + 1, 0, { items: rest, max: Math.max(...rest.map((o) => o.index)) });
+        chunk.max = maxRank(chunk.items);
+        chunks.splice(chunks.indexOf(chunk) + 1, 0, { items: rest, max: maxRank(rest) });
       }
     },
-    list: () => [...runs.values()].flatMap((chunks) => chunks.flatMap((ch) => ch.items)),
+    list: () => {
+      if (usbOther && !usbMaster) throw new TranslationError('bare', 'No master USB controller specified');
+      return [...runs.values()].flatMap((chunks) => chunks.flatMap((ch) => ch.items));
+    },
   };
 }
 
 const active = (c: ControllerDef) => c.type === 'usb' && c.model !== 'none';
+const pciModel = (c: ControllerDef) => (c.type === 'pci' && c.model !== undefined && isPciModel(c.model) ? c.model : undefined);
+
+/** Command-line order of controller types (qemuBuildControllersCommandLine). */
+const COMMAND_TYPES: ControllerDef['type'][] = ['pci', 'usb', 'sata'];
 
 export const controller: DeviceKind<ControllerDef> = {
   element: 'controller',
@@ -125,53 +175,93 @@ export const controller: DeviceKind<ControllerDef> = {
   collector: controllerCollector,
   info: (c) => c.info,
   postParse(c, { machine }) {
+    // qemuDomainControllerDefPostParse: each expander bus belongs to one chipset.
+    if (c.model === 'pci-expander-bus' && machine.family !== 'i440fx') {
+      throw unsupportedConfig('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
+    }
+    if (c.model === 'pcie-expander-bus' && machine.family !== 'q35') throw unsupportedConfig('pcie-expander-bus controllers are not supported with this machine type');
+    if (c.type === 'sata' && !(machine.family === 'q35' && c.index === 0)) throw notImplemented("<controller type='sata'> other than q35's built-in one");
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
     if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
   },
-  pci(c, { machine }) {
+  // qemuDomainDeviceCalculatePCIConnectFlags
+  pci(c, { def }) {
+    const model = pciModel(c);
+    if (model) {
+      const connect = modelConnect(model);
+      return connect ? { info: c.info, connect, function: -1, early: true } : undefined;
+    }
+    if (c.type === 'sata') return { info: c.info, connect: pciFlags, function: -1 };
     if (!active(c)) return undefined;
-    if (machine.builtinUsb && c.model === 'piix3-uhci' && c.index === 0) return { info: c.info, kind: 'fixed', address: machine.builtinUsb };
-    // An EHCI "ich9-ehci1" sits at function 7, where its UHCI companions would join it.
-    return { info: c.info, kind: 'any', function: c.model === 'ich9-ehci1' ? 7 : 0 };
+    const connect = c.model === 'nec-xhci' || c.model === 'qemu-xhci' ? pcieFlags(def) : pciFlags;
+    const usb2 = c.model !== undefined ? USB2_FUNCTION[c.model] : undefined;
+    if (usb2 === undefined) return { info: c.info, connect, function: -1 };
+    return { info: c.info, connect, function: usb2, usb2: { index: c.index, multi: c.model === 'ich9-uhci1' } };
   },
-  validate(c, { caps }) {
+  validateConf(c) {
+    if (c.pci) validatePciConf(c.index, c.pci);
+  },
+  validate(c, { caps, def }) {
+    const model = pciModel(c);
+    if (model && c.pci) validatePci(c.index, model, c.pci, caps, def.os.machine!);
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
-    if (!hasFlag(caps, USB_DEVICE[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
     if (c.ports !== undefined && isXhci(c.model) && c.ports > 15) throw unsupportedConfig(`'${c.model}' controller only supports up to '15' ports`);
   },
-  validateStart(c) {
-    if (c.type === 'usb' && c.ports !== undefined && !isXhci(c.model)) {
+  // qemuValidateDomainDeviceDefControllerUSB, run as the controller's -device is built.
+  validateStart(c, { caps }) {
+    if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
+    if (!hasFlag(caps, USB_CAP[c.model])) throw unsupportedConfig(`USB controller model '${c.model}' not supported in this QEMU binary`);
+    if (c.ports !== undefined && !isXhci(c.model)) {
       throw unsupportedConfig(`usb controller type '${c.model}' doesn't support 'ports' with this QEMU binary`);
     }
   },
-  alias: (c) => (c.type === 'usb' ? (c.index === 0 ? 'usb' : `usb${c.index}`) : `pci.${c.index}`),
+  alias(c) {
+    if (c.type === 'usb') return c.index === 0 ? 'usb' : `usb${c.index}`;
+    // Only q35's built-in SATA controller gets this far: QEMU calls it "ide".
+    if (c.type === 'sata') return 'ide';
+    return c.model === 'pcie-root' ? `pcie.${c.index}` : `pci.${c.index}`;
+  },
   format(w, c) {
     const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}`;
-    w.element(head, 'controller', hasInfo(c.info) ? () => formatInfo(w, c.info) : undefined);
+    const pci = c.pci ? formatPciOpts(c.pci) : [];
+    const hole = c.pci?.pcihole64;
+    w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined || c.master !== undefined ? () => {
+      for (const line of pci) w.line(line);
+      if (c.master !== undefined) w.line(`<master startport='${c.master}'/>`);
+      formatInfo(w, c.info);
+      if (hole !== undefined) w.line(`<pcihole64 unit='KiB'>${hole}</pcihole64>`);
+    } : undefined);
   },
-  command(c) {
+  commandOrder: (list) => COMMAND_TYPES.flatMap((t) => list.filter((c) => c.type === t)),
+  commandBefore: (list) => list.flatMap((c) => (pciModel(c) ? pciHoleGlobal(pciModel(c)!, c.pci) : [])),
+  command(c, { def }) {
+    const model = pciModel(c);
+    if (model) {
+      const out: string[][] = [];
+      // qemuBuildPMPCIRootHotplugCommandLine
+      if (model === 'pci-root' && c.index === 0 && c.pci?.hotplug) out.push(['-global', `PIIX4_PM.acpi-root-pci-hotplug=${c.pci.hotplug}`]);
+      const props = c.pci && pciDeviceProps(model, c.pci, c.info.alias);
+      if (props) out.push(['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]);
+      return out;
+    }
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return [];
     const dev: Record<string, unknown> = { driver: USB_DEVICE[c.model] };
     if (c.ports !== undefined) {
       dev.p2 = c.ports;
       dev.p3 = c.ports;
     }
-    dev.id = c.info.alias;
-    Object.assign(dev, addressProps(c.info.address));
+    if (c.master !== undefined) {
+      // A companion joins its master's bus instead of having an id of its own.
+      const master = def.devices.controller.find((o) => o.type === 'usb' && o.index === c.index && o.master === undefined);
+      if (!master?.info.alias) throw internalError('masterbus not found');
+      dev.masterbus = `${master.info.alias}.0`;
+      dev.firstport = c.master;
+    } else {
+      dev.id = c.info.alias;
+    }
+    Object.assign(dev, addressProps(c.info.address, def));
     return [['-device', JSON.stringify(dev)]];
   },
 };
-
-/** The PIIX3's USB function is fixed: a USB controller 0 of that model elsewhere is an error
- *  (qemuDomainValidateDevicePCISlotsPIIX3, during address assignment). */
-export function checkPiix3Usb(list: ControllerDef[]): void {
-  for (const c of list) {
-    const a = c.info.address;
-    if (c.type === 'usb' && c.model === 'piix3-uhci' && c.index === 0 && a?.type === 'pci' &&
-        !(a.bus === 0 && a.slot === 1 && a.function === 2) && !(a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0)) {
-      throw internalError('PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
-    }
-  }
-}

@@ -7,7 +7,8 @@
 // vfio-pci -device JSON in `command`.
 import { hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
-import type { DeviceInfo, PciHostAddress } from '../model.js';
+import type { DeviceInfo, DomainDef, PciHostAddress } from '../model.js';
+import { pcieFlags } from '../pci/connect.js';
 import { propEnum } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
@@ -103,13 +104,13 @@ export function formatBackend(w: Writer, h: HostdevDef, typeInSource: boolean): 
   w.close('</source>');
 }
 
-function vfioDevice(h: HostdevDef): Record<string, unknown> {
+function vfioDevice(h: HostdevDef, def: DomainDef): Record<string, unknown> {
   const dev: Record<string, unknown> = { driver: 'vfio-pci', host: pciString(h.source) };
   // vf-token extension: directly after "host".
   if (h.vfToken !== undefined) dev['vf-token'] = h.vfToken;
   dev.id = h.info.alias;
   if (h.info.bootIndex !== undefined) dev.bootindex = h.info.bootIndex;
-  Object.assign(dev, addressProps(h.info.address));
+  Object.assign(dev, addressProps(h.info.address, def));
   const rom = h.info.rom;
   if (rom?.enabled === 'no') dev.romfile = '';
   else if (rom) {
@@ -125,7 +126,8 @@ export const hostdev: DeviceKind<HostdevDef> = {
   info: (h) => h.info,
   visitedElsewhere: (h) => h.parentNet === true,
   // Interface-backed hostdevs too, in hostdev order (libvirt skips them among the nets).
-  pci: (h) => ({ info: h.info, kind: 'any', function: 0 }),
+  // A host device libvirt cannot look at (not on this host) counts as PCI Express.
+  pci: (h, { def }) => ({ info: h.info, connect: pcieFlags(def), function: -1 }),
   validateConf(h) {
     const type = h.info.address?.type;
     if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
@@ -145,14 +147,14 @@ export const hostdev: DeviceKind<HostdevDef> = {
     formatInfo(w, h.info);
     w.close('</hostdev>');
   },
-  command(h, { machine }) {
+  command(h, { def, machine }) {
     const out: string[][] = [];
     const a = h.info.address;
     // On s390x the zpci device that carries the ids comes first (qemuCommandAddExtDevice).
     if (machine.zpci && a?.type === 'pci' && a.zpci) {
       out.push(['-device', JSON.stringify({ driver: 'zpci', uid: a.zpci.uid, fid: a.zpci.fid, target: h.info.alias, id: `zpci${a.zpci.uid}` })]);
     }
-    out.push(['-device', JSON.stringify(vfioDevice(h))]);
+    out.push(['-device', JSON.stringify(vfioDevice(h, def))]);
     return out;
   },
 };

@@ -1,8 +1,8 @@
 // What every device kind shares (virDomainDeviceInfo): the guest address (PCI with its
 // zPCI extension, CCW), boot order and ROM settings — parsed, formatted as XML and
 // rendered as QEMU properties here, and nowhere else.
-import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
-import type { DeviceAddress, DeviceInfo, PciAddress, PciHostAddress, ZpciAddress } from '../model.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import type { DeviceAddress, DeviceInfo, DomainDef, PciAddress, PciHostAddress, ZpciAddress } from '../model.js';
 import { parseUintBase0, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
@@ -136,11 +136,14 @@ export function formatInfo(w: Writer, info: DeviceInfo): void {
 
 // ---- QEMU properties ---------------------------------------------------------------
 
-/** qemuBuildDeviceAddressProps: where the device sits, as -device JSON properties. */
-export function addressProps(a: DeviceAddress | undefined): Record<string, unknown> {
+/** qemuBuildDeviceAddressProps: where the device sits, as -device JSON properties. The
+ *  bus is named by the alias of the PCI controller whose index it is. */
+export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Record<string, unknown> {
   if (!a) return {};
   if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
-  const props: Record<string, unknown> = { bus: `pci.${a.bus}` };
+  const bus = def.devices.controller.find((c) => c.type === 'pci' && c.index === a.bus)?.info.alias;
+  if (bus === undefined) throw internalError(`Could not find PCI controller with index '${a.bus}' required for device at address '${pciString(a)}'`);
+  const props: Record<string, unknown> = { bus };
   if (a.multifunction) props.multifunction = a.multifunction === 'on';
   props.addr = a.function ? `0x${a.slot.toString(16)}.0x${a.function.toString(16)}` : `0x${a.slot.toString(16)}`;
   return props;

@@ -3,7 +3,7 @@
 // that spans devices. A hook a kind does not need is left out.
 import type { QemuCaps } from '../capabilities.js';
 import type { Machine } from '../machines/machine.js';
-import type { DeviceInfo, DomainDef, PciHostAddress } from '../model.js';
+import type { DeviceInfo, DomainDef } from '../model.js';
 import type { XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
 
@@ -22,11 +22,18 @@ export interface StageContext {
 }
 
 /** The PCI slot a device asks for, and the info that gets it; the allocator
- *  (stages/addresses.ts) decides, and only for a device that has no address yet. */
-export type PciNeed = { info: DeviceInfo } & (
-  | { kind: 'any'; function: number }
-  /** a fixed place on the machine's chipset (e.g. the PIIX3's USB function) */
-  | { kind: 'fixed'; address: PciHostAddress });
+ *  (stages/pci-assign.ts) decides, and only for a device that has no address yet. */
+export interface PciNeed {
+  info: DeviceInfo;
+  /** libvirt's connect flags (pci/addrset.ts C): what kind of slot the device plugs into */
+  connect: number;
+  /** the function to take in a free slot; -1: any (function 0 of a free slot) */
+  function: number;
+  /** PCI controllers: placed before every other device (qemuDomainAssignDevicePCISlots) */
+  early?: boolean;
+  /** the ICH9 USB2 controllers of one index share a slot (function 0 is multifunction) */
+  usb2?: { index: number; multi: boolean };
+}
 
 /** Gathers a kind's devices as they are parsed, one at a time, in document order. */
 export interface Collector<D> {
@@ -66,6 +73,10 @@ export interface DeviceKind<D> {
   alias?(dev: D, index: number): string | undefined;
   /** the device's XML, as virDomain<Kind>DefFormat writes it */
   format(w: Writer, dev: D, ctx: StageContext): void;
+  /** options the kind puts on the command line before its devices' own */
+  commandBefore?(list: D[], ctx: StageContext): string[][];
+  /** the order in which the kind's devices reach the command line, when not the list's */
+  commandOrder?(list: D[]): D[];
   /** the device's command-line options, each [option, value] or [option] */
   command?(dev: D, ctx: StageContext): string[][];
 }

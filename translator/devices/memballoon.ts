@@ -6,6 +6,7 @@ import { propEnum, propInt, required } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
 import type { DeviceKind } from './kind.js';
+import { pciFlags, virtioFlags } from '../pci/connect.js';
 
 export interface MemballoonDef {
   model: 'virtio' | 'virtio-transitional' | 'virtio-non-transitional' | 'none';
@@ -44,7 +45,11 @@ export const memballoon: DeviceKind<MemballoonDef> = {
   postParse(m) {
     if (!active(m)) delete m.info.address; // a disabled device keeps no address
   },
-  pci: (m, { machine }) => (active(m) && !machine.virtioCcw ? { info: m.info, kind: 'any', function: 0 } : undefined),
+  pci: (m, { def, caps, machine }) => {
+    if (!active(m) || machine.virtioCcw) return undefined;
+    // Transitional devices only work in conventional PCI slots.
+    return { info: m.info, connect: m.model === 'virtio-transitional' ? pciFlags : virtioFlags(def, caps), function: -1 };
+  },
   ccw: (m, { machine }) => active(m) && machine.virtioCcw,
   validate(m, { machine }) {
     if (machine.virtioCcw && m.info.address?.type === 'pci') throw notImplemented('a PCI address for the memballoon on s390x');
@@ -56,10 +61,10 @@ export const memballoon: DeviceKind<MemballoonDef> = {
       formatInfo(w, m.info);
     } : undefined);
   },
-  command(m) {
+  command(m, { def }) {
     if (!active(m)) return [];
     const ccw = m.info.address?.type === 'ccw';
     const suffix = m.model === 'virtio' ? '' : m.model.slice('virtio'.length);
-    return [['-device', JSON.stringify({ driver: `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`, id: m.info.alias, ...addressProps(m.info.address) })]];
+    return [['-device', JSON.stringify({ driver: `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`, id: m.info.alias, ...addressProps(m.info.address, def) })]];
   },
 };

@@ -1,29 +1,46 @@
 // The i440FX PC ('pc', 'pc-i440fx-*'): PIIX3 south bridge on slot 1, PIIX4 power
 // management, a default USB controller, PS/2 mouse and keyboard, ACPI.
+import { internalError } from '../errors.js';
 import type { DomainDef } from '../model.js';
+import { C, type PciAddressSet } from '../pci/addrset.js';
 import type { Machine } from './machine.js';
+import { addImplicitInput, addPciRoot } from './common.js';
+
+const sameAddress = (a: { domain: number; bus: number; slot: number; function: number }, slot: number, fn: number) =>
+  a.domain === 0 && a.bus === 0 && a.slot === slot && a.function === fn;
 
 export const i440fx: Machine = {
   family: 'i440fx',
   matches: (m) => m.startsWith('pc-i440fx-'),
-  // Slot 0 is the host bridge. Slot 1 is the PIIX3: its ISA bridge (1.0) and power
-  // management (1.3) are always there; its USB function (1.2) is taken by the USB
-  // controller that sits there; the IDE function (1.1) only matters with IDE disks.
-  reservedPci: [[0, [0, 1, 2, 3, 4, 5, 6, 7]], [1, [0, 3]]],
-  builtinUsb: { domain: 0, bus: 0, slot: 1, function: 2 },
   defaultUsbModel: 'piix3-uhci',
   virtioCcw: false,
   zpci: false,
-  pmDevice: 'PIIX4_PM',
+  pmDevice: () => 'PIIX4_PM',
   acpi: true,
   addDefaultDevices(def: DomainDef): void {
     const d = def.devices;
-    // qemuDomainDefAddImplicitInputDevice: every PC has a PS/2 mouse and keyboard.
-    for (const type of ['mouse', 'keyboard'] as const) {
-      if (!d.input.some((i) => i.type === type && i.bus === 'ps2')) d.input.push({ type, bus: 'ps2' });
-    }
+    addImplicitInput(def);
     if (!d.controller.some((c) => c.type === 'usb' && c.index === 0)) d.controller.push({ type: 'usb', index: 0, info: {} });
-    if (!d.controller.some((c) => c.type === 'pci' && c.index === 0)) d.controller.push({ type: 'pci', index: 0, model: 'pci-root', info: {} });
+    addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
+  },
+  // qemuDomainValidateDevicePCISlotsPIIX3: the PIIX3's USB function is fixed at 1.2, its
+  // ISA bridge (1.0) and power management (1.3) are always there.
+  chipsetPci(def: DomainDef, set: PciAddressSet): void {
+    const flags = C.AUTOASSIGN | C.PCI_DEVICE;
+    for (const c of def.devices.controller) {
+      if (!(c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined))) continue;
+      const a = c.info.address;
+      if (a?.type === 'pci' && (a.domain || a.bus || a.slot)) {
+        if (!sameAddress(a, 1, 2)) throw internalError('PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
+      } else {
+        c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: 2 };
+      }
+      if (set.buses.length) set.reserve(c.info.address as { domain: number; bus: number; slot: number; function: number }, flags, true);
+    }
+    if (set.buses.length) {
+      set.reserve({ domain: 0, bus: 0, slot: 1, function: 0 }, flags, true);
+      set.reserve({ domain: 0, bus: 0, slot: 1, function: 3 }, flags, true);
+    }
   },
 };

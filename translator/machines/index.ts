@@ -5,11 +5,12 @@ import { notImplemented } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { i440fx } from './i440fx.js';
 import type { Machine } from './machine.js';
+import { q35 } from './q35.js';
 import { s390Ccw } from './s390-ccw.js';
 
 export type { Machine };
 
-const FAMILIES: Machine[] = [i440fx, s390Ccw];
+const FAMILIES: Machine[] = [i440fx, q35, s390Ccw];
 
 /** The family of the domain's machine (canonical name, after post-parse). */
 export function machineOf(def: DomainDef): Machine {

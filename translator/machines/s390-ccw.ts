@@ -3,12 +3,12 @@
 import { notImplemented } from '../errors.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DomainDef } from '../model.js';
+import { addPciRoot } from './common.js';
 import type { Machine } from './machine.js';
 
 export const s390Ccw: Machine = {
   family: 's390-ccw',
   matches: (m) => m.startsWith('s390-ccw-virtio'),
-  reservedPci: [[0, [0, 1, 2, 3, 4, 5, 6, 7]]],
   virtioCcw: true,
   zpci: true,
   acpi: false,
@@ -16,9 +16,7 @@ export const s390Ccw: Machine = {
     const d = def.devices;
     if (d.controller.some((c) => c.type === 'usb' && c.model !== 'none')) throw notImplemented('USB controllers on s390x');
     if (d.input.length) throw notImplemented('ps2 input devices on s390x');
-    if (hasFlag(caps, 'zpci') && !d.controller.some((c) => c.type === 'pci' && c.index === 0)) {
-      d.controller.push({ type: 'pci', index: 0, model: 'pci-root', info: {} });
-    }
+    if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
     if (!d.panic.length) d.panic.push({ model: 's390' });
   },

@@ -1,44 +1,13 @@
-// Stage 3, address assignment (qemuDomainAssignAddresses): CCW, then PCI, then USB.
-// Explicit addresses are reserved first, in ITERATE_ORDER (a clash is libvirt's
-// "double use" error); then each device without one gets what its kind asks for, in
-// PCI_ORDER; on s390x every PCI device gets zPCI ids.
-import { internalError, notImplemented, xmlError } from '../errors.js';
-import { checkPiix3Usb } from '../devices/controller.js';
-import { pciString, wantsPci, zpciOf } from '../devices/info.js';
+// Stage 3, address assignment (qemuDomainAssignAddresses): CCW, then PCI (with the
+// controllers it adds: stages/pci-assign.ts), then USB; on s390x every PCI device gets
+// zPCI ids.
+import { internalError, xmlError } from '../errors.js';
+import { zpciOf } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
-import type { DeviceInfo, PciAddress, PciHostAddress } from '../model.js';
-import { ITERATE_ORDER, PCI_ORDER } from './order.js';
-
-/** Bus 0 of the PCI root: which functions of which slots are taken. */
-class PciBus {
-  private used = new Map<number, Set<number>>();
-
-  constructor(reserved: [number, number[]][]) {
-    for (const [slot, fns] of reserved) this.used.set(slot, new Set(fns));
-  }
-
-  reserve(a: PciHostAddress): void {
-    if (a.domain !== 0) throw xmlError(`Invalid PCI address ${pciString(a)}. Only PCI domain 0 is available`);
-    if (a.bus !== 0) throw notImplemented(`PCI bus ${a.bus} (libvirt would add a pci-bridge controller)`);
-    const fns = this.used.get(a.slot) ?? new Set<number>();
-    if (fns.has(a.function) || a.slot === 0) throw xmlError(`Attempted double use of PCI Address ${pciString(a)}`);
-    fns.add(a.function);
-    this.used.set(a.slot, fns);
-  }
-
-  /** Next slot with no function in use, taking function `fn` of it. libvirt keeps the
-   *  last free slot of bus 0 for a pci-bridge: taking it is where virtgold stops. */
-  next(fn: number): PciAddress {
-    const free = [];
-    for (let slot = 1; slot <= 31; slot++) if (!this.used.has(slot)) free.push(slot);
-    if (free.length <= 1) throw notImplemented('filling the last free slot of PCI bus 0 (libvirt would add a pci-bridge controller)');
-    const slot = free[0]!;
-    this.used.set(slot, new Set([fn]));
-    return { type: 'pci', domain: 0, bus: 0, slot, function: fn };
-  }
-}
-
+import type { DeviceInfo, PciAddress } from '../model.js';
+import { ITERATE_ORDER } from './order.js';
+import { assignPciAddresses } from './pci-assign.js';
 
 export function assignAddresses(ctx: StageContext): void {
   const { def, machine } = ctx;
@@ -60,31 +29,15 @@ export function assignAddresses(ctx: StageContext): void {
     }
   }
 
-  // PCI (qemuDomainAssignPCIAddresses): explicit addresses, the chipset's own checks, then the rest.
-  const bus = new PciBus(machine.reservedPci);
-  for (const info of infos) if (info.address?.type === 'pci' && !wantsPci(info)) bus.reserve(info.address);
-  if (machine.builtinUsb) checkPiix3Usb(def.devices.controller);
-  for (const kind of PCI_ORDER) {
-    eachDevice(def.devices, kind, (k, dev) => {
-      const need = k.pci?.(dev, ctx);
-      if (!need || !wantsPci(need.info)) return;
-      const info = need.info;
-      const zpci = zpciOf(info);
-      if (need.kind === 'fixed') {
-        bus.reserve(need.address);
-        info.address = { type: 'pci', ...need.address };
-      } else {
-        info.address = bus.next(need.function);
-      }
-      if (zpci) info.address.zpci = zpci;
-    });
-  }
+  // PCI (qemuDomainAssignPCIAddresses)
+  assignPciAddresses(ctx);
   if (machine.zpci) assignZpci(infos);
 
-  // USB (qemuDomainAssignUSBAddresses): controllers with one index form one bus.
+  // USB (qemuDomainAssignUSBAddresses): controllers with one index form one bus; those
+  // without ports of their own (the UHCI companions, 'none', an xHCI of 0 ports) add none.
   const usb = new Set<number>();
   for (const c of def.devices.controller) {
-    if (c.type !== 'usb') continue;
+    if (c.type !== 'usb' || c.model === 'none' || (c.model ?? '').startsWith('ich9-uhci') || c.ports === 0) continue;
     if (usb.has(c.index)) throw xmlError(`Duplicate USB controllers with index ${c.index}`);
     usb.add(c.index);
   }

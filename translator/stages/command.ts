@@ -1,15 +1,21 @@
 // Stage 5b, the QEMU command line (qemuBuildCommandLine): domain-level options in
 // libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
 // with the test-suite environment of the `.args` format.
+import { machineMemoryOpts, memoryArgs } from '../domain/memory.js';
+import { iothreadArgs } from '../domain/tuning.js';
+import { bootVcpus } from '../domain/vcpu.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
-import type { StageContext } from '../devices/kind.js';
-import { eachDevice } from '../devices/registry.js';
+import type { DeviceKind, StageContext } from '../devices/kind.js';
+import { KINDS } from '../devices/registry.js';
+import { tick } from '../deadline.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import type { QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
+import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
 import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
@@ -37,14 +43,16 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const args: string[][] = [];
   const add = (...a: string[]) => args.push(a);
 
+  const ns = qemuNsCommandOf(def, caps);
   add('-name', `guest=${qemuEscape(def.name)},debug-threads=on`);
+  if (ns.compat) add('-compat', ns.compat);
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  const machineOpts = [def.os.machine!, 'usb=off', ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.
   const osParams = machineParams(def.os);
@@ -59,18 +67,16 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   if (cpu !== undefined) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
-  const memKiB = alignedMemoryKiB(def);
-  add('-m', String(memKiB / 1024));
-  // The size in bytes can pass 2^53: written from a BigInt so every digit is exact.
-  if (ramId) add('-object', `{"qom-type":"memory-backend-ram","id":${JSON.stringify(ramId)},"size":${BigInt(memKiB) * 1024n}}`);
-  add('-overcommit', 'mem-lock=off');
+  args.push(...memoryArgs({ def, caps, ramId, memKiB: alignedMemoryKiB(def), shortName: shortName(def.name) }));
 
   const max = def.vcpu.max;
-  const cur = def.vcpu.current ?? max;
+  const cur = bootVcpus(def.vcpu);
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
+  args.push(...iothreadArgs(def));
   if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
+  args.push(...genidCommand(def));
   add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
@@ -79,21 +85,31 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...clockArgs(def, caps));
   add('-no-shutdown');
   if (machine.acpi && !def.features.acpi && hasFlag(caps, 'no-acpi')) add('-no-acpi');
-  if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
-  if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
+  if (machine.pmDevice && def.pm.suspendToMem) add('-global', `${machine.pmDevice(caps, 's3')}.disable_s3=${def.pm.suspendToMem === 'yes' ? 0 : 1}`);
+  if (machine.pmDevice && def.pm.suspendToDisk) add('-global', `${machine.pmDevice(caps, 's4')}.disable_s4=${def.pm.suspendToDisk === 'yes' ? 0 : 1}`);
 
   args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
-  for (const kind of COMMAND_ORDER) eachDevice(def.devices, kind, (k, dev) => args.push(...(k.command?.(dev, ctx) ?? [])));
+  for (const kind of COMMAND_ORDER) {
+    const k = KINDS[kind] as DeviceKind<unknown>;
+    const list = def.devices[kind] as unknown[];
+    args.push(...(k.commandBefore?.(list, ctx) ?? []));
+    for (const dev of k.commandOrder?.(list) ?? list) {
+      tick();
+      args.push(...(k.command?.(dev, ctx) ?? []));
+    }
+  }
 
   args.push(...vmcoreinfoArgs(def));
+  applyDeviceOverrides(args, def.misc.qemuNs);
+  appendPassthrough(args, ns.args);
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   add('-msg', 'timestamp=on');
 
   return {
-    env: [
+    env: addEnv([
       ['LC_ALL', 'C'],
       ['PATH', '/bin'],
       ['HOME', home],
@@ -103,7 +119,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
       ...clockEnv(def),
-    ],
+    ], ns.env),
     emulator: def.emulator!,
     args,
   };

@@ -1,12 +1,17 @@
 // Stage 5a, the domain XML, byte for byte as libvirt 9.0.0's `virsh dumpxml --inactive
 // --security-info` prints it (virDomainDefFormatInternal): domain-level elements in its
 // order, then the devices, each kind in FORMAT_ORDER.
+import { formatMaxMemory, formatMemoryBacking } from '../domain/memory.js';
+import { formatNumatune } from '../domain/numatune.js';
+import { formatBlkioMemtune, formatCputune, formatIOThreads } from '../domain/tuning.js';
+import { formatVcpu } from '../domain/vcpu.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { MetadataDef } from '../model.js';
 import { formatOs } from '../domain/os.js';
 import { formatSysinfo } from '../domain/sysinfo.js';
 import { FORMAT_ORDER } from './order.js';
+import * as misc from '../domain/misc.js';
 import { formatCpu } from '../domain/cpu.js';
 import { formatNuma } from '../domain/numa.js';
 import { formatClock } from '../domain/clock.js';
@@ -34,24 +39,27 @@ function formatMetadata(w: Writer, m: MetadataDef): void {
 export function formatDomain(ctx: StageContext): string {
   const { def } = ctx;
   const w = new Writer();
-  w.open(`<domain type='${def.virtType}'>`);
+  w.open(`<domain type='${def.virtType}'${misc.rootNamespaceAttr(def)}>`);
   w.line(`<name>${escapeXml(def.name)}</name>`);
   w.line(`<uuid>${def.uuid}</uuid>`);
+  misc.formatGenid(w, def);
   if (def.title !== undefined) w.line(`<title>${escapeXml(def.title)}</title>`);
   if (def.description !== undefined) w.line(`<description>${escapeXml(def.description)}</description>`);
   if (def.metadata) formatMetadata(w, def.metadata);
+  formatMaxMemory(w, def);
   w.line(`<memory${attr('dumpCore', def.memory.dumpCore)} unit='KiB'>${def.memory.totalKiB}</memory>`);
   w.line(`<currentMemory unit='KiB'>${def.memory.currentKiB}</currentMemory>`);
-  w.line(`<vcpu placement='${def.vcpu.placement}'${attr('current', def.vcpu.current)}>${def.vcpu.max}</vcpu>`);
-  if (def.vcpu.placement === 'auto') {
-    // Automatic vCPU placement implies automatic memory placement.
-    w.open('<numatune>');
-    w.line("<memory mode='strict' placement='auto'/>");
-    w.close('</numatune>');
-  }
+  formatBlkioMemtune(w, def);
+  formatMemoryBacking(w, def);
+  formatVcpu(w, def.vcpu);
+  formatIOThreads(w, def);
+  formatCputune(w, def);
+  formatNumatune(w, def);
+  misc.formatResource(w, def);
 
   formatSysinfo(w, def);
   formatOs(w, def.os);
+  misc.formatIdmap(w, def);
 
   formatFeatures(w, def.features);
   const numa = def.numa;
@@ -60,17 +68,20 @@ export function formatDomain(ctx: StageContext): string {
   w.line(`<on_poweroff>${def.onPoweroff}</on_poweroff>`);
   w.line(`<on_reboot>${def.onReboot}</on_reboot>`);
   w.line(`<on_crash>${def.onCrash}</on_crash>`);
+  misc.formatLockFailure(w, def);
   if (def.pm.suspendToMem || def.pm.suspendToDisk) {
     w.open('<pm>');
     if (def.pm.suspendToMem) w.line(`<suspend-to-mem enabled='${def.pm.suspendToMem}'/>`);
     if (def.pm.suspendToDisk) w.line(`<suspend-to-disk enabled='${def.pm.suspendToDisk}'/>`);
     w.close('</pm>');
   }
+  misc.formatPerf(w, def);
 
   w.open('<devices>');
   if (def.emulator) w.line(`<emulator>${escapeXml(def.emulator)}</emulator>`);
   for (const kind of FORMAT_ORDER) eachDevice(def.devices, kind, (k, dev) => k.format(w, dev, ctx));
   w.close('</devices>');
+  misc.formatMiscTail(w, def);
   w.close('</domain>');
   return w.text();
 }

@@ -3,6 +3,7 @@
 import { tick } from '../deadline.js';
 import { internalError, notImplemented } from '../errors.js';
 import { parseDomainLevel } from '../domain/parse.js';
+import { parseMiscAfterDevices, parseMiscLast } from '../domain/misc.js';
 import { parseSmbiosMode } from '../domain/os.js';
 import { parseSysinfo } from '../domain/sysinfo.js';
 import type { DeviceKind } from '../devices/kind.js';
@@ -48,9 +49,12 @@ export function parseDomain(text: string): DomainDef {
   const emu = child(devicesEl, 'emulator');
   if (emu && textOf(emu).trim()) def.emulator = textOf(emu).trim();
   for (const kind of PARSE_ORDER) parseKind(kind, devicesEl, def);
-  // After the devices, libvirt reads <sysinfo> (a system uuid may stand in for a missing
-  // <uuid>) and then <os><smbios mode>.
+  // After the devices, libvirt reads <launchSecurity> and <idmap>, then <sysinfo> (a
+  // system uuid may stand in for a missing <uuid>) and <os><smbios mode>, then <keywrap>
+  // and the QEMU namespace.
+  parseMiscAfterDevices(root, def);
   parseSysinfo(root, def, !child(root, 'uuid'));
   parseSmbiosMode(root, def.os);
+  parseMiscLast(root, def);
   return def;
 }

@@ -2,12 +2,16 @@
 // when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
+import { guestNumaCells } from '../domain/numatune.js';
+import { validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
+import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
+import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
@@ -36,7 +40,8 @@ export function validateDefine(ctx: StageContext): void {
     });
   }
 
-  // virDomainDefValidateInternal: one host device is given to the guest once.
+  // virDomainDefValidateInternal: <resource>, then one host device is given to the guest once, …
+  validateResource(def);
   const sources = new Set<string>();
   for (const h of def.devices.hostdev) {
     const key = pciString(h.source);
@@ -44,10 +49,17 @@ export function validateDefine(ctx: StageContext): void {
     sources.add(key);
   }
   validateTopologyOverflow(def);
-  // … then the <os> checks (virDomainDefOSValidate, virDomainDefBootValidate).
+  // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
+  // the blkio paths, the id maps and NUMA.
+  validateLifecycleActions(def);
+  validateHugepages(def, guestNumaCells(def));
   validateOs(def);
+  validateTunables(def);
   validateBoot(def);
+  validateBlkio(def);
+  validateIdmap(def);
   validateNuma(def); // virDomainNumaDefValidate
+  validateIOThreadPools(def);
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -56,6 +68,9 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  validateMinGuarantee(def);
+  // (the UEFI check before <genid> is x86's, <genid> fails only on s390x: either order)
+  validateGenid(def, caps);
   validateOsQemuEarly(def, def.features.acpi, serialCount(def));
   // qemuValidateDomainLifecycleAction
   if ([def.onPoweroff, def.onReboot, def.onCrash].includes('rename-restart')) {
@@ -69,10 +84,13 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
   validateCpu(def, caps); // qemuValidateDomainDefCpu
+  validateMemoryHotplug(def, guestNumaCells(def));
+  validateIOThreadCaps(def, caps);
   validateClock(def, caps);
   // qemuValidateDomainDefPM
-  if (def.pm.suspendToMem && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
-  if (def.pm.suspendToDisk && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
+  const q35 = def.os.machine!.startsWith('pc-q35-');
+  if (def.pm.suspendToMem && !(q35 && hasFlag(caps, 'ich9-disable-s3')) && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
+  if (def.pm.suspendToDisk && !(q35 && hasFlag(caps, 'ich9-disable-s4')) && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
   validateOsQemuBoot(def);
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
@@ -80,9 +98,11 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   }
   validateTopology(def, caps);
   validateFeatures(def, caps);
+  validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
+  validateLaunchSecurity(def, caps);
 }
 
 /** Checks libvirt makes only on the way to a command line: numad advice when the
@@ -90,7 +110,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 export function validateStart(ctx: StageContext): void {
   cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate: CPU features …
   validateClockStart(ctx.def); // … then the TSC
-  if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
   fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: the CPU as libvirt passes it to QEMU (the live definition).
