@@ -226,17 +226,24 @@ export interface BackendInput {
   shortName: string;
   /** the cell's own memAccess/discard (<numa><cell>), which take precedence */
   cellAccess?: 'shared' | 'private';
-  cellDiscard?: boolean;
+  cellDiscard?: 'yes' | 'no';
 }
 
 /** The memory-backend-* object of a guest's RAM or of one NUMA cell
  *  (qemuBuildMemoryBackendProps), keys in libvirt's order; the size is written from a
  *  BigInt so every digit is exact. */
 export function memoryBackend(o: BackendInput): string {
+  return memoryBackendProps(o).json;
+}
+
+/** The backend object and whether the configuration needs one at all (libvirt's
+ *  return value 0 rather than 1): a guest NUMA cell that needs none may use -numa mem=. */
+export function memoryBackendProps(o: BackendInput): { json: string; needed: boolean } {
   const { def, caps, alias, targetNode } = o;
   const mb = def.memoryBacking;
   const access = o.cellAccess ?? mb.access;
-  const discard = o.cellDiscard ?? mb.discard;
+  // a tristate: a cell's discard='no' is written as false
+  const discard = o.cellDiscard ?? (mb.discard ? 'yes' : undefined);
   const cell = def.memnodes?.find((m) => m.cellid === targetNode);
   const huge = hugepageKiB(def, caps, targetNode);
   const nt = def.numatune;
@@ -256,17 +263,45 @@ export function memoryBackend(o: BackendInput): string {
     type = 'memory-backend-file';
     const path = huge ? hugepageMemPath(caps.hugetlbfs, huge, o.shortName) : `${memoryDir(o.shortName)}/${alias}`;
     parts.push(`"mem-path":${JSON.stringify(path)}`);
-    if (discard) parts.push('"discard-data":true');
+    if (discard) parts.push(`"discard-data":${discard === 'yes'}`);
     parts.push(...share, ...canon);
   }
   if (huge || mb.allocation === 'immediate') parts.push('"prealloc":true');
   if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
   parts.push(`"size":${BigInt(o.sizeKiB) * 1024n}`);
-  const needed = mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
+  // (a memnode for the cell would make it needed too; refused above)
+  const needed = needHugepage(def, targetNode) || mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
   if (needed && type === 'memory-backend-memfd' && !hasFlag(caps, 'memory-backend-memfd')) {
     throw unsupportedConfig("this qemu doesn't support the memory-backend-memfd object");
   }
-  return `{"qom-type":"${type}","id":${JSON.stringify(alias)}${parts.map((p) => `,${p}`).join('')}}`;
+  return { json: `{"qom-type":"${type}","id":${JSON.stringify(alias)}${parts.map((p) => `,${p}`).join('')}}`, needed };
+}
+
+/** Whether a <page> names the cell by its nodeset (qemuBuildMemoryGetPagesize's
+ *  needHugepage): the domain-wide page alone does not make a backend necessary. */
+function needHugepage(def: DomainDef, targetNode: number): boolean {
+  if (targetNode < 0) return false;
+  const page = (def.memoryBacking.hugepages ?? []).find((p) => p.nodeset?.includes(targetNode));
+  return page !== undefined && page.sizeKiB !== SYSTEM_PAGE_KIB;
+}
+
+/** qemuBuildMemPathStr: -mem-prealloc and -mem-path for RAM without a backend object,
+ *  from the first <page> (the whole guest's, or every NUMA cell's when none needs a
+ *  backend). */
+export function memPathArgs(def: DomainDef, caps: QemuCaps, shortName: string): string[][] {
+  const mb = def.memoryBacking;
+  const first = mb.hugepages?.[0];
+  let path: string | undefined;
+  let prealloc = false;
+  if (first && first.sizeKiB !== SYSTEM_PAGE_KIB) {
+    const size = first.sizeKiB === 0n ? defaultHugepageKiB(caps.hugetlbfs) : Number(first.sizeKiB);
+    path = hugepageMemPath(caps.hugetlbfs, size, shortName);
+    prealloc = true;
+  } else if (mb.source === 'file') {
+    path = `${memoryDir(shortName)}/ram`;
+  }
+  if (mb.allocation === 'immediate') prealloc = true;
+  return [...(prealloc ? [['-mem-prealloc']] : []), ...(path ? [['-mem-path', path]] : [])];
 }
 
 export interface MemArgsInput {
@@ -286,16 +321,14 @@ export function memoryArgs({ def, caps, ramId, memKiB, shortName }: MemArgsInput
   const out: string[][] = [];
   const mb = def.memoryBacking;
   const mm = def.maxMemory;
-  out.push(['-m', mm ? `size=${memKiB}k,slots=${mm.slots},maxmem=${mm.kib}k` : String(memKiB / 1024)]);
+  // qemuDomainAlignMemorySizes rounds maxMemory up to a whole MiB, as the initial size.
+  out.push(['-m', mm ? `size=${memKiB}k,slots=${mm.slots},maxmem=${Math.ceil(mm.kib / 1024) * 1024}k` : String(memKiB / 1024)]);
   if (!guestNumaCells(def)) {
     if (ramId) {
       out.push(['-object', memoryBackend({ def, caps, alias: ramId, sizeKiB: memKiB, targetNode: -1, shortName })]);
     } else {
-      // qemuBuildMemPathStr, for a machine without a default RAM id (none in the snapshots).
-      const huge = hugepageKiB(def, caps, -1);
-      if (huge || mb.allocation === 'immediate') out.push(['-mem-prealloc']);
-      if (huge) out.push(['-mem-path', hugepageMemPath(caps.hugetlbfs, huge, shortName)]);
-      else if (mb.source === 'file') out.push(['-mem-path', `${memoryDir(shortName)}/ram`]);
+      // for a machine without a default RAM id (none in the snapshots)
+      out.push(...memPathArgs(def, caps, shortName));
     }
   }
   out.push(['-overcommit', `mem-lock=${mb.locked ? 'on' : 'off'}`]);

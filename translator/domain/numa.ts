@@ -3,12 +3,13 @@
 // does, completed in post-parse (vCPUs left over go to cell 0, the domain's memory is
 // the cells' sum), written back inside <cpu>, and turned into -numa / memory-backend
 // options (qemuBuildNumaCommandLine), with HMAT (hmat.ts).
-import type { MachineType } from '../capabilities.js';
+import type { MachineType, QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { propEnum, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
+import { memoryBackendProps, memPathArgs } from './memory.js';
 import { formatCaches, formatInterconnects, hasHmat, hmatArgs, initiatorOf, parseCellCaches, parseInterconnects, validateHmat, type NumaCache, type NumaInterconnect } from './hmat.js';
 
 export interface NumaCell {
@@ -106,10 +107,6 @@ export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: stri
   { cells: NumaCell[]; interconnects: NumaInterconnect[] } | undefined {
   const numa = child(domain, 'cpu') && child(child(domain, 'cpu')!, 'numa');
   if (!numa) return undefined;
-  // Backing, tuning and memory devices change the backends: not done with NUMA yet.
-  for (const other of ['memoryBacking', 'numatune', 'maxMemory']) {
-    if (child(domain, other)) throw notImplemented(`<numa> together with <${other}>`);
-  }
   const cellEls = elements(numa, 'cell');
   const n = cellEls.length;
   if (n === 0) throw xmlError('NUMA topology defined without NUMA cells');
@@ -231,24 +228,22 @@ export function formatNuma(w: Writer, cells: NumaCell[], links: NumaInterconnect
 /** Each cell's memory as QEMU gets it: rounded up to whole MiB (qemuDomainAlignMemorySizes). */
 export const alignedCellKiB = (c: NumaCell): number => Math.ceil(c.memKiB / 1024) * 1024;
 
-/** qemuBuildNumaCommandLine (without HMAT): memory backends and -numa options. */
-export function numaArgs(def: DomainDef, machine: MachineType, shortName: string): string[][] {
+/** qemuBuildNumaCommandLine: each cell's memory backend (qemuBuildMemoryCellBackendProps,
+ *  which applies <memoryBacking> and the cell's memAccess/discard) and -numa options. */
+export function numaArgs(def: DomainDef, caps: QemuCaps, machine: MachineType, shortName: string): string[][] {
   const cells = def.numa ?? [];
   const args: string[][] = [];
-  const backends = cells.map((c, i) => {
-    const id = `ram-node${i}`;
-    const size = BigInt(alignedCellKiB(c)) * 1024n;
-    if (!c.memAccess) return { needed: false, json: `{"qom-type":"memory-backend-ram","id":"${id}","size":${size}}` };
-    const path = JSON.stringify(`/var/lib/libvirt/qemu/ram/-1-${shortName}/${id}`);
-    const discard = c.discard ? `"discard-data":${c.discard === 'yes'},` : '';
-    return {
-      needed: true,
-      json: `{"qom-type":"memory-backend-file","id":"${id}","mem-path":${path},${discard}"share":${c.memAccess === 'shared'},"size":${size}}`,
-    };
-  });
+  const backends = cells.map((c, i) =>
+    memoryBackendProps({
+      def, caps, alias: `ram-node${i}`, sizeKiB: alignedCellKiB(c), targetNode: i, shortName,
+      ...(c.memAccess ? { cellAccess: c.memAccess } : {}),
+      ...(c.discard ? { cellDiscard: c.discard } : {}),
+    }));
   const links = def.numaInterconnects ?? [];
   const hmat = hasHmat(cells, links);
   const needBackend = !machine.numaMemSupported || hmat || backends.some((b) => b.needed);
+  // Without backends the cells' RAM comes from -mem-path, as a guest without NUMA.
+  if (!needBackend) args.push(...memPathArgs(def, caps, shortName));
   const master = cells.findIndex((c) => c.cpus);
   if (master < 0) throw unsupportedConfig('At least one NUMA node has to have CPUs');
   cells.forEach((c, i) => {

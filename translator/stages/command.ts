@@ -73,7 +73,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const cur = bootVcpus(def.vcpu);
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
   args.push(...iothreadArgs(def));
-  if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
+  if (def.numa) args.push(...numaArgs(def, caps, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   args.push(...genidCommand(def));
