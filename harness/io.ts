@@ -30,12 +30,13 @@ export function readCaps(path: string): QemuCaps {
     if (fw) caps.firmware = fw;
     const host = readHostFacts(path);
     if (host?.hugetlbfs) caps.hugetlbfs = host.hugetlbfs;
+    if (host?.numaNodes) caps.hostNumaNodes = host.numaNodes;
     capsCache.set(path, caps);
   }
   return caps;
 }
 
-/** The facts of its host a snapshot carries (hugetlbfs mounts): `host/<snapshot name>.json`
+/** The facts of its host a snapshot carries (hugetlbfs mounts, NUMA nodes): `host/<snapshot name>.json`
  *  in the folder above the snapshot's. None for a file without one. */
 function readHostFacts(capsPath: string): ReturnType<typeof loadHostFacts> | undefined {
   const file = join(dirname(capsPath), '..', 'host', `${basename(capsPath, '.xml')}.json`);

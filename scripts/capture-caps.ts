@@ -92,9 +92,19 @@ function hostHugetlbfs(): HugeTLBFS[] {
   return out;
 }
 
+/** The host's online NUMA nodes (virNumaNodeIsAvailable reads the same file). */
+function hostNumaNodes(): number[] {
+  const file = '/sys/devices/system/node/online';
+  const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '0';
+  return text.split(',').flatMap((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+  });
+}
+
 function writeHostFacts(snapshot: string, hugetlbfs: HugeTLBFS[]): void {
   const file = join(dirname(snapshot), '..', 'host', `${basename(snapshot, '.xml')}.json`);
-  const text = `${JSON.stringify({ hugetlbfs }, null, 2)}\n`;
+  const text = `${JSON.stringify({ hugetlbfs, numaNodes: hostNumaNodes() }, null, 2)}\n`;
   loadHostFacts(text, file); // refuse to write what the harness could not read back
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, text);

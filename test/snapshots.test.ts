@@ -140,6 +140,11 @@ test("a parse error names the file the harness read as libvirt names a string it
   assert.equal(normalizeHarnessOutcome('xml2xml', { kind: 'error', text: 'unknown on_reboot action: bogus\u009bx\nsecond line\n' }), { kind: 'error', text: 'unknown on_reboot action: bogus\\u009bx\n' });
 });
 
+test("the harness's NUMA mock refuses a node the way libvirt's own function does", () => {
+  assert.equal(normalizeHarnessOutcome('xml2argv', err('internal error: Mock: no numa node set is available at bit 999')), err('unsupported configuration: NUMA node 999 is unavailable'));
+  assert.equal(normalizeHarnessOutcome('xml2argv', err('internal error: Mock: something else')), err('internal error: Mock: something else'));
+});
+
 test('withVfioDriver gives PCI hostdevs without <driver> the vfio driver, and nothing else', () => {
   const pci = "<hostdev mode='subsystem' type='pci'><source/></hostdev>";
   assert.is(withVfioDriver(pci), "<hostdev mode='subsystem' type='pci'><driver name='vfio'/><source/></hostdev>");

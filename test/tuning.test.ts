@@ -1,5 +1,5 @@
 // Unit tests of the rules of domain/bitmap.ts and domain/numatune.ts that no golden
-// reaches (<memnode> needs guest NUMA cells, which no case can have yet).
+// reaches.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { formatBitmap, parseBitmap } from '../translator/domain/bitmap.js';
@@ -9,6 +9,8 @@ import { parseXml } from '../translator/xml/tree.js';
 import { Writer } from '../translator/xml/writer.js';
 import { formatNumatune } from '../translator/domain/numatune.js';
 import { defaultHugepageKiB, hugepageMemPath, loadHostFacts } from '../translator/domain/hugetlbfs.js';
+import { checkHostNodes } from '../translator/domain/memory.js';
+import type { QemuCaps } from '../translator/capabilities.js';
 
 const err = (f: () => unknown) => {
   try {
@@ -64,7 +66,12 @@ test('host facts: hugetlbfs mounts, read strictly', () => {
   assert.is(err(() => defaultHugepageKiB([])), 'internal error: hugetlbfs filesystem is not mounted or disabled by administrator config');
   assert.match(err(() => defaultHugepageKiB(undefined)), /^unsupported: .*carries no hugetlbfs mounts/);
   assert.equal(loadHostFacts('{}', 'h.json'), {});
-  for (const bad of ['[]', '{"hugetlbfs":{}}', '{"hugetlbfs":[{"path":"rel","sizeKiB":1}]}', '{"hugetlbfs":[{"path":"/a","sizeKiB":0}]}', 'nope']) {
+  // the host's online NUMA nodes, which a <numatune> nodeset must name
+  assert.is(err(() => checkHostNodes({ hostNumaNodes: [0] } as QemuCaps, [0, 2])), 'unsupported configuration: NUMA node 2 is unavailable');
+  assert.match(err(() => checkHostNodes({} as QemuCaps, [0])), /^unsupported: .*carries no host NUMA nodes/);
+  assert.is(err(() => checkHostNodes({} as QemuCaps, undefined)), 'no error');
+  assert.equal(loadHostFacts('{"numaNodes":[0,1]}', 'h.json'), { numaNodes: [0, 1] });
+  for (const bad of ['[]', '{"hugetlbfs":{}}', '{"numaNodes":[-1]}', '{"numaNodes":"0"}', '{"hugetlbfs":[{"path":"rel","sizeKiB":1}]}', '{"hugetlbfs":[{"path":"/a","sizeKiB":0}]}', 'nope']) {
     assert.match(err(() => loadHostFacts(bad, 'h.json')), /^h\.json: /);
   }
 });

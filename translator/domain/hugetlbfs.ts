@@ -1,8 +1,9 @@
 // The host's hugetlbfs mounts, a fact of the host libvirt runs on (qemu.conf's
 // hugetlbfs_mount, else what is mounted): where guest RAM backed by huge pages lives.
 // A snapshot carries those of the host it stands for in host/<snapshot>.json
-// ({"hugetlbfs": [{"path", "sizeKiB", "default"}]}), read by the harness; without that
-// file a command line with huge pages is refused rather than guessed.
+// ({"hugetlbfs": [{"path", "sizeKiB", "default"}], "numaNodes": [0, …]}), read by the
+// harness; without that file a command line with huge pages (or a <numatune> nodeset,
+// which names host NUMA nodes) is refused rather than guessed.
 import { internalError, notImplemented } from '../errors.js';
 
 export interface HugeTLBFS {
@@ -18,6 +19,9 @@ declare module '../capabilities.js' {
   interface QemuCaps {
     /** the hugetlbfs mounts of the snapshot's host; undefined when it carries none */
     hugetlbfs?: HugeTLBFS[];
+    /** the host's online NUMA nodes (/sys/devices/system/node/online); undefined when
+     *  the snapshot carries none */
+    hostNumaNodes?: number[];
   }
 }
 
@@ -29,7 +33,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[] } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -37,10 +41,16 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
     throw new HostFactsError(`${source}: not JSON (${(e as Error).message})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HostFactsError(`${source}: not a JSON object`);
+  const nodes = (raw as Record<string, unknown>).numaNodes;
+  if (nodes !== undefined && (!Array.isArray(nodes) || !nodes.every((n) => Number.isSafeInteger(n) && n >= 0))) {
+    throw new HostFactsError(`${source}: "numaNodes" is not a list of node numbers`);
+  }
+  const numa = nodes ? { numaNodes: nodes as number[] } : {};
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
-  if (mounts === undefined) return {};
+  if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);
   return {
+    ...numa,
     hugetlbfs: mounts.map((m, i) => {
       const o = m as Record<string, unknown>;
       const bad = (what: string) => new HostFactsError(`${source}: hugetlbfs[${i}] has a missing or invalid ${what}`);

@@ -231,14 +231,11 @@ export interface BackendInput {
 
 /** The memory-backend-* object of a guest's RAM or of one NUMA cell
  *  (qemuBuildMemoryBackendProps), keys in libvirt's order; the size is written from a
- *  BigInt so every digit is exact. */
-export function memoryBackend(o: BackendInput): string {
-  return memoryBackendProps(o).json;
-}
-
-/** The backend object and whether the configuration needs one at all (libvirt's
- *  return value 0 rather than 1): a guest NUMA cell that needs none may use -numa mem=. */
-export function memoryBackendProps(o: BackendInput): { json: string; needed: boolean } {
+ *  BigInt so every digit is exact.
+ *  Also whether the configuration needs one at all (libvirt's 0 rather than 1: a guest
+ *  NUMA cell that needs none may use -numa mem=) and the thread-context object that
+ *  goes before it. */
+export function memoryBackendProps(o: BackendInput): { json: string; needed: boolean; threadContext?: string } {
   const { def, caps, alias, targetNode } = o;
   const mb = def.memoryBacking;
   const access = o.cellAccess ?? mb.access;
@@ -246,10 +243,6 @@ export function memoryBackendProps(o: BackendInput): { json: string; needed: boo
   const discard = o.cellDiscard ?? (mb.discard ? 'yes' : undefined);
   const cell = def.memnodes?.find((m) => m.cellid === targetNode);
   const huge = hugepageKiB(def, caps, targetNode);
-  const nt = def.numatune;
-  if (nt?.placement === 'auto' && !cell) throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
-  // virNumaNodesetIsAvailable asks the host which NUMA nodes it has.
-  if (cell || nt?.nodeset) throw notImplemented('<numatune> nodeset on a command line (which NUMA nodes exist is a fact of the host)');
   const system = targetNode < 0;
   const parts: string[] = [];
   let type = 'memory-backend-ram';
@@ -269,12 +262,52 @@ export function memoryBackendProps(o: BackendInput): { json: string; needed: boo
   if (huge || mb.allocation === 'immediate') parts.push('"prealloc":true');
   if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
   parts.push(`"size":${BigInt(o.sizeKiB) * 1024n}`);
-  // (a memnode for the cell would make it needed too; refused above)
-  const needed = needHugepage(def, targetNode) || mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
+  // virDomainNumatuneMaybeGetNodeset: the cell's <memnode>, else <numatune><memory>.
+  const nt = def.numatune;
+  if (nt?.placement === 'auto') throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
+  const nodeset = cell?.nodeset ?? nt?.nodeset;
+  checkHostNodes(caps, nodeset);
+  const mode = cell?.mode ?? nt?.mode ?? 'strict';
+  let tc: string | undefined;
+  // 'restrictive' binds through cgroups only: QEMU gets no policy.
+  if (nodeset && mode !== 'restrictive') {
+    parts.push(`"host-nodes":${JSON.stringify(nodeset)}`, `"policy":"${POLICY[mode]}"`);
+    // qemuBuildThreadContextProps: preallocation runs on threads bound to those nodes.
+    if (hasFlag(caps, 'thread-context') && parts.includes('"prealloc":true')) {
+      tc = JSON.stringify({ 'qom-type': 'thread-context', id: `tc-${alias}`, 'node-affinity': nodeset });
+      parts.push(`"prealloc-context":${JSON.stringify(`tc-${alias}`)}`);
+    }
+  }
+  const needed = needHugepage(def, targetNode) || cell !== undefined || mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
   if (needed && type === 'memory-backend-memfd' && !hasFlag(caps, 'memory-backend-memfd')) {
     throw unsupportedConfig("this qemu doesn't support the memory-backend-memfd object");
   }
-  return { json: `{"qom-type":"${type}","id":${JSON.stringify(alias)}${parts.map((p) => `,${p}`).join('')}}`, needed };
+  return { json: `{"qom-type":"${type}","id":${JSON.stringify(alias)}${parts.map((p) => `,${p}`).join('')}}`, needed, ...(tc ? { threadContext: tc } : {}) };
+}
+
+/** qemuNumaPolicy: libvirt's numatune modes as QEMU's memory policies. */
+const POLICY = { strict: 'bind', preferred: 'preferred', interleave: 'interleave', restrictive: 'restrictive' } as const;
+
+/** virNumaNodesetIsAvailable: every node of a <numatune> nodeset must be online on the
+ *  host, which the snapshot says (host/<snapshot>.json "numaNodes"). */
+export function checkHostNodes(caps: QemuCaps, nodeset: number[] | undefined): void {
+  if (!nodeset) return;
+  const online = caps.hostNumaNodes;
+  if (!online) throw notImplemented("<numatune> nodeset on a command line with a snapshot that carries no host NUMA nodes (host/<snapshot>.json)");
+  const missing = nodeset.find((n) => !online.includes(n));
+  if (missing !== undefined) throw unsupportedConfig(`NUMA node ${missing} is unavailable`);
+}
+
+/** virDomainNumatuneNodesetIsAvailable, before the cells' backends: <numatune><memory>'s
+ *  nodeset, then each cell's. */
+export function checkNumatuneNodes(def: DomainDef, caps: QemuCaps, cells: number): void {
+  const nt = def.numatune;
+  if (!nt && !def.memnodes) return;
+  const auto = nt?.placement === 'auto';
+  checkHostNodes(caps, auto ? undefined : nt?.nodeset);
+  for (let i = 0; i < cells; i++) {
+    checkHostNodes(caps, auto ? undefined : def.memnodes?.find((m) => m.cellid === i)?.nodeset ?? nt?.nodeset);
+  }
 }
 
 /** Whether a <page> names the cell by its nodeset (qemuBuildMemoryGetPagesize's
@@ -325,7 +358,9 @@ export function memoryArgs({ def, caps, ramId, memKiB, shortName }: MemArgsInput
   out.push(['-m', mm ? `size=${memKiB}k,slots=${mm.slots},maxmem=${Math.ceil(mm.kib / 1024) * 1024}k` : String(memKiB / 1024)]);
   if (!guestNumaCells(def)) {
     if (ramId) {
-      out.push(['-object', memoryBackend({ def, caps, alias: ramId, sizeKiB: memKiB, targetNode: -1, shortName })]);
+      const b = memoryBackendProps({ def, caps, alias: ramId, sizeKiB: memKiB, targetNode: -1, shortName });
+      if (b.threadContext) out.push(['-object', b.threadContext]);
+      out.push(['-object', b.json]);
     } else {
       // for a machine without a default RAM id (none in the snapshots)
       out.push(...memPathArgs(def, caps, shortName));

@@ -9,7 +9,7 @@ import type { DomainDef } from '../model.js';
 import { propEnum, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { memoryBackendProps, memPathArgs } from './memory.js';
+import { checkNumatuneNodes, memoryBackendProps, memPathArgs } from './memory.js';
 import { formatCaches, formatInterconnects, hasHmat, hmatArgs, initiatorOf, parseCellCaches, parseInterconnects, validateHmat, type NumaCache, type NumaInterconnect } from './hmat.js';
 
 export interface NumaCell {
@@ -233,6 +233,7 @@ export const alignedCellKiB = (c: NumaCell): number => Math.ceil(c.memKiB / 1024
 export function numaArgs(def: DomainDef, caps: QemuCaps, machine: MachineType, shortName: string): string[][] {
   const cells = def.numa ?? [];
   const args: string[][] = [];
+  checkNumatuneNodes(def, caps, cells.length);
   const backends = cells.map((c, i) =>
     memoryBackendProps({
       def, caps, alias: `ram-node${i}`, sizeKiB: alignedCellKiB(c), targetNode: i, shortName,
@@ -247,7 +248,9 @@ export function numaArgs(def: DomainDef, caps: QemuCaps, machine: MachineType, s
   const master = cells.findIndex((c) => c.cpus);
   if (master < 0) throw unsupportedConfig('At least one NUMA node has to have CPUs');
   cells.forEach((c, i) => {
-    if (needBackend) args.push(['-object', backends[i]!.json]);
+    const b = backends[i]!;
+    if (needBackend && b.threadContext) args.push(['-object', b.threadContext]);
+    if (needBackend) args.push(['-object', b.json]);
     const cpus = c.cpus ? formatBitmap(c.cpus).split(',').map((r) => `,cpus=${r}`).join('') : '';
     const initiator = hmat ? `,initiator=${((n) => (n < 0 ? master : n))(initiatorOf(cells, links, i))}` : '';
     args.push(['-numa', `node,nodeid=${i}${cpus}${initiator}${needBackend ? `,memdev=ram-node${i}` : `,mem=${alignedCellKiB(c) / 1024}`}`]);
