@@ -16,6 +16,7 @@ import { assignAliases } from './stages/aliases.js';
 import { buildCommand } from './stages/command.js';
 import { formatDomain } from './stages/format.js';
 import { parseDomain } from './stages/parse.js';
+import { postParseCheckName } from './domain/parse.js';
 import { postParse } from './stages/postparse.js';
 import { validateDefine, validateDomain, validateStart } from './stages/validate.js';
 
@@ -37,11 +38,13 @@ export function defineDomain(xml: string | Uint8Array, caps: QemuCaps): StageCon
   const { machine } = postParse(def, caps);
   if (!machine) {
     // A machine the snapshot does not know: libvirt only says so in validation.
+    postParseCheckName(def);
     validateDomain(def, caps);
     throw new Error('unreachable: validation accepted an unknown machine');
   }
   const ctx: StageContext = { def, caps, machine };
   assignAddresses(ctx);
+  postParseCheckName(def); // the last check of post-parse, after the addresses
   validateDefine(ctx);
   return ctx;
 }

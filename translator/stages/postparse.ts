@@ -17,14 +17,6 @@ import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
 
-/** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
-const KNOWN_ARCHES = [
-  'i686', 'x86_64', 's390', 's390x', 'aarch64', 'armv6l', 'armv7l', 'armv7b', 'alpha', 'cris', 'lm32', 'm68k',
-  'microblaze', 'microblazeel', 'mips', 'mipsel', 'mips64', 'mips64el', 'openrisc', 'parisc', 'parisc64', 'ppc',
-  'ppcle', 'ppc64', 'ppc64le', 'ppcemb', 'riscv32', 'riscv64', 'sh4', 'sh4eb', 'sparc', 'sparc64', 'unicore32',
-  'xtensa', 'xtensaeb', 'loongarch64',
-];
-
 export { HOST_ARCH };
 
 /** The outcome of post-parse: the machine family, or none when the snapshot does not
@@ -34,9 +26,8 @@ export interface PostParsed {
 }
 
 export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
-  // qemuDomainDefPostParseBasic (and the arch checks of parsing).
+  // qemuDomainDefPostParseBasic (an unknown arch was refused in parsing).
   const arch = def.os.arch ?? HOST_ARCH;
-  if (!KNOWN_ARCHES.includes(arch)) throw unsupportedConfig(`Unknown architecture ${arch}`);
   def.os.arch = arch;
   if (arch !== caps.arch) throw unsupportedConfig(`the capabilities in ${caps.source} are for arch '${caps.arch}', the domain is for '${arch}'`);
   def.emulator ??= `/usr/bin/qemu-system-${arch}`;
@@ -73,7 +64,9 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 
-  // virDomainDefPostParseCommon: with guest NUMA, the memory is what the cells add up to.
+  // virDomainDefPostParseCommon: a container needs an init (parsing refused <init>) …
+  if (def.os.type === 'exe') throw xmlError('init binary must be specified');
+  // … with guest NUMA, the memory is what the cells add up to.
   if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
@@ -81,7 +74,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   postParseOsCommon(def);
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
-  bootOrder(def);
+  if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
   return { machine };
 }
