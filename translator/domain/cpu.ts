@@ -146,8 +146,8 @@ export function parseCpu(domain: XElement): CpuDef | undefined {
 // ---------------------------------------------------------------------------------
 // Post-parse
 
-/** qemuDomainDefSetDefaultCPU then qemuDomainDefCPUPostParse, for a known machine. */
-export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineType): void {
+/** qemuDomainDefSetDefaultCPU, for a known machine. */
+export function cpuSetDefault(def: DomainDef, caps: QemuCaps, machine: MachineType): void {
   const accel = accelOf(def.virtType);
   // The machine's default model, when the domain names none.
   if ((!def.cpu || (def.cpu.mode === 'custom' && def.cpu.model === undefined)) && machine.defaultCPU) {
@@ -163,6 +163,10 @@ export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineTyp
       Object.assign(def.cpu, { mode: 'custom', match: 'exact', check: 'none', fallback: 'forbid', model });
     }
   }
+}
+
+/** qemuDomainDefCPUPostParse (after the vCPU rules, tuning's postParseVcpus). */
+export function cpuPostParse(def: DomainDef, caps: QemuCaps): void {
   const cpu = def.cpu;
   if (!cpu) return;
   // SVE vector lengths imply SVE itself.

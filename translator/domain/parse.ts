@@ -1,55 +1,19 @@
 // Sections of the domain level (libvirt's virDomainDefParseXML outside <devices>) that
-// have no module of their own: the root, identity, domain type, title, memory sizes,
-// vCPUs, lifecycle actions, power management and metadata. stages/parse.ts calls them,
+// have no module of their own: the root, identity, domain type, title, numatune's
+// consequence, lifecycle actions, power management and metadata. stages/parse.ts calls them,
 // and the other modules' sections, in libvirt's order. Where libvirt ignores an element,
 // so do we; where it would act on one virtgold does not implement, it is refused.
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
-import { propOnOff, propUInt, propYesNo } from '../xml/props.js';
+import { propYesNo } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { deterministicUuid, parseUuid } from './ids.js';
 import { emptyMisc } from './misc.js';
+import { guestNumaCells, parseNumatune } from './numatune.js';
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
-const DOMAIN_CHILDREN_UNSUPPORTED = [
-  'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
-  'cputune', 'throttlegroups',
-];
-/** virScaleInteger: a unit suffix to a multiplier, or libvirt's error. */
-export function unitScale(unit: string | undefined, defaultScale: number): number {
-  if (unit === undefined || unit === '') return defaultScale;
-  const u = unit.toLowerCase();
-  if (u === 'b' || u === 'byte' || u === 'bytes') return 1;
-  let base: number;
-  if (u.length === 1 || u.slice(1) === 'ib') base = 1024;
-  else if (u.slice(1) === 'b') base = 1000;
-  else throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
-  const power = 'kmgtpe'.indexOf(u[0]!) + 1;
-  if (power === 0) throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
-  return base ** power;
-}
-
-/** virDomainParseMemory: value with unit → KiB, rounded up. Returns undefined when absent. */
-function parseMemoryEl(domain: XElement, name: string): { kib: number; el: XElement } | undefined {
-  const el = child(domain, name);
-  if (!el) return undefined;
-  const raw = textOf(el);
-  if (raw === '') return undefined; // an empty <memory/> counts as no memory
-  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) {
-    throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
-  }
-  const scale = unitScale(el.attrs.unit, 1024);
-  const bytes = BigInt(raw) * BigInt(scale);
-  if (bytes > 2n ** 64n - 1n) {
-    throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${el.attrs.unit ?? ''}`);
-  }
-  const kib = (bytes + 1023n) / 1024n;
-  // Beyond what QEMU or libvirt accept on this platform (and beyond exact doubles).
-  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented(`<${name}> larger than 2^53 KiB`);
-  return { kib: Number(kib), el };
-}
-
+const DOMAIN_CHILDREN_UNSUPPORTED = ['throttlegroups'];
 const LIFECYCLE: LifecycleAction[] = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart'];
 
 function parseAction(domain: XElement, name: string, dflt: LifecycleAction): LifecycleAction {
@@ -74,25 +38,6 @@ export function parsePm(domain: XElement): DomainDef['pm'] {
   return pm;
 }
 
-function parseVcpuEl(domain: XElement): DomainDef['vcpu'] {
-  const el = child(domain, 'vcpu');
-  if (!el) return { max: 1, placement: 'static' };
-  const raw = textOf(el);
-  const max = /^\d+$/.test(raw) && Number(raw) <= 4294967295 ? Number(raw) : undefined;
-  if (max === undefined) throw xmlError('maximum vcpus count must be an integer');
-  if (el.attrs.cpuset !== undefined) throw notImplemented('<vcpu cpuset>');
-  const placement = el.attrs.placement ?? 'static';
-  if (placement !== 'static' && placement !== 'auto') throw xmlError(`Unsupported CPU placement mode '${placement}'`);
-  const out: DomainDef['vcpu'] = { max, placement };
-  const cur = propUInt(el, 'current');
-  if (cur !== undefined) {
-    if (cur === 0) throw unsupportedConfig("vcpu 0 can't be offline");
-    if (cur > max) throw unsupportedConfig('maximum vCPU count must not be less than current vCPU count');
-    if (cur !== max) out.current = cur;
-  }
-  return out;
-}
-
 /** virDomainDefParseNode's root check, and the definition the sections fill in. */
 export function newDomainDef(root: XElement): DomainDef {
   if (root.name !== 'domain') throw xmlError(`unexpected root element <${root.name}>, expecting <domain>`);
@@ -100,11 +45,12 @@ export function newDomainDef(root: XElement): DomainDef {
   for (const c of elements(root)) {
     if (DOMAIN_CHILDREN_UNSUPPORTED.includes(c.name)) throw notImplemented(`<${c.name}>`);
   }
-  return {
+  // The rest (features, clock, memory backing, tuning, …) every run of the sections sets.
+  const def: Partial<DomainDef> = {
     virtType: 'qemu', name: '', uuid: '', misc: emptyMisc(), memory: { totalKiB: 0 }, vcpu: { max: 1, placement: 'static' },
-    os: { type: 'hvm', bootDevs: [] }, features: {} as DomainDef['features'], clock: {} as DomainDef['clock'],
-    onReboot: 'restart', onPoweroff: 'destroy', onCrash: 'destroy', pm: {}, devices: emptyDevices(),
+    os: { type: 'hvm', bootDevs: [] }, onReboot: 'restart', onPoweroff: 'destroy', onCrash: 'destroy', pm: {}, devices: emptyDevices(),
   };
+  return def as DomainDef;
 }
 
 /** virDomainDefParseIDs: name and uuid (<genid> is misc.ts's). Returns whether libvirt
@@ -149,32 +95,13 @@ export function parseTitle(root: XElement, def: DomainDef): void {
   if (descEl && textOf(descEl)) def.description = textOf(descEl);
 }
 
-/** virDomainDefParseMemory: <memory> and <currentMemory>. A missing or zero size is
- *  refused in post-parse, as libvirt does. */
-export function parseMemory(root: XElement, def: DomainDef): void {
-  const mem = parseMemoryEl(root, 'memory');
-  def.memory.totalKiB = mem?.kib ?? 0;
-  const dumpCore = mem && propOnOff(mem.el, 'dumpCore');
-  if (dumpCore) def.memory.dumpCore = dumpCore;
-  const cur = parseMemoryEl(root, 'currentMemory');
-  if (cur) def.memory.currentKiB = cur.kib;
-}
-
-/** virDomainDefTunablesParse: <vcpu> (via virDomainVcpuParse) and <numatune>. */
-export function parseTunables(root: XElement, def: DomainDef): void {
-  def.vcpu = parseVcpuEl(root);
-}
-
-/** virDomainNumatuneParseXML, after the guest NUMA cells: only in the form libvirt
- *  writes for <vcpu placement='auto'>. */
-export function parseNumatune(root: XElement): void {
-  const numatune = child(root, 'numatune');
-  if (numatune) {
-    const mem = elements(numatune);
-    const implied = mem.length === 1 && mem[0]!.name === 'memory' && Object.keys(numatune.attrs).length === 0 &&
-      (mem[0]!.attrs.mode ?? 'strict') === 'strict' && mem[0]!.attrs.placement === 'auto' &&
-      Object.keys(mem[0]!.attrs).every((a) => a === 'mode' || a === 'placement') && child(root, 'vcpu')?.attrs.placement === 'auto';
-    if (!implied) throw notImplemented('<numatune>');
+/** virDomainNumatuneParseXML, after the guest NUMA cells; automatic memory placement
+ *  without any pinning makes the vCPUs' placement automatic too. */
+export function parseNumatuneSection(root: XElement, def: DomainDef): void {
+  parseNumatune(root, def, guestNumaCells(def));
+  const t = def.tuning;
+  if (def.numatune?.placement === 'auto' && !def.vcpu.cpuset && !t.cputune.vcpupin.size && !t.cputune.emulatorpin && !t.iothreads.some((x) => x.pin)) {
+    def.vcpu.placement = 'auto';
   }
 }
 

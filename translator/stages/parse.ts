@@ -4,16 +4,18 @@
 import { tick } from '../deadline.js';
 import { internalError, notImplemented } from '../errors.js';
 import {
-  newDomainDef, parseIds, parseLifecycle, parseMemory, parseMetadata, parseNumatune, parsePm, parseTitle, parseTunables,
-  parseVirtType, unitScale,
+  newDomainDef, parseIds, parseLifecycle, parseMetadata, parseNumatuneSection, parsePm, parseTitle, parseVirtType,
 } from '../domain/parse.js';
+import { parseMemoryLevel } from '../domain/memory.js';
+import { parseTunables } from '../domain/tuning.js';
+import { unitScale } from '../domain/units.js';
 import {
   parseBootloaderCaps, parseGenid, parseIdmaps, parseKeywrap, parseLaunchSecurityOf, parseLockFailure, parseMiscSeclabels,
   parsePerf, parseQemuNamespace, parseResource,
 } from '../domain/misc.js';
 import { parseBootOptions, parseOsType, parseSmbiosMode } from '../domain/os.js';
 import { parseCpu } from '../domain/cpu.js';
-import { parseNuma } from '../domain/numa.js';
+import { parseNuma, refuseNumaWith } from '../domain/numa.js';
 import { parseFeatures } from '../domain/features.js';
 import { parseClock } from '../domain/clock.js';
 import { parseSysinfo } from '../domain/sysinfo.js';
@@ -65,11 +67,11 @@ export const DOMAIN_PARSE_ORDER: readonly Section[] = [
   { follows: 'virDomainDefParseCaps (os type, arch, machine, bootloader)', parse: (r, d) => { d.os = parseOsType(r); parseBootloaderCaps(r); } },
   { follows: 'title, description', parse: parseTitle },
   { follows: 'virSecurityLabelDefsParseXML', parse: parseMiscSeclabels },
-  { follows: 'virDomainDefParseMemory', parse: parseMemory },
+  { follows: 'virDomainDefParseMemory', parse: parseMemoryLevel },
   { follows: 'virDomainDefTunablesParse', parse: parseTunables },
   { follows: 'virCPUDefParseXML', parse: (r, d) => { const cpu = parseCpu(r); if (cpu) d.cpu = cpu; } },
   { follows: 'virDomainNumaDefParseXML and its CPU count checks', parse: parseGuestNuma },
-  { follows: 'virDomainNumatuneParseXML', parse: parseNumatune },
+  { follows: 'virDomainNumatuneParseXML', parse: parseNumatuneSection },
   { follows: 'virDomainResourceDefParse', parse: parseResource },
   { follows: 'virDomainFeaturesDefParse', parse: (r, d) => { d.features = parseFeatures(r); } },
   { follows: 'virDomainDefLifecycleParse (on_reboot, on_poweroff, on_crash)', parse: parseLifecycle },
@@ -86,6 +88,8 @@ export const DOMAIN_PARSE_ORDER: readonly Section[] = [
   { follows: 'virDomainKeyWrapDefParseXML', parse: parseKeywrap },
   { follows: 'metadata', parse: parseMetadata },
   { follows: 'the QEMU namespace (qemuDomainDefNamespaceParse)', parse: parseQemuNamespace },
+  // (virtgold's own: what it cannot do yet is refused once libvirt's parse errors had their turn)
+  { follows: '(the end of parsing)', parse: refuseNumaWith },
 ];
 
 function parseGuestNuma(root: XElement, def: DomainDef): void {

@@ -3,6 +3,9 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
+import { guestNumaCells } from '../domain/numatune.js';
+import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
+import { postParseVcpus, postParseVcpusCommon } from '../domain/vcpu.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
@@ -11,7 +14,7 @@ import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
-import { cpuPostParse } from '../domain/cpu.js';
+import { cpuPostParse, cpuSetDefault } from '../domain/cpu.js';
 import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
 import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
@@ -57,21 +60,28 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
     // … the guest CPU: the machine's default model, check and migratable defaults
     // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
-    cpuPostParse(def, caps, known);
+    cpuSetDefault(def, caps, known);
+    postParseVcpus(def); // qemuDomainDefVcpusPostParse
+    cpuPostParse(def, caps);
     postParseFeatures(def, caps);
     // … and the vCPUs no NUMA cell names (qemuDomainDefNumaCPUsPostParse).
     numaPostParse(def);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
+  } else {
+    postParseVcpus(def);
   }
 
-  // virDomainDefPostParseCommon: a container needs an init (parsing refused <init>) …
+  // virDomainDefPostParseCommon: a container needs an init (parsing refused <init>);
+  // with guest NUMA, the memory is what the cells add up to.
   if (def.os.type === 'exe') throw xmlError('init binary must be specified');
-  // … with guest NUMA, the memory is what the cells add up to.
+  postParseVcpusCommon(def);
   if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
+  postParseMaxMemory(def);
   postParseOsCommon(def);
+  postParseMemtune(def, guestNumaCells(def));
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   if (def.os.type === 'hvm') bootOrder(def);
