@@ -17,7 +17,7 @@ import { buildCommand } from './stages/command.js';
 import { formatDomain } from './stages/format.js';
 import { parseDomain } from './stages/parse.js';
 import { postParseCheckName } from './domain/parse.js';
-import { postParse } from './stages/postparse.js';
+import { postParse, unknownMachineAddresses } from './stages/postparse.js';
 import { validateDefine, validateDomain, validateStart } from './stages/validate.js';
 
 export type Mode = 'xml2argv' | 'xml2xml';
@@ -38,6 +38,7 @@ export function defineDomain(xml: string | Uint8Array, caps: QemuCaps): StageCon
   const { machine } = postParse(def, caps);
   if (!machine) {
     // A machine the snapshot does not know: libvirt only says so in validation.
+    unknownMachineAddresses(def);
     postParseCheckName(def);
     validateDomain(def, caps);
     throw new Error('unreachable: validation accepted an unknown machine');

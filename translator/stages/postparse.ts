@@ -68,7 +68,12 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     numaPostParse(def);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   } else {
+    // A machine the snapshot does not know (validation says so): libvirt still runs its
+    // post-parse, with no default CPU model (its devices: see unknownMachineAddresses).
     postParseVcpus(def);
+    cpuPostParse(def, caps);
+    postParseFeatures(def, caps);
+    numaPostParse(def);
   }
 
   // virDomainDefPostParseCommon: a container needs an init (parsing refused <init>);
@@ -87,6 +92,14 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
   return { machine };
+}
+
+/** Where libvirt assigns the addresses of a domain whose machine the snapshot does not
+ *  know: it fails for a machine of no family it recognizes, and virtgold has not the
+ *  family's data to place (or post-parse) devices of the domain's own. */
+export function unknownMachineAddresses(def: DomainDef): void {
+  machineOf(def);
+  if (ITERATE_ORDER.some((k) => (def.devices[k] as unknown[]).length)) throw notImplemented('devices on a machine type the snapshot does not know');
 }
 
 /** virDomainAssignControllerIndexes: an unindexed controller gets the lowest index its type has free. */
