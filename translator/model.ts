@@ -75,7 +75,7 @@ export interface VcpuDef {
 /** <os>: the guest type and how it boots. domain/os.ts adds the firmware, loader,
  *  kernel and BIOS settings (declaration merging). */
 /** virDomainOSType; the qemu driver refuses all but hvm in validation. */
-export type OsType = 'hvm' | 'xen' | 'linux' | 'xenpvh' | 'exe';
+export type OsType = 'hvm' | 'xen' | 'linux' | 'exe' | 'uml' | 'xenpvh';
 
 export interface OsDef {
   type: OsType;

@@ -53,7 +53,7 @@ declare module '../model.js' {
 const detail = (msg: string) => new TranslationError('bare', msg);
 
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
-const OS_TYPES: readonly OsType[] = ['hvm', 'xen', 'linux', 'xenpvh', 'exe'];
+const OS_TYPES: readonly OsType[] = ['hvm', 'xen', 'linux', 'exe', 'uml', 'xenpvh'];
 /** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
 const KNOWN_ARCHES = [
   'i686', 'x86_64', 's390', 's390x', 'aarch64', 'armv6l', 'armv7l', 'armv7b', 'alpha', 'cris', 'lm32', 'm68k',
@@ -218,11 +218,13 @@ function parseBoot(os: XElement, out: OsDef): void {
 /** virDomainDefParseBootOptions for hvm: kernel, firmware, loader, ACPI, boot order. */
 export function parseBootOptions(domain: XElement, out: OsDef): void {
   const os = child(domain, 'os')!;
-  // Other os types read other parts of <os> (or none): refused, as they never run anyway.
+  // Other os types read other parts of <os>: 'linux' none, the Xen ones the kernel
+  // (plain strings) and the loader, 'exe' its init. Those that could fail are refused
+  // (such a domain never runs: validation refuses its os type).
   if (out.type !== 'hvm') {
-    if (Object.keys(os.attrs).length || elements(os).some((e) => e.name !== 'type' && e.name !== 'smbios')) {
-      throw notImplemented(`<os> elements besides <type> with os type '${out.type}'`);
-    }
+    const read = out.type === 'exe' ? /^init/ : out.type === 'linux' ? /^$/ : /^(loader|nvram)$/;
+    const el = elements(os).find((e) => read.test(e.name));
+    if (el) throw notImplemented(`<os><${el.name}> with os type '${out.type}'`);
     return;
   }
   const set = (k: 'kernel' | 'initrd' | 'cmdline' | 'dtb' | 'root') => {
