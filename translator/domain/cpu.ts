@@ -292,11 +292,13 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
       if (def.virtType === 'kvm') break;
       throw unsupported();
     case 'host-model':
-      // Expanded from the snapshot's host CPU data; x86 would also need libvirt's CPUID
-      // decoding, and without data libvirt's answer names the host it runs on.
-      if (!isS390(arch) || !hostCpuOf(caps, accel)) {
-        throw notImplemented("<cpu mode='host-model'> (it needs the host CPU data, which the snapshot does not carry)");
+      // Expanded from the snapshot's host CPU data (s390x). Without it libvirt uses the
+      // CPU of the host it runs on (a fake core2duo in its test harness); on x86 it also
+      // decodes the data into a model with its CPUID-level map (README "Guest CPU").
+      if (!hostCpuOf(caps, accel)) {
+        throw notImplemented("<cpu mode='host-model'> without host CPU data (<hostCPU>) in the snapshot (libvirt then uses the CPU of the host it runs on)");
       }
+      if (!isS390(arch)) throw notImplemented("<cpu mode='host-model'> on x86 (decoding the snapshot's host CPU data with libvirt's CPUID-level CPU map)");
       break;
     case 'custom':
       if (!models.length) throw unsupported();
