@@ -14,7 +14,7 @@ import { readInside, readInsideBytes } from './confine.js';
 import { SetupError } from './errors.js';
 import { caseSelected, describeFilters, selected } from './filters.js';
 import { relStemOf, rootOf } from './goldens.js';
-import { dirs, insideProject } from './project.js';
+import { dirs, insideProject, insideProjectBatch } from './project.js';
 import type { Case, CaseOptions, Filters, MatrixEntry, Mode, Snapshot } from './types.js';
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -145,13 +145,13 @@ export function readCaseBytes(entry: MatrixEntry): Buffer {
 const snapshotsOf = (c: Case, snapshots: Snapshot[]) =>
   snapshots.filter((s) => s.arch === c.arch && (!c.options.versions || c.options.versions.includes(s.version)));
 
-function entriesOf(root: string, c: Case, snapshots: Snapshot[]): MatrixEntry[] {
+function entriesOf(root: string, c: Case, snapshots: Snapshot[], inside: (path: string) => string): MatrixEntry[] {
   const out: MatrixEntry[] = [];
   for (const s of snapshotsOf(c, snapshots)) {
     for (const mode of c.options.modes ?? MODES) {
       const relStem = relStemOf(mode, c.name, s.arch, s.version);
       const stem = join(root, relStem);
-      for (const ext of [mode === 'xml2argv' ? '.args' : '.xml', '.err']) insideProject(root, stem + ext);
+      for (const ext of [mode === 'xml2argv' ? '.args' : '.xml', '.err']) inside(stem + ext);
       out.push({ case: c, snapshot: s, mode, stem, relStem });
     }
   }
@@ -171,7 +171,8 @@ export interface Selection {
 export function selectEntries(root: string, filters: Filters = {}): Selection {
   const snapshots = discoverSnapshots(root);
   const cases = discoverCases(root);
-  const all = cases.flatMap((c) => entriesOf(root, c, snapshots));
+  const inside = insideProjectBatch(root);
+  const all = cases.flatMap((c) => entriesOf(root, c, snapshots, inside));
   const entries = all.filter((e) => selected(filters, { case: e.case.name, arch: e.snapshot.arch, version: e.snapshot.version, mode: e.mode }));
   const problems: string[] = [];
   const list = (xs: string[]) => [...new Set(xs)].join(', ');

@@ -1,7 +1,7 @@
 // File reading with messages a user can act on (no stack traces for a missing file).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FirmwareError, loadCaps, loadFirmwareDescriptors, type QemuCaps } from '../translator/index.js';
+import { FirmwareError, HostFactsError, loadCaps, loadFirmwareDescriptors, loadHostFacts, type QemuCaps } from '../translator/index.js';
 import { UserError } from './errors.js';
 
 export function readText(path: string, what: string): string {
@@ -28,9 +28,24 @@ export function readCaps(path: string): QemuCaps {
     caps = loadCaps(readText(path, 'capabilities file'), path);
     const fw = readFirmware(path);
     if (fw) caps.firmware = fw;
+    const host = readHostFacts(path);
+    if (host?.hugetlbfs) caps.hugetlbfs = host.hugetlbfs;
     capsCache.set(path, caps);
   }
   return caps;
+}
+
+/** The facts of its host a snapshot carries (hugetlbfs mounts): `host/<snapshot name>.json`
+ *  in the folder above the snapshot's. None for a file without one. */
+function readHostFacts(capsPath: string): ReturnType<typeof loadHostFacts> | undefined {
+  const file = join(dirname(capsPath), '..', 'host', `${basename(capsPath, '.xml')}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    return loadHostFacts(readText(file, 'host facts'), file);
+  } catch (e) {
+    if (e instanceof HostFactsError) throw new UserError(`host facts of ${capsPath}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The firmware descriptors a snapshot carries: `firmware/<snapshot name>/*.json` in the

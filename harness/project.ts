@@ -2,7 +2,7 @@
 // capabilities/ (golden/ is created by update). Found like npm finds package.json,
 // from the working directory upwards, or exactly at --root. The harness reads and
 // writes only inside it.
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { SetupError } from './errors.js';
 
@@ -66,4 +66,24 @@ export function insideProject(root: string, path: string): string {
   }
   if (real !== top && !real.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${real}); refusing to use it`);
   return path;
+}
+
+/** insideProject for many files of few folders (a matrix's goldens): each folder is
+ *  judged once and listed once; only a name that is a link is followed on its own, as
+ *  any other file is where its folder is. */
+export function insideProjectBatch(root: string): (path: string) => string {
+  const links = new Map<string, Set<string>>();
+  return (path) => {
+    const dir = dirname(path);
+    let dirLinks = links.get(dir);
+    if (!dirLinks) {
+      insideProject(root, dir);
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isSymbolicLink()).map((d) => d.name);
+      } catch { /* not there (yet): nothing in it is a link */ }
+      links.set(dir, (dirLinks = new Set(names)));
+    }
+    return dirLinks.has(path.slice(dir.length + 1)) ? insideProject(root, path) : path;
+  };
 }

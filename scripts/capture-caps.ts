@@ -10,11 +10,12 @@
 // the machine's CPUID. The snapshots then load in libvirt's own loader unchanged.
 // Beside each snapshot it writes the host's firmware descriptors, as libvirt merges them
 // (firmware/<snapshot>/: /etc/qemu/firmware overrides /usr/share/qemu/firmware by file
-// name, an empty file hides one), since libvirt's firmware choice reads them.
+// name, an empty file hides one), since libvirt's firmware choice reads them, and the
+// host's hugetlbfs mounts (host/<snapshot>.json), where libvirt puts huge-page memory.
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCaps, loadFirmwareDescriptors } from '../translator/index.js';
+import { loadCaps, loadFirmwareDescriptors, loadHostFacts, type HugeTLBFS } from '../translator/index.js';
 import { writeFileAtomic } from '../harness/goldens.js';
 
 const CACHE = process.env.VIRTGOLD_CAPS_CACHE ?? '/var/cache/libvirt/qemu/capabilities';
@@ -76,8 +77,36 @@ function writeFirmware(snapshot: string, files: Map<string, string>): void {
   console.log(`wrote ${dir} (${files.size} firmware descriptors)`);
 }
 
+/** The host's hugetlbfs mounts as libvirt finds them (virFileFindHugeTLBFS, when
+ *  qemu.conf names none): each mount's pagesize= option, else the default huge page
+ *  size of /proc/meminfo, which also marks the default mount. */
+function hostHugetlbfs(): HugeTLBFS[] {
+  const meminfo = existsSync('/proc/meminfo') ? readFileSync('/proc/meminfo', 'utf8') : '';
+  const dflt = Number(/^Hugepagesize:\s*(\d+) kB/m.exec(meminfo)?.[1] ?? 0);
+  const scale: Record<string, number> = { K: 1, M: 1024, G: 1024 * 1024 };
+  const out: HugeTLBFS[] = [];
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const [, path, type, opts] = line.split(' ');
+    if (type !== 'hugetlbfs' || !path) continue;
+    const m = /(?:^|,)pagesize=(\d+)([KMG])/.exec(opts ?? '');
+    const sizeKiB = m ? Number(m[1]) * scale[m[2]!]! : dflt;
+    if (sizeKiB > 0) out.push({ path: path.replace(/\\040/g, ' '), sizeKiB, default: sizeKiB === dflt });
+  }
+  return out;
+}
+
+function writeHostFacts(snapshot: string, hugetlbfs: HugeTLBFS[]): void {
+  const file = join(dirname(snapshot), '..', 'host', `${basename(snapshot, '.xml')}.json`);
+  const text = `${JSON.stringify({ hugetlbfs }, null, 2)}\n`;
+  loadHostFacts(text, file); // refuse to write what the harness could not read back
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, text);
+  console.log(`wrote ${file} (${hugetlbfs.length} hugetlbfs mounts)`);
+}
+
 function main(): void {
   const firmware = hostFirmware();
+  const hugetlbfs = hostHugetlbfs();
   const outDir = resolve(process.argv[2] ?? 'capabilities');
   const found = new Set<string>();
   for (const file of readdirSync(CACHE).filter((f) => f.endsWith('.xml')).sort()) {
@@ -92,6 +121,7 @@ function main(): void {
     const name = `caps_${v.major}.${v.minor}.0_${arch}.xml`;
     writeFileAtomic(join(outDir, name), normalized);
     writeFirmware(join(outDir, name), firmware);
+    writeHostFacts(join(outDir, name), hugetlbfs);
     found.add(arch);
     console.log(`wrote ${join(outDir, name)} (QEMU ${v.major}.${v.minor}.${v.micro}, ${caps.flags.size} flags, ${caps.machines.length} machines)`);
   }

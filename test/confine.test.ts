@@ -44,6 +44,14 @@ for (const folder of ['golden', 'golden/xml2argv', 'golden/xml2argv/domain']) {
   }));
 }
 
+test('a golden file linked outside the project is refused when the matrix is built; its plain neighbours are not', withProject((dir, outside) => {
+  writeFileSync(join(outside, 'stolen.args'), 'x\n');
+  writeFileSync(join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.err'), 'plain\n');
+  buildMatrix(dir);
+  symlinkSync(join(outside, 'stolen.args'), join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args'));
+  assert.throws(() => buildMatrix(dir), /minimal\.x86_64-7\.2\.0\.args leads outside the project/);
+}));
+
 test('a golden folder linked inside the project is refused too: goldens go only into real folders', withProject(async (dir) => {
   rmSync(join(dir, 'golden/xml2argv/usb'), { recursive: true });
   symlinkSync(join(dir, 'golden/xml2argv/memory'), join(dir, 'golden/xml2argv/usb'));

@@ -27,7 +27,12 @@ function project(o: { caps?: string[]; areas?: string[]; files?: Record<string, 
   const dir = temp();
   mkdirSync(join(dir, 'capabilities'));
   mkdirSync(join(dir, 'cases'));
-  for (const c of o.caps ?? ['caps_7.2.0_x86_64.xml', 'caps_8.1.0_x86_64.xml']) cpSync(join(repo, 'capabilities', c), join(dir, 'capabilities', c));
+  for (const c of o.caps ?? ['caps_7.2.0_x86_64.xml', 'caps_8.1.0_x86_64.xml']) {
+    cpSync(join(repo, 'capabilities', c), join(dir, 'capabilities', c));
+    // the host facts the snapshot carries (hugetlbfs mounts) come with it
+    const host = join('host', c.replace(/\.xml$/, '.json'));
+    if (existsSync(join(repo, host))) cpSync(join(repo, host), join(dir, host));
+  }
   for (const a of o.areas ?? []) {
     cpSync(join(repo, 'cases', a), join(dir, 'cases', a), { recursive: true });
     for (const m of ['xml2argv', 'xml2xml']) cpSync(join(repo, 'golden', m, a), join(dir, 'golden', m, a), { recursive: true });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCaps, findMachine, CapsError } from '../translator/capabilities.js';
 import { parseDomain } from '../translator/stages/parse.js';
-import { unitScale } from '../translator/domain/parse.js';
+import { unitScale } from '../translator/domain/units.js';
 import { translate } from '../translator/index.js';
 import { TranslationError } from '../translator/errors.js';
 import { normalizeNativeArgv } from '../harness/libvirt.js';

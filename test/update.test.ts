@@ -13,7 +13,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 
 function project(): string {
   const dir = tempDir('update');
-  for (const d of ['cases', 'capabilities', 'firmware', 'golden']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+  // a snapshot comes with what it carries of its host: firmware descriptors, hugetlbfs mounts
+  for (const d of ['cases', 'capabilities', 'golden', 'firmware', 'host']) cpSync(join(repo, d), join(dir, d), { recursive: true });
   return dir;
 }
 

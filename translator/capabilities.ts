@@ -166,6 +166,9 @@ export const CAPS_FLAGS = [
   'vfio-pci', 'vfio-pci.vf-token',
   'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
+  // memory backends and IOThreads (domain/memory.ts, domain/tuning.ts)
+  'memory-backend-memfd', 'memory-backend-memfd.hugetlb', 'memory-backend-file.prealloc-threads',
+  'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',
   // PCI topology (translator/pci/)
   'virtio-pci-non-transitional', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',
   'ioh3420', 'x3130-upstream', 'xio3130-downstream', 'pxb', 'pxb-pcie', 'pcie-root-port',

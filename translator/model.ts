@@ -51,6 +51,27 @@ export interface MetadataDef {
   inherited: Record<string, string>;
 }
 
+/** One vCPU's state as <vcpus><vcpu> gives it (libvirt's virDomainVcpuDef). */
+export interface VcpuState {
+  online: boolean;
+  /** undefined until post-parse fills it in from `online` */
+  hotpluggable?: YesNo;
+  /** 0: not set */
+  order: number;
+}
+
+/** <vcpu> and <vcpus> (domain/vcpu.ts). */
+export interface VcpuDef {
+  max: number;
+  /** the online count when it differs from max */
+  current?: number;
+  placement: 'static' | 'auto';
+  /** <vcpu cpuset>: host CPUs, ascending */
+  cpuset?: number[];
+  /** per-vCPU states, when the XML had <vcpus> */
+  individual?: VcpuState[];
+}
+
 /** <os>: the guest type and how it boots. domain/os.ts adds the firmware, loader,
  *  kernel and BIOS settings (declaration merging). */
 export interface OsDef {
@@ -72,7 +93,7 @@ export interface DomainDef {
   description?: string;
   metadata?: MetadataDef;
   memory: { totalKiB: number; currentKiB?: number; dumpCore?: TriState };
-  vcpu: { max: number; current?: number; placement: 'static' | 'auto' };
+  vcpu: VcpuDef;
   os: OsDef;
   onPoweroff: LifecycleAction;
   onReboot: LifecycleAction;

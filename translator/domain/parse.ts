@@ -5,54 +5,24 @@
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, LifecycleAction } from '../model.js';
 import { emptyDevices } from '../devices/registry.js';
-import { propOnOff, propUInt, propYesNo } from '../xml/props.js';
+import { propYesNo } from '../xml/props.js';
 import { child, elements, isElement, textOf, type XElement } from '../xml/tree.js';
 import { parseCpu } from './cpu.js';
 import { parseNuma } from './numa.js';
 import { parseClock } from './clock.js';
 import { parseFeatures } from './features.js';
 import { deterministicUuid, parseUuid } from './ids.js';
+import { parseMemoryLevel } from './memory.js';
+import { guestNumaCells, parseNumatune } from './numatune.js';
 import { parseMiscEarly, parseMiscMiddle, parseMiscSeclabels } from './misc.js';
 import { parseBootOptions, parseOsType } from './os.js';
+import { parseTunables } from './tuning.js';
+import { unitScale } from './units.js';
 
 /** Elements libvirt's domain parser acts on, per level. Others it ignores, and so do we. */
 const DOMAIN_CHILDREN_UNSUPPORTED = [
-  'maxMemory', 'blkiotune', 'memtune', 'memoryBacking', 'vcpus', 'iothreads', 'iothreadids',
-  'cputune', 'throttlegroups',
+  'throttlegroups',
 ];
-/** virScaleInteger: a unit suffix to a multiplier, or libvirt's error. */
-export function unitScale(unit: string | undefined, defaultScale: number): number {
-  if (unit === undefined || unit === '') return defaultScale;
-  const u = unit.toLowerCase();
-  if (u === 'b' || u === 'byte' || u === 'bytes') return 1;
-  let base: number;
-  if (u.length === 1 || u.slice(1) === 'ib') base = 1024;
-  else if (u.slice(1) === 'b') base = 1000;
-  else throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
-  const power = 'kmgtpe'.indexOf(u[0]!) + 1;
-  if (power === 0) throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
-  return base ** power;
-}
-
-/** virDomainParseMemory: value with unit → KiB, rounded up. Returns undefined when absent. */
-function parseMemory(domain: XElement, name: string): { kib: number; el: XElement } | undefined {
-  const el = child(domain, name);
-  if (!el) return undefined;
-  const raw = textOf(el);
-  if (raw === '') return undefined; // an empty <memory/> counts as no memory
-  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) {
-    throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
-  }
-  const scale = unitScale(el.attrs.unit, 1024);
-  const bytes = BigInt(raw) * BigInt(scale);
-  if (bytes > 2n ** 64n - 1n) {
-    throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${el.attrs.unit ?? ''}`);
-  }
-  const kib = (bytes + 1023n) / 1024n;
-  // Beyond what QEMU or libvirt accept on this platform (and beyond exact doubles).
-  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented(`<${name}> larger than 2^53 KiB`);
-  return { kib: Number(kib), el };
-}
 
 const LIFECYCLE: LifecycleAction[] = ['destroy', 'restart', 'rename-restart', 'preserve', 'coredump-destroy', 'coredump-restart'];
 
@@ -78,24 +48,13 @@ function parsePm(domain: XElement): DomainDef['pm'] {
   return pm;
 }
 
-function parseVcpu(domain: XElement): DomainDef['vcpu'] {
-  const el = child(domain, 'vcpu');
-  if (!el) return { max: 1, placement: 'static' };
-  const raw = textOf(el);
-  const max = /^\d+$/.test(raw) && Number(raw) <= 4294967295 ? Number(raw) : undefined;
-  if (max === undefined) throw xmlError('maximum vcpus count must be an integer');
-  if (max === 0) throw internalError('CPU IDs in <numa> exceed the <vcpu> count');
-  if (el.attrs.cpuset !== undefined) throw notImplemented('<vcpu cpuset>');
-  const placement = el.attrs.placement ?? 'static';
-  if (placement !== 'static' && placement !== 'auto') throw xmlError(`Unsupported CPU placement mode '${placement}'`);
-  const out: DomainDef['vcpu'] = { max, placement };
-  const cur = propUInt(el, 'current');
-  if (cur !== undefined) {
-    if (cur === 0) throw unsupportedConfig("vcpu 0 can't be offline");
-    if (cur > max) throw unsupportedConfig('maximum vCPU count must not be less than current vCPU count');
-    if (cur !== max) out.current = cur;
-  }
-  return out;
+/** virDomainDefParseMemory then virDomainDefTunablesParse (which reads <vcpu> too). */
+function parseSizesAndTunables(root: XElement): Pick<DomainDef, 'memory' | 'vcpu' | 'memoryBacking' | 'tuning' | 'maxMemory'> {
+  const part = { memory: { totalKiB: 0 } } as DomainDef;
+  parseMemoryLevel(root, part);
+  parseTunables(root, part);
+  const { memory, vcpu, memoryBacking, tuning, maxMemory } = part;
+  return { memory, vcpu, memoryBacking, tuning, ...(maxMemory ? { maxMemory } : {}) };
 }
 
 /** Everything but the devices, read from the <domain> root. */
@@ -109,16 +68,6 @@ export function parseDomainLevel(root: XElement): DomainDef {
 
   for (const c of elements(root)) {
     if (DOMAIN_CHILDREN_UNSUPPORTED.includes(c.name)) throw notImplemented(`<${c.name}>`);
-  }
-
-  // <numatune> only in the form libvirt writes for <vcpu placement='auto'>.
-  const numatune = child(root, 'numatune');
-  if (numatune) {
-    const mem = elements(numatune);
-    const implied = mem.length === 1 && mem[0]!.name === 'memory' && Object.keys(numatune.attrs).length === 0 &&
-      (mem[0]!.attrs.mode ?? 'strict') === 'strict' && mem[0]!.attrs.placement === 'auto' &&
-      Object.keys(mem[0]!.attrs).every((a) => a === 'mode' || a === 'placement') && child(root, 'vcpu')?.attrs.placement === 'auto';
-    if (!implied) throw notImplemented('<numatune>');
   }
 
   const nameEl = child(root, 'name');
@@ -142,9 +91,9 @@ export function parseDomainLevel(root: XElement): DomainDef {
     name,
     uuid,
     misc,
-    memory: { totalKiB: 0 },
-    vcpu: parseVcpu(root),
+    // virDomainDefParseCaps reads the OS type before the sizes and tunables.
     os: parseOsType(root),
+    ...parseSizesAndTunables(root),
     features: parseFeatures(root),
     clock: parseClock(root),
     // libvirt reads on_reboot before on_poweroff
@@ -173,20 +122,18 @@ export function parseDomainLevel(root: XElement): DomainDef {
     if (def.metadata.elements.some(hasPi)) throw notImplemented('processing instructions inside <metadata> elements');
   }
 
-  // A missing or zero size is refused in post-parse, as libvirt does.
-  const mem = parseMemory(root, 'memory');
-  def.memory.totalKiB = mem?.kib ?? 0;
-  const dumpCore = mem && propOnOff(mem.el, 'dumpCore');
-  if (dumpCore) def.memory.dumpCore = dumpCore;
-  const cur = parseMemory(root, 'currentMemory');
-  if (cur) def.memory.currentKiB = cur.kib;
-
   const cpu = parseCpu(root);
   if (cpu) def.cpu = cpu;
   const numa = parseNuma(root, def.vcpu.max, unitScale);
   if (numa) {
     def.numa = numa.cells;
     if (numa.interconnects.length) def.numaInterconnects = numa.interconnects;
+  }
+  parseNumatune(root, def, guestNumaCells(def));
+  // Automatic memory placement without any pinning makes the vCPUs' placement automatic too.
+  const t = def.tuning;
+  if (def.numatune?.placement === 'auto' && !def.vcpu.cpuset && !t.cputune.vcpupin.size && !t.cputune.emulatorpin && !t.iothreads.some((x) => x.pin)) {
+    def.vcpu.placement = 'auto';
   }
   parseMiscMiddle(root, def);
 

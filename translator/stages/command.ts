@@ -1,6 +1,9 @@
 // Stage 5b, the QEMU command line (qemuBuildCommandLine): domain-level options in
 // libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
 // with the test-suite environment of the `.args` format.
+import { machineMemoryOpts, memoryArgs } from '../domain/memory.js';
+import { iothreadArgs } from '../domain/tuning.js';
+import { bootVcpus } from '../domain/vcpu.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DeviceKind, StageContext } from '../devices/kind.js';
 import { KINDS } from '../devices/registry.js';
@@ -49,7 +52,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`];
+  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.
   const osParams = machineParams(def.os);
@@ -64,15 +67,12 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   if (cpu !== undefined) add('-cpu', cpu);
   args.push(...loaderArgs(def.os));
 
-  const memKiB = alignedMemoryKiB(def);
-  add('-m', String(memKiB / 1024));
-  // The size in bytes can pass 2^53: written from a BigInt so every digit is exact.
-  if (ramId) add('-object', `{"qom-type":"memory-backend-ram","id":${JSON.stringify(ramId)},"size":${BigInt(memKiB) * 1024n}}`);
-  add('-overcommit', 'mem-lock=off');
+  args.push(...memoryArgs({ def, caps, ramId, memKiB: alignedMemoryKiB(def), shortName: shortName(def.name) }));
 
   const max = def.vcpu.max;
-  const cur = def.vcpu.current ?? max;
+  const cur = bootVcpus(def.vcpu);
   add('-smp', `${cur}${cur !== max ? `,maxcpus=${max}` : ''}${smpTopology(def, caps)}`);
+  args.push(...iothreadArgs(def));
   if (def.numa) args.push(...numaArgs(def, machineType, shortName(def.name)));
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));

@@ -1,6 +1,10 @@
 // Stage 5a, the domain XML, byte for byte as libvirt 9.0.0's `virsh dumpxml --inactive
 // --security-info` prints it (virDomainDefFormatInternal): domain-level elements in its
 // order, then the devices, each kind in FORMAT_ORDER.
+import { formatMaxMemory, formatMemoryBacking } from '../domain/memory.js';
+import { formatNumatune } from '../domain/numatune.js';
+import { formatBlkioMemtune, formatCputune, formatIOThreads } from '../domain/tuning.js';
+import { formatVcpu } from '../domain/vcpu.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { MetadataDef } from '../model.js';
@@ -42,15 +46,15 @@ export function formatDomain(ctx: StageContext): string {
   if (def.title !== undefined) w.line(`<title>${escapeXml(def.title)}</title>`);
   if (def.description !== undefined) w.line(`<description>${escapeXml(def.description)}</description>`);
   if (def.metadata) formatMetadata(w, def.metadata);
+  formatMaxMemory(w, def);
   w.line(`<memory${attr('dumpCore', def.memory.dumpCore)} unit='KiB'>${def.memory.totalKiB}</memory>`);
   w.line(`<currentMemory unit='KiB'>${def.memory.currentKiB}</currentMemory>`);
-  w.line(`<vcpu placement='${def.vcpu.placement}'${attr('current', def.vcpu.current)}>${def.vcpu.max}</vcpu>`);
-  if (def.vcpu.placement === 'auto') {
-    // Automatic vCPU placement implies automatic memory placement.
-    w.open('<numatune>');
-    w.line("<memory mode='strict' placement='auto'/>");
-    w.close('</numatune>');
-  }
+  formatBlkioMemtune(w, def);
+  formatMemoryBacking(w, def);
+  formatVcpu(w, def.vcpu);
+  formatIOThreads(w, def);
+  formatCputune(w, def);
+  formatNumatune(w, def);
   misc.formatResource(w, def);
 
   formatSysinfo(w, def);

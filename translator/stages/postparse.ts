@@ -3,6 +3,9 @@
 //   basic (arch, emulator) → controller indexes → qemu post-parse (machine, implicit
 //   devices, default CPU) → per-device post-parse (ITERATE_ORDER) → common checks
 //   (memory, duplicate controllers and panics, boot order).
+import { guestNumaCells } from '../domain/numatune.js';
+import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
+import { postParseVcpus } from '../domain/vcpu.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
@@ -73,12 +76,16 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   }
 
-  // virDomainDefPostParseCommon: with guest NUMA, the memory is what the cells add up to.
+  // virDomainDefPostParseCommon (with the qemu driver's vCPU rules first); with guest
+  // NUMA, the memory is what the cells add up to.
+  postParseVcpus(def);
   if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
+  postParseMaxMemory(def);
   postParseOsCommon(def);
+  postParseMemtune(def, guestNumaCells(def));
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
   bootOrder(def);

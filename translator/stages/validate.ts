@@ -2,6 +2,9 @@
 // when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
+import { guestNumaCells } from '../domain/numatune.js';
+import { validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
+import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
@@ -46,13 +49,17 @@ export function validateDefine(ctx: StageContext): void {
     sources.add(key);
   }
   validateTopologyOverflow(def);
-  // … then the lifecycle actions, the <os> checks (virDomainDefOSValidate,
-  // virDomainDefBootValidate), the id maps and NUMA.
+  // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
+  // the blkio paths, the id maps and NUMA.
   validateLifecycleActions(def);
+  validateHugepages(def, guestNumaCells(def));
   validateOs(def);
+  validateTunables(def);
   validateBoot(def);
+  validateBlkio(def);
   validateIdmap(def);
   validateNuma(def); // virDomainNumaDefValidate
+  validateIOThreadPools(def);
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
@@ -61,6 +68,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
+  validateMinGuarantee(def);
   // (the UEFI check before <genid> is x86's, <genid> fails only on s390x: either order)
   validateGenid(def, caps);
   validateOsQemuEarly(def, def.features.acpi, serialCount(def));
@@ -76,6 +84,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
   validateCpu(def, caps); // qemuValidateDomainDefCpu
+  validateMemoryHotplug(def, guestNumaCells(def));
+  validateIOThreadCaps(def, caps);
   validateClock(def, caps);
   // qemuValidateDomainDefPM
   const q35 = def.os.machine!.startsWith('pc-q35-');
@@ -88,6 +98,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   }
   validateTopology(def, caps);
   validateFeatures(def, caps);
+  validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
@@ -99,7 +110,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 export function validateStart(ctx: StageContext): void {
   cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate: CPU features …
   validateClockStart(ctx.def); // … then the TSC
-  if (ctx.def.vcpu.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
+  if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
   fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: the CPU as libvirt passes it to QEMU (the live definition).

@@ -45,7 +45,9 @@ export function parseUintBase0(s: string): number | undefined {
 export function propUInt(e: XElement, attr: string, opts: { base0?: boolean; nonZero?: boolean } = {}): number | undefined {
   const v = e.attrs[attr];
   if (v === undefined) return undefined;
-  const n = opts.base0 ? parseUintBase0(v) : /^\d+$/.test(v) && Number(v) <= UINT_MAX ? Number(v) : undefined;
+  // strtoul skips leading blanks and takes a '+' (virStrToLong_uip).
+  const dec = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(v);
+  const n = opts.base0 ? parseUintBase0(v) : dec && Number(dec[1]) <= UINT_MAX ? Number(dec[1]) : undefined;
   if (n === undefined) throw invalid(e, attr, v, 'non-negative integer value');
   if (opts.nonZero && n === 0) throw xmlError(`Invalid value for attribute '${attr}' in element '${e.name}': Zero is not permitted`);
   return n;
@@ -55,8 +57,10 @@ export function propUInt(e: XElement, attr: string, opts: { base0?: boolean; non
 export function propInt(e: XElement, attr: string, opts: { nonNegative?: boolean } = {}): number | undefined {
   const v = e.attrs[attr];
   if (v === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(v) || Number(v) > INT_MAX || Number(v) < -INT_MAX - 1) throw invalid(e, attr, v, 'integer value');
-  const n = Number(v);
+  // strtol skips leading blanks (virStrToLong_i).
+  const t = v.replace(/^[ \t\n\v\f\r]+/, '');
+  if (!/^[+-]?\d+$/.test(t) || Number(t) > INT_MAX || Number(t) < -INT_MAX - 1) throw invalid(e, attr, v, 'integer value');
+  const n = Number(t);
   if (opts.nonNegative && n < 0) throw invalid(e, attr, v, 'non-negative value');
   return n;
 }

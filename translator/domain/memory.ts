@@ -1,0 +1,303 @@
+// Guest memory at domain level: <memory>, <currentMemory>, <maxMemory> and
+// <memoryBacking> (virDomainDefParseMemory, virDomainDefPostParseMemory, the qemu
+// driver's checks, virDomainMemorybackingFormat), and the default RAM backend that
+// qemuBuildMemCommandLine writes for a guest without NUMA cells.
+import { hasFlag, type QemuCaps } from '../capabilities.js';
+import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
+import type { DomainDef } from '../model.js';
+import { propOnOff } from '../xml/props.js';
+import { child, elements, type XElement } from '../xml/tree.js';
+import { type Writer } from '../xml/writer.js';
+import { formatBitmap, parseBitmap } from './bitmap.js';
+import { defaultHugepageKiB, hugepageMemPath } from './hugetlbfs.js';
+import { guestNumaCells } from './numatune.js';
+import { parseMemory, parseScaledKiB } from './units.js';
+
+/** VIR_ERR_XML_DETAIL: virsh prints its message bare. */
+const detail = (msg: string) => new TranslationError('bare', msg);
+
+/** The host's ordinary page size on x86_64 and s390x: a "huge" page of this size is none. */
+const SYSTEM_PAGE_KIB = 4n;
+
+export interface HugePage { sizeKiB: bigint; nodeset?: number[] }
+
+export interface MemoryBackingDef {
+  /** <hugepages>: its pages ([{sizeKiB: 0n}] for <hugepages/> without <page>) */
+  hugepages?: HugePage[];
+  nosharepages: boolean;
+  locked: boolean;
+  source?: 'file' | 'anonymous' | 'memfd';
+  access?: 'shared' | 'private';
+  allocation?: 'immediate' | 'ondemand';
+  allocationThreads?: number;
+  discard: boolean;
+}
+
+declare module '../model.js' {
+  interface DomainDef {
+    /** <maxMemory>: KiB and slot count (libvirt needs both, post-parse checks) */
+    maxMemory?: { kib: number; slots: number };
+    memoryBacking: MemoryBackingDef;
+  }
+}
+
+function enumAt<T extends string>(el: XElement | undefined, attr: string, values: readonly T[], what: string): T | undefined {
+  const v = el?.attrs[attr];
+  if (v === undefined || v === '') return undefined;
+  if (!values.includes(v as T)) throw unsupportedConfig(`unknown memoryBacking/${what} '${v}'`);
+  return v as T;
+}
+
+function parseBacking(domain: XElement): MemoryBackingDef {
+  const mb = child(domain, 'memoryBacking');
+  const out: MemoryBackingDef = { nosharepages: false, locked: false, discard: false };
+  if (!mb) return out;
+  const source = enumAt(child(mb, 'source'), 'type', ['file', 'anonymous', 'memfd'] as const, 'source/type');
+  if (source) out.source = source;
+  const access = enumAt(child(mb, 'access'), 'mode', ['shared', 'private'] as const, 'access/mode');
+  if (access) out.access = access;
+  const alloc = child(mb, 'allocation');
+  const mode = enumAt(alloc, 'mode', ['immediate', 'ondemand'] as const, 'allocation/mode');
+  if (mode) out.allocation = mode;
+  const threads = alloc?.attrs.threads;
+  if (threads !== undefined && threads !== '') {
+    const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(threads);
+    if (!m || Number(m[1]) > 4294967295) throw xmlError('Failed to parse memory allocation threads');
+    if (Number(m[1]) > 0) out.allocationThreads = Number(m[1]);
+  }
+  const hp = child(mb, 'hugepages');
+  if (hp) {
+    const pages = elements(hp, 'page');
+    out.hugepages = pages.length ? pages.map(parsePage) : [{ sizeKiB: 0n }];
+  }
+  out.nosharepages = child(mb, 'nosharepages') !== undefined;
+  out.locked = child(mb, 'locked') !== undefined;
+  out.discard = child(mb, 'discard') !== undefined;
+  return out;
+}
+
+/** virDomainHugepagesParseXML */
+function parsePage(page: XElement): HugePage {
+  const raw = page.attrs.size;
+  if (raw === undefined || raw === '') throw xmlError("missing element or attribute './@size'");
+  const wrap: XElement = { name: 'page', attrs: {}, children: [{ name: 'size', attrs: page.attrs.unit !== undefined ? { unit: page.attrs.unit } : {}, children: [raw] }] };
+  const kib = parseScaledKiB(wrap, 'size', './@size', 2n ** 63n - 1n)!;
+  if (kib >= 2n ** 53n) throw new TranslationError('bare', 'numerical overflow: size value too large');
+  if (kib === 0n) throw detail("hugepage size can't be zero");
+  const out: HugePage = { sizeKiB: kib };
+  if (page.attrs.nodeset !== undefined) {
+    const set = parseBitmap(page.attrs.nodeset);
+    if (!set.length) throw unsupportedConfig(`Invalid value of 'nodeset': ${page.attrs.nodeset}`);
+    out.nodeset = set;
+  }
+  return out;
+}
+
+/** virDomainDefParseMemory: sizes first, then <memoryBacking>. */
+export function parseMemoryLevel(domain: XElement, def: DomainDef): void {
+  // A missing or zero size is refused in post-parse, as libvirt does.
+  const mem = parseMemory(domain, 'memory');
+  def.memory.totalKiB = mem?.kib ?? 0;
+  const cur = parseMemory(domain, 'currentMemory');
+  if (cur) def.memory.currentKiB = cur.kib;
+  const max = parseMemory(domain, 'maxMemory');
+  const slotsRaw = child(domain, 'maxMemory')?.attrs.slots;
+  let slots = 0;
+  if (slotsRaw !== undefined && slotsRaw !== '') {
+    const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(slotsRaw);
+    if (!m || Number(m[1]) > 4294967295) throw xmlError('Failed to parse memory slot count');
+    slots = Number(m[1]);
+  }
+  if ((max && max.kib) || slots) def.maxMemory = { kib: max?.kib ?? 0, slots };
+  const dumpCore = mem && propOnOff(mem.el, 'dumpCore');
+  if (dumpCore) def.memory.dumpCore = dumpCore;
+  def.memoryBacking = parseBacking(domain);
+}
+
+/** The memory part of virDomainDefPostParseCommon: after the sizes, hugepage node sets
+ *  of a guest without NUMA cells that name only node 0 are dropped. */
+export function postParseMaxMemory(def: DomainDef): void {
+  const mm = def.maxMemory;
+  if (mm && !(mm.kib && mm.slots)) throw xmlError('both maximum memory size and memory slot count must be specified');
+  if (mm && mm.kib < def.memory.totalKiB) throw xmlError('maximum memory size must be equal or greater than the actual memory size');
+}
+
+export function postParseMemtune(def: DomainDef, numaCells: number): void {
+  if (numaCells) return;
+  for (const p of def.memoryBacking.hugepages ?? []) if (p.nodeset && !p.nodeset.some((n) => n > 0)) delete p.nodeset;
+}
+
+/** virDomainDefMemtuneValidate (hugepage node sets). libvirt reports these as XML_DETAIL. */
+export function validateHugepages(def: DomainDef, numaCells: number): void {
+  const pages = def.memoryBacking.hugepages ?? [];
+  pages.forEach((p, i) => {
+    for (let j = 0; j < i; j++) {
+      const q = pages[j]!;
+      if (p.nodeset && q.nodeset && p.nodeset.some((n) => q.nodeset!.includes(n))) {
+        throw detail(`nodeset attribute of hugepages of sizes ${p.sizeKiB} and ${q.sizeKiB} intersect`);
+      } else if (!p.nodeset && !q.nodeset) {
+        throw detail(`two master hugepages detected: ${p.sizeKiB} and ${q.sizeKiB}`);
+      }
+    }
+    const beyond = p.nodeset?.find((n) => n >= numaCells);
+    if (beyond !== undefined) throw detail(`hugepages: node ${beyond} not found`);
+  });
+}
+
+/** qemuDomainDefValidateMemoryHotplug, for a domain without memory devices. */
+export function validateMemoryHotplug(def: DomainDef, numaCells: number): void {
+  if (def.maxMemory && !numaCells) throw unsupportedConfig('At least one numa node has to be configured when enabling memory hotplug');
+}
+
+/** qemuValidateDomainDefMemory */
+export function validateBacking(def: DomainDef, caps: QemuCaps, defaultRAMid: string | undefined, numaCells: number): void {
+  const mb = def.memoryBacking;
+  const pages = mb.hugepages;
+  if (!pages) return;
+  if (mb.allocation === 'ondemand') throw unsupportedConfig('hugepages are not allowed with memory allocation ondemand');
+  if (mb.allocationThreads && !hasFlag(caps, 'memory-backend-file.prealloc-threads')) throw unsupportedConfig('preallocation threads are unsupported with this QEMU');
+  if (mb.source === 'anonymous') throw unsupportedConfig('hugepages are not allowed with anonymous memory source');
+  if (mb.source === 'memfd' && !hasFlag(caps, 'memory-backend-memfd.hugetlb')) throw unsupportedConfig('hugepages is not supported with memfd memory source');
+  if (!defaultRAMid && pages[0]!.sizeKiB !== SYSTEM_PAGE_KIB && !numaCells && mb.access === 'shared') {
+    throw unsupportedConfig("memory access mode 'shared' not supported without guest numa node");
+  }
+}
+
+export function formatMemoryBacking(w: Writer, def: DomainDef): void {
+  const mb = def.memoryBacking;
+  const lines: string[] = [];
+  const pages = mb.hugepages;
+  if (pages) {
+    if (pages.length !== 1 || pages[0]!.sizeKiB !== 0n) {
+      lines.push('<hugepages>');
+      for (const p of pages) lines.push(`  <page size='${p.sizeKiB}' unit='KiB'${p.nodeset ? ` nodeset='${formatBitmap(p.nodeset)}'` : ''}/>`);
+      lines.push('</hugepages>');
+    } else {
+      lines.push('<hugepages/>');
+    }
+  }
+  if (mb.nosharepages) lines.push('<nosharepages/>');
+  if (mb.locked) lines.push('<locked/>');
+  if (mb.source) lines.push(`<source type='${mb.source}'/>`);
+  if (mb.access) lines.push(`<access mode='${mb.access}'/>`);
+  if (mb.allocation || mb.allocationThreads) {
+    lines.push(`<allocation${mb.allocation ? ` mode='${mb.allocation}'` : ''}${mb.allocationThreads ? ` threads='${mb.allocationThreads}'` : ''}/>`);
+  }
+  if (mb.discard) lines.push('<discard/>');
+  if (!lines.length) return;
+  w.open('<memoryBacking>');
+  for (const l of lines) w.line(l);
+  w.close('</memoryBacking>');
+}
+
+export function formatMaxMemory(w: Writer, def: DomainDef): void {
+  if (def.maxMemory) w.line(`<maxMemory slots='${def.maxMemory.slots}' unit='KiB'>${def.maxMemory.kib}</maxMemory>`);
+}
+
+/** The huge page size of the RAM of `targetNode` (-1: the whole guest) in KiB, 0 for
+ *  none (qemuBuildMemoryGetPagesize): the page whose nodeset names the cell, else the
+ *  one without a nodeset; a <page> of the system's size is no huge page, and
+ *  <hugepages/> alone means the host's default size. */
+function hugepageKiB(def: DomainDef, caps: QemuCaps, targetNode: number): number {
+  const pages = def.memoryBacking.hugepages ?? [];
+  const page = (targetNode >= 0 ? pages.find((p) => p.nodeset?.includes(targetNode)) : undefined) ?? pages.find((p) => !p.nodeset);
+  if (!page || page.sizeKiB === SYSTEM_PAGE_KIB) return 0;
+  return page.sizeKiB === 0n ? defaultHugepageKiB(caps.hugetlbfs) : Number(page.sizeKiB);
+}
+
+/** The -machine options of the memory settings (qemuAppendDomainMemoryMachineParams). */
+export function machineMemoryOpts(def: DomainDef): string[] {
+  return def.memoryBacking.nosharepages ? ['mem-merge=off'] : [];
+}
+
+/** The directory of the domain's file-backed memory (qemuGetMemoryBackingDomainPath,
+ *  with qemu.conf's default memory_backing_dir). */
+const memoryDir = (shortName: string) => `/var/lib/libvirt/qemu/ram/-1-${shortName}`;
+
+export interface BackendInput {
+  def: DomainDef;
+  caps: QemuCaps;
+  /** the object id: the machine's default RAM id, or ram-nodeN of a guest NUMA cell */
+  alias: string;
+  sizeKiB: number;
+  /** the guest NUMA cell, -1 for the whole guest's RAM */
+  targetNode: number;
+  /** the domain's short name, as in its directories */
+  shortName: string;
+  /** the cell's own memAccess/discard (<numa><cell>), which take precedence */
+  cellAccess?: 'shared' | 'private';
+  cellDiscard?: boolean;
+}
+
+/** The memory-backend-* object of a guest's RAM or of one NUMA cell
+ *  (qemuBuildMemoryBackendProps), keys in libvirt's order; the size is written from a
+ *  BigInt so every digit is exact. */
+export function memoryBackend(o: BackendInput): string {
+  const { def, caps, alias, targetNode } = o;
+  const mb = def.memoryBacking;
+  const access = o.cellAccess ?? mb.access;
+  const discard = o.cellDiscard ?? mb.discard;
+  const cell = def.memnodes?.find((m) => m.cellid === targetNode);
+  const huge = hugepageKiB(def, caps, targetNode);
+  const nt = def.numatune;
+  if (nt?.placement === 'auto' && !cell) throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
+  // virNumaNodesetIsAvailable asks the host which NUMA nodes it has.
+  if (cell || nt?.nodeset) throw notImplemented('<numatune> nodeset on a command line (which NUMA nodes exist is a fact of the host)');
+  const system = targetNode < 0;
+  const parts: string[] = [];
+  let type = 'memory-backend-ram';
+  const share = access ? [`"share":${access === 'shared'}`] : [];
+  const canon = system && hasFlag(caps, 'memory-backend-file.x-use-canonical-path-for-ramblock-id') ? ['"x-use-canonical-path-for-ramblock-id":false'] : [];
+  if (mb.source === 'memfd') {
+    type = 'memory-backend-memfd';
+    if (huge) parts.push('"hugetlb":true', `"hugetlbsize":${huge * 1024}`);
+    parts.push(...share, ...canon);
+  } else if (huge || access || mb.source === 'file') {
+    type = 'memory-backend-file';
+    const path = huge ? hugepageMemPath(caps.hugetlbfs, huge, o.shortName) : `${memoryDir(o.shortName)}/${alias}`;
+    parts.push(`"mem-path":${JSON.stringify(path)}`);
+    if (discard) parts.push('"discard-data":true');
+    parts.push(...share, ...canon);
+  }
+  if (huge || mb.allocation === 'immediate') parts.push('"prealloc":true');
+  if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
+  parts.push(`"size":${BigInt(o.sizeKiB) * 1024n}`);
+  const needed = mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
+  if (needed && type === 'memory-backend-memfd' && !hasFlag(caps, 'memory-backend-memfd')) {
+    throw unsupportedConfig("this qemu doesn't support the memory-backend-memfd object");
+  }
+  return `{"qom-type":"${type}","id":${JSON.stringify(alias)}${parts.map((p) => `,${p}`).join('')}}`;
+}
+
+export interface MemArgsInput {
+  def: DomainDef;
+  caps: QemuCaps;
+  /** the machine's default RAM id (pc.ram, s390.ram), if QEMU has one */
+  ramId: string | undefined;
+  /** initial memory in KiB, already aligned */
+  memKiB: number;
+  /** the domain's short name, as in its directories */
+  shortName: string;
+}
+
+/** -m and the guest RAM's backend or -mem-path, then -overcommit (qemuBuildMemCommandLine).
+ *  With guest NUMA cells there is no default RAM: each cell has its backend, with -numa. */
+export function memoryArgs({ def, caps, ramId, memKiB, shortName }: MemArgsInput): string[][] {
+  const out: string[][] = [];
+  const mb = def.memoryBacking;
+  const mm = def.maxMemory;
+  out.push(['-m', mm ? `size=${memKiB}k,slots=${mm.slots},maxmem=${mm.kib}k` : String(memKiB / 1024)]);
+  if (!guestNumaCells(def)) {
+    if (ramId) {
+      out.push(['-object', memoryBackend({ def, caps, alias: ramId, sizeKiB: memKiB, targetNode: -1, shortName })]);
+    } else {
+      // qemuBuildMemPathStr, for a machine without a default RAM id (none in the snapshots).
+      const huge = hugepageKiB(def, caps, -1);
+      if (huge || mb.allocation === 'immediate') out.push(['-mem-prealloc']);
+      if (huge) out.push(['-mem-path', hugepageMemPath(caps.hugetlbfs, huge, shortName)]);
+      else if (mb.source === 'file') out.push(['-mem-path', `${memoryDir(shortName)}/ram`]);
+    }
+  }
+  out.push(['-overcommit', `mem-lock=${mb.locked ? 'on' : 'off'}`]);
+  return out;
+}

@@ -1,0 +1,56 @@
+// Scaled sizes as libvirt reads them (virParseScaledValue + virScaleInteger), in KiB.
+import { notImplemented, TranslationError, xmlError } from '../errors.js';
+import { child, textOf, type XElement } from '../xml/tree.js';
+
+/** VIR_DOMAIN_MEMORY_PARAM_UNLIMITED: a memory limit at or above it means "no limit". */
+export const UNLIMITED_KIB = 2n ** 53n - 1n;
+
+/** The size in the `name` child of `parent` (default unit KiB), rounded up to KiB;
+ *  undefined when absent or empty. `maxBytes` is libvirt's limit on the scaled value. */
+export function parseScaledKiB(parent: XElement, name: string, xpath: string, maxBytes: bigint): bigint | undefined {
+  const el = child(parent, name);
+  const raw = el ? textOf(el) : '';
+  if (raw === '') return undefined;
+  const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(raw);
+  if (!m || BigInt(m[1]!) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute '${xpath}'`);
+  const value = BigInt(m[1]!);
+  const unit = el!.attrs.unit;
+  const scale = BigInt(unitScale(unit, 1024));
+  if (value && value > maxBytes / scale) throw new TranslationError('bare', `numerical overflow: value too large: ${value}${unit ?? ''}`);
+  return (value * scale + 1023n) / 1024n;
+}
+
+/** virScaleInteger: a unit suffix to a multiplier, or libvirt's error. */
+export function unitScale(unit: string | undefined, defaultScale: number): number {
+  if (unit === undefined || unit === '') return defaultScale;
+  const u = unit.toLowerCase();
+  if (u === 'b' || u === 'byte' || u === 'bytes') return 1;
+  let base: number;
+  if (u.length === 1 || u.slice(1) === 'ib') base = 1024;
+  else if (u.slice(1) === 'b') base = 1000;
+  else throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
+  const power = 'kmgtpe'.indexOf(u[0]!) + 1;
+  if (power === 0) throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
+  return base ** power;
+}
+
+/** virDomainParseMemory: value with unit → KiB, rounded up. Returns undefined when absent. */
+export function parseMemory(domain: XElement, name: string): { kib: number; el: XElement } | undefined {
+  const el = child(domain, name);
+  if (!el) return undefined;
+  const raw = textOf(el);
+  if (raw === '') return undefined; // an empty <memory/> counts as no memory
+  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) {
+    throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
+  }
+  const scale = unitScale(el.attrs.unit, 1024);
+  const bytes = BigInt(raw) * BigInt(scale);
+  if (bytes > 2n ** 64n - 1n) {
+    throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${el.attrs.unit ?? ''}`);
+  }
+  const kib = (bytes + 1023n) / 1024n;
+  // Beyond what QEMU or libvirt accept on this platform (and beyond exact doubles).
+  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented(`<${name}> larger than 2^53 KiB`);
+  return { kib: Number(kib), el };
+}
+
