@@ -64,12 +64,10 @@ for (const f of files) {
     const vendor = attrsOf(/<vendor\s[^>]*>/.exec(body)?.[0] ?? '').name;
     models.push(`  ['${m[1]!}', [${removed.map((x) => `'${x}'`).join(', ')}]],`);
     details.push(`  ['${m[1]!}', {
-    decodeHost: ${decode.host === 'on'}, decodeGuest: ${decode.guest === 'on'},${vendor ? ` vendor: '${vendor}',` : ''}
-    signatures: [${sigs.join(', ')}],
+    decodeHost: ${decode.host === 'on'}, decodeGuest: ${decode.guest === 'on'},${vendor ? ` vendor: '${vendor}',` : ''} signatures: [${sigs.join(', ')}],
     features: [
 ${wrap(feats.filter((a) => a.removed !== 'yes').map((a) => a.name!)).replace(/^ /gm, '     ')}
-    ],
-  }],`);
+  ] }],`);
   }
 }
 const vendors = [...read('x86_vendors.xml').matchAll(/<vendor\s[^>]*>/g)].map((t) => attrsOf(t[0])).map((a) => `['${a.name}', '${a.string}']`);
