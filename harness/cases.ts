@@ -8,7 +8,7 @@
 // parent set.
 import { globSync } from 'glob';
 import { readFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { HOST_ARCH, MODES } from '../translator/index.js';
 import { readInside, readInsideBytes } from './confine.js';
 import { SetupError } from './errors.js';
@@ -22,6 +22,14 @@ const SNAPSHOT_NAME = /^caps_(\d+\.\d+\.\d+)_([A-Za-z0-9_]+)\.xml$/;
 const FOLDER_OPTIONS = 'options.json';
 // 'note' says why a case narrows itself, for the people who read it; nothing reads it.
 const OPTION_KEYS = ['versions', 'modes', 'notIdempotent', 'schemaInvalid', 'note'] as const;
+
+/** The version a snapshot file's name gives it (caps_8.1.0_s390x.xml: 8.1.0), when the name
+ *  follows the project's pattern for that arch: the name a golden carries, which a QEMU
+ *  development version inside (8.0.50) does not say. */
+export function namedVersion(file: string, arch: string): string | undefined {
+  const m = SNAPSHOT_NAME.exec(basename(file));
+  return m && m[2] === arch ? m[1] : undefined;
+}
 
 export function discoverSnapshots(root: string): Snapshot[] {
   return globSync('caps_*.xml', { cwd: dirs(root).capabilities }).sort().flatMap((f) => {

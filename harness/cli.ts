@@ -7,7 +7,7 @@ import { SetupError, UsageError, UserError } from './errors.js';
 const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
-  virtgold run      [FILTERS] [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
+  virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
                     [--no-determinism] [--schema]
                                             compare the corpus with the goldens (--schema: also
@@ -17,8 +17,8 @@ const USAGE = `usage:
                                             rewrite goldens from the reference translator
   virtgold review   [FILTERS]               accept or reject each golden that would change
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
-                    (--reference builtin|libvirt | --reference-cmd CMD | --reference-worker CMD)
-                    [--caps FILE] [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
+                    (--reference builtin|libvirt|libvirt-tests | --reference-cmd CMD | --reference-worker CMD)
+                    [--caps FILE]… [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
                     [--reporter NAME[:FILE]]… PATH…
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens

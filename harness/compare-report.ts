@@ -48,7 +48,7 @@ export function comparePretty(run: CompareRun, color = false): string {
   }
   out.push(...rankedBlock('refused, most frequent first (what to implement next):', run.results.filter((x) => x.class === 'refused').map((x) => x.reason!), 15));
   out.push(...rankedBlock('skipped, most frequent reasons:', run.results.filter((x) => x.class === 'skipped').map((x) => x.reason!), 10));
-  const spent = (k: 'translator' | 'reference') => (run.results.reduce((n, r) => n + (r.sideMs?.[k] ?? 0), 0) / 1000).toFixed(2);
+  const spent = (k: 'translator' | 'reference') => ((run.results.reduce((n, r) => n + (r.sideMs?.[k] ?? 0), run.batchMs?.[k] ?? 0)) / 1000).toFixed(2);
   out.push(`translator: ${run.translator}; reference: ${run.reference}; ${run.results.length} entries in ${(run.ms / 1000).toFixed(2)} s ` +
     `(translator ${spent('translator')} s, reference ${spent('reference')} s)`);
   // How often each side answered with output at all: the reach of each, whatever the class.

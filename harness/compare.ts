@@ -1,15 +1,16 @@
 // `virtgold compare`: two translators on the same domains and snapshots, no goldens. Each
-// (input, direction) gets a class (harness/classify.ts). The snapshot is --caps, or else the
-// probe file libvirt keeps for the domain's emulator (its arch's, without <emulator>): what
-// libvirt itself would use. Real libvirt on either side runs only on the host QEMU's
-// snapshot, one call at a time, and undefines what it defines even when interrupted.
+// (input, direction) gets a class (harness/classify.ts). The snapshot is --caps (each of the
+// domain's arch, when several are given), or else the probe file libvirt keeps for the
+// domain's emulator (its arch's, without <emulator>): what libvirt itself would use. Real
+// libvirt on either side runs only on the host QEMU's snapshot, one call at a time, and
+// undefines what it defines even when interrupted.
 import { globSync } from 'glob';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapterWith, type Adapter } from './adapters.js';
-import { domainArch } from './cases.js';
+import { domainArch, namedVersion } from './cases.js';
 import { keptText } from './diff.js';
 import { classify } from './classify.js';
 import { compareCounts, compareJson, comparePretty, compareSuite } from './compare-report.js';
@@ -73,8 +74,9 @@ export interface CompareOptions {
   reference: Adapter;
   inputs: CompareInput[];
   modes: Mode[];
-  /** --caps: the one snapshot of every domain; else each domain's host probe file */
-  caps?: Snapshot;
+  /** --caps: the snapshots to run each domain on (those of its arch, or the one given);
+   *  else each domain's host probe file */
+  caps?: Snapshot[];
   probes: HostProbe[];
   /** a side is real libvirt: it only runs where --caps is the probe it would use itself */
   libvirt: boolean;
@@ -82,16 +84,39 @@ export interface CompareOptions {
   onResult?: (r: CompareResult, done: number, total: number) => void;
 }
 
-const isLibvirt = (a: Adapter) => a.name.startsWith('libvirt');
+const isLibvirt = (a: Adapter) => a.drivesHost === true;
 
-function snapshotOf(input: CompareInput, o: CompareOptions): Snapshot | string {
+/** The snapshots of one domain, or why it has none. One --caps is every domain's; of
+ *  several, a domain gets those of its arch. */
+export function snapshotsOf(input: CompareInput, o: Pick<CompareOptions, 'caps' | 'libvirt' | 'probes'>): Snapshot[] | string {
   const probe = o.caps && !o.libvirt ? undefined : probeFor(input, o.probes);
   if (typeof probe === 'string') return probe;
-  if (!o.caps) return { arch: probe!.arch, version: probe!.version, path: probe!.path };
-  if (probe && (probe.arch !== o.caps.arch || probe.version !== o.caps.version)) {
-    return `libvirt would use ${probe.emulator} (${probe.arch} QEMU ${probe.version}), not --caps (${o.caps.arch} QEMU ${o.caps.version})`;
-  }
-  return o.caps;
+  if (!o.caps) return [{ arch: probe!.arch, version: probe!.version, path: probe!.path }];
+  const mine = o.caps.length === 1 ? o.caps : o.caps.filter((c) => c.arch === input.arch);
+  if (!mine.length) return `no --caps of arch ${input.arch}`;
+  if (!probe) return mine;
+  const usable = mine.filter((c) => probe.arch === c.arch && probe.version === c.version);
+  if (usable.length) return usable;
+  return `libvirt would use ${probe.emulator} (${probe.arch} QEMU ${probe.version}), not --caps (${mine.map((c) => `${c.arch} QEMU ${c.version}`).join(', ')})`;
+}
+
+interface Work {
+  input: CompareInput;
+  mode: Mode;
+  /** the entry both sides get, or why there is none */
+  entry: MatrixEntry | string;
+}
+
+/** Every (domain, snapshot, direction) of the compare, in input order. */
+function workOf(o: CompareOptions): Work[] {
+  return o.inputs.flatMap((input): Work[] => {
+    const snaps = snapshotsOf(input, o);
+    if (typeof snaps === 'string') return o.modes.map((mode) => ({ input, mode, entry: snaps }));
+    return snaps.flatMap((snapshot) => o.modes.map((mode) => ({
+      input, mode,
+      entry: { case: { name: input.name, path: input.path, arch: input.arch, options: {} }, snapshot, mode, stem: '', relStem: '' },
+    })));
+  });
 }
 
 async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOutcome> {
@@ -104,14 +129,10 @@ async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOut
   }
 }
 
-async function compareEntry(input: CompareInput, mode: Mode, o: CompareOptions): Promise<CompareResult> {
+async function compareEntry({ input, mode, entry }: Work, o: CompareOptions): Promise<CompareResult> {
   const start = performance.now();
-  const snap = snapshotOf(input, o);
-  if (typeof snap === 'string') return { input, mode, class: 'skipped', reason: snap, ms: performance.now() - start };
-  const entry: MatrixEntry = {
-    case: { name: input.name, path: input.path, arch: input.arch, options: {} },
-    snapshot: snap, mode, stem: '', relStem: '',
-  };
+  if (typeof entry === 'string') return { input, mode, class: 'skipped', reason: entry, ms: performance.now() - start };
+  const snap = entry.snapshot;
   const t0 = performance.now();
   const t = await ask(o.translator, entry, input.xml);
   const t1 = performance.now();
@@ -141,23 +162,33 @@ function markLate(results: CompareResult[], o: CompareOptions): void {
 /** Compare every input in every mode; results in input order. */
 export async function compareAll(o: CompareOptions): Promise<CompareRun> {
   const start = performance.now();
-  const work = o.inputs.flatMap((input) => o.modes.map((mode) => ({ input, mode })));
+  const work = workOf(o);
   let results: CompareResult[];
+  let batchMs = { translator: 0, reference: 0 };
   try {
-    results = await inParallel(work, o.jobs, (w) => compareEntry(w.input, w.mode, o), (r, n) => o.onResult?.(r, n, work.length));
+    // A side that answers in batches gets them all first (its own skips are its to judge).
+    const jobs = work.flatMap((w) => (typeof w.entry === 'string' ? [] : [{ entry: w.entry, xml: w.input.xml }]));
+    const timed = async (a: Adapter) => {
+      const t0 = performance.now();
+      await a.prepare?.(jobs);
+      return performance.now() - t0;
+    };
+    const [translator, reference] = await Promise.all([timed(o.translator), timed(o.reference)]);
+    batchMs = { translator, reference };
+    results = await inParallel(work, o.jobs, (w) => compareEntry(w, o), (r, n) => o.onResult?.(r, n, work.length));
   } finally {
     await Promise.all([o.translator.close?.(), o.reference.close?.()]);
     if (o.libvirt) await undefineLeftovers();
   }
   markLate(results, o); // after close: what a worker sent last is in
-  return { translator: o.translator.name, reference: o.reference.name, results, ms: performance.now() - start };
+  return { translator: o.translator.name, reference: o.reference.name, results, batchMs, ms: performance.now() - start };
 }
 
 /** --caps FILE as a snapshot, refused (exit 2) when it is not one. */
 function capsSnapshot(file: string): Snapshot {
   try {
     const caps = readCaps(file);
-    return { arch: caps.arch, version: `${caps.version.major}.${caps.version.minor}.0`, path: resolve(file) };
+    return { arch: caps.arch, version: namedVersion(file, caps.arch) ?? `${caps.version.major}.${caps.version.minor}.0`, path: resolve(file) };
   } catch (e) {
     throw new SetupError(`--caps: ${(e as Error).message}`);
   }
@@ -178,7 +209,7 @@ export async function compareCommand(argv: string[], cwd = process.cwd()): Promi
     options: {
       translator: { type: 'string' }, 'translator-cmd': { type: 'string' }, 'translator-worker': { type: 'string' },
       reference: { type: 'string' }, 'reference-cmd': { type: 'string' }, 'reference-worker': { type: 'string' },
-      caps: { type: 'string' },
+      caps: { type: 'string', multiple: true },
       mode: { type: 'string', multiple: true },
       arch: { type: 'string', multiple: true },
       jobs: { type: 'string' },
@@ -192,10 +223,10 @@ export async function compareCommand(argv: string[], cwd = process.cwd()): Promi
   const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
   if (v.reference === undefined && v['reference-cmd'] === undefined && v['reference-worker'] === undefined) {
-    throw new UsageError('compare: name the reference: --reference builtin|libvirt, --reference-cmd CMD or --reference-worker CMD');
+    throw new UsageError('compare: name the reference: --reference builtin|libvirt|libvirt-tests, --reference-cmd CMD or --reference-worker CMD');
   }
   const inputs = findInputs(positionals, cwd, v.arch);
-  const caps = v.caps === undefined ? undefined : capsSnapshot(resolve(cwd, v.caps));
+  const caps = v.caps?.map((f) => capsSnapshot(resolve(cwd, f)));
   const translator = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
   const reference = (await chooseAdapter('reference', v, limits))!;
   const libvirt = isLibvirt(translator) || isLibvirt(reference);
@@ -203,9 +234,10 @@ export async function compareCommand(argv: string[], cwd = process.cwd()): Promi
   if (!caps && !probes.length) {
     throw new SetupError(`compare: no --caps, and no libvirt probe file readable in ${PROBE_CACHE} (run as root after scripts/setup-libvirt, or pass --caps FILE)`);
   }
-  if (caps && libvirt && !probes.some((p) => p.arch === caps.arch && p.version === caps.version)) {
+  const foreign = libvirt ? caps?.find((c) => !probes.some((p) => p.arch === c.arch && p.version === c.version)) : undefined;
+  if (foreign) {
     const host = [...new Set(probes.map((p) => `${p.arch} ${p.version}`))].join(', ');
-    throw new SetupError(`compare: libvirt runs only on the snapshot of the host's QEMU (${host || 'none probed'}); --caps is ${caps.arch} QEMU ${caps.version}`);
+    throw new SetupError(`compare: libvirt runs only on the snapshot of the host's QEMU (${host || 'none probed'}); --caps is ${foreign.arch} QEMU ${foreign.version}`);
   }
 
   const tty = process.stdout.isTTY === true;

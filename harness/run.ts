@@ -8,6 +8,7 @@ import { builtinAdapter, builtinAdapterWith, commandAdapter, workerAdapter, type
 import { SetupError, UsageError } from './errors.js';
 import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
+import { libvirtTestsAdapter } from './libvirt-tests-adapter.js';
 import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
@@ -73,10 +74,11 @@ export async function chooseAdapter(side: 'translator' | 'reference', v: Adapter
     if (name === undefined) return undefined;
     if (name === 'builtin') return builtinAdapterWith(timeout);
     if (name === 'libvirt') return await libvirtAdapter();
+    if (name === 'libvirt-tests') return await libvirtTestsAdapter();
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  throw new UsageError(`unknown ${side} '${name}' (builtin or libvirt; or --${side}-cmd, --${side}-worker)`);
+  throw new UsageError(`unknown ${side} '${name}' (builtin, libvirt or libvirt-tests; or --${side}-cmd, --${side}-worker)`);
 }
 
 export interface ReporterSpec { name: ReporterName; file?: string }
@@ -153,7 +155,7 @@ async function run(argv: string[]): Promise<number> {
 
   const tty = process.stdout.isTTY === true;
   const suite = await runSuite({
-    ...sel, adapter, jobs: adapter.name.startsWith('libvirt') ? 1 : jobs,
+    ...sel, adapter, jobs: adapter.drivesHost ? 1 : jobs,
     determinism: !v['no-determinism'],
     schema,
     // A progress line only on a terminal, and only for runs long enough to want one.

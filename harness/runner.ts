@@ -104,6 +104,8 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   let stale: string[];
   try {
     const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    // A translator that answers in batches (libvirt's harness) gets the selection first.
+    await opts.adapter.prepare?.(entries.map((entry) => ({ entry, xml: readCase(entry) })));
     results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
     stale = staleGoldens(opts.root, all, opts.filters);
   } finally {

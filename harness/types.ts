@@ -72,6 +72,11 @@ export interface Adapter {
   /** undefined: run it; a string: skip this entry, with that reason */
   skip?(entry: MatrixEntry, xml: string, expected: Golden | undefined): string | undefined;
   translate(entry: MatrixEntry, xml: string): Promise<Outcome>;
+  /** all the entries it will be asked, before the first: for a translator that answers in
+   *  batches (libvirt's test harness); translate still works without it */
+  prepare?(jobs: { entry: MatrixEntry; xml: string }[]): Promise<void>;
+  /** real libvirt: only the snapshots of the host's QEMU, one call at a time */
+  drivesHost?: boolean;
   /** applied to both sides before comparing: what the contract excuses for this translator */
   normalize?(entry: MatrixEntry, text: string): string;
   /** why a translation error of this translator depends on the host rather than on the
@@ -128,5 +133,7 @@ export interface CompareRun {
   translator: string;
   reference: string;
   results: CompareResult[];
+  /** time each side took answering in batches before the first entry (libvirt's harness) */
+  batchMs?: { translator: number; reference: number };
   ms: number;
 }

@@ -9,8 +9,7 @@
 //   npm run interop:snapshots [-- --case GLOB --arch ARCH --version V --mode M --keep]
 //
 // VIRTGOLD_LIBVIRT_TESTS=DIR uses the two programs in DIR instead of building them.
-import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,72 +17,21 @@ import { parseArgs } from 'node:util';
 import { discoverSnapshots, selectEntries } from '../harness/cases.js';
 import { lookupGolden } from '../harness/goldens.js';
 import { runBuiltin } from '../harness/judge.js';
-import { capsForLibvirt, classify, EXCUSES, normalizeHarnessOutcome, type Excuse, type Verdict } from '../harness/libvirt-tests.js';
+import { classify, EXCUSES, type Excuse, type Verdict } from '../harness/libvirt-tests.js';
+import { harnessDir, runHarness } from '../harness/libvirt-tests-run.js';
 import { entryName } from '../harness/runner.js';
 import { selectionOf } from '../harness/run.js';
 import type { MatrixEntry, Mode, Outcome, Snapshot } from '../harness/types.js';
 
 /** Debian 12's QEMU: its snapshots are held to real libvirt by npm run interop. */
 const HOST_QEMU = '7.2.0';
-const PROGRAMS: Record<Mode, { bin: string; ext: string }> = {
-  xml2argv: { bin: 'qemuxml2argvtest', ext: 'args' },
-  xml2xml: { bin: 'qemuxml2xmltest', ext: 'xml' },
-};
 
 class CannotRun extends Error {}
-
-/** The directory of the two test programs: given, or built (and cached) now. */
-async function harnessDir(root: string): Promise<string> {
-  const given = process.env.VIRTGOLD_LIBVIRT_TESTS;
-  if (given) return given;
-  const t0 = performance.now();
-  // its progress shows as it comes; its last line says why when it fails
-  const r = await execa(join(root, 'scripts/libvirt-harness.sh'), { reject: false, stdin: 'ignore', stdout: 'pipe', stderr: ['pipe', 'inherit'] });
-  if (r.exitCode !== 0) {
-    const why = r.stderr.trimEnd().split('\n').pop()?.replace(/^libvirt-harness: /, '') || `exit ${r.exitCode ?? r.signal}`;
-    throw new CannotRun(`cannot build libvirt 9.0.0's test harness: ${why}`);
-  }
-  console.log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${r.stdout.trim()}`);
-  return r.stdout.trim();
-}
 
 interface Group {
   snapshot: Snapshot;
   mode: Mode;
   entries: MatrixEntry[];
-}
-
-/** Run one program on one snapshot for every entry of the group; libvirt's answer per entry
- *  (its output or error), or why there is none. */
-async function runGroup(dir: string, work: string, g: Group, ids: Map<string, string>): Promise<Map<MatrixEntry, Outcome | string>> {
-  const { bin, ext } = PROGRAMS[g.mode];
-  const base = join(work, `${g.snapshot.arch}-${g.snapshot.version}`);
-  const out = join(base, g.mode);
-  mkdirSync(out, { recursive: true });
-  const caps = join(base, `caps-${g.mode}.xml`); // one per program: both may run at once
-  writeFileSync(caps, capsForLibvirt(readFileSync(g.snapshot.path, 'utf8')));
-  const names = g.entries.map((e) => ids.get(e.case.name)!);
-  const r = await execa(join(dir, bin), {
-    reject: false, stdin: 'ignore', all: true, cwd: base, timeout: 600_000,
-    env: {
-      VIRTGOLD_CASES: names.join(' '), VIRTGOLD_CAPS: caps, VIRTGOLD_ARCH: g.snapshot.arch,
-      VIRTGOLD_IN: join(work, 'in'), VIRTGOLD_OUT: out, VIR_TEST_REGENERATE_OUTPUT: '1',
-    },
-  });
-  const log = join(base, `${g.mode}.log`);
-  writeFileSync(log, r.all ?? '');
-  if (r.failed && r.exitCode === undefined) throw new CannotRun(`${bin} could not run: ${(r as { shortMessage?: string }).shortMessage ?? r.message}`);
-  const rejected = /^VIRTGOLD-CAPS: (.*)$/m.exec(r.all ?? '')?.[1];
-  const rel = `capabilities/caps_${g.snapshot.version}_${g.snapshot.arch}.xml`;
-  const results = new Map<MatrixEntry, Outcome | string>();
-  for (const [i, e] of g.entries.entries()) {
-    const file = (x: string) => join(out, `${names[i]}.${x}`);
-    if (rejected) results.set(e, `libvirt's loader rejects ${rel}: ${rejected}`);
-    else if (existsSync(file(ext))) results.set(e, normalizeHarnessOutcome(g.mode, { kind: 'output', text: readFileSync(file(ext), 'utf8') }));
-    else if (existsSync(file('err'))) results.set(e, normalizeHarnessOutcome(g.mode, { kind: 'error', text: readFileSync(file('err'), 'utf8') }));
-    else results.set(e, `libvirt's ${bin} recorded no answer (exit ${r.exitCode ?? r.signal}; log: ${log})`);
-  }
-  return results;
 }
 
 interface Checked {
@@ -135,7 +83,7 @@ async function main(): Promise<number> {
   const { entries, problems } = selectEntries(root, sel.filters);
   if (problems.length) throw new CannotRun(problems.join('; '));
 
-  const dir = await harnessDir(root);
+  const dir = await harnessDir((l) => console.log(l));
   const work = mkdtempSync(join(tmpdir(), 'virtgold-snapshots-'));
   const ids = new Map<string, string>();
   mkdirSync(join(work, 'in'));
@@ -155,9 +103,10 @@ async function main(): Promise<number> {
   const list = [...groups.values()];
   // two programs at a time: CI machines have 2 cores
   for (let i = 0; i < list.length; i += 2) {
-    for (const m of await Promise.all(list.slice(i, i + 2).map((g) => runGroup(dir, work, g, ids)))) {
-      for (const [e, a] of m) answers.set(e, a);
-    }
+    await Promise.all(list.slice(i, i + 2).map(async (g) => {
+      const got = await runHarness(dir, work, join(work, 'in'), g.snapshot, g.mode, g.entries.map((e) => ids.get(e.case.name)!));
+      for (const e of g.entries) answers.set(e, got.get(ids.get(e.case.name)!)!);
+    }));
   }
   const checked: Checked[] = entries.map((entry) => ({
     entry,

@@ -3,8 +3,9 @@
 # (with the LD_PRELOAD mocks they load) from Debian 12's source package, into a cache
 # outside the repository, and print the directory that holds them on stdout.
 #
-#   scripts/libvirt-harness.sh
+#   scripts/libvirt-harness.sh [--check]
 #
+# --check only says whether it is built: the directory and exit 0, or exit 3.
 # The cache is ${VIRTGOLD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtgold}/libvirt-<version>:
 # pkg/ (the .dsc and tarballs), src/ (unpacked, Debian's patches applied, plus
 # libvirt-harness.patch from beside this script: a record mode, see its header), build/.
@@ -58,6 +59,7 @@ ready() {
 }
 
 if ready; then echo "$BUILD/tests"; exit 0; fi
+[ "${1:-}" != --check ] || { echo "libvirt-harness: not built from this patch in $BUILD" >&2; exit 3; }
 
 mkdir -p "$CACHE" || fail "cannot create $CACHE"
 exec 9>"$CACHE/.lock"

@@ -122,7 +122,7 @@ test('builtin against itself on the shipped cases: same or refused, reporters ag
     const o = await builtinAdapter.translate(e, xml);
     return o.kind === 'output' ? { kind: 'output', text: o.text.replace('"driver":"vfio-pci"', '"driver":"vfio-pcx"') } : o;
   } };
-  const run = await compareAll({ translator: mangled, reference: builtinAdapter, inputs, modes: ['xml2argv', 'xml2xml'], caps, probes: [], libvirt: false, jobs: 4 });
+  const run = await compareAll({ translator: mangled, reference: builtinAdapter, inputs, modes: ['xml2argv', 'xml2xml'], caps: [caps], probes: [], libvirt: false, jobs: 4 });
   const c = compareCounts(run);
   assert.equal(Object.keys(c), ['same', 'refused', 'differs', 'message', 'broken', 'skipped']);
   assert.is(run.results.length, inputs.length * 2);

@@ -11,7 +11,7 @@ import { TranslationError, xmlError } from './errors.js';
 import { withDeadline } from './deadline.js';
 import { decodeUtf8 } from './xml/chars.js';
 import { MAX_XML_BYTES } from './xml/tree.js';
-import { assignAddresses } from './stages/addresses.js';
+import { assignAddresses, assignStartAddresses } from './stages/addresses.js';
 import { assignAliases } from './stages/aliases.js';
 import { buildCommand } from './stages/command.js';
 import { formatDomain } from './stages/format.js';
@@ -54,6 +54,7 @@ export function defineDomain(xml: string | Uint8Array, caps: QemuCaps): StageCon
 export function commandOf(xml: string | Uint8Array, caps: QemuCaps): QemuCommand {
   const ctx = defineDomain(xml, caps);
   validateStart(ctx);
+  assignStartAddresses(ctx);
   assignAliases(ctx.def);
   return buildCommand(ctx.def, caps, ctx.machine);
 }

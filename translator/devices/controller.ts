@@ -10,7 +10,7 @@ import type { DeviceInfo } from '../model.js';
 import { modelConnect } from '../pci/addrset.js';
 import { pciFlags, pcieFlags } from '../pci/connect.js';
 import { formatPciOpts, isPciModel, parsePciHole, parsePciOpts, pciHoleGlobal, pciDeviceProps, validatePci, validatePciConf, type PciOpts } from '../pci/controller.js';
-import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
+import { addressProps, formatInfo, hasInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 
 export interface ControllerDef {
@@ -243,7 +243,7 @@ export const controller: DeviceKind<ControllerDef> = {
       // qemuBuildPMPCIRootHotplugCommandLine
       if (model === 'pci-root' && c.index === 0 && c.pci?.hotplug) out.push(['-global', `PIIX4_PM.acpi-root-pci-hotplug=${c.pci.hotplug}`]);
       const props = c.pci && pciDeviceProps(model, c.pci, c.info.alias);
-      if (props) out.push(['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]);
+      if (props) out.push(...zpciDevice(c.info), ['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]);
       return out;
     }
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return [];
@@ -262,6 +262,6 @@ export const controller: DeviceKind<ControllerDef> = {
       dev.id = c.info.alias;
     }
     Object.assign(dev, addressProps(c.info.address, def));
-    return [['-device', JSON.stringify(dev)]];
+    return [...zpciDevice(c.info), ['-device', JSON.stringify(dev)]];
   },
 };

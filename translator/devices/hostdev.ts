@@ -12,7 +12,7 @@ import { pcieFlags } from '../pci/connect.js';
 import { propEnum } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString } from './info.js';
+import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString, zpciDevice } from './info.js';
 import type { DeviceKind } from './kind.js';
 
 export interface HostdevDef {
@@ -147,14 +147,7 @@ export const hostdev: DeviceKind<HostdevDef> = {
     formatInfo(w, h.info);
     w.close('</hostdev>');
   },
-  command(h, { def, machine }) {
-    const out: string[][] = [];
-    const a = h.info.address;
-    // On s390x the zpci device that carries the ids comes first (qemuCommandAddExtDevice).
-    if (machine.zpci && a?.type === 'pci' && a.zpci) {
-      out.push(['-device', JSON.stringify({ driver: 'zpci', uid: a.zpci.uid, fid: a.zpci.fid, target: h.info.alias, id: `zpci${a.zpci.uid}` })]);
-    }
-    out.push(['-device', JSON.stringify(vfioDevice(h, def))]);
-    return out;
+  command(h, { def }) {
+    return [...zpciDevice(h.info), ['-device', JSON.stringify(vfioDevice(h, def))]];
   },
 };

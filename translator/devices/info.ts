@@ -149,4 +149,12 @@ export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Reco
   return props;
 }
 
+/** qemuCommandAddExtDevice: on s390x a PCI device's zPCI ids are a device of their own,
+ *  written right before the device it targets. */
+export function zpciDevice(info: DeviceInfo): string[][] {
+  const a = info.address;
+  if (a?.type !== 'pci' || !a.zpci) return [];
+  return [['-device', JSON.stringify({ driver: 'zpci', uid: a.zpci.uid, fid: a.zpci.fid, target: info.alias, id: `zpci${a.zpci.uid}` })]];
+}
+
 export type { PciAddress };

@@ -4,7 +4,7 @@ import { notImplemented } from '../errors.js';
 import type { DeviceInfo } from '../model.js';
 import { propEnum, propInt, required } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
-import { addressProps, formatInfo, hasInfo, parseDeviceInfo } from './info.js';
+import { addressProps, formatInfo, hasInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { DeviceKind } from './kind.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 
@@ -65,6 +65,6 @@ export const memballoon: DeviceKind<MemballoonDef> = {
     if (!active(m)) return [];
     const ccw = m.info.address?.type === 'ccw';
     const suffix = m.model === 'virtio' ? '' : m.model.slice('virtio'.length);
-    return [['-device', JSON.stringify({ driver: `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`, id: m.info.alias, ...addressProps(m.info.address, def) })]];
+    return [...zpciDevice(m.info), ['-device', JSON.stringify({ driver: `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`, id: m.info.alias, ...addressProps(m.info.address, def) })]];
   },
 };

@@ -31,6 +31,8 @@ export function assignAddresses(ctx: StageContext): void {
 
   // PCI (qemuDomainAssignPCIAddresses)
   assignPciAddresses(ctx);
+  // zPCI ids go to the devices there were before PCI assignment: not to the controllers
+  // it adds (libvirt's inactive XML shows none on them) …
   if (machine.zpci) assignZpci(infos);
 
   // USB (qemuDomainAssignUSBAddresses): controllers with one index form one bus; those
@@ -41,6 +43,15 @@ export function assignAddresses(ctx: StageContext): void {
     if (usb.has(c.index)) throw xmlError(`Duplicate USB controllers with index ${c.index}`);
     usb.add(c.index);
   }
+}
+
+/** … which get theirs when the domain starts (qemuProcessPrepareDomain assigns addresses
+ *  again, now with those controllers in the definition): the command line has them. */
+export function assignStartAddresses(ctx: StageContext): void {
+  if (!ctx.machine.zpci) return;
+  const all: DeviceInfo[] = [];
+  eachInfo(ctx.def.devices, ITERATE_ORDER, (info) => all.push(info));
+  assignZpci(all);
 }
 
 /** zPCI uid (from 1) and fid (from 0) for every PCI device. Like libvirt, devices that
