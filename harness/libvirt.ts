@@ -194,6 +194,29 @@ export function hostProbes(cacheDir = PROBE_CACHE): HostProbe[] {
   });
 }
 
+/** The <hostCPU> blocks of a capabilities file, as written (none: ''). */
+const hostCpuBlocks = new Map<string, string>();
+function hostCpuOf(path: string): string {
+  let b = hostCpuBlocks.get(path);
+  if (b === undefined) {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch { /* unreadable: no host CPU data */ }
+    hostCpuBlocks.set(path, (b = (text.match(/<hostCPU\b[\s\S]*?<\/hostCPU>/g) ?? []).join('\n')));
+  }
+  return b;
+}
+
+/** Why libvirt here cannot speak for an entry whose command line follows the host's CPU
+ *  (host-model is expanded from the host CPU data of libvirt's own probe): that data
+ *  differs from the snapshot's. */
+export function hostCpuDiffers(mode: 'xml2argv' | 'xml2xml', xml: string, snapshotPath: string, probePath: string | undefined): string | undefined {
+  if (mode !== 'xml2argv' || !/<cpu\b[^>]*\bmode\s*=\s*['"]host-model['"]/.test(xml)) return undefined;
+  if (probePath && hostCpuOf(probePath) === hostCpuOf(snapshotPath)) return undefined;
+  return "host-model follows the host's CPU, and libvirt's probe of this host has other <hostCPU> data than the snapshot";
+}
+
 /** arch → "major.minor.0" of each QEMU libvirt has probed on this host. */
 export function hostQemuVersions(cacheDir = PROBE_CACHE): Map<string, string> {
   return new Map(hostProbes(cacheDir).map((p) => [p.arch, p.version]));
@@ -235,7 +258,8 @@ export interface LibvirtAdapterOptions {
 export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Adapter> {
   const why = await libvirtUnavailable();
   if (why) throw new Error(`--translator libvirt: ${why}`);
-  const host = o.host ?? hostQemuVersions();
+  const probes = hostProbes();
+  const host = o.host ?? new Map(probes.map((p) => [p.arch, p.version]));
   if (!host.size) throw new Error('--translator libvirt: libvirt has not probed any QEMU here (run scripts/setup-libvirt)');
   const strip = o.vfToken === 'strip';
   return {
@@ -253,7 +277,8 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
       if (entry.snapshot.version !== hostVersion) return `libvirt here drives QEMU ${hostVersion}, not ${entry.snapshot.version}`;
       if (!strip && hasVfToken(xml)) return 'libvirt 9.0.0 has no vf-token support';
       if (expected?.kind === 'error' && isVirtgoldRefusal(expected.text)) return `virtgold refuses it on purpose: ${expected.text.trim()}`;
-      return libvirtCannot(entry.mode, xml);
+      const probe = probes.find((p) => p.arch === entry.snapshot.arch)?.path;
+      return libvirtCannot(entry.mode, xml) ?? hostCpuDiffers(entry.mode, xml, entry.snapshot.path, probe);
     },
     translate(entry, xml) {
       // One call at a time, whatever --jobs says: parallel domains would share names and

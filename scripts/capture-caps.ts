@@ -3,8 +3,11 @@
 // (tests/qemucapabilitiesdata) does it: the header libvirt's loader requires stays, with
 // neutral values (file times and the probing libvirt's version 0, microcode version 0;
 // the emulator path is Debian's), and what it does not require goes: the QEMU module
-// directory's time, the host kernel, the host CPU (signature, CPUID dump, host model).
-// The snapshots then load in libvirt's own loader (virQEMUCapsLoadCache) unchanged.
+// directory's time, the host kernel, the host CPU's signature and CPUID dump (libvirt
+// only compares them to tell a stale cache). QEMU's expansion of the host CPU
+// (<hostCPU>, one per accelerator) stays, as in libvirt's own test data: libvirt derives
+// host-model from it (virQEMUCapsInitHostCPUModel), and it is what QEMU answered, not
+// the machine's CPUID. The snapshots then load in libvirt's own loader unchanged.
 // Beside each snapshot it writes the host's firmware descriptors, as libvirt merges them
 // (firmware/<snapshot>/: /etc/qemu/firmware overrides /usr/share/qemu/firmware by file
 // name, an empty file hides one), since libvirt's firmware choice reads them, and the
@@ -23,7 +26,7 @@ const EMULATORS: Record<string, string> = {
 
 const NEUTRAL = /^(\s*)<(qemuctime|selfctime|selfvers|microcodeVersion)>.*<\/\2>\s*$/;
 const DROP_LINES = /^\s*<(qemumoddirmtime|kernelVersion|hostCPUSignature)>.*<\/\1>\s*$/;
-const DROP_BLOCKS = /^\s*<(cpudata|hostCPU)\b/;
+const DROP_BLOCKS = /^\s*<(cpudata)\b/;
 
 export function normalizeProbe(text: string): string {
   const out: string[] = [];

@@ -10,7 +10,7 @@ import { builtinAdapter, builtinAdapterWith } from '../harness/adapters.js';
 import { checkedSelection, discoverCases, selectEntries } from '../harness/cases.js';
 import { SetupError } from '../harness/errors.js';
 import { matchGlob } from '../harness/filters.js';
-import { excuseNetdev, normalizeNativeArgv } from '../harness/libvirt.js';
+import { excuseNetdev, hostCpuDiffers, normalizeNativeArgv } from '../harness/libvirt.js';
 import { findProject } from '../harness/project.js';
 import { runCommand, selectionOf } from '../harness/run.js';
 import { counts, runSuite } from '../harness/runner.js';
@@ -243,6 +243,21 @@ test('the in-process translator obeys --timeout: a translation past it is a brok
   const dir = project({ caps: ['caps_7.2.0_x86_64.xml'], files: { 'cases/big.xml': big } });
   const late = await runSuite({ root: dir, filters: {}, adapter: builtinAdapterWith(0), jobs: 1, determinism: false });
   assert.equal(late.results.map((r) => [r.status, r.message]), [['broken', 'broken translator: timed out after 0 ms'], ['broken', 'broken translator: timed out after 0 ms']]);
+});
+
+test('host-model command lines are held to real libvirt only where its probe has the snapshot\'s host CPU data', () => {
+  const dir = tempDir('hostcpu');
+  const cpu = (model: string) => `<qemuCaps><hostCPU type='kvm' model='${model}' migratability='yes'><property name='f' type='boolean' value='true'/></hostCPU></qemuCaps>`;
+  writeFileSync(join(dir, 'snap.xml'), cpu('base'));
+  writeFileSync(join(dir, 'same.xml'), cpu('base'));
+  writeFileSync(join(dir, 'other.xml'), cpu('max'));
+  const hm = "<domain><cpu mode='host-model'/></domain>";
+  assert.is(hostCpuDiffers('xml2argv', hm, join(dir, 'snap.xml'), join(dir, 'same.xml')), undefined);
+  assert.match(hostCpuDiffers('xml2argv', hm, join(dir, 'snap.xml'), join(dir, 'other.xml'))!, /host-model follows the host's CPU/);
+  assert.match(hostCpuDiffers('xml2argv', hm, join(dir, 'snap.xml'), undefined)!, /host-model/);
+  // The inactive XML keeps host-model unexpanded; other CPU modes do not follow the host's data.
+  assert.is(hostCpuDiffers('xml2xml', hm, join(dir, 'snap.xml'), join(dir, 'other.xml')), undefined);
+  assert.is(hostCpuDiffers('xml2argv', "<domain><cpu mode='host-passthrough'/></domain>", join(dir, 'snap.xml'), join(dir, 'other.xml')), undefined);
 });
 
 test.run();

@@ -72,7 +72,7 @@ test('the header values are the neutral ones of libvirt\'s test data', () => {
   }
 });
 
-test('capture-caps keeps that header with neutral values and drops the host-specific rest', () => {
+test('capture-caps keeps that header with neutral values, keeps QEMU\'s host CPU expansion and drops the host-specific rest', () => {
   const probe = [
     '<qemuCaps>',
     '  <emulator>/usr/bin/qemu-system-s390x</emulator>',
@@ -111,6 +111,9 @@ test('capture-caps keeps that header with neutral values and drops the host-spec
     '  <microcodeVersion>0</microcodeVersion>',
     '  <package>Debian 1:7.2+dfsg-7</package>',
     '  <arch>s390x</arch>',
+    "  <hostCPU type='kvm' model='base' migratability='yes'>",
+    "    <property name='x' type='boolean' value='true'/>",
+    '  </hostCPU>',
     '</qemuCaps>',
     '',
   ].join('\n'));

@@ -25,6 +25,8 @@ export interface CpuModel {
   typename?: string;
   usable?: string;
   deprecated: boolean;
+  /** the features that keep QEMU from running the model here, as QEMU names them */
+  blockers: string[];
 }
 
 export interface QemuCaps {
@@ -47,8 +49,15 @@ export interface QemuCaps {
 export interface HostCpu {
   virtType: CapsVirtType;
   model: string;
-  /** boolean properties in the file's order (other kinds are kept out) */
-  props: { name: string; value: boolean }[];
+  /** boolean properties in the file's order (other kinds are kept out); migratable
+   *  false where QEMU says the property does not migrate */
+  props: { name: string; value: boolean; migratable?: boolean }[];
+  /** whether QEMU reported migratability (migratability='yes') */
+  migratability: boolean;
+  /** every property's name, of any kind, in the file's order */
+  propNames: string[];
+  /** the string and number properties (x86: vendor, family, model, stepping) */
+  values: Record<string, string | number>;
 }
 
 export class CapsError extends Error {
@@ -118,6 +127,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     typename: c.attrs.typename,
     usable: c.attrs.usable,
     deprecated: c.attrs.deprecated === 'yes',
+    blockers: elements(c, 'blocker').map((b) => b.attrs.name ?? ''),
   }));
 
   return {
@@ -139,7 +149,11 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
       virtType: virtTypeOf(h, source),
       model: h.attrs.model ?? '',
       props: elements(h, 'property').filter((p) => p.attrs.type === 'boolean')
-        .map((p) => ({ name: p.attrs.name ?? '', value: p.attrs.value === 'true' })),
+        .map((p) => ({ name: p.attrs.name ?? '', value: p.attrs.value === 'true', ...(p.attrs.migratable === 'no' ? { migratable: false } : {}) })),
+      migratability: h.attrs.migratability === 'yes',
+      propNames: elements(h, 'property').map((p) => p.attrs.name ?? ''),
+      values: Object.fromEntries(elements(h, 'property').filter((p) => p.attrs.type === 'string' || p.attrs.type === 'number')
+        .map((p) => [p.attrs.name ?? '', p.attrs.type === 'number' ? Number(p.attrs.value) : p.attrs.value ?? ''])),
     })),
   };
 }

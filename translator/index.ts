@@ -16,7 +16,8 @@ import { assignAliases } from './stages/aliases.js';
 import { buildCommand } from './stages/command.js';
 import { formatDomain } from './stages/format.js';
 import { parseDomain } from './stages/parse.js';
-import { postParse } from './stages/postparse.js';
+import { postParseCheckName } from './domain/parse.js';
+import { postParse, unknownMachineAddresses } from './stages/postparse.js';
 import { validateDefine, validateDomain, validateStart } from './stages/validate.js';
 
 export type Mode = 'xml2argv' | 'xml2xml';
@@ -37,11 +38,14 @@ export function defineDomain(xml: string | Uint8Array, caps: QemuCaps): StageCon
   const { machine } = postParse(def, caps);
   if (!machine) {
     // A machine the snapshot does not know: libvirt only says so in validation.
+    unknownMachineAddresses(def);
+    postParseCheckName(def);
     validateDomain(def, caps);
     throw new Error('unreachable: validation accepted an unknown machine');
   }
   const ctx: StageContext = { def, caps, machine };
   assignAddresses(ctx);
+  postParseCheckName(def); // the last check of post-parse, after the addresses
   validateDefine(ctx);
   return ctx;
 }

@@ -74,8 +74,11 @@ export interface VcpuDef {
 
 /** <os>: the guest type and how it boots. domain/os.ts adds the firmware, loader,
  *  kernel and BIOS settings (declaration merging). */
+/** virDomainOSType; the qemu driver refuses all but hvm in validation. */
+export type OsType = 'hvm' | 'xen' | 'linux' | 'exe' | 'uml' | 'xenpvh';
+
 export interface OsDef {
-  type: 'hvm';
+  type: OsType;
   arch?: string;
   machine?: string;
   bootDevs: string[];

@@ -94,8 +94,15 @@ function parseTimer(e: XElement): TimerDef {
  *  of any <clock> (empty counts as absent) and the timers those of every <clock>. */
 export function parseClock(domain: XElement): ClockDef {
   const clocks = elements(domain, 'clock');
+  // The offset and its attributes first, then the timers.
+  const timers: ClockDef['timers'] = [];
+  const def = parseOffset(clocks, timers);
+  timers.push(...clocks.flatMap((c) => elements(c, 'timer')).map(parseTimer));
+  return def;
+}
+
+function parseOffset(clocks: XElement[], timers: ClockDef['timers']): ClockDef {
   const a = (name: string) => clocks.find((c) => name in c.attrs)?.attrs[name] || undefined;
-  const timers = clocks.flatMap((c) => elements(c, 'timer')).map(parseTimer);
   const offset = a('offset') ?? 'utc';
   switch (offset) {
     case 'utc':

@@ -11,6 +11,7 @@ import { propEnum, propInt, propOnOff, propUInt, required } from '../xml/props.j
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { X86_FEATURES, X86_MODELS } from './cpu-map.js';
+import { X86_QEMU_NAMES, x86CpuData, x86HostModels, x86Extra, x86QemuFeatureNames, x86Required, x86UpdateHostModel, type X86Cpu } from './cpu-x86.js';
 import { HOST_ARCH } from './host.js';
 
 export const CPU_MODES = ['custom', 'host-model', 'host-passthrough', 'maximum'] as const;
@@ -146,8 +147,8 @@ export function parseCpu(domain: XElement): CpuDef | undefined {
 // ---------------------------------------------------------------------------------
 // Post-parse
 
-/** qemuDomainDefSetDefaultCPU then qemuDomainDefCPUPostParse, for a known machine. */
-export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineType): void {
+/** qemuDomainDefSetDefaultCPU, for a known machine. */
+export function cpuSetDefault(def: DomainDef, caps: QemuCaps, machine: MachineType): void {
   const accel = accelOf(def.virtType);
   // The machine's default model, when the domain names none.
   if ((!def.cpu || (def.cpu.mode === 'custom' && def.cpu.model === undefined)) && machine.defaultCPU) {
@@ -163,6 +164,10 @@ export function cpuPostParse(def: DomainDef, caps: QemuCaps, machine: MachineTyp
       Object.assign(def.cpu, { mode: 'custom', match: 'exact', check: 'none', fallback: 'forbid', model });
     }
   }
+}
+
+/** qemuDomainDefCPUPostParse (after the vCPU rules, tuning's postParseVcpus). */
+export function cpuPostParse(def: DomainDef, caps: QemuCaps): void {
   const cpu = def.cpu;
   if (!cpu) return;
   // SVE vector lengths imply SVE itself.
@@ -292,10 +297,11 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
       if (def.virtType === 'kvm') break;
       throw unsupported();
     case 'host-model':
-      // Expanded from the snapshot's host CPU data; x86 would also need libvirt's CPUID
-      // decoding, and without data libvirt's answer names the host it runs on.
-      if (!isS390(arch) || !hostCpuOf(caps, accel)) {
-        throw notImplemented("<cpu mode='host-model'> (it needs the host CPU data, which the snapshot does not carry)");
+      // Expanded from the snapshot's host CPU data (s390x). Without it libvirt uses the
+      // CPU of the host it runs on (a fake core2duo in its test harness); on x86 it also
+      // decodes the data into a model with its CPUID-level map (README "Guest CPU").
+      if (!hostCpuOf(caps, accel)) {
+        throw notImplemented("<cpu mode='host-model'> without host CPU data (<hostCPU>) in the snapshot (libvirt then uses the CPU of the host it runs on)");
       }
       break;
     case 'custom':
@@ -310,11 +316,16 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
     throw notImplemented("<feature policy='forbid'> with <cpu check> other than 'none' (compared with the host's CPU)");
   }
   if (!hostLike(cpu.mode)) {
+    const x86Hosts = isX86(arch) && cpu.mode === 'host-model' ? x86HostModels(caps, accel)! : undefined;
     // Only x86 compares: s390x leaves every check to QEMU.
-    if (cpu.check === 'partial' && isX86(arch)) throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
-    // virCPUUpdate: host-model becomes the host's model and features (s390x), the
-    // domain's own features updating or adding to them.
-    if (cpu.mode === 'host-model') expandHostModel(cpu, hostCpuOf(caps, accel)!);
+    if (cpu.check === 'partial' && isX86(arch)) {
+      if (!x86Hosts) throw notImplemented("comparing <cpu check='partial'> with the host's CPU");
+      compareX86HostModel(cpu, x86Hosts.reported, def.virtType === 'kvm');
+    }
+    // virCPUUpdate: host-model becomes the host's model and features, the domain's own
+    // features updating or adding to them.
+    if (x86Hosts) expandX86HostModel(cpu, x86Hosts.migratable);
+    else if (cpu.mode === 'host-model') expandHostModel(cpu, hostCpuOf(caps, accel)!);
     // 'minimum' and optional features are resolved against the host's CPU.
     const relative = cpu.match === 'minimum' || cpu.features.some((f) => f.policy === 'optional');
     if (isS390(arch) && relative) {
@@ -339,6 +350,9 @@ export function cpuPrepareStart(def: DomainDef, caps: QemuCaps): void {
   }
   if (isX86(arch)) {
     cpu.features = cpu.features.filter((f) => !X86_NEVER_PASSED.has(f.name));
+    // qemuProcessDropUnknownCPUFeatures: a feature QEMU does not know is off anyway.
+    const known = x86QemuFeatureNames(caps, accel);
+    if (known) cpu.features = cpu.features.filter((f) => (f.policy !== 'disable' && f.policy !== 'forbid') || known.has(f.name));
     const unknown = cpu.features.find((f) => (f.policy === 'disable' || f.policy === 'forbid') && X86_NOT_IN_QEMU.has(f.name));
     if (unknown) throw notImplemented(`disabling CPU feature '${unknown.name}', which QEMU may not know`);
   }
@@ -362,15 +376,43 @@ function expandHostModel(cpu: CpuDef, host: HostCpu): void {
   Object.assign(cpu, { mode: 'custom', match: 'exact', model: host.model, features });
 }
 
+/** virCPUCompare of an x86 host-model CPU with the host's (x86Compute). Under TCG the host
+ *  CPU is the snapshot's; under KVM libvirt takes the machine's own CPUID data (a fake
+ *  core2duo in its test harness) plus the snapshot's features, so only what the
+ *  snapshot's CPU provides can be decided. */
+function compareX86HostModel(cpu: CpuDef, host: X86Cpu, kvm: boolean): void {
+  const incompatible = (why: string) => new TranslationError('bare', `the CPU is incompatible with host CPU: ${why}`);
+  if (cpu.vendor !== undefined) {
+    if (kvm) throw notImplemented("<vendor> in a KVM host-model CPU (compared with the machine's own CPU)");
+    if (cpu.vendor !== host.vendor) throw incompatible(`host CPU vendor does not match required CPU vendor ${cpu.vendor}`);
+  }
+  if (cpu.model !== undefined && !X86_MODELS.has(cpu.model)) throw internalError(`Unknown CPU model ${cpu.model}`);
+  const data = x86CpuData(host);
+  const lacking = x86Required(cpu.model, cpu.features).filter((f) => !data.has(f));
+  if (lacking.length) {
+    if (kvm) throw notImplemented("a KVM host-model CPU requiring features the snapshot's host CPU lacks (compared with the machine's own CPU)");
+    throw incompatible(`Host CPU does not provide required features: ${lacking.join(', ')}`);
+  }
+  if (cpu.match === 'strict') {
+    if (kvm) throw notImplemented("<cpu mode='host-model' match='strict'> under KVM (compared with the machine's own CPU)");
+    const extra = x86Extra(data, cpu.model, cpu.features);
+    if (extra.length) throw incompatible(`Host CPU does not strictly match guest CPU: Extra features: ${extra.join(', ')}`);
+  }
+}
+
+/** x86's virCPUUpdate for host-model: optional features resolved against the host's CPU,
+ *  then the host's model, vendor and features with the domain's on top. */
+function expandX86HostModel(cpu: CpuDef, host: X86Cpu): void {
+  const data = x86CpuData(host);
+  for (const f of cpu.features) if (f.policy === 'optional') f.policy = data.has(f.name) ? 'require' : 'disable';
+  const features = x86UpdateHostModel(host, cpu.features);
+  Object.assign(cpu, { mode: 'custom', match: 'exact', model: host.model, features });
+  if (host.vendor !== undefined) cpu.vendor = host.vendor;
+  else delete cpu.vendor;
+}
+
 // ---------------------------------------------------------------------------------
 // Output
-
-/** libvirt's feature names where QEMU spells them differently (virQEMUCapsCPUFeaturesX86). */
-const X86_QEMU_NAMES: Record<string, string> = {
-  cmp_legacy: 'cmp-legacy', ds_cpl: 'ds-cpl', fxsr_opt: 'fxsr-opt', kvm_pv_eoi: 'kvm-pv-eoi',
-  kvm_pv_unhalt: 'kvm-pv-unhalt', lahf_lm: 'lahf-lm', nodeid_msr: 'nodeid-msr', pclmuldq: 'pclmulqdq',
-  perfctr_core: 'perfctr-core', perfctr_nb: 'perfctr-nb', tsc_adjust: 'tsc-adjust',
-};
 
 /** The -cpu value (qemuBuildCpuCommandLine), or undefined when there is none.
  *  `extraProps` is where libvirt adds the timer, Hyper-V, KVM and PMU properties. */

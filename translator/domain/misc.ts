@@ -50,9 +50,13 @@ function strToUInt(s: string, base: 10 | 16): number | undefined {
   return n <= 0xffffffff ? n : undefined;
 }
 
-/** Read early, with the identity (virDomainDefParseIDs) and the os type. */
-export function parseMiscEarly(root: XElement): MiscDef {
-  const misc: MiscDef = { seclabels: [], perf: [] };
+export function emptyMisc(): MiscDef {
+  return { seclabels: [], perf: [] };
+}
+
+/** <genid>, read with the identity (virDomainDefParseIDs). */
+export function parseGenid(root: XElement, def: DomainDef): void {
+  const misc = def.misc;
   const genids = elements(root, 'genid');
   if (genids.length > 1) throw xmlError("element 'genid' can only appear once");
   if (genids.length) {
@@ -63,11 +67,14 @@ export function parseMiscEarly(root: XElement): MiscDef {
     if (!g) throw internalError('malformed genid element');
     misc.genid = g;
   }
+}
+
+/** With the os type (virDomainDefParseCaps). */
+export function parseBootloaderCaps(root: XElement): void {
   // Without <os><type>, a bootloader makes libvirt assume a Xen guest (domain/os.ts refuses
   // a bootloader otherwise).
   const os = child(root, 'os');
   if (firstText(root, 'bootloader') !== undefined && (!os || !child(os, 'type'))) throw notImplemented('<bootloader> without an os <type>');
-  return misc;
 }
 
 /** <seclabel>, read right after <title> and <description>. */
@@ -83,8 +90,8 @@ const PERF_EVENTS = [
   'alignment_faults', 'emulation_faults',
 ] as const;
 
-/** <resource> (after NUMA), then <on_lockfailure> (with the lifecycle actions) and <perf>. */
-export function parseMiscMiddle(root: XElement, def: DomainDef): void {
+/** <resource>, read after <numatune>. */
+export function parseResource(root: XElement, def: DomainDef): void {
   const misc = def.misc;
   const res = elements(root, 'resource');
   if (res.length > 1) throw xmlError('only one resource element is supported');
@@ -96,12 +103,22 @@ export function parseMiscMiddle(root: XElement, def: DomainDef): void {
     misc.resource = { ...(partition !== undefined ? { partition } : {}), ...(appid ? { appid } : {}) };
   }
 
+}
+
+/** <on_lockfailure>, read after <on_crash> (virDomainDefLifecycleParse). */
+export function parseLockFailure(root: XElement, def: DomainDef): void {
+  const misc = def.misc;
   const lock = firstText(root, 'on_lockfailure');
   if (lock !== undefined) {
     if (!(LOCK_FAILURE as readonly string[]).includes(lock)) throw unsupportedConfig(`unknown on_lockfailure action: ${lock}`);
     if (lock !== 'default') misc.onLockFailure = lock as MiscDef['onLockFailure'];
   }
 
+}
+
+/** <perf>, read after the lifecycle actions. */
+export function parsePerf(root: XElement, def: DomainDef): void {
+  const misc = def.misc;
   const perf = new Map<string, 'yes' | 'no'>();
   for (const p of elements(root, 'perf').flatMap((e) => elements(e, 'event'))) {
     required(p, 'name');
@@ -139,20 +156,23 @@ function parseIdmap(nodes: XElement[]): IdMapEntry[] {
   return list.sort((a, b) => a.start - b.start);
 }
 
-/** What libvirt reads right after the devices: <launchSecurity>, <idmap>. */
-export function parseMiscAfterDevices(root: XElement, def: DomainDef): void {
-  const misc = def.misc;
+/** <launchSecurity>, read among the devices (after <shmem>). */
+export function parseLaunchSecurityOf(root: XElement, def: DomainDef): void {
   const ls = child(root, 'launchSecurity');
-  if (ls) misc.launchSecurity = parseLaunchSecurity(ls);
+  if (ls) def.misc.launchSecurity = parseLaunchSecurity(ls);
+}
 
+/** <idmap>, read after the devices. */
+export function parseIdmaps(root: XElement, def: DomainDef): void {
+  const misc = def.misc;
   const idmaps = elements(root, 'idmap');
   const uid = parseIdmap(idmaps.flatMap((e) => elements(e, 'uid')));
   const gid = parseIdmap(idmaps.flatMap((e) => elements(e, 'gid')));
   if (uid.length || gid.length) misc.idmap = { uid, gid };
 }
 
-/** What libvirt reads last (after <sysinfo>): <keywrap>, then the QEMU namespace. */
-export function parseMiscLast(root: XElement, def: DomainDef): void {
+/** <keywrap>, read after <sysinfo> and <os><smbios>. */
+export function parseKeywrap(root: XElement, def: DomainDef): void {
   const misc = def.misc;
 
   const kw: NonNullable<MiscDef['keywrap']> = {};
@@ -165,9 +185,12 @@ export function parseMiscLast(root: XElement, def: DomainDef): void {
     kw[name] = state;
   }
   if (kw.aes || kw.dea) misc.keywrap = kw;
+}
 
+/** The QEMU namespace, read last of all. */
+export function parseQemuNamespace(root: XElement, def: DomainDef): void {
   const ns = parseQemuNs(root);
-  if (ns) misc.qemuNs = ns;
+  if (ns) def.misc.qemuNs = ns;
 }
 
 /** qemuValidateDomainDef's check of <genid>, made after the machine's. */

@@ -5,7 +5,7 @@
 // common post-parse, virDomainDefOSValidate / qemuValidateDomainDefBoot, the formatter
 // and qemuBuild{Machine,DomainLoader,Boot}CommandLine).
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
-import type { DomainDef, OsDef, YesNo } from '../model.js';
+import type { DomainDef, OsDef, OsType, YesNo } from '../model.js';
 import { propEnum, propInt, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
@@ -53,7 +53,14 @@ declare module '../model.js' {
 const detail = (msg: string) => new TranslationError('bare', msg);
 
 const BOOT_DEVS = ['fd', 'cdrom', 'hd', 'network'] as const;
-const OS_TYPES = ['hvm', 'xen', 'linux', 'xenpvh', 'exe'];
+const OS_TYPES: readonly OsType[] = ['hvm', 'xen', 'linux', 'exe', 'uml', 'xenpvh'];
+/** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
+const KNOWN_ARCHES = [
+  'i686', 'x86_64', 's390', 's390x', 'aarch64', 'armv6l', 'armv7l', 'armv7b', 'alpha', 'cris', 'lm32', 'm68k',
+  'microblaze', 'microblazeel', 'mips', 'mipsel', 'mips64', 'mips64el', 'openrisc', 'parisc', 'parisc64', 'ppc',
+  'ppcle', 'ppc64', 'ppc64le', 'ppcemb', 'riscv32', 'riscv64', 'sh4', 'sh4eb', 'sparc', 'sparc64', 'unicore32',
+  'xtensa', 'xtensaeb', 'loongarch64',
+];
 /** libvirt's VIR_DOMAIN_BOOT_LAST: later <boot> elements are ignored. */
 const MAX_BOOT_DEVS = 4;
 
@@ -87,22 +94,28 @@ export function sanitizePath(path: string): string {
   return out;
 }
 
-/** The os type and the emulated machine (read early, with the domain's identity). */
+/** The os type, arch and machine (virDomainDefParseCaps, after the domain type). Strings
+ *  are read as virXPathString reads them: empty text counts as absent. A type other than
+ *  hvm is refused only in validation (qemuValidateDomainDef). */
 export function parseOsType(domain: XElement): OsDef {
   const os = child(domain, 'os');
   const typeEl = os && child(os, 'type');
-  if (!os || !typeEl) throw xmlError('an os <type> must be specified');
-  const type = textOf(typeEl);
-  if (!OS_TYPES.includes(type)) throw unsupportedConfig(`unknown OS type '${type}'`);
-  if (type !== 'hvm') {
-    throw unsupportedConfig(`Emulator '/usr/bin/qemu-system-${typeEl.attrs.arch ?? 'x86_64'}' does not support os type '${type}'`);
-  }
-  const out: OsDef = { type: 'hvm', bootDevs: [] };
-  if (typeEl.attrs.arch !== undefined) out.arch = typeEl.attrs.arch;
-  if (typeEl.attrs.machine !== undefined) out.machine = typeEl.attrs.machine;
+  const type = typeEl ? textOf(typeEl) : '';
+  if (type === '') throw xmlError('an os <type> must be specified');
+  if (!(OS_TYPES as readonly string[]).includes(type)) throw unsupportedConfig(`unknown OS type '${type}'`);
+  const arch = typeEl!.attrs.arch || undefined;
+  if (arch !== undefined && !KNOWN_ARCHES.includes(arch)) throw unsupportedConfig(`Unknown architecture ${arch}`);
+  const out: OsDef = { type: type as OsType, bootDevs: [] };
+  if (arch !== undefined) out.arch = arch;
+  if (typeEl!.attrs.machine) out.machine = typeEl!.attrs.machine;
   // virXPathString: an empty <bootloader/> is no bootloader.
   if (stringOf(domain, 'bootloader') !== undefined || stringOf(domain, 'bootloader_args') !== undefined) out.bootloader = true;
   return out;
+}
+
+/** qemuValidateDomainDef's first check. */
+export function validateOsType(def: DomainDef): void {
+  if (def.os.type !== 'hvm') throw unsupportedConfig(`Emulator '${def.emulator}' does not support os type '${def.os.type}'`);
 }
 
 function parseFirmware(os: XElement, out: OsDef): void {
@@ -205,6 +218,15 @@ function parseBoot(os: XElement, out: OsDef): void {
 /** virDomainDefParseBootOptions for hvm: kernel, firmware, loader, ACPI, boot order. */
 export function parseBootOptions(domain: XElement, out: OsDef): void {
   const os = child(domain, 'os')!;
+  // Other os types read other parts of <os>: 'linux' none, the Xen ones the kernel
+  // (plain strings) and the loader, 'exe' its init. Those that could fail are refused
+  // (such a domain never runs: validation refuses its os type).
+  if (out.type !== 'hvm') {
+    const read = out.type === 'exe' ? /^init/ : out.type === 'linux' ? /^$/ : /^(loader|nvram)$/;
+    const el = elements(os).find((e) => read.test(e.name));
+    if (el) throw notImplemented(`<os><${el.name}> with os type '${out.type}'`);
+    return;
+  }
   const set = (k: 'kernel' | 'initrd' | 'cmdline' | 'dtb' | 'root') => {
     const v = stringOf(os, k);
     if (v !== undefined) out[k] = v;

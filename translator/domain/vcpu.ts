@@ -1,7 +1,7 @@
 // <vcpu> and <vcpus>: how many vCPUs, which are online at start, where they may run
 // (virDomainVcpuParse, qemuDomainDefVcpusPostParse, virDomainVcpuDefPostParse,
 // virDomainCpuDefFormat, the counts of qemuBuildSmpCommandLine).
-import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, VcpuDef, VcpuState } from '../model.js';
 import { propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, textOf, type XElement } from '../xml/tree.js';
@@ -38,7 +38,7 @@ export function parseVcpu(domain: XElement): VcpuDef {
     out.placement = propEnum(el, 'placement', ['static', 'auto'] as const) ?? 'static';
     if (out.placement !== 'auto' && el.attrs.cpuset !== undefined) out.cpuset = parseCpuset(el.attrs.cpuset);
   }
-  if (max === 0) throw internalError('CPU IDs in <numa> exceed the <vcpu> count');
+  // (<vcpu>0</vcpu> fails only after <cpu> and NUMA are read: stages/parse.ts)
   out.max = max;
 
   const list = elements(domain).filter((e) => e.name === 'vcpus').flatMap((v) => elements(v, 'vcpu'));
@@ -70,9 +70,8 @@ export function parseVcpu(domain: XElement): VcpuDef {
 
 const MAX_INDIVIDUAL = 16384;
 
-/** qemuDomainDefVcpusPostParse (the qemu driver's rules), then libvirt's common
- *  post-parse, which makes every vCPU's hotpluggability explicit. Without <vcpus>
- *  only vCPU 0 can break a rule (when current='0'). */
+/** qemuDomainDefVcpusPostParse (the qemu driver's rules). Without <vcpus> only
+ *  vCPU 0 can break a rule (when current='0'). */
 export function postParseVcpus(def: DomainDef): void {
   const all = def.vcpu.individual ?? [{ online: (def.vcpu.current ?? def.vcpu.max) > 0, order: 0 }];
   const first = all[0]!;
@@ -89,7 +88,13 @@ export function postParseVcpus(def: DomainDef): void {
       if (prev.order > v.order) throw unsupportedConfig('online non-hotpluggable vcpus must be ordered in ascending order');
     }
   }
-  if (!def.vcpu.individual) return;
+}
+
+/** virDomainVcpuDefPostParse (libvirt's common post-parse): every vCPU's
+ *  hotpluggability made explicit. */
+export function postParseVcpusCommon(def: DomainDef): void {
+  const all = def.vcpu.individual;
+  if (!all) return;
   all.forEach((v, i) => {
     if (v.hotpluggable === undefined) v.hotpluggable = v.online ? 'no' : 'yes';
     else if (v.hotpluggable === 'no' && !v.online) throw unsupportedConfig(`vcpu '${i}' is both offline and not hotpluggable`);

@@ -5,7 +5,7 @@
 //   (memory, duplicate controllers and panics, boot order).
 import { guestNumaCells } from '../domain/numatune.js';
 import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
-import { postParseVcpus } from '../domain/vcpu.js';
+import { postParseVcpus, postParseVcpusCommon } from '../domain/vcpu.js';
 import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
@@ -14,19 +14,11 @@ import { eachDevice, eachInfo } from '../devices/registry.js';
 import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
-import { cpuPostParse } from '../domain/cpu.js';
+import { cpuPostParse, cpuSetDefault } from '../domain/cpu.js';
 import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
 import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
-
-/** Architectures libvirt knows (virArch); anything else is "Unknown architecture". */
-const KNOWN_ARCHES = [
-  'i686', 'x86_64', 's390', 's390x', 'aarch64', 'armv6l', 'armv7l', 'armv7b', 'alpha', 'cris', 'lm32', 'm68k',
-  'microblaze', 'microblazeel', 'mips', 'mipsel', 'mips64', 'mips64el', 'openrisc', 'parisc', 'parisc64', 'ppc',
-  'ppcle', 'ppc64', 'ppc64le', 'ppcemb', 'riscv32', 'riscv64', 'sh4', 'sh4eb', 'sparc', 'sparc64', 'unicore32',
-  'xtensa', 'xtensaeb', 'loongarch64',
-];
 
 export { HOST_ARCH };
 
@@ -37,9 +29,8 @@ export interface PostParsed {
 }
 
 export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
-  // qemuDomainDefPostParseBasic (and the arch checks of parsing).
+  // qemuDomainDefPostParseBasic (an unknown arch was refused in parsing).
   const arch = def.os.arch ?? HOST_ARCH;
-  if (!KNOWN_ARCHES.includes(arch)) throw unsupportedConfig(`Unknown architecture ${arch}`);
   def.os.arch = arch;
   if (arch !== caps.arch) throw unsupportedConfig(`the capabilities in ${caps.source} are for arch '${caps.arch}', the domain is for '${arch}'`);
   def.emulator ??= `/usr/bin/qemu-system-${arch}`;
@@ -69,16 +60,26 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
     // … the guest CPU: the machine's default model, check and migratable defaults
     // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
-    cpuPostParse(def, caps, known);
+    cpuSetDefault(def, caps, known);
+    postParseVcpus(def); // qemuDomainDefVcpusPostParse
+    cpuPostParse(def, caps);
     postParseFeatures(def, caps);
     // … and the vCPUs no NUMA cell names (qemuDomainDefNumaCPUsPostParse).
     numaPostParse(def);
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
+  } else {
+    // A machine the snapshot does not know (validation says so): libvirt still runs its
+    // post-parse, with no default CPU model (its devices: see unknownMachineAddresses).
+    postParseVcpus(def);
+    cpuPostParse(def, caps);
+    postParseFeatures(def, caps);
+    numaPostParse(def);
   }
 
-  // virDomainDefPostParseCommon (with the qemu driver's vCPU rules first); with guest
-  // NUMA, the memory is what the cells add up to.
-  postParseVcpus(def);
+  // virDomainDefPostParseCommon: a container needs an init (parsing refused <init>);
+  // with guest NUMA, the memory is what the cells add up to.
+  if (def.os.type === 'exe') throw xmlError('init binary must be specified');
+  postParseVcpusCommon(def);
   if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
   if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
   const cur = def.memory.currentKiB;
@@ -88,9 +89,17 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   postParseMemtune(def, guestNumaCells(def));
   rejectDuplicateControllers(def);
   checkDuplicatePanics(def.devices.panic);
-  bootOrder(def);
+  if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
   return { machine };
+}
+
+/** Where libvirt assigns the addresses of a domain whose machine the snapshot does not
+ *  know: it fails for a machine of no family it recognizes, and virtgold has not the
+ *  family's data to place (or post-parse) devices of the domain's own. */
+export function unknownMachineAddresses(def: DomainDef): void {
+  machineOf(def);
+  if (ITERATE_ORDER.some((k) => (def.devices[k] as unknown[]).length)) throw notImplemented('devices on a machine type the snapshot does not know');
 }
 
 /** virDomainAssignControllerIndexes: an unindexed controller gets the lowest index its type has free. */
