@@ -102,15 +102,6 @@ function cellMemory(cell: XElement, unitScale: (u: string | undefined, d: number
   return Number(kib);
 }
 
-/** Backing, tuning and memory devices change the cells' backends: not done with NUMA
- *  yet. Refused once the whole domain is parsed, so that libvirt's parse errors come first. */
-export function refuseNumaWith(domain: XElement): void {
-  if (!child(child(domain, 'cpu') ?? { name: '', attrs: {}, children: [] }, 'numa')) return;
-  for (const other of ['memoryBacking', 'numatune', 'maxMemory']) {
-    if (child(domain, other)) throw notImplemented(`<numa> together with <${other}>`);
-  }
-}
-
 /** virDomainNumaDefParseXML plus the <vcpu> checks that follow it. */
 export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: string | undefined, d: number) => number):
   { cells: NumaCell[]; interconnects: NumaInterconnect[] } | undefined {

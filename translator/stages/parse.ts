@@ -15,7 +15,7 @@ import {
 } from '../domain/misc.js';
 import { parseBootOptions, parseOsType, parseSmbiosMode } from '../domain/os.js';
 import { parseCpu } from '../domain/cpu.js';
-import { parseNuma, refuseNumaWith } from '../domain/numa.js';
+import { parseNuma } from '../domain/numa.js';
 import { parseFeatures } from '../domain/features.js';
 import { parseClock } from '../domain/clock.js';
 import { parseSysinfo } from '../domain/sysinfo.js';
@@ -88,8 +88,6 @@ export const DOMAIN_PARSE_ORDER: readonly Section[] = [
   { follows: 'virDomainKeyWrapDefParseXML', parse: parseKeywrap },
   { follows: 'metadata', parse: parseMetadata },
   { follows: 'the QEMU namespace (qemuDomainDefNamespaceParse)', parse: parseQemuNamespace },
-  // (virtgold's own: what it cannot do yet is refused once libvirt's parse errors had their turn)
-  { follows: '(the end of parsing)', parse: refuseNumaWith },
 ];
 
 function parseGuestNuma(root: XElement, def: DomainDef): void {
