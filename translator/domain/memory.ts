@@ -149,6 +149,24 @@ export function validateMemoryHotplug(def: DomainDef, numaCells: number): void {
   if (def.maxMemory && !numaCells) throw unsupportedConfig('At least one numa node has to be configured when enabling memory hotplug');
 }
 
+/** virMemoryMaxValue on a 64-bit host (LLONG_MAX bytes), in KiB. */
+const MAX_MEMORY_KIB = (2n ** 63n - 1n) >> 10n;
+const alignUp = (kib: number | bigint) => ((BigInt(kib) + 1023n) / 1024n) * 1024n;
+
+/** The checks of qemuDomainAlignMemorySizes, late in preparing a start: rounded up to a
+ *  whole MiB, no size may pass libvirt's maximum (`cells`: the guest NUMA cells' sizes). */
+export function checkAlignedSizes(def: DomainDef, cells: number[]): void {
+  let initial = 0n;
+  cells.forEach((kib, i) => {
+    const mem = alignUp(kib);
+    initial += mem;
+    if (mem > MAX_MEMORY_KIB) throw unsupportedConfig(`memory size of NUMA node '${i}' overflowed after alignment`);
+  });
+  if (initial === 0n) initial = alignUp(def.memory.totalKiB);
+  if (initial > MAX_MEMORY_KIB) throw unsupportedConfig('initial memory size overflowed after alignment');
+  if (alignUp(def.maxMemory?.kib ?? 0) > MAX_MEMORY_KIB) throw unsupportedConfig('maximum memory size overflowed after alignment');
+}
+
 /** qemuValidateDomainDefMemory */
 export function validateBacking(def: DomainDef, caps: QemuCaps, defaultRAMid: string | undefined, numaCells: number): void {
   const mb = def.memoryBacking;

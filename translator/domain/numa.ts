@@ -200,7 +200,12 @@ export function numaPostParse(def: DomainDef): void {
 }
 
 /** The memory the cells add up to (virDomainNumaGetMemorySize), 0 without NUMA. */
-export const numaMemoryKiB = (def: DomainDef): number => (def.numa ?? []).reduce((s, c) => s + c.memKiB, 0);
+export function numaMemoryKiB(def: DomainDef): number {
+  const sum = (def.numa ?? []).reduce((s, c) => s + BigInt(c.memKiB), 0n);
+  // libvirt adds them in 64 bits; a Number would round the sum
+  if (sum > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented('NUMA cells adding up to more than 2^53 KiB');
+  return Number(sum);
+}
 
 /** virDomainNumaDefFormatXML, inside <cpu>. */
 export function formatNuma(w: Writer, cells: NumaCell[], links: NumaInterconnect[] = []): void {

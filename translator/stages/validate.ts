@@ -3,7 +3,7 @@
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
 import { guestNumaCells } from '../domain/numatune.js';
-import { validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
+import { checkAlignedSizes, validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig, xmlError } from '../errors.js';
@@ -116,6 +116,8 @@ export function validateStart(ctx: StageContext): void {
   fillFirmware(ctx.def, ctx.caps);
   // qemuProcessUpdateGuestCPU: the CPU as libvirt passes it to QEMU (the live definition).
   cpuPrepareStart(ctx.def, ctx.caps);
+  // qemuDomainAlignMemorySizes
+  checkAlignedSizes(ctx.def, (ctx.def.numa ?? []).map((c) => c.memKiB));
   // -smbios comes before any device on the command line.
   sysinfoArgs(ctx.def);
   for (const kind of COMMAND_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => k.validateStart?.(dev, ctx));
