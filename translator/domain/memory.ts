@@ -1,7 +1,9 @@
 // Guest memory at domain level: <memory>, <currentMemory>, <maxMemory> and
 // <memoryBacking> (virDomainDefParseMemory, virDomainDefPostParseMemory, the qemu
-// driver's checks, virDomainMemorybackingFormat), and the default RAM backend that
-// qemuBuildMemCommandLine writes for a guest without NUMA cells.
+// driver's checks, virDomainMemorybackingFormat), and the memory backend objects
+// (qemuBuildMemoryBackendProps): the default RAM's of a guest without NUMA cells
+// (qemuBuildMemCommandLine), or each cell's (numa.ts), bound to host NUMA nodes as
+// <numatune> says (the snapshot's host facts name the nodes that exist).
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';

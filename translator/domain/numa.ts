@@ -1,8 +1,9 @@
-// Guest NUMA (<cpu><numa>, libvirt's virDomainNuma without numatune): cells with their
+// Guest NUMA (<cpu><numa>; <numatune> is numatune.ts's): cells with their
 // vCPUs, memory, memAccess, discard and distances, read as virDomainNumaDefParseXML
 // does, completed in post-parse (vCPUs left over go to cell 0, the domain's memory is
 // the cells' sum), written back inside <cpu>, and turned into -numa / memory-backend
-// options (qemuBuildNumaCommandLine), with HMAT (hmat.ts).
+// options (qemuBuildNumaCommandLine; each cell's backend is memory.ts's, which applies
+// <memoryBacking> and <numatune>), with HMAT (hmat.ts).
 import type { MachineType, QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
