@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'internal error'
   | 'invalid argument'
   | 'operation failed'
+  | 'Requested operation is not valid'
   | 'unsupported' // something libvirt supports that virtgold does not implement yet
   | 'bare'; // errors libvirt prints without a class prefix (e.g. VIR_ERR_NO_NAME)
 

@@ -138,20 +138,27 @@ function matches(def: DomainDef, fw: FirmwareDescriptor): boolean {
 /** qemuFirmwareEnableFeatures: the chosen firmware written into the definition. */
 function enable(def: DomainDef, fw: FirmwareDescriptor): void {
   const m = fw.mapping;
-  if (fw.features.includes('requires-smm')) throw notImplemented('a firmware that requires SMM (<features><smm>)');
   if (m.device === 'kernel') throw notImplemented('a firmware descriptor of a kernel');
   const loader = (def.os.loader ??= {});
   if (m.device === 'memory') {
     loader.type = 'rom';
     loader.path = m.filename;
-    return;
+  } else {
+    loader.type = 'pflash';
+    loader.readonly = 'yes';
+    loader.path = m.executable;
+    if (m.mode === 'split') {
+      loader.nvramTemplate = m.nvramTemplate;
+      loader.nvram ??= `/var/lib/libvirt/qemu/nvram/${def.name}_VARS.fd`;
+    }
   }
-  loader.type = 'pflash';
-  loader.readonly = 'yes';
-  loader.path = m.executable;
-  if (m.mode === 'split') {
-    loader.nvramTemplate = m.nvramTemplate;
-    loader.nvram ??= `/var/lib/libvirt/qemu/nvram/${def.name}_VARS.fd`;
+  // A firmware that needs SMM turns it on (unless the domain turned it off) and
+  // restricts pflash writes to SMM.
+  if (fw.features.includes('requires-smm')) {
+    const smm = def.features.smm;
+    if (smm?.state === 'off') throw new TranslationError('Requested operation is not valid', 'domain has SMM turned off but chosen firmware requires it');
+    if (!smm) def.features.smm = { state: 'on' };
+    loader.secure = 'yes';
   }
 }
 
