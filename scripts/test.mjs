@@ -53,7 +53,8 @@ const runs = shards.filter((s) => s.files.length).map((s, i, all) => new Promise
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  child.on('close', (code, signal) => done({ out, code: code ?? 1, signal }));
+  const started = Date.now();
+  child.on('close', (code, signal) => done({ out, code: code ?? 1, signal, ms: Date.now() - started }));
 }));
 
 const results = await Promise.all(runs);
@@ -64,5 +65,6 @@ for (const r of results) {
   passed += Number(/Passed:\s+(\d+)/.exec(strip(r.out))?.[1] ?? 0);
 }
 const failed = results.filter((r) => r.code !== 0);
-console.log(`\n${suiteName} tests: ${passed} of ${total} passed in ${results.length} process${results.length > 1 ? 'es' : ''}${failed.length ? `; ${failed.length} process${failed.length > 1 ? 'es' : ''} failed` : ''}`);
+const times = results.map((r) => `${(r.ms / 1000).toFixed(1)} s`).join(' + ');
+console.log(`\n${suiteName} tests: ${passed} of ${total} passed in ${results.length} process${results.length > 1 ? 'es' : ''} (${times})${failed.length ? `; ${failed.length} process${failed.length > 1 ? 'es' : ''} failed` : ''}`);
 process.exit(failed.length ? 1 : 0);
