@@ -7,10 +7,11 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCaps } from '../translator/capabilities.js';
-import { formatBitmap, parseBitmap } from '../translator/domain/numa.js';
+import { formatBitmap, parseBitmap } from '../translator/domain/bitmap.js';
 import { X86_FEATURES, X86_MODELS } from '../translator/domain/cpu-map.js';
 import { X86_MODEL_DATA } from '../translator/domain/cpu-map-data.js';
-import { translate, TranslationError } from '../translator/index.js';
+import { translate } from '../translator/index.js';
+import { err } from './helpers/errors.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const caps = loadCaps(readFileSync(`${repo}/capabilities/caps_8.2.0_x86_64.xml`, 'utf8'), 'caps_8.2.0_x86_64.xml');
@@ -19,15 +20,6 @@ const numaDomain = (cell0: string) => `<domain type='qemu'><name>d</name><uuid>c
 <vcpu>2</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os>
 <cpu><numa>${cell0}<cell id='1' cpus='1' memory='131072'/></numa></cpu></domain>`;
 
-function err(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TranslationError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a TranslationError');
-}
 
 test('numa: any invalid <distances> is refused, never answered (libvirt writes past its cell array)', () => {
   for (const d of ['', "<sibling id='0' value='11'/>", "<sibling id='1' value='10'/>", "<sibling id='2' value='30'/>",

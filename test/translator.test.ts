@@ -10,6 +10,7 @@ import { translate } from '../translator/index.js';
 import { TranslationError } from '../translator/errors.js';
 import { normalizeNativeArgv } from '../harness/libvirt.js';
 import { shellWords } from '../harness/shell-words.js';
+import { err } from './helpers/errors.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const capsText = (v: string, arch = 'x86_64') => readFileSync(`${repo}/capabilities/caps_${v}_${arch}.xml`, 'utf8');
@@ -25,15 +26,6 @@ function domain(devices: string, arch = 'x86_64', machine = arch === 's390x' ? '
 const hostdev = (token: string) => `<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/>
 <source><address domain='0x0000' bus='0x06' slot='0x12' function='0x5'>${token}</address></source></hostdev>`;
 
-function err(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TranslationError) return e.message;
-    throw e;
-  }
-  throw new Error('expected a TranslationError');
-}
 
 // ---- capability snapshots ----
 

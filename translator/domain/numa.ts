@@ -10,6 +10,7 @@ import type { DomainDef } from '../model.js';
 import { propEnum, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
+import { CPUMASK_LEN, formatBitmap, parseBitmap } from './bitmap.js';
 import { checkNumatuneNodes, memoryBackendProps, memPathArgs } from './memory.js';
 import { formatCaches, formatInterconnects, hasHmat, hmatArgs, initiatorOf, parseCellCaches, parseInterconnects, validateHmat, type NumaCache, type NumaInterconnect } from './hmat.js';
 
@@ -37,59 +38,6 @@ declare module '../model.js' {
 const LOCAL_DISTANCE = 10;
 const REMOTE_DISTANCE = 20;
 const UNREACHABLE = 255;
-/** VIR_DOMAIN_CPUMASK_LEN: the bits a vCPU set may use. */
-const CPUMASK_LEN = 16384;
-
-/** virBitmapParse: "0-3,^2,8" to a sorted list of ids. */
-export function parseBitmap(s: string, size: number): number[] {
-  const fail = () => new TranslationError('invalid argument', `Failed to parse bitmap '${s}'`);
-  const set = new Set<number>();
-  let cur = s.replace(/^\s+/, '');
-  if (cur === '') throw fail();
-  const num = (): number => {
-    const m = /^\d+/.exec(cur);
-    if (!m || Number(m[0]) > 2147483647) throw fail();
-    cur = cur.slice(m[0].length);
-    return Number(m[0]);
-  };
-  const bit = (i: number) => {
-    if (i >= size) throw fail();
-    return i;
-  };
-  while (cur !== '') {
-    const neg = cur[0] === '^';
-    if (neg) cur = cur.slice(1);
-    const start = num();
-    cur = cur.replace(/^\s+/, '');
-    if (cur === '' || cur[0] === ',') {
-      if (neg) set.delete(bit(start));
-      else set.add(bit(start));
-    } else if (cur[0] === '-') {
-      if (neg) throw fail();
-      cur = cur.slice(1).replace(/^\s+/, '');
-      if (cur[0] === '+') cur = cur.slice(1); // strtol takes a sign
-      const last = num();
-      if (last < start) throw fail();
-      for (let i = start; i <= last; i++) set.add(bit(i));
-      cur = cur.replace(/^\s+/, '');
-    }
-    if (cur[0] === ',') cur = cur.slice(1).replace(/^\s+/, '');
-    else if (cur !== '') throw fail();
-  }
-  return [...set].sort((a, b) => a - b);
-}
-
-/** virBitmapFormat: ascending ids as "0-3,8". */
-export function formatBitmap(ids: number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < ids.length; ) {
-    let j = i;
-    while (j + 1 < ids.length && ids[j + 1] === ids[j]! + 1) j++;
-    parts.push(j === i ? `${ids[i]}` : `${ids[i]}-${ids[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
 
 /** virDomainParseMemory for a cell's memory= and unit= (KiB, rounded up). */
 function cellMemory(cell: XElement, unitScale: (u: string | undefined, d: number) => number): number {
