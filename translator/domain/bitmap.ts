@@ -26,6 +26,13 @@ function strtol(s: string, i: number): { value: number; end: number } | undefine
 export function parseBitmap(str: string, size = CPUMASK_LEN): number[] {
   const fail = () => new TranslationError('invalid argument', `Failed to parse bitmap '${str}'`);
   const bits = new Uint8Array(size);
+  // Only the span some range touched is read back.
+  let lo = size;
+  let hi = -1;
+  const touch = (a: number, b: number) => {
+    if (a < lo) lo = a;
+    if (b > hi) hi = b;
+  };
   let i = 0;
   while (isSpace(str[i])) i++;
   if (i >= str.length) throw fail();
@@ -44,6 +51,7 @@ export function parseBitmap(str: string, size = CPUMASK_LEN): number[] {
     if (str[i] === ',' || i >= str.length) {
       if (start >= size) throw fail();
       bits[start] = neg ? 0 : 1;
+      touch(start, start);
     } else if (str[i] === '-') {
       if (neg) throw fail();
       i++;
@@ -53,6 +61,7 @@ export function parseBitmap(str: string, size = CPUMASK_LEN): number[] {
       i = last.end;
       if (last.value >= size) throw fail();
       bits.fill(1, start, last.value + 1);
+      touch(start, last.value);
       while (isSpace(str[i])) i++;
     }
     if (str[i] === ',') {
@@ -63,7 +72,7 @@ export function parseBitmap(str: string, size = CPUMASK_LEN): number[] {
     }
   }
   const out: number[] = [];
-  bits.forEach((b, n) => b && out.push(n));
+  for (let n = lo; n <= hi; n++) if (bits[n]) out.push(n);
   return out;
 }
 
