@@ -67,4 +67,5 @@ for (const r of results) {
 const failed = results.filter((r) => r.code !== 0);
 const times = results.map((r) => `${(r.ms / 1000).toFixed(1)} s`).join(' + ');
 console.log(`\n${suiteName} tests: ${passed} of ${total} passed in ${results.length} process${results.length > 1 ? 'es' : ''} (${times})${failed.length ? `; ${failed.length} process${failed.length > 1 ? 'es' : ''} failed` : ''}`);
-process.exit(failed.length ? 1 : 0);
+// exitCode, not exit(): a pipe on stdout gets every byte written above before the process ends.
+process.exitCode = failed.length ? 1 : 0;
