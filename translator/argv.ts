@@ -8,6 +8,9 @@ export interface QemuCommand {
   args: string[][];
 }
 
+/** virQEMUBuildBufferEscapeComma: QEMU's option syntax doubles a comma inside a value. */
+export const escapeComma = (s: string) => s.replace(/,/g, ',,');
+
 // virBufferEscapeShell's metacharacter set: quote only when one of these occurs.
 const SHELL_META = /[\r\t\n !"#$&'()*;<>?[\\\]^`{|}~]/;
 

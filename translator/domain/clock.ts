@@ -3,6 +3,7 @@
 // driver's validation (qemuValidateDomainDefClockTimers), the XML (virDomainClockDefFormat)
 // and what the timers put on the command line: -rtc and the TZ variable
 // (qemuBuildClockCommandLine), -machine hpet=, and -cpu properties.
+import { isX86 } from '../arch.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
@@ -157,7 +158,6 @@ export function postParseTimers(clock: ClockDef): void {
   }
 }
 
-const isX86 = (arch: string | undefined) => arch === 'x86_64' || arch === 'i686';
 
 /** qemuValidateDomainDefClockTimers. */
 export function validateClock(def: DomainDef, caps: QemuCaps): void {

@@ -4,6 +4,7 @@
 // when it starts a domain (feature checks, qemuProcessUpdateGuestCPU), the XML it writes
 // (virCPUDefFormatBufFull) and the -cpu / -smp options (qemuBuildCpuCommandLine,
 // qemuBuildSmpCommandLine). Guest NUMA, which libvirt writes inside <cpu>, is numa.ts.
+import { isX86 } from '../arch.js';
 import { accelOf, hasFlag, type HostCpu, type MachineType, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, TriState } from '../model.js';
@@ -55,7 +56,6 @@ declare module '../model.js' {
   }
 }
 
-const isX86 = (arch: string | undefined) => arch === 'x86_64' || arch === 'i686';
 const isS390 = (arch: string | undefined) => arch === 's390x' || arch === 's390';
 const hostLike = (m: CpuMode) => m === 'host-passthrough' || m === 'maximum';
 

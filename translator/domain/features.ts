@@ -2,6 +2,7 @@
 // driver's post-parse (qemuDomainDefTsegPostParse) and validation
 // (qemuValidateDomainDefFeatures), the XML (virDomainDefFormatFeatures) and what the
 // features add to -machine, -accel, -cpu, -global and the devices.
+import { isI440fxMachine, isQ35Machine, isX86 } from '../arch.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
@@ -9,6 +10,7 @@ import { ON_OFF, propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { strToULL, timerCpuProps } from './clock.js';
+import { unitScale } from './units.js';
 
 /** virDomainFeature, in libvirt's order (the order of the XML and of validation). */
 export const FEATURE_NAMES = [
@@ -77,17 +79,8 @@ const LLONG_MAX = 2n ** 63n - 1n;
 
 /** virScaleInteger on a BigInt: the value times its unit, or libvirt's errors. */
 function scale(value: bigint, unit: string | undefined, dflt: bigint, limit: bigint): bigint {
-  let mult = dflt;
-  if (unit) {
-    const u = unit.toLowerCase();
-    if (u === 'b' || u === 'byte' || u === 'bytes') mult = 1n;
-    else {
-      const base = u.length === 1 || u.slice(1) === 'ib' ? 1024n : u.length === 2 && u[1] === 'b' ? 1000n : 0n;
-      const power = 'kmgtpe'.indexOf(u[0]!) + 1;
-      if (!base || !power) throw new TranslationError('invalid argument', `unknown suffix '${unit}'`);
-      mult = base ** BigInt(power);
-    }
-  }
+  // Every multiplier (at most 1024^6) is exact as a double.
+  const mult = BigInt(unitScale(unit, Number(dflt)));
   if (value && value > limit / mult) throw new TranslationError('bare', `numerical overflow: value too large: ${value}${unit ?? ''}`);
   return value * mult;
 }
@@ -284,15 +277,12 @@ export function parseFeatures(domain: XElement): FeaturesDef {
   return f;
 }
 
-const isX86 = (arch: string | undefined) => arch === 'x86_64' || arch === 'i686';
-const isQ35 = (def: DomainDef) => (def.os.machine ?? '').startsWith('pc-q35') || def.os.machine === 'q35';
-const isI440fx = (def: DomainDef) => (def.os.machine ?? '').startsWith('pc-i440fx') || def.os.machine === 'pc';
 
 /** qemuDomainDefTsegPostParse. */
 export function postParseFeatures(def: DomainDef, caps: QemuCaps): void {
   const smm = def.features.smm;
   if (smm?.state !== 'on' || smm.tsegBytes === undefined) return;
-  if (!isQ35(def)) throw unsupportedConfig('SMM TSEG is only supported with q35 machine type');
+  if (!isQ35Machine(def.os.machine)) throw unsupportedConfig('SMM TSEG is only supported with q35 machine type');
   if (!hasFlag(caps, 'mch.extended-tseg-mbytes')) throw unsupportedConfig('Setting TSEG size is not supported with this QEMU binary');
   if (smm.tsegBytes % (1n << 20n) !== 0n) throw unsupportedConfig('SMM TSEG size must be divisible by 1 MiB');
 }
@@ -316,7 +306,7 @@ export function validateFeatures(def: DomainDef, caps: QemuCaps): void {
         if (f.pvspinlock && !isX86(arch)) throw notFor(name);
         break;
       case 'vmport':
-        if (f.vmport && !(hasFlag(caps, 'machine-vmport-opt') && (isI440fx(def) || isQ35(def) || def.os.machine === 'isapc'))) {
+        if (f.vmport && !(hasFlag(caps, 'machine-vmport-opt') && (isI440fxMachine(def.os.machine) || isQ35Machine(def.os.machine) || def.os.machine === 'isapc'))) {
           throw unsupportedConfig('vmport is not available with this QEMU binary');
         }
         break;

@@ -5,6 +5,7 @@ import { notImplemented, TranslationError, xmlError } from '../errors.js';
 import { propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
+import { unitScale } from './units.js';
 
 const ASSOCIATIVITY = ['none', 'direct', 'full'] as const;
 const POLICY = ['none', 'writeback', 'writethrough'] as const;
@@ -30,11 +31,9 @@ export interface NumaInterconnect {
   value: number;
 }
 
-type UnitScale = (u: string | undefined, d: number) => number;
-
 /** virParseScaledValue for `value` read at `where` (its XPath, for messages), with the
  *  unit from `unit`, in bytes. */
-function scaled(raw: string | undefined, where: string, unit: string | undefined, scale: number, unitScale: UnitScale): bigint {
+function scaled(raw: string | undefined, where: string, unit: string | undefined, scale: number): bigint {
   if (raw === undefined || raw === '') throw xmlError(`missing element or attribute '${where}'`);
   if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute '${where}'`);
   const bytes = BigInt(raw) * BigInt(unitScale(unit || undefined, scale));
@@ -49,7 +48,7 @@ function small(n: bigint, what: string): number {
 }
 
 /** virDomainNumaDefNodeCacheParseXML. */
-export function parseCellCaches(cell: XElement, id: number, unitScale: UnitScale): NumaCache[] {
+export function parseCellCaches(cell: XElement, id: number): NumaCache[] {
   return elements(cell, 'cache').map((c) => {
     const level = c.attrs.level;
     if (level === undefined) throw xmlError(`Missing 'level' attribute in cache element for NUMA node ${id}`);
@@ -70,20 +69,20 @@ export function parseCellCaches(cell: XElement, id: number, unitScale: UnitScale
       if (u) throw notImplemented('a <unit> element inside a NUMA cache <size> or <line>');
       return undefined;
     };
-    const sizeBytes = scaled(size?.attrs.value, './size/@value', unitOf(size), 1024, unitScale);
+    const sizeBytes = scaled(size?.attrs.value, './size/@value', unitOf(size), 1024);
     const sizeKiB = (sizeBytes + 1023n) / 1024n;
     return {
       level: Number(level.trim()),
       associativity: assoc as NumaCache['associativity'],
       policy: policy as NumaCache['policy'],
       sizeKiB: small(sizeKiB, 'a NUMA cache size in KiB'),
-      line: small(scaled(line?.attrs.value, './line/@value', unitOf(line), 1, unitScale), 'a NUMA cache line size'),
+      line: small(scaled(line?.attrs.value, './line/@value', unitOf(line), 1), 'a NUMA cache line size'),
     };
   });
 }
 
 /** The <interconnects> part of virDomainNumaDefParseXML. */
-export function parseInterconnects(numa: XElement, unitScale: UnitScale): NumaInterconnect[] {
+export function parseInterconnects(numa: XElement): NumaInterconnect[] {
   const inter = child(numa, 'interconnects');
   if (!inter) return [];
   return elements(inter).filter((e) => e.name === 'latency' || e.name === 'bandwidth').map((e) => {
@@ -96,7 +95,7 @@ export function parseInterconnects(numa: XElement, unitScale: UnitScale): NumaIn
       }
       value = small(BigInt(v), 'a NUMA latency');
     } else {
-      const bytes = scaled(e.attrs.value, './@value', e.attrs.unit, 1024, unitScale);
+      const bytes = scaled(e.attrs.value, './@value', e.attrs.unit, 1024);
       value = small((bytes + 1023n) / 1024n, 'a NUMA bandwidth in KiB');
     }
     required(e, 'initiator');

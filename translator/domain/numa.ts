@@ -10,6 +10,7 @@ import type { DomainDef } from '../model.js';
 import { propEnum, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
+import { unitScale } from './units.js';
 import { CPUMASK_LEN, formatBitmap, parseBitmap } from './bitmap.js';
 import { checkNumatuneNodes, memoryBackendProps, memPathArgs } from './memory.js';
 import { formatCaches, formatInterconnects, hasHmat, hmatArgs, initiatorOf, parseCellCaches, parseInterconnects, validateHmat, type NumaCache, type NumaInterconnect } from './hmat.js';
@@ -40,7 +41,7 @@ const REMOTE_DISTANCE = 20;
 const UNREACHABLE = 255;
 
 /** virDomainParseMemory for a cell's memory= and unit= (KiB, rounded up). */
-function cellMemory(cell: XElement, unitScale: (u: string | undefined, d: number) => number): number {
+function cellMemory(cell: XElement): number {
   const raw = cell.attrs.memory;
   if (raw === undefined || raw === '') throw xmlError("missing element or attribute './@memory'");
   if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute './@memory'`);
@@ -52,7 +53,7 @@ function cellMemory(cell: XElement, unitScale: (u: string | undefined, d: number
 }
 
 /** virDomainNumaDefParseXML plus the <vcpu> checks that follow it. */
-export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: string | undefined, d: number) => number):
+export function parseNuma(domain: XElement, vcpuMax: number):
   { cells: NumaCell[]; interconnects: NumaInterconnect[] } | undefined {
   const numa = child(domain, 'cpu') && child(child(domain, 'cpu')!, 'numa');
   if (!numa) return undefined;
@@ -78,16 +79,16 @@ export function parseNuma(domain: XElement, vcpuMax: number, unitScale: (u: stri
       if (j === id || !other || !cell.cpus) continue;
       if (cell.cpus.some((c) => other.includes(c))) throw unsupportedConfig(`NUMA cells ${id} and ${j} have overlapping vCPU ids`);
     }
-    cell.memKiB = cellMemory(el, unitScale);
+    cell.memKiB = cellMemory(el);
     const access = propEnum(el, 'memAccess', ['default', 'shared', 'private'] as const, { nonZero: true });
     if (access) cell.memAccess = access as 'shared' | 'private';
     const discard = propYesNo(el, 'discard');
     if (discard) cell.discard = discard;
     parseDistances(el, id, cells, n);
-    const caches = parseCellCaches(el, id, unitScale);
+    const caches = parseCellCaches(el, id);
     if (caches.length) cell.caches = caches;
   });
-  const interconnects = parseInterconnects(numa, unitScale);
+  const interconnects = parseInterconnects(numa);
 
   const list = cells.map((c) => c ?? { memKiB: 0 });
   const all = list.flatMap((c) => c.cpus ?? []);

@@ -4,6 +4,8 @@
 // the stage drivers in libvirt's order (virDomainDefParseBootOptions, the qemu and
 // common post-parse, virDomainDefOSValidate / qemuValidateDomainDefBoot, the formatter
 // and qemuBuild{Machine,DomainLoader,Boot}CommandLine).
+import { escapeComma } from '../argv.js';
+import { isQ35Machine, isX86 } from '../arch.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, OsDef, OsType, YesNo } from '../model.js';
 import { propEnum, propInt, propUInt, propYesNo, required } from '../xml/props.js';
@@ -320,7 +322,6 @@ export function validateBoot(def: DomainDef): void {
   }
 }
 
-const isX86 = (arch: string | undefined) => arch === 'x86_64' || arch === 'i686';
 
 /** The <os> checks of qemuValidateDomainDef, made after the machine type check:
  *  UEFI needs ACPI on x86, the BIOS serial console. */
@@ -340,21 +341,12 @@ export function serialCount(def: DomainDef): number {
   return serial?.length ?? 0;
 }
 
-/** qemuDomainIsQ35. */
-const isQ35 = (machine: string | undefined) => !!machine && (machine.startsWith('pc-q35') || machine === 'q35');
-
-/** <features><smm state='on'>, in whatever shape the features module keeps it. */
-function smmOn(def: DomainDef): boolean {
-  const smm = (def.features as unknown as Record<string, unknown>).smm;
-  return smm === 'on' || smm === true || (typeof smm === 'object' && smm !== null && (smm as { state?: string }).state === 'on');
-}
-
 /** qemuValidateDomainDefBoot (after the PM checks). */
 export function validateOsQemuBoot(def: DomainDef): void {
   const l = def.os.loader;
   if (l?.secure === 'yes') {
-    const smm = smmOn(def);
-    if (!isQ35(def.os.machine)) throw unsupportedConfig('Secure boot is supported with q35 machine types only');
+    const smm = def.features.smm?.state === 'on';
+    if (!isQ35Machine(def.os.machine)) throw unsupportedConfig('Secure boot is supported with q35 machine types only');
     if (def.os.arch !== 'x86_64') throw unsupportedConfig('Secure boot is supported for x86_64 architecture only');
     if (!def.os.firmware && !smm) throw unsupportedConfig('Secure boot requires SMM feature enabled');
   }
@@ -403,9 +395,6 @@ export function formatOs(w: Writer, os: OsDef): void {
   w.close('</os>');
 }
 
-/** QEMU's option syntax doubles commas inside a value. */
-const commaEscape = (s: string) => s.replace(/,/g, ',,');
-
 /** The old-style UEFI pflash drives, as -blockdev pairs (qemuBuildPflashBlockdevCommandLine). */
 export function pflashBlockdevs(os: OsDef): string[][] {
   const l = os.loader;
@@ -449,6 +438,6 @@ export function bootArgs(os: OsDef): string[][] {
   if (os.initrd !== undefined) out.push(['-initrd', os.initrd]);
   if (os.cmdline !== undefined) out.push(['-append', os.cmdline]);
   if (os.dtb !== undefined) out.push(['-dtb', os.dtb]);
-  if (os.slicTable !== undefined) out.push(['-acpitable', `sig=SLIC,file=${commaEscape(os.slicTable)}`]);
+  if (os.slicTable !== undefined) out.push(['-acpitable', `sig=SLIC,file=${escapeComma(os.slicTable)}`]);
   return out;
 }

@@ -2,6 +2,7 @@
 // and <sysinfo type='fwcfg'> (fw_cfg blobs): parsed after the devices, as libvirt's
 // virSysinfoParseXML is; checked by qemuValidateDomainDefSysinfo; written before <os>;
 // turned into -smbios and -fw_cfg by qemuBuild{Smbios,Sysinfo}CommandLine.
+import { escapeComma } from '../argv.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { propEnum, required } from '../xml/props.js';
@@ -205,13 +206,11 @@ export function formatSysinfo(w: Writer, def: DomainDef): void {
   }
 }
 
-const commaEscape = (s: string) => s.replace(/,/g, ',,');
-
 function smbiosOne(type: number, e: Entries, fields: readonly string[], always?: string): string {
   let s = `type=${type}`;
   for (const f of fields) {
     // Type 2 and 3 always carry a manufacturer (libvirt writes it even when empty).
-    if (e[f] !== undefined || f === always) s += `,${f}=${commaEscape(e[f] ?? '')}`;
+    if (e[f] !== undefined || f === always) s += `,${f}=${escapeComma(e[f] ?? '')}`;
   }
   return s;
 }
@@ -233,7 +232,7 @@ export function sysinfoArgs(def: DomainDef): string[][] {
     if (src.baseBoard.length > 1) throw unsupportedConfig('qemu does not support more than one entry to Type 2 in SMBIOS table');
     for (const b of src.baseBoard) out.push(['-smbios', smbiosOne(2, b, FIELDS.baseBoard, 'manufacturer')]);
     if (src.chassis) out.push(['-smbios', smbiosOne(3, src.chassis, FIELDS.chassis, 'manufacturer')]);
-    if (src.oemStrings) out.push(['-smbios', `type=11${src.oemStrings.map((v) => `,value=${commaEscape(v)}`).join('')}`]);
+    if (src.oemStrings) out.push(['-smbios', `type=11${src.oemStrings.map((v) => `,value=${escapeComma(v)}`).join('')}`]);
   }
   for (const s of def.sysinfo ?? []) {
     if (s.type !== 'fwcfg') continue;

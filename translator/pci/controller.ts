@@ -3,6 +3,7 @@
 // options — parsed, checked, formatted and turned into -device JSON as libvirt 9.0.0
 // does (virDomainControllerDefParseXML, virDomainControllerDefValidate,
 // qemuValidateDomainDeviceDefControllerPCI, qemuBuildControllerPCIDevProps).
+import { isI440fxMachine, isQ35Machine } from '../arch.js';
 import { hasFlag, type CapsFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { TriState } from '../model.js';
@@ -161,7 +162,7 @@ export function validatePci(index: number, model: PciModel, o: PciOpts, caps: Qe
   if (!root && index === 0) throw unsupportedConfig(`Index for '${model}' controllers must be > 0`);
   if (root && index !== 0) throw unsupportedConfig(`Index for '${model}' controllers must be 0`);
   if (o.targetIndex !== -1) throw invalidOption('targetIndex');
-  if (o.pcihole64 !== undefined && !machineName.startsWith(model === 'pci-root' ? 'pc-i440fx-' : 'pc-q35-')) {
+  if (o.pcihole64 !== undefined && !(model === 'pci-root' ? isI440fxMachine : isQ35Machine)(machineName)) {
     throw unsupportedConfig(`Setting the 64-bit PCI hole size is not supported for machine '${machineName}'`);
   }
   const expander = model === 'pci-expander-bus' || model === 'pcie-expander-bus';

@@ -12,7 +12,7 @@ import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
 import { sysinfoArgs } from '../domain/sysinfo.js';
-import type { QemuCommand } from '../argv.js';
+import { escapeComma, type QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
 import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
@@ -20,9 +20,6 @@ import { cpuArg, smpTopology } from '../domain/cpu.js';
 import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
 import { accelParams, cpuFeatureFlags, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
-
-/** QEMU's option syntax doubles commas inside a value. */
-const qemuEscape = (s: string) => s.replace(/,/g, ',,');
 
 /** virDomainDefGetShortName: per-domain directories use at most 20 characters of the name. */
 export function shortName(name: string): string {
@@ -44,7 +41,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const add = (...a: string[]) => args.push(a);
 
   const ns = qemuNsCommandOf(def, caps);
-  add('-name', `guest=${qemuEscape(def.name)},debug-threads=on`);
+  add('-name', `guest=${escapeComma(def.name)},debug-threads=on`);
   if (ns.compat) add('-compat', ns.compat);
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));

@@ -8,7 +8,6 @@ import {
 } from '../domain/parse.js';
 import { parseMemoryLevel } from '../domain/memory.js';
 import { parseTunables } from '../domain/tuning.js';
-import { unitScale } from '../domain/units.js';
 import {
   parseBootloaderCaps, parseGenid, parseIdmaps, parseKeywrap, parseLaunchSecurityOf, parseLockFailure, parseMiscSeclabels,
   parsePerf, parseQemuNamespace, parseResource,
@@ -91,7 +90,7 @@ export const DOMAIN_PARSE_ORDER: readonly Section[] = [
 ];
 
 function parseGuestNuma(root: XElement, def: DomainDef): void {
-  const numa = parseNuma(root, def.vcpu.max, unitScale);
+  const numa = parseNuma(root, def.vcpu.max);
   if (numa) {
     def.numa = numa.cells;
     if (numa.interconnects.length) def.numaInterconnects = numa.interconnects;
