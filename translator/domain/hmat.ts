@@ -1,11 +1,11 @@
 // Guest NUMA's heterogeneous memory attributes (HMAT): the memory-side caches of a cell
 // (<cell><cache>) and the latencies and bandwidths between cells (<interconnects>), as
 // libvirt 9.0.0 reads, checks, writes and passes them to QEMU (-numa hmat-lb/hmat-cache).
-import { notImplemented, TranslationError, xmlError } from '../errors.js';
+import { notImplemented, xmlError } from '../errors.js';
 import { propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { unitScale } from './units.js';
+import { scaledBytes } from './units.js';
 
 const ASSOCIATIVITY = ['none', 'direct', 'full'] as const;
 const POLICY = ['none', 'writeback', 'writethrough'] as const;
@@ -35,10 +35,7 @@ export interface NumaInterconnect {
  *  unit from `unit`, in bytes. */
 function scaled(raw: string | undefined, where: string, unit: string | undefined, scale: number): bigint {
   if (raw === undefined || raw === '') throw xmlError(`missing element or attribute '${where}'`);
-  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute '${where}'`);
-  const bytes = BigInt(raw) * BigInt(unitScale(unit || undefined, scale));
-  if (bytes > 2n ** 64n - 1n) throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${unit ?? ''}`);
-  return bytes;
+  return scaledBytes(raw, where, unit, scale);
 }
 
 /** Numbers libvirt prints or compares as 32-bit: larger ones are not modelled. */

@@ -5,12 +5,12 @@
 // options (qemuBuildNumaCommandLine; each cell's backend is memory.ts's, which applies
 // <memoryBacking> and <numatune>), with HMAT (hmat.ts).
 import type { MachineType, QemuCaps } from '../capabilities.js';
-import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { propEnum, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { unitScale } from './units.js';
+import { roundedKiB, scaledBytes } from './units.js';
 import { CPUMASK_LEN, formatBitmap, parseBitmap } from './bitmap.js';
 import { checkNumatuneNodes, memoryBackendProps, memPathArgs } from './memory.js';
 import { formatCaches, formatInterconnects, hasHmat, hmatArgs, initiatorOf, parseCellCaches, parseInterconnects, validateHmat, type NumaCache, type NumaInterconnect } from './hmat.js';
@@ -44,12 +44,7 @@ const UNREACHABLE = 255;
 function cellMemory(cell: XElement): number {
   const raw = cell.attrs.memory;
   if (raw === undefined || raw === '') throw xmlError("missing element or attribute './@memory'");
-  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute './@memory'`);
-  const bytes = BigInt(raw) * BigInt(unitScale(cell.attrs.unit || undefined, 1024));
-  if (bytes > 2n ** 64n - 1n) throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${cell.attrs.unit ?? ''}`);
-  const kib = (bytes + 1023n) / 1024n;
-  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented('NUMA cell memory larger than 2^53 KiB');
-  return Number(kib);
+  return roundedKiB(scaledBytes(raw, './@memory', cell.attrs.unit, 1024), 'NUMA cell memory');
 }
 
 /** virDomainNumaDefParseXML plus the <vcpu> checks that follow it. */

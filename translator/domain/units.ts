@@ -34,23 +34,30 @@ export function unitScale(unit: string | undefined, defaultScale: number): numbe
   return base ** power;
 }
 
+/** virParseScaledValue in bytes, up to ULLONG_MAX: `raw` (non-empty) read at `where`
+ *  (its XPath, for messages) times its unit (default `dflt`), or libvirt's errors. */
+export function scaledBytes(raw: string, where: string, unit: string | undefined, dflt: number): bigint {
+  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute '${where}'`);
+  const bytes = BigInt(raw) * BigInt(unitScale(unit, dflt));
+  if (bytes > 2n ** 64n - 1n) throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${unit ?? ''}`);
+  return bytes;
+}
+
+/** Bytes to KiB, rounded up as virDomainParseMemory does. Beyond 2^53 KiB (what QEMU or
+ *  libvirt accept on these platforms, and exact doubles) it is refused, naming `what`. */
+export function roundedKiB(bytes: bigint, what: string): number {
+  const kib = (bytes + 1023n) / 1024n;
+  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented(`${what} larger than 2^53 KiB`);
+  return Number(kib);
+}
+
 /** virDomainParseMemory: value with unit → KiB, rounded up. Returns undefined when absent. */
 export function parseMemory(domain: XElement, name: string): { kib: number; el: XElement } | undefined {
   const el = child(domain, name);
   if (!el) return undefined;
   const raw = textOf(el);
   if (raw === '') return undefined; // an empty <memory/> counts as no memory
-  if (!/^\+?\d+$/.test(raw) || BigInt(raw) > 2n ** 64n - 1n) {
-    throw xmlError(`Invalid value '${raw}' for element or attribute './${name}[1]'`);
-  }
-  const scale = unitScale(el.attrs.unit, 1024);
-  const bytes = BigInt(raw) * BigInt(scale);
-  if (bytes > 2n ** 64n - 1n) {
-    throw new TranslationError('bare', `numerical overflow: value too large: ${raw}${el.attrs.unit ?? ''}`);
-  }
-  const kib = (bytes + 1023n) / 1024n;
-  // Beyond what QEMU or libvirt accept on this platform (and beyond exact doubles).
-  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented(`<${name}> larger than 2^53 KiB`);
-  return { kib: Number(kib), el };
+  const bytes = scaledBytes(raw, `./${name}[1]`, el.attrs.unit, 1024);
+  return { kib: roundedKiB(bytes, `<${name}>`), el };
 }
 
