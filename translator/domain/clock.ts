@@ -10,6 +10,7 @@ import type { DomainDef } from '../model.js';
 import { propEnum, propYesNo } from '../xml/props.js';
 import { elements, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
+import { strToLL, strToULL } from './units.js';
 
 export const TIMER_NAMES = ['platform', 'pit', 'rtc', 'hpet', 'tsc', 'kvmclock', 'hypervclock', 'armvtimer'] as const;
 const TRACKS = ['none', 'boot', 'guest', 'wall', 'realtime'] as const;
@@ -42,24 +43,6 @@ declare module '../model.js' {
   }
 }
 
-const ULLONG_MAX = 2n ** 64n - 1n;
-const LLONG_MIN = -(2n ** 63n);
-const LLONG_MAX = 2n ** 63n - 1n;
-
-/** strtoull/strtoll in base 10 over the whole string, as virStrToLong_ullp/_ll read it
- *  (leading blanks and a sign allowed; a minus refused for the unsigned reading). */
-export function strToULL(s: string): bigint | undefined {
-  const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(s);
-  if (!m) return undefined;
-  const v = BigInt(m[1]!);
-  return v <= ULLONG_MAX ? v : undefined;
-}
-function strToLL(s: string): bigint | undefined {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(s);
-  if (!m) return undefined;
-  const v = (m[1] === '-' ? -1n : 1n) * BigInt(m[2]!);
-  return v >= LLONG_MIN && v <= LLONG_MAX ? v : undefined;
-}
 
 /** virXMLPropULongLong, base 10: 0 when absent. */
 function propULL(e: XElement, name: string): bigint {

@@ -9,8 +9,8 @@ import type { DomainDef } from '../model.js';
 import { ON_OFF, propEnum, propUInt, required } from '../xml/props.js';
 import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
-import { strToULL, timerCpuProps } from './clock.js';
-import { unitScale } from './units.js';
+import { timerCpuProps } from './clock.js';
+import { strToULL, unitScale } from './units.js';
 
 /** virDomainFeature, in libvirt's order (the order of the XML and of validation). */
 export const FEATURE_NAMES = [

@@ -10,7 +10,7 @@ import { propEnum, propInt, propUInt, required } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
 import { formatBitmap, parseBitmap } from './bitmap.js';
-import { parseScaledKiB, UNLIMITED_KIB } from './units.js';
+import { parseScaledKiB, strToLL, strToULL, UNLIMITED_KIB } from './units.js';
 import { parseCpuset, parseVcpu } from './vcpu.js';
 
 type Policy = 'batch' | 'idle' | 'fifo' | 'rr';
@@ -62,14 +62,7 @@ declare module '../model.js' {
   }
 }
 
-/** strtoull/strtoll as virStrToLong_ullp/_ll read them: blanks, a sign, decimal digits, nothing after. */
-function cInt(s: string, signed: boolean): bigint | undefined {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(s);
-  if (!m || (m[1] === '-' && !signed)) return undefined;
-  const v = BigInt(m[1] === '-' ? `-${m[2]}` : m[2]!);
-  if (signed ? v > 2n ** 63n - 1n || v < -(2n ** 63n) : v > 2n ** 64n - 1n) return undefined;
-  return v;
-}
+const cInt = (s: string, signed: boolean) => (signed ? strToLL(s) : strToULL(s));
 
 /** virXPathULongLong / virXPathLongLong on the text of the first `name` child. */
 function scalar(parent: XElement | undefined, name: string, signed: boolean, what: string): bigint | undefined {

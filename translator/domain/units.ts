@@ -1,6 +1,26 @@
-// Scaled sizes as libvirt reads them (virParseScaledValue + virScaleInteger), in KiB.
+// Numbers and scaled sizes as libvirt reads them (virStrToLong_ull/_ll, virParseScaledValue,
+// virScaleInteger).
 import { notImplemented, TranslationError, xmlError } from '../errors.js';
 import { child, textOf, type XElement } from '../xml/tree.js';
+
+const ULLONG_MAX = 2n ** 64n - 1n;
+const LLONG_MIN = -(2n ** 63n);
+const LLONG_MAX = 2n ** 63n - 1n;
+
+/** strtoull/strtoll in base 10 over the whole string, as virStrToLong_ullp/_ll read it
+ *  (leading blanks and a sign allowed; a minus refused for the unsigned reading). */
+export function strToULL(s: string): bigint | undefined {
+  const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(s);
+  if (!m) return undefined;
+  const v = BigInt(m[1]!);
+  return v <= ULLONG_MAX ? v : undefined;
+}
+export function strToLL(s: string): bigint | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(s);
+  if (!m) return undefined;
+  const v = (m[1] === '-' ? -1n : 1n) * BigInt(m[2]!);
+  return v >= LLONG_MIN && v <= LLONG_MAX ? v : undefined;
+}
 
 /** VIR_DOMAIN_MEMORY_PARAM_UNLIMITED: a memory limit at or above it means "no limit". */
 export const UNLIMITED_KIB = 2n ** 53n - 1n;
@@ -11,9 +31,8 @@ export function parseScaledKiB(parent: XElement, name: string, xpath: string, ma
   const el = child(parent, name);
   const raw = el ? textOf(el) : '';
   if (raw === '') return undefined;
-  const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(raw);
-  if (!m || BigInt(m[1]!) > 2n ** 64n - 1n) throw xmlError(`Invalid value '${raw}' for element or attribute '${xpath}'`);
-  const value = BigInt(m[1]!);
+  const value = strToULL(raw);
+  if (value === undefined) throw xmlError(`Invalid value '${raw}' for element or attribute '${xpath}'`);
   const unit = el!.attrs.unit;
   const scale = BigInt(unitScale(unit, 1024));
   if (value && value > maxBytes / scale) throw new TranslationError('bare', `numerical overflow: value too large: ${value}${unit ?? ''}`);
