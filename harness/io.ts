@@ -20,12 +20,18 @@ export function readBytes(path: string, what: string): Buffer {
 }
 
 const capsCache = new Map<string, QemuCaps>();
+// The same snapshot under another path (a copy in a throw-away project) is parsed once:
+// the parsed data is read-only, each path gets its own object for its source and host facts.
+const parsedCaps = new Map<string, QemuCaps>();
 
 /** Load a capability snapshot once per process. */
 export function readCaps(path: string): QemuCaps {
   let caps = capsCache.get(path);
   if (!caps) {
-    caps = loadCaps(readText(path, 'capabilities file'), path);
+    const text = readText(path, 'capabilities file');
+    let parsed = parsedCaps.get(text);
+    if (!parsed) parsedCaps.set(text, (parsed = loadCaps(text, path)));
+    caps = { ...parsed, source: path };
     const fw = readFirmware(path);
     if (fw) caps.firmware = fw;
     const host = readHostFacts(path);

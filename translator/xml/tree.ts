@@ -91,10 +91,32 @@ function convert(raw: Raw[], parent: string): XNode[] {
   return merged;
 }
 
-/** Parse a document; returns its root element. Structural errors are `XML error`s with
- *  line and column; errors at the level of characters read as libxml2's, under the name
- *  libvirt gives the document (`(domain_definition):2: PCDATA invalid Char value 1`). */
+// One document is often parsed many times over (a case on every snapshot, in both modes,
+// and again to check the round trip), so the trees of the last documents are kept. They
+// are frozen: nothing downstream may change a tree another translation will read.
+const recent = new Map<string, XElement>();
+const RECENT_MAX = 256;
+
+function freeze(e: XElement): XElement {
+  for (const c of e.children) if (typeof c === 'object') isElement(c) ? freeze(c) : Object.freeze(c);
+  Object.freeze(e.attrs);
+  Object.freeze(e.children);
+  return Object.freeze(e);
+}
+
+/** Parse a document; returns its root element, frozen. Structural errors are `XML error`s
+ *  with line and column; errors at the level of characters read as libxml2's, under the
+ *  name libvirt gives the document (`(domain_definition):2: PCDATA invalid Char value 1`). */
 export function parseXml(text: string, what = 'document', libxmlName?: string): XElement {
+  const hit = recent.get(text);
+  if (hit) return hit;
+  const root = freeze(parseFresh(text, what, libxmlName));
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  recent.set(text, root);
+  return root;
+}
+
+function parseFresh(text: string, what: string, libxmlName: string | undefined): XElement {
   if (Buffer.byteLength(text, 'utf8') > MAX_XML_BYTES) {
     throw xmlError(`${what} is larger than the ${MAX_XML_BYTES} byte limit`);
   }
@@ -135,7 +157,10 @@ export function parseXml(text: string, what = 'document', libxmlName?: string): 
 export const elements = (e: XElement, name?: string): XElement[] =>
   e.children.filter((c): c is XElement => isElement(c) && (name === undefined || c.name === name));
 
-export const child = (e: XElement, name: string): XElement | undefined => elements(e, name)[0];
+export function child(e: XElement, name: string): XElement | undefined {
+  for (const c of e.children) if (typeof c === 'object' && 'name' in c && c.name === name) return c;
+  return undefined;
+}
 
 /** Text content of an element (all descendant text, as libxml2's xmlNodeGetContent). */
 export function textOf(e: XElement): string {
