@@ -14,7 +14,8 @@ import { addressProps, formatInfo, hasInfo, parseDeviceInfo, zpciDevice } from '
 import type { Collector, DeviceKind } from './kind.js';
 
 export interface ControllerDef {
-  type: 'usb' | 'pci' | 'sata';
+  /** ide and fdc: only the implicit ones disks imply (stages/drive-address.ts) */
+  type: 'usb' | 'pci' | 'sata' | 'ide' | 'fdc';
   /** -1 until post-parse gives an unindexed controller the lowest free index */
   index: number;
   model?: string;
@@ -67,7 +68,7 @@ const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
 
 function parse(e: XElement): ControllerDef {
   const type = propEnum(e, 'type', TYPES) ?? 'ide';
-  if (type !== 'usb' && type !== 'pci' && type !== 'sata') throw notImplemented(`<controller type='${type}'>`);
+  if (type !== 'usb' && type !== 'pci' && type !== 'sata' && type !== 'ide' && type !== 'fdc') throw notImplemented(`<controller type='${type}'>`);
   const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
   for (const c of elements(e)) {
     if (c.name === 'driver' || (c.name === 'master' && type !== 'usb') || (type !== 'pci' && ['target', 'model', 'pcihole64'].includes(c.name))) {
@@ -75,6 +76,11 @@ function parse(e: XElement): ControllerDef {
     }
   }
   const model = e.attrs.model;
+  if (type === 'ide' || type === 'fdc') {
+    // Only the built-in controllers disks imply (as dumpxml writes them back) so far.
+    if (model !== undefined) throw notImplemented(`<controller type='${type}' model='${model}'>`);
+    return { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
+  }
   if (type === 'sata') {
     // SATA controllers have no models; the first one on q35 is the ICH9's own.
     if (model !== undefined) throw unsupportedConfig(`Unknown model type '${model}'`);
@@ -181,6 +187,8 @@ export const controller: DeviceKind<ControllerDef> = {
     }
     if (c.model === 'pcie-expander-bus' && machine.family !== 'q35') throw unsupportedConfig('pcie-expander-bus controllers are not supported with this machine type');
     if (c.type === 'sata' && !(machine.family === 'q35' && c.index === 0)) throw notImplemented("<controller type='sata'> other than q35's built-in one");
+    if (c.type === 'ide' && !(machine.family === 'i440fx' && c.index === 0)) throw notImplemented("<controller type='ide'> other than i440fx's built-in one");
+    if (c.type === 'fdc' && !(machine.family !== 's390-ccw' && c.index === 0 && !c.info.address)) throw notImplemented("<controller type='fdc'> other than the PC's built-in one");
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
@@ -221,6 +229,9 @@ export const controller: DeviceKind<ControllerDef> = {
     if (c.type === 'usb') return c.index === 0 ? 'usb' : `usb${c.index}`;
     // Only q35's built-in SATA controller gets this far: QEMU calls it "ide".
     if (c.type === 'sata') return 'ide';
+    // i440fx's built-in IDE controller (the only one disks may imply so far)
+    if (c.type === 'ide' && c.index === 0) return 'ide';
+    if (c.type === 'ide' || c.type === 'fdc') return `${c.type}${c.index}`;
     return c.model === 'pcie-root' ? `pcie.${c.index}` : `pci.${c.index}`;
   },
   format(w, c) {

@@ -29,6 +29,17 @@ export const i440fx: Machine = {
   chipsetPci(def: DomainDef, set: PciAddressSet): void {
     const flags = C.AUTOASSIGN | C.PCI_DEVICE;
     for (const c of def.devices.controller) {
+      if (c.type === 'ide' && c.index === 0) {
+        // the PIIX3's IDE function, fixed at 1.1
+        const a = c.info.address;
+        if (a?.type === 'pci' && (a.domain || a.bus || a.slot)) {
+          if (!sameAddress(a, 1, 1)) throw internalError('PIIX3 IDE controller at index 0 must have PCI address 0:0:1.1');
+        } else {
+          c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: 1 };
+        }
+        if (set.buses.length) set.reserve(c.info.address as { domain: number; bus: number; slot: number; function: number }, flags, true);
+        continue;
+      }
       if (!(c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined))) continue;
       const a = c.info.address;
       if (a?.type === 'pci' && (a.domain || a.bus || a.slot)) {

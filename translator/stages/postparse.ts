@@ -19,6 +19,7 @@ import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
 import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
+import { addImplicitDiskControllers } from './drive-address.js';
 
 export { HOST_ARCH };
 
@@ -91,6 +92,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   checkDuplicatePanics(def.devices.panic);
   if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
+  addImplicitDiskControllers(def, def.devices.disk); // virDomainDefAddImplicitDevices
   return { machine };
 }
 

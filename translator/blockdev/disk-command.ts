@@ -1,0 +1,109 @@
+// A disk on the QEMU command line (qemuBuildDisksCommandLine with -blockdev): the
+// storage and format nodes of its source, named libvirt-N-storage/-format as libvirt
+// numbers them, then its -device.
+import type { StageContext } from '../devices/kind.js';
+import type { DiskDef } from '../devices/disk-def.js';
+import { addressProps, zpciDevice } from '../devices/info.js';
+import { hasFlag } from '../capabilities.js';
+import type { DomainDef } from '../model.js';
+
+/** node-name ids, given on the way to a command line */
+const nodeIds = new WeakMap<DiskDef, number>();
+
+/** qemuProcessPrepareDomainStorage numbers the sources from the last disk to the first
+ *  (each source of a chain takes the next id); qemuProcessPrepareDeviceBootorder gives
+ *  the first disk of each <os><boot dev> kind its boot index. */
+export function prepareDiskCommand(list: DiskDef[], def: DomainDef): void {
+  let id = 0;
+  for (let i = list.length - 1; i >= 0; i--) nodeIds.set(list[i]!, ++id);
+  const boot: Record<string, number> = {};
+  def.os.bootDevs.forEach((dev, i) => {
+    boot[dev] = i + 1;
+  });
+  const kind = { cdrom: 'cdrom', disk: 'hd', floppy: 'fd', lun: 'hd' } as const;
+  for (const d of list) {
+    if (d.info.bootIndex !== undefined) {
+      d.effectiveBootIndex = d.info.bootIndex;
+      continue;
+    }
+    const k = kind[d.device];
+    const b = boot[k];
+    if (b) {
+      d.effectiveBootIndex = b;
+      boot[k] = 0;
+    } else {
+      delete d.effectiveBootIndex;
+    }
+  }
+}
+
+/** qemuBuildFloppyCommandLineControllerOptions: floppies boot through their controller,
+ *  an explicit isa-fdc on q35, the built-in one's globals elsewhere. */
+export function floppyControllerArgs(list: DiskDef[], { machine }: StageContext): string[][] {
+  const floppies = list.filter((d) => d.bus === 'fdc');
+  if (!floppies.length) return [];
+  let a = 0;
+  let b = 0;
+  for (const d of floppies) {
+    if (d.drive?.unit) b = d.effectiveBootIndex ?? 0;
+    else a = d.effectiveBootIndex ?? 0;
+  }
+  if (machine.family === 'q35') {
+    const props: Record<string, unknown> = { driver: 'isa-fdc' };
+    if (a) props.bootindexA = a;
+    if (b) props.bootindexB = b;
+    return [['-device', JSON.stringify(props)]];
+  }
+  const out: string[][] = [];
+  if (a) out.push(['-global', `isa-fdc.bootindexA=${a}`]);
+  if (b) out.push(['-global', `isa-fdc.bootindexB=${b}`]);
+  return out;
+}
+
+/** qemuBlockStorageSourceGetBackendProps + qemuBlockStorageSourceGetBlockdevProps */
+function blockdevs(d: DiskDef, id: number): string[][] {
+  const src = d.src;
+  const storage = `libvirt-${id}-storage`;
+  const format = `libvirt-${id}-format`;
+  const driver = src.type === 'block' ? 'host_device' : 'file';
+  // qemuDomainPrepareDiskCachemode: a shared writable disk gets cache 'none'
+  const cache = sharedNoCache(d) ? { cache: { direct: true, 'no-flush': false } } : {};
+  const storageProps = { driver, filename: src.path, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
+  const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly, ...cache };
+  formatProps.driver = FORMAT_DRIVER[src.format!] ?? src.format;
+  formatProps.file = storage;
+  return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
+}
+
+const sharedNoCache = (d: DiskDef) => d.src.shared && !d.src.readonly;
+
+const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
+
+/** qemuBuildDiskCommandLine */
+export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
+  const id = nodeIds.get(d)!;
+  const out: string[][] = [];
+  if (d.src.path !== undefined) out.push(...blockdevs(d, id));
+  out.push(...zpciDevice(d.info));
+  let props: Record<string, unknown>;
+  if (d.bus === 'virtio') {
+    const ccw = d.info.address?.type === 'ccw';
+    props = { driver: ccw ? 'virtio-blk-ccw' : 'virtio-blk-pci' };
+    if (hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    Object.assign(props, addressProps(d.info.address, def));
+  } else {
+    props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
+    const a = d.drive!;
+    // The built-in IDE (i440fx) and SATA (q35) controllers are both QEMU's "ide".
+    if (d.bus === 'ide') Object.assign(props, { bus: `ide.${a.bus}`, unit: a.unit });
+    else if (d.bus === 'sata') props.bus = `ide.${a.unit}`;
+    else props.unit = a.unit;
+  }
+  if (d.src.shared) props['share-rw'] = true;
+  if (d.src.path !== undefined) props.drive = `libvirt-${id}-format`;
+  props.id = d.info.alias;
+  if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
+  if (sharedNoCache(d)) props['write-cache'] = 'on';
+  out.push(['-device', JSON.stringify(props)]);
+  return out;
+}

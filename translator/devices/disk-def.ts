@@ -1,0 +1,30 @@
+// The model of a <disk> (libvirt's virDomainDiskDef), shared by its parser and
+// formatter (disk.ts) and its command line (blockdev/disk-command.ts).
+import type { DeviceInfo } from '../model.js';
+import type { DriveAddress } from '../stages/drive-address.js';
+import type { StorageSource } from './disk-source.js';
+
+export type DiskBus = 'ide' | 'fdc' | 'scsi' | 'virtio' | 'xen' | 'usb' | 'uml' | 'sata' | 'sd';
+export type DiskDevice = 'disk' | 'cdrom' | 'floppy' | 'lun';
+
+export interface DiskDef {
+  device: DiskDevice;
+  src: StorageSource;
+  /** <driver name> ('qemu' after post-parse) */
+  driverName?: string;
+  dst?: string;
+  /** undefined until post-parse picks one from the device and the target name */
+  bus?: DiskBus;
+  /** <address type='drive'>, given or assigned */
+  drive?: DriveAddress;
+  info: DeviceInfo;
+  /** set on the way to a command line: the boot index <os><boot dev> gives the disk */
+  effectiveBootIndex?: number;
+}
+
+declare module '../model.js' {
+  interface Devices {
+    disk: DiskDef[];
+  }
+}
+

@@ -1,0 +1,96 @@
+// Disk targets and drive addresses: libvirt's virDiskNameToIndex, virDomainDiskInsert
+// (the order disks are kept in), virDomainDiskDefAssignAddress (the default
+// controller/bus/unit of a disk from its target name) and the controllers a disk's
+// drive address implies (virDomainDefAddImplicitControllers).
+import { xmlError } from '../errors.js';
+import type { ControllerDef } from '../devices/controller.js';
+import type { DomainDef } from '../model.js';
+
+/** <address type='drive'> */
+export interface DriveAddress {
+  controller: number;
+  bus: number;
+  target: number;
+  unit: number;
+}
+
+const PREFIXES = ['fd', 'hd', 'vd', 'sd', 'xvd', 'ubd'];
+const isLower = (c: string | undefined) => c !== undefined && c >= 'a' && c <= 'z';
+
+/** virDiskNameParse: `sda` → 0, `hdz` → 25, `vdaa` → 26; with the partition number
+ *  (the trailing digits). undefined: not a disk name. Indexes wrap as libvirt's int does. */
+export function diskNameParse(name: string): { index: number; partition: number } | undefined {
+  const prefix = PREFIXES.find((p) => name.startsWith(p));
+  if (prefix === undefined) return undefined;
+  let i = prefix.length;
+  if (!isLower(name[i])) return undefined;
+  let idx = 0;
+  for (let n = 0; isLower(name[i]); n++, i++) {
+    idx = Math.imul(idx + (n < 1 ? 0 : 1), 26) | 0;
+    idx = (idx + (name.charCodeAt(i) - 97)) | 0;
+  }
+  const digits = name.slice(i);
+  if (!/^[0-9]*$/.test(digits)) return undefined;
+  let partition = 0;
+  if (digits.length > 1 && digits[0] === '0') return { index: idx, partition: -1 };
+  if (digits.length) {
+    const v = Number(digits);
+    if (v > 2147483647) return { index: idx, partition: -1 };
+    partition = v;
+  }
+  return { index: idx, partition };
+}
+
+/** virDiskNameToIndex: -1 for a name that is not a disk name. */
+export function diskNameToIndex(name: string): number {
+  return diskNameParse(name)?.index ?? -1;
+}
+
+/** virDomainDiskInsert: a disk goes before the first disk of its bus with a higher
+ *  index, else after the last of its bus, else at the end. */
+export function diskInsertAt<D extends { bus?: string; dst?: string }>(list: D[], disk: D): number {
+  let at = -1;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const o = list[i]!;
+    if (o.bus !== disk.bus) continue;
+    if (o.dst !== undefined && disk.dst !== undefined && diskNameToIndex(o.dst) > diskNameToIndex(disk.dst)) at = i;
+    else if (at === -1) at = i + 1;
+  }
+  return at === -1 ? list.length : at;
+}
+
+/** virDomainDiskDefAssignAddress for the buses that have drive addresses; undefined
+ *  for the others. */
+export function defaultDriveAddress(dst: string, bus: string): DriveAddress | undefined {
+  const idx = diskNameToIndex(dst);
+  if (idx < 0) throw xmlError(`Unknown disk name '${dst}' and no address specified`);
+  switch (bus) {
+    case 'ide': return { controller: Math.trunc(idx / 4), bus: Math.trunc((idx % 4) / 2), target: 0, unit: idx % 2 };
+    case 'sata': return { controller: Math.trunc(idx / 6), bus: 0, target: 0, unit: idx % 6 };
+    case 'fdc': return { controller: Math.trunc(idx / 2), bus: 0, target: 0, unit: idx % 2 };
+    default: return undefined;
+  }
+}
+
+/** virDomainDefAddImplicitControllers (the disk part): controllers 0…max of each disk
+ *  bus's controller type, for the highest controller a drive address names; a missing
+ *  one is inserted as virDomainControllerInsert does (before the first of its type with
+ *  a higher index, else after the last of its type, else at the end). */
+export function addImplicitDiskControllers(def: DomainDef, disks: { bus?: string; drive?: DriveAddress }[]): void {
+  // (SCSI disks, which come first in libvirt, are refused so far)
+  for (const type of ['fdc', 'ide', 'sata'] as const) {
+    let max = -1;
+    for (const d of disks) if (d.bus === type && d.drive) max = Math.max(max, d.drive.controller);
+    for (let i = 0; i <= max; i++) {
+      const list = def.devices.controller;
+      if (list.some((c) => c.type === type && c.index === i)) continue;
+      const c: ControllerDef = { type, index: i, info: {} };
+      let at = list.findIndex((o) => o.type === type && o.index > i);
+      if (at < 0) {
+        const last = list.map((o) => o.type).lastIndexOf(type);
+        at = last < 0 ? list.length : last + 1;
+      }
+      list.splice(at, 0, c);
+    }
+  }
+}
