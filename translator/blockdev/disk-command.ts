@@ -2,7 +2,7 @@
 // storage and format nodes of its source, named libvirt-N-storage/-format as libvirt
 // numbers them, then its -device.
 import type { StageContext } from '../devices/kind.js';
-import type { DiskDef } from '../devices/disk-def.js';
+import type { DiskCache, DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag } from '../capabilities.js';
 import type { DomainDef } from '../model.js';
@@ -66,16 +66,31 @@ function blockdevs(d: DiskDef, id: number): string[][] {
   const storage = `libvirt-${id}-storage`;
   const format = `libvirt-${id}-format`;
   const driver = src.type === 'block' ? 'host_device' : 'file';
-  // qemuDomainPrepareDiskCachemode: a shared writable disk gets cache 'none'
-  const cache = sharedNoCache(d) ? { cache: { direct: true, 'no-flush': false } } : {};
-  const storageProps = { driver, filename: src.path, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
-  const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly, ...cache };
+  const mode = cacheMode(d);
+  const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
+  const storageProps = { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
+  const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
+  if (d.discard) formatProps.discard = d.discard;
+  // virDomainDiskGetDetectZeroesMode: 'unmap' without discard='unmap' is 'on'
+  const dz = d.detectZeroes === 'unmap' && d.discard !== 'unmap' ? 'on' : d.detectZeroes;
+  if (dz) formatProps['detect-zeroes'] = dz;
+  Object.assign(formatProps, cache);
   formatProps.driver = FORMAT_DRIVER[src.format!] ?? src.format;
   formatProps.file = storage;
   return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
 }
 
-const sharedNoCache = (d: DiskDef) => d.src.shared && !d.src.readonly;
+/** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */
+const cacheMode = (d: DiskDef): DiskCache | undefined => d.cache ?? (d.src.shared && !d.src.readonly ? 'none' : undefined);
+
+/** qemuDomainDiskCachemodeFlags */
+const CACHE_FLAGS: Record<DiskCache, { writeback: boolean; direct: boolean; noFlush: boolean }> = {
+  none: { writeback: true, direct: true, noFlush: false },
+  writethrough: { writeback: false, direct: false, noFlush: false },
+  writeback: { writeback: true, direct: false, noFlush: false },
+  directsync: { writeback: false, direct: true, noFlush: false },
+  unsafe: { writeback: true, direct: false, noFlush: true },
+};
 
 const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
 
@@ -103,7 +118,14 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   if (d.src.path !== undefined) props.drive = `libvirt-${id}-format`;
   props.id = d.info.alias;
   if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
-  if (sharedNoCache(d)) props['write-cache'] = 'on';
+  const mode = cacheMode(d);
+  if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
+  if (d.serial !== undefined) props.serial = d.serial.replace(/ /g, '\\ ');
+  // qemuBuildDiskGetErrorPolicy: enospace is QEMU's enospc, for writes only
+  const werror = d.errorPolicy === 'enospace' ? 'enospc' : d.errorPolicy;
+  const rerror = d.rerrorPolicy ?? (d.errorPolicy === 'enospace' ? undefined : d.errorPolicy);
+  if (werror) props.werror = werror;
+  if (rerror) props.rerror = rerror;
   out.push(['-device', JSON.stringify(props)]);
   return out;
 }

@@ -4,6 +4,8 @@ import type { DeviceInfo } from '../model.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import type { StorageSource } from './disk-source.js';
 
+export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
+export type ErrorPolicy = 'stop' | 'report' | 'ignore' | 'enospace';
 export type DiskBus = 'ide' | 'fdc' | 'scsi' | 'virtio' | 'xen' | 'usb' | 'uml' | 'sata' | 'sd';
 export type DiskDevice = 'disk' | 'cdrom' | 'floppy' | 'lun';
 
@@ -18,6 +20,14 @@ export interface DiskDef {
   /** <address type='drive'>, given or assigned */
   drive?: DriveAddress;
   info: DeviceInfo;
+  /** <driver> attributes (virDomainDiskDef's cachemode, error policies, …) */
+  cache?: DiskCache;
+  errorPolicy?: ErrorPolicy;
+  rerrorPolicy?: ErrorPolicy;
+  io?: 'native' | 'threads' | 'io_uring';
+  discard?: 'unmap' | 'ignore';
+  detectZeroes?: 'off' | 'on' | 'unmap';
+  serial?: string;
   /** set on the way to a command line: the boot index <os><boot dev> gives the disk */
   effectiveBootIndex?: number;
 }

@@ -1,17 +1,18 @@
 // <disk> (libvirt's virDomainDiskDef) on the -blockdev path: local file and block
 // sources, device disk/cdrom/floppy on the virtio, ide, sata and fdc buses. Every part
 // of a disk that virtgold does not implement yet is refused by name.
+import { hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig } from '../errors.js';
 import { virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
 import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
 import { propEnum, propUInt } from '../xml/props.js';
-import { child, elements, type XElement } from '../xml/tree.js';
+import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { formatSource, parseSource } from './disk-source.js';
-import type { DiskBus, DiskDef } from './disk-def.js';
+import type { DiskBus, DiskDef, ErrorPolicy } from './disk-def.js';
 
 export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
@@ -19,14 +20,18 @@ const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'virtio', 'sata'];
 const REFUSED_CHILDREN = [
-  'geometry', 'blockio', 'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'serial', 'wwn',
+  'geometry', 'blockio', 'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'wwn',
   'vendor', 'product', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
 const REFUSED_DISK_ATTRS = ['model', 'snapshot', 'rawio', 'sgio'];
-const REFUSED_DRIVER_ATTRS = [
-  'cache', 'error_policy', 'rerror_policy', 'io', 'ioeventfd', 'event_idx', 'copy_on_read', 'discard', 'detect_zeroes',
-  'iothread', 'queues', 'queue_size', 'packed', 'ats', 'iommu', 'page_per_vq',
-];
+const REFUSED_DRIVER_ATTRS = ['ioeventfd', 'event_idx', 'copy_on_read', 'iothread', 'queues', 'queue_size', 'packed', 'ats', 'iommu', 'page_per_vq'];
+const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
+const ERROR_POLICIES = ['default', 'stop', 'report', 'ignore', 'enospace'] as const;
+const IO_MODES = ['default', 'native', 'threads', 'io_uring'] as const;
+const DISCARDS = ['default', 'unmap', 'ignore'] as const;
+const DETECT_ZEROES = ['default', 'off', 'on', 'unmap'] as const;
+/** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
+const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
 
 /** <address type='drive'> (virDomainDeviceDriveAddressParseXML) */
 function parseDrive(a: XElement): DriveAddress {
@@ -60,7 +65,12 @@ function parse(e: XElement): DiskDef {
     for (const a of REFUSED_DRIVER_ATTRS) if (driver.attrs[a] !== undefined) throw notImplemented(`<driver ${a}> in <disk>`);
     if (child(driver, 'metadata_cache')) throw notImplemented('<driver><metadata_cache> in <disk>');
     if (driver.attrs.name !== undefined) disk.driverName = driver.attrs.name;
+    parseDriver(driver, disk);
   }
+  // virXPathString: an empty <serial/> is no serial
+  const serial = child(e, 'serial');
+  const serialText = serial ? textOf(serial) : '';
+  if (serialText !== '') disk.serial = serialText;
   // The drive address is this kind's own; the rest of the device info is shared.
   const addr = child(e, 'address');
   const infoEl = addr?.attrs.type === 'drive' ? { ...e, children: e.children.filter((c) => c !== addr) } : e;
@@ -68,6 +78,23 @@ function parse(e: XElement): DiskDef {
   disk.info = parseDeviceInfo(infoEl, '<disk>', true);
   if (disk.info.rom) throw notImplemented('<rom> in <disk>');
   return disk;
+}
+
+/** virDomainDiskDefDriverParseXML, in its order */
+function parseDriver(driver: XElement, disk: DiskDef): void {
+  const cache = propEnum(driver, 'cache', CACHES);
+  if (cache !== undefined && cache !== 'default') disk.cache = cache;
+  const ep = propEnum(driver, 'error_policy', ERROR_POLICIES, { nonZero: true });
+  if (ep) disk.errorPolicy = ep as ErrorPolicy;
+  const rp = propEnum(driver, 'rerror_policy', ERROR_POLICIES, { nonZero: true });
+  if (rp) disk.rerrorPolicy = rp as ErrorPolicy;
+  if (rp === 'enospace') throw unsupportedConfig("Invalid disk read error policy: 'enospace'");
+  const io = propEnum(driver, 'io', IO_MODES, { nonZero: true });
+  if (io) disk.io = io as NonNullable<DiskDef['io']>;
+  const discard = propEnum(driver, 'discard', DISCARDS, { nonZero: true });
+  if (discard) disk.discard = discard as NonNullable<DiskDef['discard']>;
+  const dz = propEnum(driver, 'detect_zeroes', DETECT_ZEROES, { nonZero: true });
+  if (dz) disk.detectZeroes = dz as NonNullable<DiskDef['detectZeroes']>;
 }
 
 /** virDomainDiskInsert, one disk at a time as libvirt parses them. */
@@ -124,7 +151,7 @@ export const disk: DeviceKind<DiskDef> = {
     }
   },
   // qemuValidateDomainDeviceDefDisk
-  validate(d, { machine }) {
+  validate(d, { machine, caps }) {
     const dst = d.dst!;
     if (d.info.address && d.bus !== 'virtio') {
       throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
@@ -132,6 +159,9 @@ export const disk: DeviceKind<DiskDef> = {
     if (d.device === 'cdrom' && d.bus === 'virtio') throw unsupportedConfig(`disk type of '${dst}' does not support ejectable media`);
     if (d.bus !== 'virtio' && !d.drive) throw internalError(`unexpected address type for ${d.bus} disk`);
     if (d.src.readonly && d.device === 'disk' && (d.bus === 'ide' || d.bus === 'sata')) throw unsupportedConfig(`readonly ${d.bus} disks are not supported`);
+    if (d.io === 'native' && d.cache !== 'directsync' && d.cache !== 'none') throw unsupportedConfig("io='native' needs either no disk cache or directsync cache mode");
+    if (d.io === 'io_uring' && !hasFlag(caps, 'aio.io_uring')) throw unsupportedConfig('io uring is not supported by this QEMU binary');
+    if (d.serial !== undefined && !SERIAL_RE.test(d.serial)) throw internalError(`driver serial '${d.serial}' contains unsafe characters`);
     if (d.src.shared && !d.src.readonly && d.src.format !== 'raw') {
       throw unsupportedConfig(`shared access for disk '${dst}' requires use of supported storage format`);
     }
@@ -159,11 +189,13 @@ export const disk: DeviceKind<DiskDef> = {
   alias: (d) => alias(d),
   format(w: Writer, d: DiskDef) {
     w.open(`<disk type='${d.src.type}' device='${d.device}'>`);
-    w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}/>`);
+    const drv = [attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('discard', d.discard), attr('detect_zeroes', d.detectZeroes)].join('');
+    w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
     formatSource(w, d.src);
     w.line(`<target dev='${d.dst}' bus='${d.bus}'/>`);
     if (d.src.readonly) w.line('<readonly/>');
     if (d.src.shared) w.line('<shareable/>');
+    if (d.serial !== undefined) w.line(`<serial>${escapeXml(d.serial)}</serial>`);
     formatInfo(w, d.info);
     if (d.drive) {
       const a = d.drive;
