@@ -37,6 +37,7 @@ export function readCaps(path: string): QemuCaps {
     const host = readHostFacts(path);
     if (host?.hugetlbfs) caps.hugetlbfs = host.hugetlbfs;
     if (host?.numaNodes) caps.hostNumaNodes = host.numaNodes;
+    if (host?.cdromDevices) caps.hostCdroms = host.cdromDevices;
     capsCache.set(path, caps);
   }
   return caps;

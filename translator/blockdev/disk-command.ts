@@ -4,7 +4,7 @@
 import type { StageContext } from '../devices/kind.js';
 import type { DiskCache, DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
-import { hasFlag } from '../capabilities.js';
+import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DomainDef } from '../model.js';
 
 /** node-name ids, given on the way to a command line */
@@ -61,11 +61,13 @@ export function floppyControllerArgs(list: DiskDef[], { machine }: StageContext)
 }
 
 /** qemuBlockStorageSourceGetBackendProps + qemuBlockStorageSourceGetBlockdevProps */
-function blockdevs(d: DiskDef, id: number): string[][] {
+function blockdevs(d: DiskDef, id: number, caps: QemuCaps): string[][] {
   const src = d.src;
   const storage = `libvirt-${id}-storage`;
   const format = `libvirt-${id}-format`;
-  const driver = src.type === 'block' ? 'host_device' : 'file';
+  // qemuDomainDetermineDiskChain: a raw CD-ROM on a host CD-ROM drive is QEMU's host_cdrom
+  const hostCdrom = d.device === 'cdrom' && src.type === 'block' && src.format === 'raw' && !!caps.hostCdroms?.includes(src.path!);
+  const driver = src.type === 'block' ? (hostCdrom ? 'host_cdrom' : 'host_device') : 'file';
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
   const storageProps = { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
@@ -98,7 +100,7 @@ const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' 
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
   const id = nodeIds.get(d)!;
   const out: string[][] = [];
-  if (d.src.path !== undefined) out.push(...blockdevs(d, id));
+  if (d.src.path !== undefined) out.push(...blockdevs(d, id, caps));
   out.push(...zpciDevice(d.info));
   let props: Record<string, unknown>;
   if (d.bus === 'virtio') {

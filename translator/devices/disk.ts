@@ -181,9 +181,9 @@ export const disk: DeviceKind<DiskDef> = {
       const ok = a.controller === 0 && a.target === 0 && (d.bus === 'ide' ? a.bus <= 1 && a.unit <= 1 : a.bus === 0 && a.unit <= (d.bus === 'sata' ? 5 : 1));
       if (!ok) throw notImplemented(`<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/> on a ${d.bus} disk`);
     }
-    if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined) {
+    if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
       // libvirt asks the host whether the block device is a CD-ROM drive.
-      throw notImplemented("<disk type='block' device='cdrom'> (whether the host device is a CD-ROM drive)");
+      throw notImplemented("<disk type='block' device='cdrom'> on a snapshot without the host's CD-ROM drives (host/<snapshot>.json)");
     }
   },
   alias: (d) => alias(d),

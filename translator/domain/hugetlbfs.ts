@@ -22,6 +22,9 @@ declare module '../capabilities.js' {
     /** the host's online NUMA nodes (/sys/devices/system/node/online); undefined when
      *  the snapshot carries none */
     hostNumaNodes?: number[];
+    /** the host block devices libvirt takes for CD-ROM drives on the way to a command
+     *  line ("cdromDevices"); undefined when the snapshot carries none */
+    hostCdroms?: string[];
   }
 }
 
@@ -33,7 +36,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[] } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -45,7 +48,11 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
   if (nodes !== undefined && (!Array.isArray(nodes) || !nodes.every((n) => Number.isSafeInteger(n) && n >= 0))) {
     throw new HostFactsError(`${source}: "numaNodes" is not a list of node numbers`);
   }
-  const numa = nodes ? { numaNodes: nodes as number[] } : {};
+  const cdroms = (raw as Record<string, unknown>).cdromDevices;
+  if (cdroms !== undefined && (!Array.isArray(cdroms) || !cdroms.every((p) => typeof p === 'string' && p.startsWith('/')))) {
+    throw new HostFactsError(`${source}: "cdromDevices" is not a list of paths`);
+  }
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);
