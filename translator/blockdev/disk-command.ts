@@ -94,6 +94,8 @@ const CACHE_FLAGS: Record<DiskCache, { writeback: boolean; direct: boolean; noFl
   unsafe: { writeback: true, direct: false, noFlush: true },
 };
 
+const WWN_MARK = '@wwn@';
+
 const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
 
 /** qemuBuildDiskCommandLine */
@@ -120,14 +122,26 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   if (d.src.path !== undefined) props.drive = `libvirt-${id}-format`;
   props.id = d.info.alias;
   if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
+  if (d.blockio?.logical) props.logical_block_size = d.blockio.logical;
+  if (d.blockio?.physical) props.physical_block_size = d.blockio.physical;
+  // the WWN is a 64-bit number: JSON.stringify cannot write it, so it is spliced in below
+  if (d.wwn !== undefined) props.wwn = WWN_MARK;
+  if (d.rotationRate) props.rotation_rate = d.rotationRate;
   const mode = cacheMode(d);
   if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
+  const g = d.geometry;
+  if (g?.cyls) props.cyls = g.cyls;
+  if (g?.heads) props.heads = g.heads;
+  if (g?.secs) props.secs = g.secs;
+  if (g?.trans) props['bios-chs-trans'] = g.trans;
   if (d.serial !== undefined) props.serial = d.serial.replace(/ /g, '\\ ');
   // qemuBuildDiskGetErrorPolicy: enospace is QEMU's enospc, for writes only
   const werror = d.errorPolicy === 'enospace' ? 'enospc' : d.errorPolicy;
   const rerror = d.rerrorPolicy ?? (d.errorPolicy === 'enospace' ? undefined : d.errorPolicy);
   if (werror) props.werror = werror;
   if (rerror) props.rerror = rerror;
-  out.push(['-device', JSON.stringify(props)]);
+  let json = JSON.stringify(props);
+  if (d.wwn !== undefined) json = json.replace(`"${WWN_MARK}"`, BigInt(`0x${d.wwn.replace(/^0x/, '')}`).toString());
+  out.push(['-device', json]);
   return out;
 }

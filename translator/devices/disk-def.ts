@@ -28,6 +28,15 @@ export interface DiskDef {
   discard?: 'unmap' | 'ignore';
   detectZeroes?: 'off' | 'on' | 'unmap';
   serial?: string;
+  wwn?: string;
+  vendor?: string;
+  product?: string;
+  /** <target tray='open'> (closed is the default and not kept) */
+  trayOpen?: boolean;
+  removable?: 'on' | 'off';
+  rotationRate?: number;
+  geometry?: { cyls?: number; heads?: number; secs?: number; trans?: 'none' | 'auto' | 'lba' };
+  blockio?: { logical?: number; physical?: number };
   /** set on the way to a command line: the boot index <os><boot dev> gives the disk */
   effectiveBootIndex?: number;
 }
