@@ -20,6 +20,9 @@ export interface DiskDef {
   /** <address type='drive'>, given or assigned */
   drive?: DriveAddress;
   info: DeviceInfo;
+  startupPolicy?: 'mandatory' | 'requisite' | 'optional';
+  /** <alias name='ua-…'>: the QEMU id instead of libvirt's */
+  userAlias?: string;
   /** <driver> attributes (virDomainDiskDef's cachemode, error policies, …) */
   cache?: DiskCache;
   errorPolicy?: ErrorPolicy;

@@ -48,7 +48,7 @@ export function parseSource(e: XElement): StorageSource {
 }
 
 /** virDomainDiskSourceFormat for a local source (nothing for an empty one) */
-export function formatSource(w: Writer, src: StorageSource): void {
-  if (src.path === undefined) return;
-  w.line(`<source${attr(src.type === 'file' ? 'file' : 'dev', src.path)}/>`);
+export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
+  if (src.path === undefined && startupPolicy === undefined) return;
+  w.line(`<source${attr(src.type === 'file' ? 'file' : 'dev', src.path)}${attr('startupPolicy', startupPolicy)}/>`);
 }

@@ -26,6 +26,10 @@ export function validateDiskConf(d: DiskDef): void {
   if (d.device === 'floppy' && d.bus !== 'fdc') throw internalError(`Invalid bus type '${d.bus}' for floppy disk`);
   if (d.device !== 'floppy' && d.bus === 'fdc') throw internalError(`Invalid bus type '${d.bus}' for disk`);
   if (d.removable !== undefined && d.bus !== 'usb') throw xmlError('removable is only valid for usb disks');
+  // virDomainDiskDefValidateStartupPolicy (local sources only so far)
+  if (d.startupPolicy === 'requisite' && d.device !== 'cdrom' && d.device !== 'floppy') {
+    throw xmlError("disk startupPolicy 'requisite' is allowed only for cdrom or floppy");
+  }
   if (d.wwn !== undefined && !/^(0x)?[0-9a-fA-F]{16}$/.test(d.wwn)) throw internalError(`Malformed wwn: ${d.wwn}`);
   const dst = d.dst;
   if (d.device === 'disk' && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
@@ -34,8 +38,11 @@ export function validateDiskConf(d: DiskDef): void {
 }
 
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
-export function validateDiskQemu(d: DiskDef, { machine, caps }: StageContext): void {
+export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContext): void {
   const dst = d.dst!;
+  if (d.userAlias !== undefined && def.devices.disk.filter((o) => o.userAlias === d.userAlias).length > 1) {
+    throw notImplemented(`two disks with <alias name='${d.userAlias}'/>`);
+  }
   if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   // qemuValidateDomainDeviceDefDiskFrontend
   const g = d.geometry;

@@ -6,7 +6,7 @@ import { virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
 import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
 import { propEnum, propOnOff, propUInt } from '../xml/props.js';
-import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
+import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
@@ -22,6 +22,8 @@ const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'virtio', 'sata'];
 const REFUSED_CHILDREN = [
   'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
+/** USER_ALIAS_CHARS */
+const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
 const REFUSED_DISK_ATTRS = ['model', 'snapshot', 'rawio', 'sgio'];
 const REFUSED_DRIVER_ATTRS = ['ioeventfd', 'event_idx', 'copy_on_read', 'iothread', 'queues', 'queue_size', 'packed', 'ats', 'iommu', 'page_per_vq'];
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
@@ -46,7 +48,8 @@ function parse(e: XElement): DiskDef {
   if (device === 'lun') throw notImplemented("<disk device='lun'>");
   const disk: DiskDef = { device, src, info: {} };
   const source = child(e, 'source');
-  if (source?.attrs.startupPolicy !== undefined) throw notImplemented('<source startupPolicy> in <disk>');
+  const policy = source ? propEnum(source, 'startupPolicy', ['default', 'mandatory', 'requisite', 'optional'] as const, { nonZero: true }) : undefined;
+  if (policy) disk.startupPolicy = policy as NonNullable<DiskDef['startupPolicy']>;
   const target = child(e, 'target');
   if (target) {
     if (target.attrs.dev !== undefined) disk.dst = target.attrs.dev;
@@ -95,9 +98,14 @@ function parse(e: XElement): DiskDef {
   }
   // The drive address is this kind's own; the rest of the device info is shared.
   const addr = child(e, 'address');
-  const infoEl = addr?.attrs.type === 'drive' ? { ...e, children: e.children.filter((c) => c !== addr) } : e;
+  // So is a user alias (virDomainDeviceInfoParseXML keeps only a valid 'ua-' one in inactive XML).
+  const aliasEl = child(e, 'alias');
+  const own = (c: XNode) => (c === addr && addr.attrs.type === 'drive') || c === aliasEl;
+  const infoEl = { ...e, children: e.children.filter((c) => !own(c)) };
   if (addr?.attrs.type === 'drive') disk.drive = parseDrive(addr);
   disk.info = parseDeviceInfo(infoEl, '<disk>', true);
+  const userAlias = aliasEl?.attrs.name;
+  if (userAlias?.startsWith('ua-') && USER_ALIAS_RE.test(userAlias)) disk.userAlias = userAlias;
   if (disk.info.rom) throw notImplemented('<rom> in <disk>');
   return disk;
 }
@@ -132,6 +140,7 @@ function diskCollector(): Collector<DiskDef> {
 
 /** qemuAssignDeviceDiskAlias */
 function alias(d: DiskDef): string | undefined {
+  if (d.userAlias !== undefined) return d.userAlias;
   if (d.bus === 'virtio') return `virtio-disk${diskNameParse(d.dst!)!.index}`;
   if (d.drive) return `${d.bus}${d.drive.controller}-${d.drive.bus}-${d.drive.unit}`;
   return undefined;
@@ -172,7 +181,7 @@ export const disk: DeviceKind<DiskDef> = {
     w.open(`<disk type='${d.src.type}' device='${d.device}'>`);
     const drv = [attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('discard', d.discard), attr('detect_zeroes', d.detectZeroes)].join('');
     w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
-    formatSource(w, d.src);
+    formatSource(w, d.src, d.startupPolicy);
     const g = d.geometry;
     if (g?.cyls && g.heads && g.secs) w.line(`<geometry cyls='${g.cyls}' heads='${g.heads}' secs='${g.secs}'${attr('trans', g.trans)}/>`);
     if (d.blockio?.logical || d.blockio?.physical) w.line(`<blockio${attr('logical_block_size', d.blockio.logical)}${attr('physical_block_size', d.blockio.physical)}/>`);
@@ -182,7 +191,10 @@ export const disk: DeviceKind<DiskDef> = {
     if (d.src.readonly) w.line('<readonly/>');
     if (d.src.shared) w.line('<shareable/>');
     for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) if (d[k] !== undefined) w.line(`<${k}>${escapeXml(d[k]!)}</${k}>`);
-    formatInfo(w, d.info);
+    // virDomainDeviceInfoFormat: boot order, alias, then the address
+    if (d.info.bootIndex !== undefined) w.line(`<boot order='${d.info.bootIndex}'/>`);
+    if (d.userAlias !== undefined) w.line(`<alias name='${d.userAlias}'/>`);
+    formatInfo(w, { ...d.info, bootIndex: undefined });
     if (d.drive) {
       const a = d.drive;
       w.line(`<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>`);
