@@ -5,17 +5,19 @@ import type { StageContext } from '../devices/kind.js';
 import type { DiskCache, DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
+import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
+import { unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 
-/** node-name ids, given on the way to a command line */
-const nodeIds = new WeakMap<DiskDef, number>();
+/** node-name ids of each image, given on the way to a command line */
+const nodeIds = new WeakMap<StorageSource, number>();
 
 /** qemuProcessPrepareDomainStorage numbers the sources from the last disk to the first
  *  (each source of a chain takes the next id); qemuProcessPrepareDeviceBootorder gives
  *  the first disk of each <os><boot dev> kind its boot index. */
 export function prepareDiskCommand(list: DiskDef[], def: DomainDef): void {
   let id = 0;
-  for (let i = list.length - 1; i >= 0; i--) nodeIds.set(list[i]!, ++id);
+  for (let i = list.length - 1; i >= 0; i--) for (const n of chainOf(list[i]!.src)) nodeIds.set(n, ++id);
   const boot: Record<string, number> = {};
   def.os.bootDevs.forEach((dev, i) => {
     boot[dev] = i + 1;
@@ -60,25 +62,40 @@ export function floppyControllerArgs(list: DiskDef[], { machine }: StageContext)
   return out;
 }
 
+/** The -blockdev pair of each image of the disk's chain, the deepest first
+ *  (qemuBuildStorageSourceChainAttachPrepareBlockdev prepares them top first). */
+function blockdevs(d: DiskDef, caps: QemuCaps): string[][] {
+  const chain = chainOf(d.src);
+  const pairs = chain.map((n) => blockdevPair(d, n, caps));
+  return pairs.reverse().flat();
+}
+
 /** qemuBlockStorageSourceGetBackendProps + qemuBlockStorageSourceGetBlockdevProps */
-function blockdevs(d: DiskDef, id: number, caps: QemuCaps): string[][] {
-  const src = d.src;
+function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][] {
+  const id = nodeIds.get(src)!;
   const storage = `libvirt-${id}-storage`;
   const format = `libvirt-${id}-format`;
+  const top = src === d.src;
   // qemuDomainDetermineDiskChain: a raw CD-ROM on a host CD-ROM drive is QEMU's host_cdrom
-  const hostCdrom = d.device === 'cdrom' && src.type === 'block' && src.format === 'raw' && !!caps.hostCdroms?.includes(src.path!);
+  const hostCdrom = top && d.device === 'cdrom' && src.type === 'block' && src.format === 'raw' && !!caps.hostCdroms?.includes(src.path!);
   const driver = src.type === 'block' ? (hostCdrom ? 'host_cdrom' : 'host_device') : 'file';
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
   const storageProps = { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
+  // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
   if (d.discard) formatProps.discard = d.discard;
   // virDomainDiskGetDetectZeroesMode: 'unmap' without discard='unmap' is 'on'
   const dz = d.detectZeroes === 'unmap' && d.discard !== 'unmap' ? 'on' : d.detectZeroes;
-  if (dz) formatProps['detect-zeroes'] = dz;
+  if (dz && top) formatProps['detect-zeroes'] = dz;
   Object.assign(formatProps, cache);
   formatProps.driver = FORMAT_DRIVER[src.format!] ?? src.format;
   formatProps.file = storage;
+  const backing = src.backing;
+  if (backing !== undefined) {
+    if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
+    else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
+  }
   return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
 }
 
@@ -100,9 +117,9 @@ const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' 
 
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
-  const id = nodeIds.get(d)!;
+  const id = nodeIds.get(d.src)!;
   const out: string[][] = [];
-  if (d.src.path !== undefined) out.push(...blockdevs(d, id, caps));
+  if (d.src.path !== undefined) out.push(...blockdevs(d, caps));
   out.push(...zpciDevice(d.info));
   let props: Record<string, unknown>;
   if (d.bus === 'virtio') {

@@ -1,7 +1,8 @@
-// The storage source of a <disk> (libvirt's virStorageSource): its type, path and
-// format, parsed and formatted. Only local files and block devices so far; other
-// source types and every source option are refused by name.
-import { notImplemented, unsupportedConfig } from '../errors.js';
+// The storage source of a <disk> (libvirt's virStorageSource) and its explicit backing
+// chain (<backingStore>): type, path and format, parsed and formatted. Only local files
+// and block devices so far; other source types and every source option are refused by
+// name.
+import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 
@@ -13,11 +14,48 @@ export interface StorageSource {
   format?: string;
   readonly: boolean;
   shared: boolean;
+  /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
+   *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
+  backing?: StorageSource | null;
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];
 /** virStorageFileFormat, without 'none' */
 const FORMATS = ['raw', 'dir', 'bochs', 'cloop', 'dmg', 'iso', 'vpc', 'vdi', 'fat', 'vhd', 'ploop', 'cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
+/** VIR_STORAGE_FILE_BACKING and above: formats that can have a backing image */
+export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
+
+/** the local path of a <source> (virDomainStorageSourceParse for file and block) */
+function parseLocalSource(source: XElement, type: 'file' | 'block', src: StorageSource): void {
+  for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
+  const key = type === 'file' ? 'file' : 'dev';
+  for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
+  const path = source.attrs[key];
+  if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
+  if (path !== undefined) src.path = path;
+}
+
+/** virDomainDiskBackingStoreParse */
+function parseBacking(e: XElement): StorageSource | null | undefined {
+  const b = child(e, 'backingStore');
+  if (!b) return undefined;
+  const type = b.attrs.type;
+  if (type === undefined) return null; // the terminator has no type
+  const format = child(b, 'format')?.attrs.type;
+  if (format === undefined || format === '') throw xmlError('missing disk backing store format');
+  const source = child(b, 'source');
+  if (!source) throw xmlError('missing disk backing store source');
+  if (!TYPES.includes(type)) throw xmlError(`unknown storage source type '${type}'`);
+  if (!FORMATS.includes(format)) throw xmlError(`unknown storage source format '${format}'`);
+  if (type !== 'file' && type !== 'block') throw notImplemented(`<backingStore type='${type}'>`);
+  if (child(child(b, 'format')!, 'metadata_cache')) throw notImplemented('<metadata_cache> in <backingStore><format>');
+  // a backing image is always read-only
+  const src: StorageSource = { type, format, readonly: true, shared: false };
+  parseLocalSource(source, type, src);
+  const next = parseBacking(b);
+  if (next !== undefined) src.backing = next;
+  return src;
+}
 
 /** virDomainDiskDefParseSourceXML and the source parts of <driver> (type) and of the
  *  disk (<readonly>, <shareable>) */
@@ -26,17 +64,10 @@ export function parseSource(e: XElement): StorageSource {
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
   if (type !== 'file' && type !== 'block') throw notImplemented(`<disk type='${type}'>`);
   const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
-  if (child(e, 'backingStore')) throw notImplemented('<backingStore> in <disk>');
   const source = child(e, 'source');
-  if (source) {
-    for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
-    for (const a of Object.keys(source.attrs)) {
-      if (a !== (type === 'file' ? 'file' : 'dev') && a !== 'startupPolicy') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
-    }
-    const path = source.attrs[type === 'file' ? 'file' : 'dev'];
-    if (path === '') throw notImplemented(`an empty <source ${type === 'file' ? 'file' : 'dev'}=''> in <disk>`);
-    if (path !== undefined) src.path = path;
-  }
+  if (source) parseLocalSource(source, type, src);
+  const backing = parseBacking(e);
+  if (backing !== undefined) src.backing = backing;
   const driver = child(e, 'driver');
   const fmt = driver?.attrs.type;
   if (fmt !== undefined) {
@@ -47,8 +78,31 @@ export function parseSource(e: XElement): StorageSource {
   return src;
 }
 
-/** virDomainDiskSourceFormat for a local source (nothing for an empty one) */
+const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'dev', src.path);
+
+/** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
+ *  chain (virDomainDiskBackingStoreFormat) */
 export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
-  if (src.path === undefined && startupPolicy === undefined) return;
-  w.line(`<source${attr(src.type === 'file' ? 'file' : 'dev', src.path)}${attr('startupPolicy', startupPolicy)}/>`);
+  if (src.path !== undefined || startupPolicy !== undefined) w.line(`<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}/>`);
+  formatBacking(w, src.backing);
+}
+
+function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
+  if (b === undefined) return;
+  if (b === null) {
+    w.line('<backingStore/>');
+    return;
+  }
+  w.open(`<backingStore type='${b.type}'>`);
+  w.line(`<format type='${b.format}'/>`);
+  w.line(`<source${pathAttr(b)}/>`);
+  formatBacking(w, b.backing);
+  w.close('</backingStore>');
+}
+
+/** The images of a disk's chain, top first (virStorageSourceIsBacking: the terminator is none). */
+export function chainOf(src: StorageSource): StorageSource[] {
+  const out: StorageSource[] = [];
+  for (let n: StorageSource | null | undefined = src; n; n = n.backing) out.push(n);
+  return out;
 }

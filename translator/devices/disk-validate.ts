@@ -6,6 +6,7 @@ import { internalError, notImplemented, TranslationError, unsupportedConfig, xml
 import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import type { DiskDef } from './disk-def.js';
+import { chainOf } from './disk-source.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -75,7 +76,7 @@ export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContex
   const name = diskNameParse(dst);
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
-  validateFormat(d.src.format!);
+  for (const n of chainOf(d.src)) validateFormat(n.format!);
   // What virtgold has no model of yet: other controllers, buses on other machines.
   if (d.bus === 'ide' && machine.family !== 'i440fx') throw notImplemented(`an IDE disk on a ${machine.family} machine`);
   if (d.bus === 'sata' && machine.family !== 'q35') throw notImplemented(`a SATA disk on a ${machine.family} machine`);
