@@ -119,13 +119,30 @@ const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' 
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
   const id = nodeIds.get(d.src)!;
   const out: string[][] = [];
-  if (d.src.path !== undefined) out.push(...blockdevs(d, caps));
+  if (d.src.path !== undefined) {
+    out.push(...blockdevs(d, caps));
+    // qemuBlockStorageGetCopyOnReadProps: a copy-on-read layer on top of the chain
+    if (d.copyOnRead === 'on') out.push(['-blockdev', JSON.stringify({ driver: 'copy-on-read', 'node-name': `libvirt-CoR-${d.dst}`, file: `libvirt-${id}-format`, discard: 'unmap' })]);
+  }
   out.push(...zpciDevice(d.info));
   let props: Record<string, unknown>;
   if (d.bus === 'virtio') {
     const ccw = d.info.address?.type === 'ccw';
-    props = { driver: ccw ? 'virtio-blk-ccw' : 'virtio-blk-pci' };
+    // qemuBuildVirtioDevGetConfig: the (non-)transitional models on PCI
+    const suffix = !ccw && d.model && d.model !== 'virtio' && hasFlag(caps, 'virtio-pci-non-transitional') ? d.model.slice('virtio'.length) : '';
+    if (!ccw && d.model === 'virtio-non-transitional' && !suffix) throw unsupportedConfig('virtio non-transitional model not supported for this qemu');
+    props = { driver: `${ccw ? 'virtio-blk-ccw' : 'virtio-blk-pci'}${suffix}` };
+    const v = d.virtio;
+    if (v?.iommu) props.iommu_platform = v.iommu === 'on';
+    if (v?.ats) props.ats = v.ats === 'on';
+    if (v?.packed) props.packed = v.packed === 'on';
+    if (v?.pagePerVq) props['page-per-vq'] = v.pagePerVq === 'on';
+    if (d.iothread) props.iothread = `iothread${d.iothread}`;
+    if (d.ioeventfd) props.ioeventfd = d.ioeventfd === 'on';
+    if (d.eventIdx) props.event_idx = d.eventIdx === 'on';
     if (hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    if (d.queues) props['num-queues'] = d.queues;
+    if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
@@ -136,7 +153,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;
-  if (d.src.path !== undefined) props.drive = `libvirt-${id}-format`;
+  if (d.src.path !== undefined) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
   props.id = d.info.alias;
   if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
   if (d.blockio?.logical) props.logical_block_size = d.blockio.logical;

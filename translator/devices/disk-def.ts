@@ -31,6 +31,16 @@ export interface DiskDef {
   discard?: 'unmap' | 'ignore';
   detectZeroes?: 'off' | 'on' | 'unmap';
   serial?: string;
+  /** <disk model> */
+  model?: 'virtio' | 'virtio-transitional' | 'virtio-non-transitional';
+  ioeventfd?: 'on' | 'off';
+  eventIdx?: 'on' | 'off';
+  copyOnRead?: 'on' | 'off';
+  iothread?: number;
+  queues?: number;
+  queueSize?: number;
+  /** <driver iommu ats packed page_per_vq> (virDomainVirtioOptions) */
+  virtio?: { iommu?: 'on' | 'off'; ats?: 'on' | 'off'; packed?: 'on' | 'off'; pagePerVq?: 'on' | 'off' };
   wwn?: string;
   vendor?: string;
   product?: string;

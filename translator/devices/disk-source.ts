@@ -68,14 +68,16 @@ export function parseSource(e: XElement): StorageSource {
   if (source) parseLocalSource(source, type, src);
   const backing = parseBacking(e);
   if (backing !== undefined) src.backing = backing;
-  const driver = child(e, 'driver');
-  const fmt = driver?.attrs.type;
-  if (fmt !== undefined) {
-    if (fmt === 'aio') src.format = 'raw'; // Xen back-compat
-    else if (!FORMATS.includes(fmt)) throw unsupportedConfig(`unknown driver format value '${fmt}'`);
-    else src.format = fmt;
-  }
   return src;
+}
+
+/** virDomainDiskDefDriverSourceParseXML: <driver type> */
+export function parseFormat(driver: XElement, src: StorageSource): void {
+  const fmt = driver.attrs.type;
+  if (fmt === undefined) return;
+  if (fmt === 'aio') src.format = 'raw'; // Xen back-compat
+  else if (!FORMATS.includes(fmt)) throw unsupportedConfig(`unknown driver format value '${fmt}'`);
+  else src.format = fmt;
 }
 
 const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'dev', src.path);

@@ -17,6 +17,18 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 export function validateDiskConf(d: DiskDef): void {
   if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
+  if (d.bus !== 'virtio') {
+    if (d.model !== undefined) throw unsupportedConfig(`disk model '${d.model}' not supported for bus '${d.bus}'`);
+    if (d.queues) throw unsupportedConfig('queues attribute in disk driver element is only supported by virtio-blk');
+    if (d.eventIdx) throw unsupportedConfig('disk event_idx mode supported only for virtio bus');
+    if (d.ioeventfd) throw unsupportedConfig('disk ioeventfd mode supported only for virtio bus');
+    // virDomainCheckVirtioOptionsAreAbsent
+    const v = d.virtio;
+    if (v?.iommu) throw unsupportedConfig('iommu driver option is only supported for virtio devices');
+    if (v?.ats) throw unsupportedConfig('ats driver option is only supported for virtio devices');
+    if (v?.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
+    if (v?.pagePerVq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
+  }
   if (d.trayOpen && d.device !== 'floppy' && d.device !== 'cdrom') throw unsupportedConfig('tray is only valid for cdrom and floppy');
   for (const [k, max] of [['vendor', 8], ['product', 16]] as const) {
     const v = d[k];
@@ -44,6 +56,7 @@ export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContex
   if (d.userAlias !== undefined && def.devices.disk.filter((o) => o.userAlias === d.userAlias).length > 1) {
     throw notImplemented(`two disks with <alias name='${d.userAlias}'/>`);
   }
+  if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
   if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   // qemuValidateDomainDeviceDefDiskFrontend
   const g = d.geometry;
@@ -51,6 +64,10 @@ export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContex
     throw unsupportedConfig(`CHS translation mode can only be set for 'ide' bus not '${d.bus}'`);
   }
   if (d.device === 'cdrom' && d.bus === 'virtio') throw unsupportedConfig(`disk type of '${dst}' does not support ejectable media`);
+  if (d.copyOnRead === 'on') {
+    if (d.src.readonly) throw unsupportedConfig(`copy_on_read is not compatible with read-only disk '${dst}'`);
+    if (d.device === 'cdrom' || d.device === 'floppy') throw unsupportedConfig(`copy_on_read is not supported with removable disk '${dst}'`);
+  }
   if (d.wwn !== undefined) {
     if (d.bus !== 'ide' && d.bus !== 'scsi') throw unsupportedConfig('Only ide and scsi disk support wwn');
     if (d.bus === 'ide' && !hasFlag(caps, 'ide-drive.wwn')) throw unsupportedConfig('Setting wwn for ide disk is not supported by this QEMU');
@@ -64,10 +81,15 @@ export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContex
     if (!hasFlag(caps, 'rotation-rate')) throw internalError('rotation rate is not supported with this QEMU');
   }
   if (d.bus !== 'virtio' && !d.drive) throw internalError(`unexpected address type for ${d.bus} disk`);
+  if (d.bus === 'virtio' && d.queueSize && !hasFlag(caps, 'virtio-blk.queue-size')) throw unsupportedConfig("queue-size property isn't supported by this QEMU binary");
   if (d.src.readonly && d.device === 'disk' && (d.bus === 'ide' || d.bus === 'sata')) throw unsupportedConfig(`readonly ${d.bus} disks are not supported`);
   if (d.io === 'native' && d.cache !== 'directsync' && d.cache !== 'none') throw unsupportedConfig("io='native' needs either no disk cache or directsync cache mode");
   if (d.io === 'io_uring' && !hasFlag(caps, 'aio.io_uring')) throw unsupportedConfig('io uring is not supported by this QEMU binary');
   if (d.serial !== undefined && !SERIAL_RE.test(d.serial)) throw internalError(`driver serial '${d.serial}' contains unsafe characters`);
+  if (d.iothread) {
+    if (d.bus !== 'virtio') throw unsupportedConfig(`IOThreads not available for bus ${d.bus} target ${dst}`);
+    if (!def.tuning.iothreads.some((t) => t.id === d.iothread)) throw unsupportedConfig(`Disk iothread '${d.iothread}' not defined in iothreadid`);
+  }
   // qemuValidateDomainDeviceDefDisk
   if (d.src.shared && !d.src.readonly && d.src.format !== 'raw') {
     throw unsupportedConfig(`shared access for disk '${dst}' requires use of supported storage format`);

@@ -2,7 +2,7 @@
 // sources, device disk/cdrom/floppy on the virtio, ide, sata and fdc buses. Every part
 // of a disk that virtgold does not implement yet is refused by name.
 import { notImplemented, unsupportedConfig } from '../errors.js';
-import { virtioFlags } from '../pci/connect.js';
+import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
 import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
 import { propEnum, propOnOff, propUInt } from '../xml/props.js';
@@ -10,7 +10,7 @@ import { child, elements, escapeXml, textOf, type XElement, type XNode } from '.
 import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
-import { formatSource, parseSource } from './disk-source.js';
+import { formatSource, parseFormat, parseSource } from './disk-source.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import type { DiskBus, DiskDef, ErrorPolicy } from './disk-def.js';
 
@@ -24,8 +24,8 @@ const REFUSED_CHILDREN = [
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
-const REFUSED_DISK_ATTRS = ['model', 'snapshot', 'rawio', 'sgio'];
-const REFUSED_DRIVER_ATTRS = ['ioeventfd', 'event_idx', 'copy_on_read', 'iothread', 'queues', 'queue_size', 'packed', 'ats', 'iommu', 'page_per_vq'];
+const REFUSED_DISK_ATTRS = ['snapshot', 'rawio', 'sgio'];
+const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 const ERROR_POLICIES = ['default', 'stop', 'report', 'ignore', 'enospace'] as const;
 const IO_MODES = ['default', 'native', 'threads', 'io_uring'] as const;
@@ -47,6 +47,8 @@ function parse(e: XElement): DiskDef {
   const device = propEnum(e, 'device', DEVICES) ?? 'disk';
   if (device === 'lun') throw notImplemented("<disk device='lun'>");
   const disk: DiskDef = { device, src, info: {} };
+  const model = propEnum(e, 'model', MODELS);
+  if (model !== undefined && model !== 'default') disk.model = model;
   const source = child(e, 'source');
   const policy = source ? propEnum(source, 'startupPolicy', ['default', 'mandatory', 'requisite', 'optional'] as const, { nonZero: true }) : undefined;
   if (policy) disk.startupPolicy = policy as NonNullable<DiskDef['startupPolicy']>;
@@ -85,10 +87,17 @@ function parse(e: XElement): DiskDef {
   }
   const driver = child(e, 'driver');
   if (driver) {
-    for (const a of REFUSED_DRIVER_ATTRS) if (driver.attrs[a] !== undefined) throw notImplemented(`<driver ${a}> in <disk>`);
     if (child(driver, 'metadata_cache')) throw notImplemented('<driver><metadata_cache> in <disk>');
+    // virDomainVirtioOptionsParseXML, then virDomainDiskDefDriverParseXML, then the format
+    const virtio: NonNullable<DiskDef['virtio']> = {};
+    for (const [k, a] of [['iommu', 'iommu'], ['ats', 'ats'], ['packed', 'packed'], ['pagePerVq', 'page_per_vq']] as const) {
+      const v = propOnOff(driver, a);
+      if (v) virtio[k] = v;
+    }
+    if (Object.keys(virtio).length) disk.virtio = virtio;
     if (driver.attrs.name !== undefined) disk.driverName = driver.attrs.name;
     parseDriver(driver, disk);
+    parseFormat(driver, src);
   }
   // virXPathString: an empty element is none
   for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) {
@@ -121,10 +130,20 @@ function parseDriver(driver: XElement, disk: DiskDef): void {
   if (rp === 'enospace') throw unsupportedConfig("Invalid disk read error policy: 'enospace'");
   const io = propEnum(driver, 'io', IO_MODES, { nonZero: true });
   if (io) disk.io = io as NonNullable<DiskDef['io']>;
+  for (const [k, a] of [['ioeventfd', 'ioeventfd'], ['eventIdx', 'event_idx'], ['copyOnRead', 'copy_on_read']] as const) {
+    const v = propOnOff(driver, a);
+    if (v) disk[k] = v;
+  }
   const discard = propEnum(driver, 'discard', DISCARDS, { nonZero: true });
   if (discard) disk.discard = discard as NonNullable<DiskDef['discard']>;
+  const iothread = propUInt(driver, 'iothread', { nonZero: true });
+  if (iothread !== undefined) disk.iothread = iothread;
   const dz = propEnum(driver, 'detect_zeroes', DETECT_ZEROES, { nonZero: true });
   if (dz) disk.detectZeroes = dz as NonNullable<DiskDef['detectZeroes']>;
+  const queues = propUInt(driver, 'queues');
+  if (queues) disk.queues = queues;
+  const queueSize = propUInt(driver, 'queue_size');
+  if (queueSize) disk.queueSize = queueSize;
 }
 
 /** virDomainDiskInsert, one disk at a time as libvirt parses them. */
@@ -171,15 +190,22 @@ export const disk: DeviceKind<DiskDef> = {
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
-    return { info: d.info, connect: virtioFlags(def, caps), function: -1 };
+    // a transitional device only works in a conventional PCI slot
+    return { info: d.info, connect: d.model === 'virtio-transitional' ? pciFlags : virtioFlags(def, caps), function: -1 };
   },
   ccw: (d, { machine }) => d.bus === 'virtio' && machine.virtioCcw,
   validateConf: validateDiskConf,
   validate: validateDiskQemu,
   alias: (d) => alias(d),
   format(w: Writer, d: DiskDef) {
-    w.open(`<disk type='${d.src.type}' device='${d.device}'>`);
-    const drv = [attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('discard', d.discard), attr('detect_zeroes', d.detectZeroes)].join('');
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}>`);
+    const v = d.virtio;
+    const drv = [
+      attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
+      attr('event_idx', d.eventIdx), attr('copy_on_read', d.copyOnRead), attr('discard', d.discard), attr('iothread', d.iothread),
+      attr('detect_zeroes', d.detectZeroes), attr('queues', d.queues), attr('queue_size', d.queueSize),
+      attr('iommu', v?.iommu), attr('ats', v?.ats), attr('packed', v?.packed), attr('page_per_vq', v?.pagePerVq),
+    ].join('');
     w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
     formatSource(w, d.src, d.startupPolicy);
     const g = d.geometry;
