@@ -6,6 +6,7 @@ import { internalError, notImplemented, TranslationError, unsupportedConfig, xml
 import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import type { DiskDef } from './disk-def.js';
+import type { DomainDef } from '../model.js';
 import { chainOf } from './disk-source.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
@@ -17,6 +18,10 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 export function validateDiskConf(d: DiskDef): void {
   if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
+  // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
+  if (d.info.address && (d.bus === 'ide' || d.bus === 'fdc' || d.bus === 'scsi' || d.bus === 'sata')) {
+    throw unsupportedConfig(`Invalid address type '${d.info.address.type}' for the disk '${d.dst}' with the bus type '${d.bus}'`);
+  }
   if (d.bus !== 'virtio') {
     if (d.model !== undefined) throw unsupportedConfig(`disk model '${d.model}' not supported for bus '${d.bus}'`);
     if (d.queues) throw unsupportedConfig('queues attribute in disk driver element is only supported by virtio-blk');
@@ -51,11 +56,66 @@ export function validateDiskConf(d: DiskDef): void {
 }
 
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
-export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContext): void {
-  const dst = d.dst!;
-  if (d.userAlias !== undefined && def.devices.disk.filter((o) => o.userAlias === d.userAlias).length > 1) {
-    throw notImplemented(`two disks with <alias name='${d.userAlias}'/>`);
+/** qemuValidateDomainDeviceDefAddressDrive (the driver's check of the address, before
+ *  the device's own) */
+function validateDriveAddress(d: DiskDef): void {
+  const a = d.drive;
+  if (!a) return;
+  if (d.bus === 'ide') {
+    if (a.controller !== 0) throw internalError('Only 1 IDE controller is supported');
+    if (a.target !== 0) throw unsupportedConfig('target must be 0 for ide controller');
+  } else if (d.bus === 'fdc') {
+    if (a.controller !== 0) throw internalError('Only 1 fdc controller is supported');
+    if (a.bus !== 0) throw internalError('Only 1 fdc bus is supported');
+    if (a.target !== 0) throw unsupportedConfig('target must be 0 for controller fdc');
+  } else if (d.bus === 'sata') {
+    if (a.bus !== 0) throw unsupportedConfig('bus must be 0 for sata controller');
+    if (a.target !== 0) throw unsupportedConfig('target must be 0 for sata controller');
   }
+}
+
+/** virDomainDefValidateInternal's disk checks, first part: one target name a disk
+ *  (virDomainDefDuplicateDiskInfoValidate) */
+export function validateDuplicateTargets(def: DomainDef): void {
+  const disks = def.devices.disk;
+  const seen = new Map<string, DiskDef>();
+  for (const d of disks) {
+    const first = d.dst !== undefined ? seen.get(d.dst) : undefined;
+    if (first) throw xmlError(`target '${d.dst}' duplicated for disk sources '${first.src.path ?? '<null>'}' and '${d.src.path ?? '<null>'}'`);
+    if (d.dst !== undefined) seen.set(d.dst, d);
+  }
+}
+
+/** … second part: one disk a drive address on each bus (virDomainDefDuplicateDriveAddressesValidate),
+ *  then one device an alias (virDomainDefValidateAliases: only disks carry user aliases so far) */
+export function validateDuplicateAddresses(def: DomainDef): void {
+  const disks = def.devices.disk;
+  const key = (d: DiskDef) => `${d.bus}/${d.drive!.controller}/${d.drive!.bus}/${d.drive!.target}/${d.drive!.unit}`;
+  const seen = new Set<string>();
+  // libvirt reports the first disk of the first pair it finds, scanning pairs (i, j>i)
+  const dupOf = new Map<string, number>();
+  disks.forEach((d, i) => {
+    if (!d.drive) return;
+    const k = key(d);
+    if (seen.has(k) && !dupOf.has(k)) dupOf.set(k, i);
+    seen.add(k);
+  });
+  for (const d of disks) {
+    if (!d.drive || !dupOf.has(key(d))) continue;
+    const a = d.drive;
+    throw unsupportedConfig(`Found duplicate drive address for disk with target name '${d.dst}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`);
+  }
+  const aliases = new Set<string>();
+  for (const d of disks) {
+    if (d.userAlias === undefined) continue;
+    if (aliases.has(d.userAlias)) throw unsupportedConfig(`non unique alias detected: ${d.userAlias}`);
+    aliases.add(d.userAlias);
+  }
+}
+
+export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContext): void {
+  const dst = d.dst!;
+  validateDriveAddress(d);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
   if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   // qemuValidateDomainDeviceDefDiskFrontend
@@ -103,11 +163,8 @@ export function validateDiskQemu(d: DiskDef, { def, machine, caps }: StageContex
   if (d.bus === 'ide' && machine.family !== 'i440fx') throw notImplemented(`an IDE disk on a ${machine.family} machine`);
   if (d.bus === 'sata' && machine.family !== 'q35') throw notImplemented(`a SATA disk on a ${machine.family} machine`);
   if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
-  const a = d.drive;
-  if (a) {
-    const ok = a.controller === 0 && a.target === 0 && (d.bus === 'ide' ? a.bus <= 1 && a.unit <= 1 : a.bus === 0 && a.unit <= (d.bus === 'sata' ? 5 : 1));
-    if (!ok) throw notImplemented(`<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/> on a ${d.bus} disk`);
-  }
+  // (another SATA controller than q35's own is an AHCI device virtgold does not build yet)
+  if (d.bus === 'sata' && d.drive && d.drive.controller !== 0) throw notImplemented(`a SATA disk on controller ${d.drive.controller}`);
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
     // libvirt asks the host whether the block device is a CD-ROM drive.
     throw notImplemented("<disk type='block' device='cdrom'> on a snapshot without the host's CD-ROM drives (host/<snapshot>.json)");

@@ -8,6 +8,7 @@ import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMin
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
+import { validateDuplicateAddresses, validateDuplicateTargets } from '../devices/disk-validate.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import type { DomainDef } from '../model.js';
@@ -42,12 +43,14 @@ export function validateDefine(ctx: StageContext): void {
 
   // virDomainDefValidateInternal: <resource>, then one host device is given to the guest once, …
   validateResource(def);
+  validateDuplicateTargets(def);
   const sources = new Set<string>();
   for (const h of def.devices.hostdev) {
     const key = pciString(h.source);
     if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
     sources.add(key);
   }
+  validateDuplicateAddresses(def);
   validateTopologyOverflow(def);
   // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
   // the blkio paths, the id maps and NUMA.
