@@ -8,6 +8,7 @@ import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
 import { unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
+import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret } from './storage-extra.js';
 
 /** node-name ids of each image, given on the way to a command line */
 const nodeIds = new WeakMap<StorageSource, number>();
@@ -15,9 +16,14 @@ const nodeIds = new WeakMap<StorageSource, number>();
 /** qemuProcessPrepareDomainStorage numbers the sources from the last disk to the first
  *  (each source of a chain takes the next id); qemuProcessPrepareDeviceBootorder gives
  *  the first disk of each <os><boot dev> kind its boot index. */
-export function prepareDiskCommand(list: DiskDef[], def: DomainDef): void {
+export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCaps): void {
   let id = 0;
-  for (let i = list.length - 1; i >= 0; i--) for (const n of chainOf(list[i]!.src)) nodeIds.set(n, ++id);
+  for (let i = list.length - 1; i >= 0; i--) {
+    for (const n of chainOf(list[i]!.src)) {
+      nodeIds.set(n, ++id);
+      prepareEncryptionSecret(n, id, caps);
+    }
+  }
   const boot: Record<string, number> = {};
   def.os.bootDevs.forEach((dev, i) => {
     boot[dev] = i + 1;
@@ -89,14 +95,15 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const dz = d.detectZeroes === 'unmap' && d.discard !== 'unmap' ? 'on' : d.detectZeroes;
   if (dz && top) formatProps['detect-zeroes'] = dz;
   Object.assign(formatProps, cache);
-  formatProps.driver = FORMAT_DRIVER[src.format!] ?? src.format;
-  formatProps.file = storage;
+  formatDriverProps(src, formatProps, (f) => FORMAT_DRIVER[f] ?? f);
+  const extras = imageExtras(src, id, cache);
+  formatProps.file = extras.file;
   const backing = src.backing;
   if (backing !== undefined) {
     if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
     else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
   }
-  return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
+  return [...extras.objects, ['-blockdev', JSON.stringify(storageProps)], ...(extras.slice ? [extras.slice] : []), ['-blockdev', jsonArg(formatProps)]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */

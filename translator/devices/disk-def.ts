@@ -3,6 +3,7 @@
 import type { DeviceInfo } from '../model.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import type { StorageSource } from './disk-source.js';
+import type { IoTune } from './disk-iotune.js';
 
 export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
 export type ErrorPolicy = 'stop' | 'report' | 'ignore' | 'enospace';
@@ -50,6 +51,10 @@ export interface DiskDef {
   rotationRate?: number;
   geometry?: { cyls?: number; heads?: number; secs?: number; trans?: 'none' | 'auto' | 'lba' };
   blockio?: { logical?: number; physical?: number };
+  /** <disk snapshot> (virDomainSnapshotLocation; absent is 'default') */
+  snapshot?: 'no' | 'internal' | 'external' | 'manual';
+  /** <iotune> */
+  iotune?: IoTune;
   /** set on the way to a command line: the boot index <os><boot dev> gives the disk */
   effectiveBootIndex?: number;
 }

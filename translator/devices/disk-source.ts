@@ -5,8 +5,10 @@
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
+import { parseEncryption } from './disk-encryption.js';
+import { formatMetadataCache, formatSourceExtra, hasSourceExtra, parseMetadataCache, parseSourceExtra, type SourceExtra } from './disk-source-extra.js';
 
-export interface StorageSource {
+export interface StorageSource extends SourceExtra {
   type: 'file' | 'block';
   /** undefined: an empty drive (no medium) */
   path?: string;
@@ -17,6 +19,8 @@ export interface StorageSource {
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
+  /** the <encryption> was the disk's child, not its <source>'s (def->diskElementEnc) */
+  encryptionOnDisk?: boolean;
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];
@@ -27,12 +31,13 @@ export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
 
 /** the local path of a <source> (virDomainStorageSourceParse for file and block) */
 function parseLocalSource(source: XElement, type: 'file' | 'block', src: StorageSource): void {
-  for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
+  for (const c of elements(source)) if (c.name !== 'encryption' && c.name !== 'slices') throw notImplemented(`<${c.name}> in <disk><source>`);
   const key = type === 'file' ? 'file' : 'dev';
   for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
   if (path !== undefined) src.path = path;
+  parseSourceExtra(source, src);
 }
 
 /** virDomainDiskBackingStoreParse */
@@ -48,9 +53,9 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
   if (!TYPES.includes(type)) throw xmlError(`unknown storage source type '${type}'`);
   if (!FORMATS.includes(format)) throw xmlError(`unknown storage source format '${format}'`);
   if (type !== 'file' && type !== 'block') throw notImplemented(`<backingStore type='${type}'>`);
-  if (child(child(b, 'format')!, 'metadata_cache')) throw notImplemented('<metadata_cache> in <backingStore><format>');
   // a backing image is always read-only
   const src: StorageSource = { type, format, readonly: true, shared: false };
+  parseMetadataCache(child(b, 'format')!, src);
   parseLocalSource(source, type, src);
   const next = parseBacking(b);
   if (next !== undefined) src.backing = next;
@@ -66,6 +71,13 @@ export function parseSource(e: XElement): StorageSource {
   const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
   const source = child(e, 'source');
   if (source) parseLocalSource(source, type, src);
+  const enc = child(e, 'encryption');
+  if (enc) {
+    // one <encryption>: the disk's own is the legacy place
+    if (src.encryption) throw unsupportedConfig('an <encryption> definition already found for disk source');
+    src.encryption = parseEncryption(enc);
+    src.encryptionOnDisk = true;
+  }
   const backing = parseBacking(e);
   if (backing !== undefined) src.backing = backing;
   return src;
@@ -85,8 +97,20 @@ const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'de
 /** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
  *  chain (virDomainDiskBackingStoreFormat) */
 export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
-  if (src.path !== undefined || startupPolicy !== undefined) w.line(`<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}/>`);
+  formatSourceElement(w, src, attr('startupPolicy', startupPolicy), !!src.encryptionOnDisk);
   formatBacking(w, src.backing);
+}
+
+/** <source> with its attributes and children; none when it would be empty (virXMLFormatElement) */
+function formatSourceElement(w: Writer, src: StorageSource, more: string, skipEncryption: boolean): void {
+  const attrs = `${pathAttr(src)}${more}`;
+  if (!hasSourceExtra(src, skipEncryption)) {
+    if (attrs) w.line(`<source${attrs}/>`);
+    return;
+  }
+  w.open(`<source${attrs}>`);
+  formatSourceExtra(w, src, skipEncryption);
+  w.close('</source>');
 }
 
 function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
@@ -96,8 +120,14 @@ function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
     return;
   }
   w.open(`<backingStore type='${b.type}'>`);
-  w.line(`<format type='${b.format}'/>`);
-  w.line(`<source${pathAttr(b)}/>`);
+  if (b.metadataCacheMaxSize) {
+    w.open(`<format type='${b.format}'>`);
+    formatMetadataCache(w, b);
+    w.close('</format>');
+  } else {
+    w.line(`<format type='${b.format}'/>`);
+  }
+  formatSourceElement(w, b, '', false);
   formatBacking(w, b.backing);
   w.close('</backingStore>');
 }

@@ -8,6 +8,9 @@ import type { StageContext } from './kind.js';
 import type { DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
 import { chainOf } from './disk-source.js';
+import { validateEncryptionConf } from './disk-encryption.js';
+import { validateSourceExtraQemu } from './disk-source-extra.js';
+import { validateIoTuneConf, validateIoTuneQemu } from './disk-iotune.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -17,7 +20,11 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 /** virDomainDiskDefValidate */
 export function validateDiskConf(d: DiskDef): void {
   if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
+  // (an address check of libvirt's address stage, which comes before validation)
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
+  // virDomainDiskDefValidateSource (each image), then the <iotune> checks
+  for (const n of chainOf(d.src)) validateEncryptionConf(n.encryption);
+  validateIoTuneConf(d.iotune);
   // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
   if (d.info.address && (d.bus === 'ide' || d.bus === 'fdc' || d.bus === 'scsi' || d.bus === 'sata')) {
     throw unsupportedConfig(`Invalid address type '${d.info.address.type}' for the disk '${d.dst}' with the bus type '${d.bus}'`);
@@ -151,6 +158,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
     if (!def.tuning.iothreads.some((t) => t.id === d.iothread)) throw unsupportedConfig(`Disk iothread '${d.iothread}' not defined in iothreadid`);
   }
   // qemuValidateDomainDeviceDefDisk
+  validateIoTuneQemu(d, def.devices.disk);
   if (d.src.shared && !d.src.readonly && d.src.format !== 'raw') {
     throw unsupportedConfig(`shared access for disk '${dst}' requires use of supported storage format`);
   }
@@ -158,7 +166,10 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const name = diskNameParse(dst);
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
-  for (const n of chainOf(d.src)) validateFormat(n.format!);
+  for (const n of chainOf(d.src)) {
+    validateFormat(n.format!);
+    validateSourceExtraQemu(n, caps);
+  }
   // What virtgold has no model of yet: other controllers, buses on other machines.
   if (d.bus === 'ide' && machine.family !== 'i440fx') throw notImplemented(`an IDE disk on a ${machine.family} machine`);
   if (d.bus === 'sata' && machine.family !== 'q35') throw notImplemented(`a SATA disk on a ${machine.family} machine`);

@@ -10,7 +10,10 @@ import { child, elements, escapeXml, textOf, type XElement, type XNode } from '.
 import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
-import { formatSource, parseFormat, parseSource } from './disk-source.js';
+import { chainOf, formatSource, parseFormat, parseSource } from './disk-source.js';
+import { formatMetadataCache, parseMetadataCache } from './disk-source-extra.js';
+import { formatEncryption, postParseEncryption } from './disk-encryption.js';
+import { expandGroupIoTune, formatIoTune, parseIoTune } from './disk-iotune.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import type { DiskBus, DiskDef, ErrorPolicy } from './disk-def.js';
 
@@ -20,11 +23,13 @@ const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'virtio', 'sata'];
 const REFUSED_CHILDREN = [
-  'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
+  'auth', 'transient', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
-const REFUSED_DISK_ATTRS = ['snapshot', 'rawio', 'sgio'];
+const REFUSED_DISK_ATTRS = ['rawio', 'sgio'];
+/** virDomainSnapshotLocation */
+const SNAPSHOTS = ['default', 'no', 'internal', 'external', 'manual'] as const;
 const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 const ERROR_POLICIES = ['default', 'stop', 'report', 'ignore', 'enospace'] as const;
@@ -49,6 +54,8 @@ function parse(e: XElement): DiskDef {
   const disk: DiskDef = { device, src, info: {} };
   const model = propEnum(e, 'model', MODELS);
   if (model !== undefined && model !== 'default') disk.model = model;
+  const snapshot = propEnum(e, 'snapshot', SNAPSHOTS, { nonZero: true });
+  if (snapshot) disk.snapshot = snapshot as NonNullable<DiskDef['snapshot']>;
   const source = child(e, 'source');
   const policy = source ? propEnum(source, 'startupPolicy', ['default', 'mandatory', 'requisite', 'optional'] as const, { nonZero: true }) : undefined;
   if (policy) disk.startupPolicy = policy as NonNullable<DiskDef['startupPolicy']>;
@@ -87,7 +94,6 @@ function parse(e: XElement): DiskDef {
   }
   const driver = child(e, 'driver');
   if (driver) {
-    if (child(driver, 'metadata_cache')) throw notImplemented('<driver><metadata_cache> in <disk>');
     // virDomainVirtioOptionsParseXML, then virDomainDiskDefDriverParseXML, then the format
     const virtio: NonNullable<DiskDef['virtio']> = {};
     for (const [k, a] of [['iommu', 'iommu'], ['ats', 'ats'], ['packed', 'packed'], ['pagePerVq', 'page_per_vq']] as const) {
@@ -98,7 +104,11 @@ function parse(e: XElement): DiskDef {
     if (driver.attrs.name !== undefined) disk.driverName = driver.attrs.name;
     parseDriver(driver, disk);
     parseFormat(driver, src);
+    parseMetadataCache(driver, src);
   }
+  // (<mirror> is read from live XML only: inactive XML drops it)
+  const iotune = parseIoTune(e);
+  if (iotune) disk.iotune = iotune;
   // virXPathString: an empty element is none
   for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) {
     const el = child(e, k);
@@ -171,7 +181,7 @@ export const disk: DeviceKind<DiskDef> = {
   collector: diskCollector,
   info: (d) => d.info,
   // virDomainDiskDefPostParse, then the qemu driver's qemuDomainDeviceDiskDefPostParse
-  postParse(d) {
+  postParse(d, { def }) {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
     if (d.device === 'cdrom') d.src.readonly = true;
     if (d.bus === undefined) {
@@ -185,8 +195,10 @@ export const disk: DeviceKind<DiskDef> = {
       d.bus = bus;
     }
     if (!d.drive && !d.info.address && d.dst !== undefined) d.drive = defaultDriveAddress(d.dst, d.bus);
+    expandGroupIoTune(d, def.devices.disk);
     d.driverName ??= 'qemu';
     d.src.format ??= 'raw';
+    for (const n of chainOf(d.src)) postParseEncryption(n.encryption);
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
@@ -198,7 +210,9 @@ export const disk: DeviceKind<DiskDef> = {
   validate: validateDiskQemu,
   alias: (d) => alias(d),
   format(w: Writer, d: DiskDef) {
-    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}>`);
+    // a read-only disk's snapshot='no' is its default (virDomainDiskDefPostParse)
+    const snapshot = d.snapshot === 'no' && d.src.readonly ? undefined : d.snapshot;
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('snapshot', snapshot)}>`);
     const v = d.virtio;
     const drv = [
       attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
@@ -206,7 +220,13 @@ export const disk: DeviceKind<DiskDef> = {
       attr('detect_zeroes', d.detectZeroes), attr('queues', d.queues), attr('queue_size', d.queueSize),
       attr('iommu', v?.iommu), attr('ats', v?.ats), attr('packed', v?.packed), attr('page_per_vq', v?.pagePerVq),
     ].join('');
-    w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
+    if (d.src.metadataCacheMaxSize) {
+      w.open(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}>`);
+      formatMetadataCache(w, d.src);
+      w.close('</driver>');
+    } else {
+      w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
+    }
     formatSource(w, d.src, d.startupPolicy);
     const g = d.geometry;
     if (g?.cyls && g.heads && g.secs) w.line(`<geometry cyls='${g.cyls}' heads='${g.heads}' secs='${g.secs}'${attr('trans', g.trans)}/>`);
@@ -214,9 +234,11 @@ export const disk: DeviceKind<DiskDef> = {
     const tray = d.trayOpen && (d.device === 'floppy' || d.device === 'cdrom') ? " tray='open'" : '';
     const removable = d.bus === 'usb' ? attr('removable', d.removable) : '';
     w.line(`<target dev='${d.dst}' bus='${d.bus}'${tray}${removable}${attr('rotation_rate', d.rotationRate)}/>`);
+    formatIoTune(w, d.iotune);
     if (d.src.readonly) w.line('<readonly/>');
     if (d.src.shared) w.line('<shareable/>');
     for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) if (d[k] !== undefined) w.line(`<${k}>${escapeXml(d[k]!)}</${k}>`);
+    if (d.src.encryptionOnDisk) formatEncryption(w, d.src.encryption);
     // virDomainDeviceInfoFormat: boot order, alias, then the address
     if (d.info.bootIndex !== undefined) w.line(`<boot order='${d.info.bootIndex}'/>`);
     if (d.userAlias !== undefined) w.line(`<alias name='${d.userAlias}'/>`);
@@ -228,7 +250,7 @@ export const disk: DeviceKind<DiskDef> = {
     w.close('</disk>');
   },
   commandBefore: (list, ctx) => {
-    prepareDiskCommand(list, ctx.def);
+    prepareDiskCommand(list, ctx.def, ctx.caps);
     return floppyControllerArgs(list, ctx);
   },
   command: (d, ctx) => diskCommand(d, ctx),

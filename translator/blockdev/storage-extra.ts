@@ -1,0 +1,68 @@
+// The -blockdev parts of an image beyond its storage and format nodes: the secret
+// object of an encrypted image (with the LUKS format driver or qcow2's 'encrypt'), the
+// storage slice (offsets in a raw format node, or a raw 'slice-sto' node of its own) and
+// the qcow2 metadata cache size, as qemuBlockStorageSourceGetBlockdevProps builds them.
+import type { QemuCaps } from '../capabilities.js';
+import type { StorageSource } from '../devices/disk-source.js';
+import { internalError } from '../errors.js';
+import { secretObject } from '../secrets.js';
+
+/** the secret -object of each encrypted image, found while libvirt prepares the storage */
+const secrets = new WeakMap<StorageSource, Record<string, unknown>>();
+
+/** qemuDomainSecretStorageSourcePrepare, the encryption part: an image with a medium and
+ *  an <encryption><secret> gets its secret (or libvirt's error for a missing one). */
+export function prepareEncryptionSecret(src: StorageSource, id: number, caps: QemuCaps): void {
+  const enc = src.encryption;
+  secrets.delete(src);
+  if (src.path === undefined || !enc?.secrets.length) return;
+  secrets.set(src, secretObject(caps.hostSecrets, enc.secrets[0]!, 'volume', `libvirt-${id}-format-encryption-secret0`, '<encryption><secret> of a disk'));
+}
+
+/** JSON as libvirt writes it, with 64-bit numbers (bigint) written exactly. */
+export function jsonArg(props: Record<string, unknown>): string {
+  const big: string[] = [];
+  const json = JSON.stringify(props, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000big${big.push(v.toString()) - 1}` : v));
+  return json.replace(/"\\u0000big(\d+)"/g, (_m, i: string) => big[Number(i)]!);
+}
+
+/** qemuBlockStorageSourceNeedsStorageSliceLayer */
+const needsSliceLayer = (src: StorageSource) => !!src.slice && (src.format !== 'raw' || src.encryption?.format === 'luks');
+
+/** The objects before an image's nodes (its secret), and the raw slice node between its
+ *  storage and format nodes (qemuBlockStorageSourceGetBlockdevStorageSliceProps). */
+export function imageExtras(src: StorageSource, id: number, cache: Record<string, unknown>): { objects: string[][]; slice?: string[]; file: string } {
+  const objects: string[][] = [];
+  const secret = secrets.get(src);
+  if (secret) objects.push(['-object', JSON.stringify(secret)]);
+  const storage = `libvirt-${id}-storage`;
+  if (!needsSliceLayer(src)) return { objects, file: storage };
+  const node = `libvirt-${id}-slice-sto`;
+  const { offset, size } = src.slice!;
+  const props = { driver: 'raw', 'node-name': node, offset, size, file: storage, 'auto-read-only': true, discard: 'unmap', ...cache };
+  return { objects, slice: ['-blockdev', jsonArg(props)], file: node };
+}
+
+/** qemuBlockStorageSourceGetBlockdevFormatProps after the common properties: the driver
+ *  and what it takes (LUKS key, qcow2 encryption and cache size, raw slice offsets). */
+export function formatDriverProps(src: StorageSource, props: Record<string, unknown>, driverOf: (format: string) => string): void {
+  const enc = src.encryption?.engine === 'qemu' ? src.encryption : undefined;
+  const secret = secrets.get(src)?.id as string | undefined;
+  const format = src.format!;
+  if (format === 'raw' || format === 'fat') {
+    if (enc?.format === 'luks') {
+      if (!secret) throw internalError("missing secret info for 'luks' driver");
+      Object.assign(props, { driver: 'luks', 'key-secret': secret });
+    } else {
+      props.driver = 'raw';
+      if (src.slice) Object.assign(props, { offset: src.slice.offset, size: src.slice.size });
+    }
+    return;
+  }
+  props.driver = driverOf(format);
+  if (format === 'qcow2' || format === 'qcow') {
+    // qemuBlockStorageSourceGetCryptoProps: nothing without a secret
+    if (enc && secret) props.encrypt = { format: enc.format === 'qcow' ? 'aes' : 'luks', 'key-secret': secret };
+    if (format === 'qcow2' && src.metadataCacheMaxSize) props['cache-size'] = src.metadataCacheMaxSize;
+  }
+}
