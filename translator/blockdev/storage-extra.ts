@@ -5,7 +5,7 @@
 import type { QemuCaps } from '../capabilities.js';
 import type { StorageSource } from '../devices/disk-source.js';
 import { internalError } from '../errors.js';
-import { secretObject } from '../secrets.js';
+import { secretObjectProps, secretValue } from '../secrets.js';
 
 /** the secret -object of each encrypted image, found while libvirt prepares the storage */
 const secrets = new WeakMap<StorageSource, Record<string, unknown>>();
@@ -16,7 +16,9 @@ export function prepareEncryptionSecret(src: StorageSource, id: number, caps: Qe
   const enc = src.encryption;
   secrets.delete(src);
   if (src.path === undefined || !enc?.secrets.length) return;
-  secrets.set(src, secretObject(caps.hostSecrets, enc.secrets[0]!, 'volume', `libvirt-${id}-format-encryption-secret0`, '<encryption><secret> of a disk'));
+  const what = '<encryption><secret> of a disk';
+  const value = secretValue(caps, enc.secrets[0]!, 'volume', what);
+  secrets.set(src, secretObjectProps(caps, `libvirt-${id}-format-encryption-secret0`, value, what));
 }
 
 /** JSON as libvirt writes it, with 64-bit numbers (bigint) written exactly. */

@@ -5,7 +5,7 @@
 // harness; without that file a command line with huge pages (or a <numatune> nodeset,
 // which names host NUMA nodes) is refused rather than guessed.
 import { internalError, notImplemented } from '../errors.js';
-import { parseHostSecrets, type HostSecrets } from '../secrets.js';
+import { parseStorageHost, type StorageHostFacts } from './storage-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -37,10 +37,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(
-  text: string,
-  source: string,
-): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; secrets?: HostSecrets } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -56,14 +53,8 @@ export function loadHostFacts(
   if (cdroms !== undefined && (!Array.isArray(cdroms) || !cdroms.every((p) => typeof p === 'string' && p.startsWith('/')))) {
     throw new HostFactsError(`${source}: "cdromDevices" is not a list of paths`);
   }
-  const rawSecrets = (raw as Record<string, unknown>).secrets;
-  const secrets = rawSecrets === undefined ? undefined : parseHostSecrets(rawSecrets);
-  if (typeof secrets === 'string') throw new HostFactsError(`${source}: ${secrets}`);
-  const numa = {
-    ...(nodes ? { numaNodes: nodes as number[] } : {}),
-    ...(cdroms ? { cdromDevices: cdroms as string[] } : {}),
-    ...(secrets ? { secrets } : {}),
-  };
+  const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);
