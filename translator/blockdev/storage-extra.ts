@@ -22,10 +22,13 @@ export function prepareEncryptionSecret(src: StorageSource, id: number, caps: Qe
 }
 
 /** JSON as libvirt writes it, with 64-bit numbers (bigint) written exactly. */
-export function jsonArg(props: Record<string, unknown>): string {
-  const big: string[] = [];
-  const json = JSON.stringify(props, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000big${big.push(v.toString()) - 1}` : v));
-  return json.replace(/"\\u0000big(\d+)"/g, (_m, i: string) => big[Number(i)]!);
+export function jsonArg(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map(jsonArg).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    return `{${Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => `${JSON.stringify(k)}:${jsonArg(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** qemuBlockStorageSourceNeedsStorageSliceLayer */
