@@ -31,6 +31,10 @@ export function jsonArg(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** libvirt's JSON writer ("U:" values) prints an unsigned 64-bit number above
+ *  LLONG_MAX as the signed number of the same bits */
+const u64 = (v: bigint) => (v > 2n ** 63n - 1n ? v - 2n ** 64n : v);
+
 /** qemuBlockStorageSourceNeedsStorageSliceLayer */
 const needsSliceLayer = (src: StorageSource) => !!src.slice && (src.format !== 'raw' || src.encryption?.format === 'luks');
 
@@ -44,7 +48,7 @@ export function imageExtras(src: StorageSource, id: number, cache: Record<string
   if (!needsSliceLayer(src)) return { objects, file: storage };
   const node = `libvirt-${id}-slice-sto`;
   const { offset, size } = src.slice!;
-  const props = { driver: 'raw', 'node-name': node, offset, size, file: storage, 'auto-read-only': true, discard: 'unmap', ...cache };
+  const props = { driver: 'raw', 'node-name': node, offset: u64(offset), size: u64(size), file: storage, 'auto-read-only': true, discard: 'unmap', ...cache };
   return { objects, slice: ['-blockdev', jsonArg(props)], file: node };
 }
 
@@ -60,7 +64,7 @@ export function formatDriverProps(src: StorageSource, props: Record<string, unkn
       Object.assign(props, { driver: 'luks', 'key-secret': secret });
     } else {
       props.driver = 'raw';
-      if (src.slice) Object.assign(props, { offset: src.slice.offset, size: src.slice.size });
+      if (src.slice) Object.assign(props, { offset: u64(src.slice.offset), size: u64(src.slice.size) });
     }
     return;
   }
@@ -68,6 +72,6 @@ export function formatDriverProps(src: StorageSource, props: Record<string, unkn
   if (format === 'qcow2' || format === 'qcow') {
     // qemuBlockStorageSourceGetCryptoProps: nothing without a secret
     if (enc && secret) props.encrypt = { format: enc.format === 'qcow' ? 'aes' : 'luks', 'key-secret': secret };
-    if (format === 'qcow2' && src.metadataCacheMaxSize) props['cache-size'] = src.metadataCacheMaxSize;
+    if (format === 'qcow2' && src.metadataCacheMaxSize) props['cache-size'] = u64(src.metadataCacheMaxSize);
   }
 }
