@@ -52,7 +52,7 @@ export function parseMetadataCache(parent: XElement, into: SourceExtra): void {
 }
 
 /** The <metadata_cache> child of <driver> or <format> (virDomainDiskDefFormatDriver,
- *  virDomainDiskBackingStoreFormat); '' without one. */
+ *  virDomainDiskBackingStoreFormat); nothing without a size. */
 export function formatMetadataCache(w: Writer, src: SourceExtra): void {
   if (!src.metadataCacheMaxSize) return;
   w.open('<metadata_cache>');
