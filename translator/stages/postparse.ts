@@ -111,14 +111,28 @@ function assignControllerIndexes(def: DomainDef): void {
   for (const c of list) if (c.index !== -1) (used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!).add(c.index);
   // Indexes are only ever taken, so the lowest free one only grows: one cursor a type.
   const cursor = new Map<string, number>();
+  const usb2 = (c: { type: string; model?: string }) => c.type === 'usb' && ['ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3'].includes(c.model ?? '');
+  // USB controllers by index and model (those with an index so far), and the last one seen
+  const usbModels = new Set(list.filter((o) => o.type === 'usb' && o.index !== -1).map((o) => `${o.index}/${o.model}`));
+  let prevUsb: (typeof list)[number] | undefined;
   for (const c of list) {
+    const prev = prevUsb;
+    if (c.type === 'usb') prevUsb = c;
     if (c.index !== -1) continue;
+    // USB2 companions join the group of the USB controller listed just before them
+    // when that one is USB2 and its group has no controller of this model yet.
+    if (prev && usb2(c) && usb2(prev) && !usbModels.has(`${prev.index}/${c.model}`)) {
+      c.index = prev.index;
+      usbModels.add(`${c.index}/${c.model}`);
+      continue;
+    }
     const taken = used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!;
     let i = cursor.get(c.type) ?? 0;
     while (taken.has(i)) i++;
     c.index = i;
     taken.add(i);
     cursor.set(c.type, i + 1);
+    if (c.type === 'usb') usbModels.add(`${i}/${c.model}`);
   }
 }
 
