@@ -116,6 +116,9 @@ export function defaultScsiModel(def: DomainDef, caps: QemuCaps, c: ControllerDe
  *  implicit SCSI controllers added after the per-device post-parse, as libvirt does. */
 export function postParseStorage(c: ControllerDef, { def, caps }: StageContext): void {
   if (c.type === 'scsi') c.model = defaultScsiModel(def, caps, c);
+  // virDomainControllerDefPostParse, right after (it compares model numbers only, so
+  // no other type of this module passes).
+  if (c.driver?.iothread && !isVirtioScsi(c)) throw xmlError("'iothread' attribute only supported for virtio scsi controllers");
 }
 
 /** The chipset's own controllers: q35's first SATA and the PIIX3's first IDE
