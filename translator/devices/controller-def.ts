@@ -59,8 +59,10 @@ export function unusedControllerIndex(def: DomainDef, type: ControllerType): num
 
 /** virDomainDefAddController: a new controller of the type (at the lowest unused index
  *  when `index` is negative), appended to the domain's controllers. The model is
- *  libvirt's -1 unless given: per-device post-parse picks the default (SCSI: by
- *  qemuDomainGetSCSIControllerModel, see controller-storage.ts). */
+ *  libvirt's -1 unless given. libvirt adds the controllers disks imply
+ *  (virDomainDefAddImplicitControllers) after the per-device post-parse, then post-parses
+ *  the SCSI ones still without a model again: do the same with postParseStorage
+ *  (controller-storage.ts), which picks qemuDomainGetSCSIControllerModel's default. */
 export function addController(def: DomainDef, type: ControllerType, index = -1, model?: string): ControllerDef {
   const c: ControllerDef = { type, index: index < 0 ? unusedControllerIndex(def, type) : index, info: {} };
   if (model !== undefined) c.model = model;
