@@ -5,7 +5,7 @@
 // qemuBuildControllerDevProps). USB and PCI controllers are in controller.ts.
 import { isI440fxMachine, isQ35Machine } from '../arch.js';
 import { hasFlag, type CapsFlag, type QemuCaps } from '../capabilities.js';
-import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
+import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DomainDef, TriState } from '../model.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { propInt, propOnOff, propUInt } from '../xml/props.js';
@@ -31,7 +31,8 @@ const VIRTIO_SCSI = ['virtio-scsi', 'virtio-transitional', 'virtio-non-transitio
 const isVirtioScsi = (c: ControllerDef) => c.type === 'scsi' && VIRTIO_SCSI.includes(c.model ?? '');
 
 /** Each SCSI model's QEMU device and the capability it needs (qemuValidateCheckSCSIControllerModel). */
-const SCSI_DEVICE: Record<string, { driver: string; cap: CapsFlag; what: string }> = {
+const SCSI_DEVICE: Record<string, { driver: string; cap?: CapsFlag; what: string }> = {
+  ibmvscsi: { driver: 'spapr-vscsi', what: 'the IBM vSCSI controller' },
   lsilogic: { driver: 'lsi', cap: 'lsi', what: 'the LSI 53C895A SCSI controller' },
   lsisas1068: { driver: 'mptsas1068', cap: 'mptsas1068', what: 'the LSI SAS1068 (MPT Fusion) controller' },
   lsisas1078: { driver: 'megasas', cap: 'megasas', what: 'the LSI SAS1078 (MegaRAID) controller' },
@@ -99,7 +100,31 @@ export function parseStorageController(e: XElement, c: ControllerDef): void {
     if (frames !== undefined) c.maxGrantFrames = frames;
     if (channels !== undefined) c.maxEventChannels = channels;
   }
-  if (c.model === 'ibmvscsi') throw notImplemented("<controller type='scsi' model='ibmvscsi'> (its spapr-vio address)");
+  // libvirt turns the address of an ibmvscsi into a spapr-vio one, whatever it was.
+  if (c.model === 'ibmvscsi' && c.info.address && c.info.address.type !== 'spapr-vio') {
+    throw notImplemented(`<controller type='scsi' model='ibmvscsi'> with an <address type='${c.info.address.type}'>`);
+  }
+}
+
+/** qemuDomainAssignSpaprVIOAddresses for controllers (the only devices virtgold lets
+ *  have such addresses): an ibmvscsi goes on the VIO bus; each VIO controller without
+ *  a reg gets the first free one from 0x2000 up in steps of 0x1000. */
+export function assignSpaprVioAddresses(def: DomainDef): void {
+  const list = def.devices.controller;
+  for (const c of list) if (c.type === 'scsi' && c.model === 'ibmvscsi') c.info.address ??= { type: 'spapr-vio' };
+  const regs = () => list.flatMap((o) => (o.info.address?.type === 'spapr-vio' && o.info.address.reg !== undefined ? [o] : []));
+  for (const c of list) {
+    const a = c.info.address;
+    if (a?.type !== 'spapr-vio') continue;
+    const user = a.reg !== undefined;
+    let reg = a.reg ?? 0x2000;
+    const taken = (r: number) => regs().some((o) => o !== c && (o.info.address as { reg: number }).reg === r);
+    while (taken(reg)) {
+      if (user) throw xmlError(`spapr-vio address ${reg ? `0x${reg.toString(16)}` : '0'} already in use`);
+      reg += 0x1000;
+    }
+    c.info.address = { type: 'spapr-vio', reg };
+  }
 }
 
 /** qemuDomainGetSCSIControllerModel: the model of a SCSI controller without one ('auto'
@@ -159,7 +184,8 @@ export function validateStorage(c: ControllerDef, { def, caps }: StageContext): 
     if (VIRTIO_SCSI.includes(m)) {
       if (!hasFlag(caps, 'virtio-scsi-pci')) throw unsupportedConfig("This QEMU doesn't support virtio scsi controller");
     } else if (SCSI_DEVICE[m]) {
-      if (!hasFlag(caps, SCSI_DEVICE[m].cap)) throw unsupportedConfig(`This QEMU doesn't support ${SCSI_DEVICE[m].what}`);
+      const cap = SCSI_DEVICE[m].cap;
+      if (cap && !hasFlag(caps, cap)) throw unsupportedConfig(`This QEMU doesn't support ${SCSI_DEVICE[m].what}`);
     } else if (m === 'auto' || m === 'buslogic') {
       throw unsupportedConfig(`Unsupported controller model: ${m}`);
     } else {
@@ -185,6 +211,7 @@ export function validateStorage(c: ControllerDef, { def, caps }: StageContext): 
 
 /** The virtio device name of a virtio controller on its bus (qemuBuildVirtioDevGetConfig). */
 function virtioDriver(base: string, c: ControllerDef, caps: QemuCaps): string {
+  if (c.info.address?.type === 'spapr-vio') throw internalError(`Unexpected address type for '${base}'`);
   const bus = c.info.address?.type === 'ccw' ? 'ccw' : 'pci';
   if (c.model === 'virtio-transitional') return `${base}-${bus}${hasFlag(caps, 'virtio-pci-non-transitional') ? '-transitional' : ''}`;
   if (c.model === 'virtio-non-transitional') {

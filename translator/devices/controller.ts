@@ -65,7 +65,7 @@ function parse(e: XElement): ControllerDef {
     const driver = parseControllerDriver(e);
     if (driver) c.driver = driver;
     checkSingleChildren(e);
-    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false);
+    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true);
     parseStorageController(e, c);
     return c;
   }
