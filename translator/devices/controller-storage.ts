@@ -9,7 +9,7 @@ import { internalError, notImplemented, unsupportedConfig, xmlError } from '../e
 import type { DomainDef, TriState } from '../model.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { propInt, propOnOff, propUInt } from '../xml/props.js';
-import { child, elements, type XElement } from '../xml/tree.js';
+import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import type { ControllerDef, ControllerDriver, ControllerType } from './controller-def.js';
 import type { PciNeed, StageContext } from './kind.js';
@@ -85,8 +85,13 @@ export function formatControllerDriver(w: Writer, d: ControllerDriver | undefine
  *  (model, index, <driver> and the address are parsed by the caller). */
 export function parseStorageController(e: XElement, c: ControllerDef): void {
   if (c.type === 'ccid') throw notImplemented("<controller type='ccid'> (its USB address)");
-  for (const el of elements(e)) {
-    if (['target', 'model', 'master', 'pcihole64'].includes(el.name)) throw notImplemented(`<${el.name}> in <controller type='${c.type}'>`);
+  if (child(e, 'master')) throw notImplemented(`<master> in <controller type='${c.type}'>`);
+  // <model>, <target> and <pcihole64> mean nothing here, but libvirt reads a
+  // <target><node> of any controller (virXPathInt: an empty one is absent).
+  const node = elements(e, 'target').flatMap((t) => elements(t, 'node'))[0];
+  const raw = node ? textOf(node) : '';
+  if (raw !== '' && !(/^[ \t\n\v\f\r]*\+?\d+$/.test(raw) && Number(raw) <= 2147483647) && !/^[ \t\n\v\f\r]*-0+$/.test(raw)) {
+    throw xmlError('invalid NUMA node in target');
   }
   const ports = propInt(e, 'ports', { nonNegative: true });
   if (c.type === 'virtio-serial') {
