@@ -56,6 +56,7 @@ function createSet(ctx: StageContext, nbuses: number, dryRun: boolean, flags: Ma
     const a = c.info.address;
     if (a?.type !== 'pci' || a.domain !== 0 || a.bus !== 0 || a.slot !== 1) continue;
     if (c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined) && a.function === 2) piix3.add(c.info);
+    if (c.type === 'ide' && c.index === 0 && a.function === 1) piix3.add(c.info);
   }
   eachInfo(ctx.def.devices, ITERATE_ORDER, (info) => {
     if (!isPresent(info)) return;
