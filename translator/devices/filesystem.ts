@@ -272,8 +272,6 @@ function validate(fs: FsDef, { def, caps }: StageContext): void {
     default:
       break;
   }
-  // A 9p share named only by a socket would give QEMU no path: not modelled.
-  if (is9p(fs) && fs.src === undefined) throw notImplemented('a 9p <filesystem> without <source dir>');
 }
 
 /** virDomainDefFSValidate: two virtiofs shares may not have one target. */
@@ -313,6 +311,7 @@ function fsdevValue(fs: FsDef): string {
     if (fs.dmode) opt += `,dmode=${fs.dmode.toString(8).padStart(4, '0')}`;
   }
   if (fs.wrpolicy) opt += `,writeout=${fs.wrpolicy}`;
+  // (a 9p share with only a <source socket> gets an empty path, as libvirt writes it)
   opt += `,id=fsdev-${fs.info.alias},path=${escapeComma(fs.src ?? '')}`;
   if (fs.readonly) opt += ',readonly';
   return opt;
