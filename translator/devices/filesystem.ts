@@ -14,7 +14,7 @@ import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { propEnum, propOnOff } from '../xml/props.js';
 import { child, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
-import { addressProps, formatInfo, parseDeviceInfo } from './info.js';
+import { addressProps, formatInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { DeviceKind, StageContext } from './kind.js';
 import type { QemuCaps } from '../capabilities.js';
 
@@ -362,7 +362,7 @@ function command(fs: FsDef, { def, caps }: StageContext): string[][] {
   const id = fs.info.alias!;
   if (is9p(fs)) {
     const dev = { ...virtioDevice(fs, 'virtio-9p', caps), id, fsdev: `fsdev-${id}`, mount_tag: fs.dst, ...addressProps(fs.info.address, def) };
-    return [['-fsdev', fsdevValue(fs)], ['-device', JSON.stringify(dev)]];
+    return [['-fsdev', fsdevValue(fs)], ...zpciDevice(fs.info), ['-device', JSON.stringify(dev)]];
   }
   if (fs.fsdriver !== 'virtiofs') return [];
   // The daemon's socket: the one given, else the one libvirt starts virtiofsd on.
@@ -373,7 +373,7 @@ function command(fs: FsDef, { def, caps }: StageContext): string[][] {
   dev.tag = fs.dst;
   if (fs.info.bootIndex !== undefined) dev.bootindex = fs.info.bootIndex;
   Object.assign(dev, addressProps(fs.info.address, def));
-  return [['-chardev', `socket,id=chr-vu-${id},path=${escapeComma(sock)}`], ['-device', JSON.stringify(dev)]];
+  return [['-chardev', `socket,id=chr-vu-${id},path=${escapeComma(sock)}`], ...zpciDevice(fs.info), ['-device', JSON.stringify(dev)]];
 }
 
 export const filesystem: DeviceKind<FsDef> = {
@@ -386,7 +386,8 @@ export const filesystem: DeviceKind<FsDef> = {
   },
   // qemuDomainDeviceCalculatePCIConnectFlags: loop/nbd/ploop have none (and so no slot)
   pci: (fs, { def, caps, machine }) => {
-    if (machine.virtioCcw) return undefined;
+    // (on s390x only a filesystem given a PCI address is a PCI device: zPCI)
+    if (machine.virtioCcw && fs.info.address?.type !== 'pci') return undefined;
     const connect = is9p(fs) ? (fs.model === 'virtio-transitional' ? pciFlags : virtioFlags(def, caps)) : fs.fsdriver === 'virtiofs' ? virtioFlags(def, caps) : 0;
     return { info: fs.info, connect, function: -1 };
   },
@@ -399,10 +400,7 @@ export const filesystem: DeviceKind<FsDef> = {
     }
     if (fs.info.bootIndex !== undefined && fs.fsdriver !== 'virtiofs') throw unsupportedConfig('boot order is only supported for virtiofs');
   },
-  validate(fs, ctx) {
-    if (ctx.machine.virtioCcw && fs.info.address?.type === 'pci') throw notImplemented('a PCI address for a <filesystem> on s390x');
-    validate(fs, ctx);
-  },
+  validate,
   alias: (_fs, i) => `fs${i}`,
   format,
   command,
