@@ -12,7 +12,7 @@ import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '.
 import type { DeviceInfo, DomainDef, TriState } from '../model.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { propEnum, propOnOff } from '../xml/props.js';
-import { child, textOf, type XElement } from '../xml/tree.js';
+import { child, isElement, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { DeviceKind, StageContext } from './kind.js';
@@ -220,8 +220,9 @@ function parse(e: XElement): FsDef {
   if (fs.type === 'ram') fs.usage = parseRamUsage(srcEl);
   if (source !== undefined) fs.src = source;
   if (target !== undefined) fs.dst = target;
-  fs.info = parseDeviceInfo(e, '<filesystem>', true);
-  if (fs.info.rom) throw notImplemented('<rom> in <filesystem>');
+  // libvirt reads <boot> here but not <rom> (ignored); an ACPI index is not modelled.
+  if (child(e, 'acpi')) throw notImplemented('<acpi index> in <filesystem>');
+  fs.info = parseDeviceInfo({ ...e, children: e.children.filter((c) => !isElement(c) || c.name !== 'rom') }, '<filesystem>', true);
   return fs;
 }
 
