@@ -369,8 +369,10 @@ function command(fs: FsDef, { def, caps }: StageContext): string[][] {
   // The daemon's socket: the one given, else the one libvirt starts virtiofsd on.
   const sock = fs.sock ?? `${domainLibDir(def.name)}/${id}-fs.sock`;
   const dev: Record<string, unknown> = { ...virtioDevice(fs, 'vhost-user-fs', caps), id, chardev: `chr-vu-${id}` };
-  if (fs.queueSize > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented('a virtiofs queue size above 2^53');
-  if (fs.queueSize) dev['queue-size'] = Number(fs.queueSize);
+  // libvirt writes the unsigned value as a signed 64-bit number (queue='-1' → -1)
+  const queue = fs.queueSize >= 2n ** 63n ? fs.queueSize - 2n ** 64n : fs.queueSize;
+  if (queue > BigInt(Number.MAX_SAFE_INTEGER) || queue < -BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented('a virtiofs queue size beyond ±2^53');
+  if (queue) dev['queue-size'] = Number(queue);
   dev.tag = fs.dst;
   if (fs.info.bootIndex !== undefined) dev.bootindex = fs.info.bootIndex;
   Object.assign(dev, addressProps(fs.info.address, def));
