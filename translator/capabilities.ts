@@ -177,6 +177,8 @@ export const CAPS_FLAGS = [
   'pcie-pci-bridge', 'pcie-root-port.hotplug', 'piix4.acpi-root-pci-hotplug',
   // features and clock
   'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',
+  // filesystems
+  'fsdev.multidevs', 'vhost-user-fs', 'vhost-user-fs.bootindex',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -3,6 +3,7 @@
 // The stages iterate these kinds in libvirt's orders (stages/order.ts).
 import { audio } from './audio.js';
 import { controller } from './controller.js';
+import { filesystem } from './filesystem.js';
 import { hostdev } from './hostdev.js';
 import { input } from './input.js';
 import { tick } from '../deadline.js';
@@ -18,6 +19,7 @@ export type DeviceOf<K extends Kind> = Devices[K][number];
 
 export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   controller,
+  filesystem,
   interface: net,
   input,
   audio,
@@ -26,7 +28,7 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   panic,
 };
 
-export const emptyDevices = (): Devices => ({ controller: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], panic: [] });
+export const emptyDevices = (): Devices => ({ controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], panic: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

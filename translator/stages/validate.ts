@@ -10,6 +10,7 @@ import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import { pciString } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
+import { validateFsTargets } from '../devices/filesystem.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateOsType, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
@@ -59,6 +60,7 @@ export function validateDefine(ctx: StageContext): void {
   validateBlkio(def);
   validateIdmap(def);
   validateNuma(def); // virDomainNumaDefValidate
+  validateFsTargets(def); // virDomainDefFSValidate
   validateIOThreadPools(def);
 }
 
