@@ -98,6 +98,8 @@ export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boole
   // Only user aliases ('ua-…') survive in inactive XML and become QEMU ids.
   const alias = child(dev, 'alias')?.attrs.name;
   if (alias?.startsWith('ua-')) throw notImplemented(`user alias <alias name='${alias}'/> on ${what}`);
+  // libvirt reads <acpi index> on every device and passes it as acpi-index: refused, not dropped.
+  if (child(dev, 'acpi')) throw notImplemented(`<acpi index> on ${what}`);
   const address = parseDeviceAddress(dev, what, spaprVio);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
