@@ -6,7 +6,7 @@ import type { DiskCache, DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
-import { unsupportedConfig } from '../errors.js';
+import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 
 /** node-name ids of each image, given on the way to a command line */
@@ -147,9 +147,14 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
-    // The built-in IDE (i440fx) and SATA (q35) controllers are both QEMU's "ide".
-    if (d.bus === 'ide') Object.assign(props, { bus: `ide.${a.bus}`, unit: a.unit });
-    else if (d.bus === 'sata') props.bus = `ide.${a.unit}`;
+    // qemuBuildDeviceAddressProps: the bus of an IDE or SATA disk is named by its controller's alias
+    const ctrl = () => {
+      const alias = def.devices.controller.find((c) => c.type === d.bus && c.index === a.controller)?.info.alias;
+      if (alias === undefined) throw internalError(`unable to find ${d.bus} controller with index ${a.controller}`);
+      return alias;
+    };
+    if (d.bus === 'ide') Object.assign(props, { bus: `${ctrl()}.${a.bus}`, unit: a.unit });
+    else if (d.bus === 'sata') props.bus = `${ctrl()}.${a.unit}`;
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;

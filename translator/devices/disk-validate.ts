@@ -159,12 +159,8 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
   for (const n of chainOf(d.src)) validateFormat(n.format!);
-  // What virtgold has no model of yet: other controllers, buses on other machines.
-  if (d.bus === 'ide' && machine.family !== 'i440fx') throw notImplemented(`an IDE disk on a ${machine.family} machine`);
-  if (d.bus === 'sata' && machine.family !== 'q35') throw notImplemented(`a SATA disk on a ${machine.family} machine`);
+  // What virtgold has no model of yet (the controllers' own checks follow the disks').
   if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
-  // (another SATA controller than q35's own is an AHCI device virtgold does not build yet)
-  if (d.bus === 'sata' && d.drive && d.drive.controller !== 0) throw notImplemented(`a SATA disk on controller ${d.drive.controller}`);
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
     // libvirt asks the host whether the block device is a CD-ROM drive.
     throw notImplemented("<disk type='block' device='cdrom'> on a snapshot without the host's CD-ROM drives (host/<snapshot>.json)");
