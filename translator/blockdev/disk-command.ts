@@ -81,7 +81,9 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const driver = src.type === 'block' ? (hostCdrom ? 'host_cdrom' : 'host_device') : 'file';
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
-  const storageProps = { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
+  // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
+  const own = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
   if (d.discard) formatProps.discard = d.discard;
@@ -113,7 +115,8 @@ const CACHE_FLAGS: Record<DiskCache, { writeback: boolean; direct: boolean; noFl
 
 const WWN_MARK = '@wwn@';
 
-const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
+/** (a FAT image is emulated by the storage node: a raw format node goes on top) */
+const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels', fat: 'raw' };
 
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {

@@ -7,7 +7,8 @@ import { elements, child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 
 export interface StorageSource {
-  type: 'file' | 'block';
+  /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
+  type: 'file' | 'block' | 'dir';
   /** undefined: an empty drive (no medium) */
   path?: string;
   /** virStorageFileFormat by name; 'raw' after post-parse when not given */
@@ -26,9 +27,11 @@ const FORMATS = ['raw', 'dir', 'bochs', 'cloop', 'dmg', 'iso', 'vpc', 'vdi', 'fa
 export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
 
 /** the local path of a <source> (virDomainStorageSourceParse for file and block) */
-function parseLocalSource(source: XElement, type: 'file' | 'block', src: StorageSource): void {
+const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
+
+function parseLocalSource(source: XElement, type: StorageSource['type'], src: StorageSource): void {
   for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
-  const key = type === 'file' ? 'file' : 'dev';
+  const key = PATH_ATTR[type];
   for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
@@ -62,7 +65,7 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
 export function parseSource(e: XElement): StorageSource {
   const type = e.attrs.type ?? 'file';
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
-  if (type !== 'file' && type !== 'block') throw notImplemented(`<disk type='${type}'>`);
+  if (type !== 'file' && type !== 'block' && type !== 'dir') throw notImplemented(`<disk type='${type}'>`);
   const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
   const source = child(e, 'source');
   if (source) parseLocalSource(source, type, src);
@@ -80,7 +83,7 @@ export function parseFormat(driver: XElement, src: StorageSource): void {
   else src.format = fmt;
 }
 
-const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'dev', src.path);
+const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type], src.path);
 
 /** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
  *  chain (virDomainDiskBackingStoreFormat) */

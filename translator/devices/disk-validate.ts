@@ -7,7 +7,7 @@ import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import type { DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
-import { chainOf } from './disk-source.js';
+import { chainOf, type StorageSource } from './disk-source.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -158,7 +158,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const name = diskNameParse(dst);
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
-  for (const n of chainOf(d.src)) validateFormat(n.format!);
+  for (const n of chainOf(d.src)) validateStorageSource(n);
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
   if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
@@ -167,10 +167,15 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   }
 }
 
-/** qemuDomainValidateStorageSource, the format part */
-function validateFormat(format: string): void {
+/** qemuDomainValidateStorageSource, for local sources */
+function validateStorageSource(n: StorageSource): void {
+  const format = n.format!;
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
   if (format === 'iso') throw unsupportedConfig("storage format 'iso' is not directly supported by QEMU, use 'raw' instead");
-  if (format === 'fat') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (format === 'fat' && n.type !== 'dir') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (n.type === 'dir') {
+    if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
+    if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
+  }
 }
