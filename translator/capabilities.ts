@@ -172,7 +172,7 @@ export const CAPS_FLAGS = [
   'memory-backend-memfd', 'memory-backend-memfd.hugetlb', 'memory-backend-file.prealloc-threads', 'thread-context',
   'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',
   // PCI topology (translator/pci/)
-  'virtio-pci-non-transitional', 'virtio-blk-pci.scsi', 'virtio-blk.queue-size', 'ide-drive.wwn', 'scsi-disk.wwn', 'rotation-rate', 'aio.io_uring', 'virtio-blk-pci.scsi.default.disabled', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',
+  'virtio-pci-non-transitional', 'scsi-disk.channel', 'virtio-blk-pci.scsi', 'virtio-blk.queue-size', 'ide-drive.wwn', 'scsi-disk.wwn', 'rotation-rate', 'aio.io_uring', 'virtio-blk-pci.scsi.default.disabled', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',
   'ioh3420', 'x3130-upstream', 'xio3130-downstream', 'pxb', 'pxb-pcie', 'pcie-root-port',
   'pcie-pci-bridge', 'pcie-root-port.hotplug', 'piix4.acpi-root-pci-hotplug',
   // features and clock

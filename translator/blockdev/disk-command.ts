@@ -2,7 +2,7 @@
 // storage and format nodes of its source, named libvirt-N-storage/-format as libvirt
 // numbers them, then its -device.
 import type { StageContext } from '../devices/kind.js';
-import type { DiskCache, DiskDef } from '../devices/disk-def.js';
+import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
@@ -147,6 +147,16 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
+  } else if (d.bus === 'scsi') {
+    props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
+    const a = d.drive!;
+    const c = scsiController(def, a);
+    if (!c?.info.alias) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
+    // qemuBuildDeviceAddresDriveProps: lsilogic names the unit, the others channel/target/lun
+    if (c.model === 'lsilogic') Object.assign(props, { bus: `${c.info.alias}.${a.bus}`, 'scsi-id': a.unit });
+    else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
+    // the Vital Product Data's device id: the serial, else what QEMU named the drive
+    props.device_id = d.serial ?? `drive-${d.info.alias}`;
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
@@ -169,6 +179,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   // the WWN is a 64-bit number: JSON.stringify cannot write it, so it is spliced in below
   if (d.wwn !== undefined) props.wwn = WWN_MARK;
   if (d.rotationRate) props.rotation_rate = d.rotationRate;
+  if (d.vendor !== undefined) props.vendor = d.vendor;
+  if (d.product !== undefined) props.product = d.product;
   const mode = cacheMode(d);
   if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;

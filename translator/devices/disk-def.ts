@@ -3,6 +3,7 @@
 import type { DeviceInfo } from '../model.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import type { StorageSource } from './disk-source.js';
+import type { DomainDef } from '../model.js';
 
 export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
 export type ErrorPolicy = 'stop' | 'report' | 'ignore' | 'enospace';
@@ -60,3 +61,6 @@ declare module '../model.js' {
   }
 }
 
+
+/** virDomainDeviceFindSCSIController: the SCSI controller a drive address names */
+export const scsiController = (def: DomainDef, a: DriveAddress) => def.devices.controller.find((c) => c.type === 'scsi' && c.index === a.controller);

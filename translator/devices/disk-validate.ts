@@ -1,11 +1,11 @@
 // A disk's checks at define time, libvirt's generic ones (virDomainDiskDefValidate) and
 // the qemu driver's (qemuValidateDomainDeviceDefDisk), each in libvirt's order; and
 // what virtgold refuses because it has no model of it yet.
-import { hasFlag } from '../capabilities.js';
+import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
-import type { DiskDef } from './disk-def.js';
+import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
 import { chainOf, type StorageSource } from './disk-source.js';
 
@@ -58,7 +58,7 @@ export function validateDiskConf(d: DiskDef): void {
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
 /** qemuValidateDomainDeviceDefAddressDrive (the driver's check of the address, before
  *  the device's own) */
-function validateDriveAddress(d: DiskDef): void {
+function validateDriveAddress(d: DiskDef, def: DomainDef, caps: QemuCaps): void {
   const a = d.drive;
   if (!a) return;
   if (d.bus === 'ide') {
@@ -68,6 +68,11 @@ function validateDriveAddress(d: DiskDef): void {
     if (a.controller !== 0) throw internalError('Only 1 fdc controller is supported');
     if (a.bus !== 0) throw internalError('Only 1 fdc bus is supported');
     if (a.target !== 0) throw unsupportedConfig('target must be 0 for controller fdc');
+  } else if (d.bus === 'scsi') {
+    if (a.bus !== 0) throw internalError('SCSI controller only supports 1 bus');
+    const c = scsiController(def, a);
+    if (c?.model === 'lsilogic' && a.target !== 0) throw unsupportedConfig("target must be 0 for controller model 'lsilogic'");
+    if (c && c.model !== 'lsilogic' && !hasFlag(caps, 'scsi-disk.channel')) throw notImplemented('SCSI disks on a QEMU without scsi-disk.channel');
   } else if (d.bus === 'sata') {
     if (a.bus !== 0) throw unsupportedConfig('bus must be 0 for sata controller');
     if (a.target !== 0) throw unsupportedConfig('target must be 0 for sata controller');
@@ -115,7 +120,7 @@ export function validateDuplicateAddresses(def: DomainDef): void {
 
 export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContext): void {
   const dst = d.dst!;
-  validateDriveAddress(d);
+  validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
   if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   // qemuValidateDomainDeviceDefDiskFrontend
@@ -134,7 +139,10 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
     // (sic) libvirt checks the SCSI flag for IDE disks too
     if (d.bus !== 'scsi' && !hasFlag(caps, 'scsi-disk.wwn')) throw unsupportedConfig('Setting wwn for scsi disk is not supported by this QEMU');
   }
-  if ((d.vendor !== undefined || d.product !== undefined) && d.bus !== 'scsi') throw unsupportedConfig('Only scsi disk supports vendor and product');
+  if (d.vendor !== undefined || d.product !== undefined) {
+    if (d.bus !== 'scsi') throw unsupportedConfig('Only scsi disk supports vendor and product');
+    if (!hasFlag(caps, 'scsi-disk.wwn')) throw unsupportedConfig('Setting vendor or product for scsi disk is not supported by this QEMU');
+  }
   if (d.rotationRate) {
     if (d.bus !== 'scsi' && d.bus !== 'ide' && d.bus !== 'sata') throw internalError('rotation rate is only valid for SCSI/IDE/SATA bus');
     if (d.device !== 'disk') throw internalError('rotation rate is only valid for disk device');

@@ -12,13 +12,14 @@ import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { formatSource, parseFormat, parseSource } from './disk-source.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
-import type { DiskBus, DiskDef, ErrorPolicy } from './disk-def.js';
+import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
+import type { DomainDef } from '../model.js';
 
 export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
 const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
-const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'virtio', 'sata'];
+const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata'];
 const REFUSED_CHILDREN = [
   'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
@@ -158,10 +159,14 @@ function diskCollector(): Collector<DiskDef> {
 }
 
 /** qemuAssignDeviceDiskAlias */
-function alias(d: DiskDef): string | undefined {
+function alias(d: DiskDef, def: DomainDef): string | undefined {
   if (d.userAlias !== undefined) return d.userAlias;
   if (d.bus === 'virtio') return `virtio-disk${diskNameParse(d.dst!)!.index}`;
-  if (d.drive) return `${d.bus}${d.drive.controller}-${d.drive.bus}-${d.drive.unit}`;
+  const a = d.drive;
+  if (!a) return undefined;
+  // SCSI disks name the target too, but not on an lsilogic controller
+  if (d.bus === 'scsi' && scsiController(def, a)?.model !== 'lsilogic') return `scsi${a.controller}-${a.bus}-${a.target}-${a.unit}`;
+  return `${d.bus}${a.controller}-${a.bus}-${a.unit}`;
   return undefined;
 }
 
@@ -196,7 +201,7 @@ export const disk: DeviceKind<DiskDef> = {
   ccw: (d, { machine }) => d.bus === 'virtio' && machine.virtioCcw,
   validateConf: validateDiskConf,
   validate: validateDiskQemu,
-  alias: (d) => alias(d),
+  alias: (d, _i, def) => alias(d, def),
   format(w: Writer, d: DiskDef) {
     w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}>`);
     const v = d.virtio;

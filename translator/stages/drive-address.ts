@@ -65,6 +65,8 @@ export function defaultDriveAddress(dst: string, bus: string): DriveAddress | un
   const idx = diskNameToIndex(dst);
   if (idx < 0) throw xmlError(`Unknown disk name '${dst}' and no address specified`);
   switch (bus) {
+    // the qemu driver's SCSI buses are narrow: 7 units a controller
+    case 'scsi': return { controller: Math.trunc(idx / 7), bus: 0, target: 0, unit: idx % 7 };
     case 'ide': return { controller: Math.trunc(idx / 4), bus: Math.trunc((idx % 4) / 2), target: 0, unit: idx % 2 };
     case 'sata': return { controller: Math.trunc(idx / 6), bus: 0, target: 0, unit: idx % 6 };
     case 'fdc': return { controller: Math.trunc(idx / 2), bus: 0, target: 0, unit: idx % 2 };
@@ -76,8 +78,7 @@ export function defaultDriveAddress(dst: string, bus: string): DriveAddress | un
  *  bus's controller type, for the highest controller a drive address names, each one
  *  missing appended (virDomainDefMaybeAddController). */
 export function addImplicitDiskControllers(def: DomainDef, disks: { bus?: string; drive?: DriveAddress }[]): void {
-  // (SCSI disks, which come first in libvirt, are refused so far)
-  for (const type of ['fdc', 'ide', 'sata'] as const) {
+  for (const type of ['scsi', 'fdc', 'ide', 'sata'] as const) {
     let max = -1;
     for (const d of disks) if (d.bus === type && d.drive) max = Math.max(max, d.drive.controller);
     for (let i = 0; i <= max; i++) maybeAddController(def, type, i);

@@ -20,6 +20,7 @@ import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
 import { addImplicitDiskControllers } from './drive-address.js';
+import { postParseStorage } from '../devices/controller-storage.js';
 
 export { HOST_ARCH };
 
@@ -93,6 +94,8 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
   addImplicitDiskControllers(def, def.devices.disk); // virDomainDefAddImplicitDevices
+  // … whose SCSI controllers get their post-parse (the model) now
+  if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });
   return { machine };
 }
 
