@@ -32,6 +32,8 @@ export interface DiskDef {
   discard?: 'unmap' | 'ignore';
   detectZeroes?: 'off' | 'on' | 'unmap';
   serial?: string;
+  /** <disk snapshot> (XML only) */
+  snapshot?: 'no' | 'internal' | 'external' | 'manual';
   /** <disk model> */
   model?: 'virtio' | 'virtio-transitional' | 'virtio-non-transitional';
   ioeventfd?: 'on' | 'off';

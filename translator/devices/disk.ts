@@ -25,7 +25,8 @@ const REFUSED_CHILDREN = [
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
-const REFUSED_DISK_ATTRS = ['snapshot', 'rawio', 'sgio'];
+const REFUSED_DISK_ATTRS = ['rawio', 'sgio'];
+const SNAPSHOTS = ['default', 'no', 'internal', 'external', 'manual'] as const;
 const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 const ERROR_POLICIES = ['default', 'stop', 'report', 'ignore', 'enospace'] as const;
@@ -50,6 +51,8 @@ function parse(e: XElement): DiskDef {
   const disk: DiskDef = { device, src, info: {} };
   const model = propEnum(e, 'model', MODELS);
   if (model !== undefined && model !== 'default') disk.model = model;
+  const snapshot = propEnum(e, 'snapshot', SNAPSHOTS, { nonZero: true });
+  if (snapshot) disk.snapshot = snapshot as NonNullable<DiskDef['snapshot']>;
   const source = child(e, 'source');
   const policy = source ? propEnum(source, 'startupPolicy', ['default', 'mandatory', 'requisite', 'optional'] as const, { nonZero: true }) : undefined;
   if (policy) disk.startupPolicy = policy as NonNullable<DiskDef['startupPolicy']>;
@@ -179,6 +182,7 @@ export const disk: DeviceKind<DiskDef> = {
   postParse(d) {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
     if (d.device === 'cdrom') d.src.readonly = true;
+    if (d.snapshot === undefined && d.src.readonly) d.snapshot = 'no';
     if (d.bus === undefined) {
       let bus: DiskBus = 'ide';
       if (d.device === 'floppy') bus = 'fdc';
@@ -203,7 +207,9 @@ export const disk: DeviceKind<DiskDef> = {
   validate: validateDiskQemu,
   alias: (d, _i, def) => alias(d, def),
   format(w: Writer, d: DiskDef) {
-    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}>`);
+    // (a read-only disk is never snapshotted: 'no' goes without saying)
+    const snapshot = d.snapshot === 'no' && d.src.readonly ? undefined : d.snapshot;
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('snapshot', snapshot)}>`);
     const v = d.virtio;
     const drv = [
       attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
