@@ -92,13 +92,17 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   if (dz && top) formatProps['detect-zeroes'] = dz;
   Object.assign(formatProps, cache);
   formatProps.driver = FORMAT_DRIVER[src.format!] ?? src.format;
+  // qcow2's cache-size: a 64-bit number, spliced in below
+  if (src.format === 'qcow2' && src.metadataCacheMaxSize !== undefined) formatProps['cache-size'] = BIG_MARK;
   formatProps.file = storage;
   const backing = src.backing;
   if (backing !== undefined) {
     if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
     else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
   }
-  return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
+  // (libvirt 9.0.0 writes it as a signed 64-bit number: sizes from 2^63 bytes come out negative)
+  const formatJson = JSON.stringify(formatProps).replace(`"${BIG_MARK}"`, () => String(BigInt.asIntN(64, src.metadataCacheMaxSize ?? 0n)));
+  return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */
@@ -114,6 +118,7 @@ const CACHE_FLAGS: Record<DiskCache, { writeback: boolean; direct: boolean; noFl
 };
 
 const WWN_MARK = '@wwn@';
+const BIG_MARK = '@u64@';
 
 /** (a FAT image is emulated by the storage node: a raw format node goes on top) */
 const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels', fat: 'raw' };

@@ -3,7 +3,8 @@
 // and block devices so far; other source types and every source option are refused by
 // name.
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
-import { elements, child, type XElement } from '../xml/tree.js';
+import { elements, child, textOf, type XElement } from '../xml/tree.js';
+import { scaledBytes } from '../domain/units.js';
 import { attr, type Writer } from '../xml/writer.js';
 
 export interface StorageSource {
@@ -15,6 +16,8 @@ export interface StorageSource {
   format?: string;
   readonly: boolean;
   shared: boolean;
+  /** <driver><metadata_cache><max_size>, in bytes (qcow2's cache-size) */
+  metadataCacheMaxSize?: bigint;
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
@@ -77,10 +80,20 @@ export function parseSource(e: XElement): StorageSource {
 /** virDomainDiskDefDriverSourceParseXML: <driver type> */
 export function parseFormat(driver: XElement, src: StorageSource): void {
   const fmt = driver.attrs.type;
-  if (fmt === undefined) return;
+  if (fmt === undefined) return parseMetadataCache(driver, src);
   if (fmt === 'aio') src.format = 'raw'; // Xen back-compat
   else if (!FORMATS.includes(fmt)) throw unsupportedConfig(`unknown driver format value '${fmt}'`);
   else src.format = fmt;
+  parseMetadataCache(driver, src);
+}
+
+/** … and its ./metadata_cache/max_size (virParseScaledValue, bytes by default) */
+export function parseMetadataCache(driver: XElement, src: StorageSource): void {
+  const max = child(child(driver, 'metadata_cache') ?? { name: '', attrs: {}, children: [] }, 'max_size');
+  const text = max ? textOf(max) : '';
+  if (text === '') return;
+  const bytes = scaledBytes(text, './metadata_cache/max_size', max!.attrs.unit, 1);
+  if (bytes > 0n) src.metadataCacheMaxSize = bytes;
 }
 
 const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type], src.path);

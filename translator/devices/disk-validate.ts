@@ -186,4 +186,5 @@ function validateStorageSource(n: StorageSource): void {
     if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
     if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
   }
+  if (n.metadataCacheMaxSize !== undefined && format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
 }

@@ -91,7 +91,6 @@ function parse(e: XElement): DiskDef {
   }
   const driver = child(e, 'driver');
   if (driver) {
-    if (child(driver, 'metadata_cache')) throw notImplemented('<driver><metadata_cache> in <disk>');
     // virDomainVirtioOptionsParseXML, then virDomainDiskDefDriverParseXML, then the format
     const virtio: NonNullable<DiskDef['virtio']> = {};
     for (const [k, a] of [['iommu', 'iommu'], ['ats', 'ats'], ['packed', 'packed'], ['pagePerVq', 'page_per_vq']] as const) {
@@ -217,7 +216,12 @@ export const disk: DeviceKind<DiskDef> = {
       attr('detect_zeroes', d.detectZeroes), attr('queues', d.queues), attr('queue_size', d.queueSize),
       attr('iommu', v?.iommu), attr('ats', v?.ats), attr('packed', v?.packed), attr('page_per_vq', v?.pagePerVq),
     ].join('');
-    w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
+    const mc = d.src.metadataCacheMaxSize;
+    w.element(`driver name='${d.driverName}'${attr('type', d.src.format)}${drv}`, 'driver', mc !== undefined ? () => {
+      w.open('<metadata_cache>');
+      w.line(`<max_size unit='bytes'>${mc}</max_size>`);
+      w.close('</metadata_cache>');
+    } : undefined);
     formatSource(w, d.src, d.startupPolicy);
     const g = d.geometry;
     if (g?.cyls && g.heads && g.secs) w.line(`<geometry cyls='${g.cyls}' heads='${g.heads}' secs='${g.secs}'${attr('trans', g.trans)}/>`);
