@@ -32,6 +32,8 @@ export interface DiskDef {
   discard?: 'unmap' | 'ignore';
   detectZeroes?: 'off' | 'on' | 'unmap';
   serial?: string;
+  rawio?: 'yes' | 'no';
+  sgio?: 'filtered' | 'unfiltered';
   /** <disk snapshot> (XML only) */
   snapshot?: 'no' | 'internal' | 'external' | 'manual';
   /** <disk model> */

@@ -17,6 +17,10 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 /** virDomainDiskDefValidate */
 export function validateDiskConf(d: DiskDef): void {
   if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
+  if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
+  // (device='lun' is refused when parsed: every disk here is another device)
+  if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
+  if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
   // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
   if (d.info.address && (d.bus === 'ide' || d.bus === 'fdc' || d.bus === 'scsi' || d.bus === 'sata')) {

@@ -5,7 +5,7 @@ import { notImplemented, unsupportedConfig } from '../errors.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
 import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
-import { propEnum, propOnOff, propUInt } from '../xml/props.js';
+import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
@@ -25,7 +25,6 @@ const REFUSED_CHILDREN = [
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
-const REFUSED_DISK_ATTRS = ['rawio', 'sgio'];
 const SNAPSHOTS = ['default', 'no', 'internal', 'external', 'manual'] as const;
 const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
@@ -41,7 +40,6 @@ function parseDrive(a: XElement): DriveAddress {
 }
 
 function parse(e: XElement): DiskDef {
-  for (const a of REFUSED_DISK_ATTRS) if (e.attrs[a] !== undefined) throw notImplemented(`<disk ${a}>`);
   for (const c of elements(e)) {
     if (REFUSED_CHILDREN.includes(c.name)) throw notImplemented(`<${c.name}> in <disk>`);
   }
@@ -53,6 +51,11 @@ function parse(e: XElement): DiskDef {
   if (model !== undefined && model !== 'default') disk.model = model;
   const snapshot = propEnum(e, 'snapshot', SNAPSHOTS, { nonZero: true });
   if (snapshot) disk.snapshot = snapshot as NonNullable<DiskDef['snapshot']>;
+  // rawio and sgio are for device='lun' (refused above): kept only for libvirt's errors
+  const rawio = propYesNo(e, 'rawio');
+  if (rawio) disk.rawio = rawio;
+  const sgio = propEnum(e, 'sgio', ['default', 'filtered', 'unfiltered'] as const, { nonZero: true });
+  if (sgio) disk.sgio = sgio as NonNullable<DiskDef['sgio']>;
   const source = child(e, 'source');
   const policy = source ? propEnum(source, 'startupPolicy', ['default', 'mandatory', 'requisite', 'optional'] as const, { nonZero: true }) : undefined;
   if (policy) disk.startupPolicy = policy as NonNullable<DiskDef['startupPolicy']>;
