@@ -2,11 +2,11 @@
 // storage and format nodes of its source, named libvirt-N-storage/-format as libvirt
 // numbers them, then its -device.
 import type { StageContext } from '../devices/kind.js';
-import type { DiskCache, DiskDef } from '../devices/disk-def.js';
+import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
-import { unsupportedConfig } from '../errors.js';
+import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret } from './storage-extra.js';
 
@@ -87,7 +87,9 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const driver = src.type === 'block' ? (hostCdrom ? 'host_cdrom' : 'host_device') : 'file';
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
-  const storageProps = { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
+  // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
+  const own = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
   if (d.discard) formatProps.discard = d.discard;
@@ -120,7 +122,8 @@ const CACHE_FLAGS: Record<DiskCache, { writeback: boolean; direct: boolean; noFl
 
 const WWN_MARK = '@wwn@';
 
-const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
+/** (a FAT image is emulated by the storage node: a raw format node goes on top) */
+const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels', fat: 'raw' };
 
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
@@ -151,12 +154,27 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
+  } else if (d.bus === 'scsi') {
+    props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
+    const a = d.drive!;
+    const c = scsiController(def, a);
+    if (!c?.info.alias) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
+    // qemuBuildDeviceAddresDriveProps: lsilogic names the unit, the others channel/target/lun
+    if (c.model === 'lsilogic') Object.assign(props, { bus: `${c.info.alias}.${a.bus}`, 'scsi-id': a.unit });
+    else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
+    // the Vital Product Data's device id: the serial, else what QEMU named the drive
+    props.device_id = d.serial ?? `drive-${d.info.alias}`;
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
-    // The built-in IDE (i440fx) and SATA (q35) controllers are both QEMU's "ide".
-    if (d.bus === 'ide') Object.assign(props, { bus: `ide.${a.bus}`, unit: a.unit });
-    else if (d.bus === 'sata') props.bus = `ide.${a.unit}`;
+    // qemuBuildDeviceAddressProps: the bus of an IDE or SATA disk is named by its controller's alias
+    const ctrl = () => {
+      const alias = def.devices.controller.find((c) => c.type === d.bus && c.index === a.controller)?.info.alias;
+      if (alias === undefined) throw internalError(`unable to find ${d.bus} controller with index ${a.controller}`);
+      return alias;
+    };
+    if (d.bus === 'ide') Object.assign(props, { bus: `${ctrl()}.${a.bus}`, unit: a.unit });
+    else if (d.bus === 'sata') props.bus = `${ctrl()}.${a.unit}`;
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;
@@ -168,6 +186,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   // the WWN is a 64-bit number: JSON.stringify cannot write it, so it is spliced in below
   if (d.wwn !== undefined) props.wwn = WWN_MARK;
   if (d.rotationRate) props.rotation_rate = d.rotationRate;
+  if (d.vendor !== undefined) props.vendor = d.vendor;
+  if (d.product !== undefined) props.product = d.product;
   const mode = cacheMode(d);
   if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;

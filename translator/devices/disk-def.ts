@@ -4,6 +4,7 @@ import type { DeviceInfo } from '../model.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import type { StorageSource } from './disk-source.js';
 import type { IoTune } from './disk-iotune.js';
+import type { DomainDef } from '../model.js';
 
 export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
 export type ErrorPolicy = 'stop' | 'report' | 'ignore' | 'enospace';
@@ -32,6 +33,10 @@ export interface DiskDef {
   discard?: 'unmap' | 'ignore';
   detectZeroes?: 'off' | 'on' | 'unmap';
   serial?: string;
+  rawio?: 'yes' | 'no';
+  sgio?: 'filtered' | 'unfiltered';
+  /** <disk snapshot> (XML only) */
+  snapshot?: 'no' | 'internal' | 'external' | 'manual';
   /** <disk model> */
   model?: 'virtio' | 'virtio-transitional' | 'virtio-non-transitional';
   ioeventfd?: 'on' | 'off';
@@ -51,8 +56,6 @@ export interface DiskDef {
   rotationRate?: number;
   geometry?: { cyls?: number; heads?: number; secs?: number; trans?: 'none' | 'auto' | 'lba' };
   blockio?: { logical?: number; physical?: number };
-  /** <disk snapshot> (virDomainSnapshotLocation; absent is 'default') */
-  snapshot?: 'no' | 'internal' | 'external' | 'manual';
   /** <iotune> */
   iotune?: IoTune;
   /** set on the way to a command line: the boot index <os><boot dev> gives the disk */
@@ -65,3 +68,6 @@ declare module '../model.js' {
   }
 }
 
+
+/** virDomainDeviceFindSCSIController: the SCSI controller a drive address names */
+export const scsiController = (def: DomainDef, a: DriveAddress) => def.devices.controller.find((c) => c.type === 'scsi' && c.index === a.controller);

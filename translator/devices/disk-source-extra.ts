@@ -1,19 +1,14 @@
-// The parts of a storage source beyond its type, path and format: a storage slice
-// (<source><slices><slice type='storage'>), the qcow2 metadata cache size
-// (<driver>/<format><metadata_cache><max_size>) and <encryption>, as libvirt parses,
-// writes back and checks them.
-import type { QemuCaps } from '../capabilities.js';
-import { unsupportedConfig, xmlError } from '../errors.js';
-import { scaledBytes, strToULL } from '../domain/units.js';
-import { child, elements, textOf, type XElement } from '../xml/tree.js';
+// The children of a <source> beyond its path: a storage slice
+// (<slices><slice type='storage'>) and <encryption>, as libvirt parses and writes them.
+import { xmlError } from '../errors.js';
+import { strToULL } from '../domain/units.js';
+import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { formatEncryption, parseEncryption, validateEncryptionQemu, type Encryption } from './disk-encryption.js';
+import { formatEncryption, parseEncryption, type Encryption } from './disk-encryption.js';
 
 export interface SourceExtra {
   /** <slices><slice type='storage'>: the part of the storage the image is */
   slice?: { offset: bigint; size: bigint };
-  /** bytes; only a positive size is kept */
-  metadataCacheMaxSize?: bigint;
   encryption?: Encryption;
 }
 
@@ -39,27 +34,6 @@ export function parseSourceExtra(source: XElement, into: SourceExtra): void {
   if (slice) into.slice = slice;
 }
 
-/** virParseScaledValue("./metadata_cache/max_size", scale 1, up to ULLONG_MAX) under
- *  `parent` (<driver> or a backing store's <format>) */
-export function parseMetadataCache(parent: XElement, into: SourceExtra): void {
-  const max = elements(parent, 'metadata_cache').flatMap((m) => elements(m, 'max_size'))[0];
-  const raw = max ? textOf(max) : '';
-  if (raw === '') return;
-  const v = strToULL(raw);
-  if (v === undefined) throw xmlError(`Invalid value '${raw}' for element or attribute './metadata_cache/max_size'`);
-  const bytes = scaledBytes(v.toString(), './metadata_cache/max_size', max!.attrs.unit, 1);
-  if (bytes > 0n) into.metadataCacheMaxSize = bytes;
-}
-
-/** The <metadata_cache> child of <driver> or <format> (virDomainDiskDefFormatDriver,
- *  virDomainDiskBackingStoreFormat); nothing without a size. */
-export function formatMetadataCache(w: Writer, src: SourceExtra): void {
-  if (!src.metadataCacheMaxSize) return;
-  w.open('<metadata_cache>');
-  w.line(`<max_size unit='bytes'>${src.metadataCacheMaxSize}</max_size>`);
-  w.close('</metadata_cache>');
-}
-
 /** The children of <source> this module owns, in virDomainDiskSourceFormat's order
  *  (slices, then encryption unless the disk element carries it). */
 export function formatSourceExtra(w: Writer, src: SourceExtra, skipEncryption: boolean): void {
@@ -73,8 +47,3 @@ export function formatSourceExtra(w: Writer, src: SourceExtra, skipEncryption: b
 
 export const hasSourceExtra = (src: SourceExtra, skipEncryption: boolean) => !!src.slice || (!skipEncryption && !!src.encryption);
 
-/** qemuDomainValidateStorageSource, the metadata cache and encryption parts */
-export function validateSourceExtraQemu(src: SourceExtra & { format?: string }, caps: QemuCaps): void {
-  if (src.metadataCacheMaxSize && src.format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
-  validateEncryptionQemu(src.encryption, src.format!, caps);
-}

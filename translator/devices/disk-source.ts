@@ -3,19 +3,23 @@
 // and block devices so far; other source types and every source option are refused by
 // name.
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
-import { elements, child, type XElement } from '../xml/tree.js';
+import { elements, child, textOf, type XElement } from '../xml/tree.js';
+import { scaledBytes, strToULL } from '../domain/units.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { parseEncryption } from './disk-encryption.js';
-import { formatMetadataCache, formatSourceExtra, hasSourceExtra, parseMetadataCache, parseSourceExtra, type SourceExtra } from './disk-source-extra.js';
+import { formatSourceExtra, hasSourceExtra, parseSourceExtra, type SourceExtra } from './disk-source-extra.js';
 
 export interface StorageSource extends SourceExtra {
-  type: 'file' | 'block';
+  /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
+  type: 'file' | 'block' | 'dir';
   /** undefined: an empty drive (no medium) */
   path?: string;
   /** virStorageFileFormat by name; 'raw' after post-parse when not given */
   format?: string;
   readonly: boolean;
   shared: boolean;
+  /** <driver><metadata_cache><max_size>, in bytes (qcow2's cache-size) */
+  metadataCacheMaxSize?: bigint;
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
@@ -30,9 +34,11 @@ const FORMATS = ['raw', 'dir', 'bochs', 'cloop', 'dmg', 'iso', 'vpc', 'vdi', 'fa
 export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
 
 /** the local path of a <source> (virDomainStorageSourceParse for file and block) */
-function parseLocalSource(source: XElement, type: 'file' | 'block', src: StorageSource): void {
+const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
+
+function parseLocalSource(source: XElement, type: StorageSource['type'], src: StorageSource): void {
   for (const c of elements(source)) if (c.name !== 'encryption' && c.name !== 'slices') throw notImplemented(`<${c.name}> in <disk><source>`);
-  const key = type === 'file' ? 'file' : 'dev';
+  const key = PATH_ATTR[type];
   for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
@@ -67,7 +73,7 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
 export function parseSource(e: XElement): StorageSource {
   const type = e.attrs.type ?? 'file';
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
-  if (type !== 'file' && type !== 'block') throw notImplemented(`<disk type='${type}'>`);
+  if (type !== 'file' && type !== 'block' && type !== 'dir') throw notImplemented(`<disk type='${type}'>`);
   const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
   const source = child(e, 'source');
   if (source) parseLocalSource(source, type, src);
@@ -86,13 +92,25 @@ export function parseSource(e: XElement): StorageSource {
 /** virDomainDiskDefDriverSourceParseXML: <driver type> */
 export function parseFormat(driver: XElement, src: StorageSource): void {
   const fmt = driver.attrs.type;
-  if (fmt === undefined) return;
+  if (fmt === undefined) return parseMetadataCache(driver, src);
   if (fmt === 'aio') src.format = 'raw'; // Xen back-compat
   else if (!FORMATS.includes(fmt)) throw unsupportedConfig(`unknown driver format value '${fmt}'`);
   else src.format = fmt;
+  parseMetadataCache(driver, src);
 }
 
-const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'dev', src.path);
+/** … and its ./metadata_cache/max_size (virParseScaledValue, bytes by default) */
+export function parseMetadataCache(driver: XElement, src: StorageSource): void {
+  const max = child(child(driver, 'metadata_cache') ?? { name: '', attrs: {}, children: [] }, 'max_size');
+  const text = max ? textOf(max) : '';
+  if (text === '') return;
+  // (virStrToLong_ullp: leading blanks and a '+' are fine; the overflow message has the number)
+  const v = strToULL(text);
+  const bytes = scaledBytes(v === undefined ? text : v.toString(), './metadata_cache/max_size', max!.attrs.unit, 1);
+  if (bytes > 0n) src.metadataCacheMaxSize = bytes;
+}
+
+const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type], src.path);
 
 /** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
  *  chain (virDomainDiskBackingStoreFormat) */
@@ -120,13 +138,12 @@ function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
     return;
   }
   w.open(`<backingStore type='${b.type}'>`);
-  if (b.metadataCacheMaxSize) {
-    w.open(`<format type='${b.format}'>`);
-    formatMetadataCache(w, b);
-    w.close('</format>');
-  } else {
-    w.line(`<format type='${b.format}'/>`);
-  }
+  const mc = b.metadataCacheMaxSize;
+  w.element(`format type='${b.format}'`, 'format', mc !== undefined ? () => {
+    w.open('<metadata_cache>');
+    w.line(`<max_size unit='bytes'>${mc}</max_size>`);
+    w.close('</metadata_cache>');
+  } : undefined);
   formatSourceElement(w, b, '', false);
   formatBacking(w, b.backing);
   w.close('</backingStore>');
