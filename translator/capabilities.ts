@@ -173,7 +173,7 @@ export const CAPS_FLAGS = [
   'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',
   // PCI topology (translator/pci/)
   'virtio-pci-non-transitional', 'scsi-disk.channel', 'virtio-blk-pci.scsi', 'virtio-blk.queue-size', 'ide-drive.wwn', 'scsi-disk.wwn', 'rotation-rate', 'aio.io_uring', 'virtio-blk-pci.scsi.default.disabled', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',
-  'ioh3420', 'x3130-upstream', 'xio3130-downstream', 'pxb', 'pxb-pcie', 'pcie-root-port', 'rbd-encryption',
+  'ioh3420', 'x3130-upstream', 'xio3130-downstream', 'pxb', 'pxb-pcie', 'pcie-root-port', 'rbd-encryption', 'set-action',
   'pcie-pci-bridge', 'pcie-root-port.hotplug', 'piix4.acpi-root-pci-hotplug',
   // features and clock
   'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',

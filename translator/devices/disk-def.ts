@@ -4,6 +4,7 @@ import type { DeviceInfo } from '../model.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import type { StorageSource } from './disk-source.js';
 import type { IoTune } from './disk-iotune.js';
+import type { Transient } from './disk-transient.js';
 import type { DomainDef } from '../model.js';
 
 export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
@@ -58,6 +59,8 @@ export interface DiskDef {
   blockio?: { logical?: number; physical?: number };
   /** <iotune> */
   iotune?: IoTune;
+  /** <transient> */
+  transient?: Transient;
   /** set on the way to a command line: the boot index <os><boot dev> gives the disk */
   effectiveBootIndex?: number;
 }

@@ -10,6 +10,7 @@ import type { DomainDef } from '../model.js';
 import { chainOf, type StorageSource } from './disk-source.js';
 import { validateEncryptionConf, validateEncryptionQemu } from './disk-encryption.js';
 import { validateIoTuneConf, validateIoTuneQemu } from './disk-iotune.js';
+import { validateTransient } from './disk-transient.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -170,6 +171,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   }
   // qemuValidateDomainDeviceDefDisk
   validateIoTuneQemu(d, def.devices.disk);
+  validateTransient(d, def, caps);
   if (d.src.shared && !d.src.readonly && d.src.format !== 'raw') {
     throw unsupportedConfig(`shared access for disk '${dst}' requires use of supported storage format`);
   }

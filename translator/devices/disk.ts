@@ -13,6 +13,7 @@ import type { Collector, DeviceKind } from './kind.js';
 import { chainOf, formatSource, parseFormat, parseSource } from './disk-source.js';
 import { formatEncryption, postParseEncryption } from './disk-encryption.js';
 import { expandGroupIoTune, formatIoTune, parseIoTune } from './disk-iotune.js';
+import { formatTransient, hotpluggedAfterStart, parseTransient } from './disk-transient.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
 import type { DomainDef } from '../model.js';
@@ -24,7 +25,7 @@ const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata'];
 // (<throttlefilters> is newer than libvirt 9.0.0, <privateData> and <diskSecretsPlacement>
 // belong to status XML: inactive parsing ignores all three, as it ignores unknown children)
-const REFUSED_CHILDREN = ['auth', 'transient', 'backenddomain', 'rom'];
+const REFUSED_CHILDREN = ['auth', 'backenddomain', 'rom'];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
 /** virDomainSnapshotLocation */
@@ -109,6 +110,8 @@ function parse(e: XElement): DiskDef {
     parseFormat(driver, src);
   }
   // (<mirror> is read from live XML only: inactive XML drops it)
+  const transient = parseTransient(e);
+  if (transient) disk.transient = transient;
   const iotune = parseIoTune(e);
   if (iotune) disk.iotune = iotune;
   // virXPathString: an empty element is none
@@ -243,6 +246,7 @@ export const disk: DeviceKind<DiskDef> = {
     formatIoTune(w, d.iotune);
     if (d.src.readonly) w.line('<readonly/>');
     if (d.src.shared) w.line('<shareable/>');
+    formatTransient(w, d.transient);
     for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) if (d[k] !== undefined) w.line(`<${k}>${escapeXml(d[k]!)}</${k}>`);
     if (d.src.encryptionOnDisk) formatEncryption(w, d.src.encryption);
     // virDomainDeviceInfoFormat: boot order, alias, then the address
@@ -259,5 +263,5 @@ export const disk: DeviceKind<DiskDef> = {
     prepareDiskCommand(list, ctx.def, ctx.caps);
     return floppyControllerArgs(list, ctx);
   },
-  command: (d, ctx) => diskCommand(d, ctx),
+  command: (d, ctx) => (hotpluggedAfterStart(d) ? [] : diskCommand(d, ctx)),
 };
