@@ -8,7 +8,7 @@ import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
-import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret } from './storage-extra.js';
+import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret, prepareFDs } from './storage-extra.js';
 
 /** node-name ids of each image, given on the way to a command line */
 const nodeIds = new WeakMap<StorageSource, number>();
@@ -22,6 +22,7 @@ export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCa
     for (const n of chainOf(list[i]!.src)) {
       nodeIds.set(n, ++id);
       prepareEncryptionSecret(n, id, caps);
+      prepareFDs(n);
     }
   }
   const boot: Record<string, number> = {};

@@ -4,7 +4,7 @@
 // the qcow2 metadata cache size, as qemuBlockStorageSourceGetBlockdevProps builds them.
 import type { QemuCaps } from '../capabilities.js';
 import type { StorageSource } from '../devices/disk-source.js';
-import { internalError } from '../errors.js';
+import { internalError, TranslationError } from '../errors.js';
 import { secretObjectProps, secretValue } from '../secrets.js';
 
 /** the secret -object of each encrypted image, found while libvirt prepares the storage */
@@ -19,6 +19,13 @@ export function prepareEncryptionSecret(src: StorageSource, id: number, caps: Qe
   const what = '<encryption><secret> of a disk';
   const value = secretValue(caps, enc.secrets[0]!, 'volume', what);
   secrets.set(src, secretObjectProps(caps, `libvirt-${id}-format-encryption-secret0`, value, what));
+}
+
+/** qemuDomainPrepareStorageSourceFDs: a file descriptor group comes from the API
+ *  (virDomainFDAssociate) of a session that starts the domain; neither domxml-to-native
+ *  nor a define has one, so libvirt fails. */
+export function prepareFDs(src: StorageSource): void {
+  if (src.fdgroup !== undefined) throw new TranslationError('invalid argument', `file descriptor group '${src.fdgroup}' was not associated with the domain`);
 }
 
 /** JSON as libvirt writes it, with 64-bit numbers (bigint) written exactly. */

@@ -23,6 +23,8 @@ export interface StorageSource extends SourceExtra {
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
+  /** <source fdgroup>: file descriptors the domain's user passes (host state: the API) */
+  fdgroup?: string;
   /** the <encryption> was the disk's child, not its <source>'s (def->diskElementEnc) */
   encryptionOnDisk?: boolean;
 }
@@ -39,7 +41,10 @@ const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
 function parseLocalSource(source: XElement, type: StorageSource['type'], src: StorageSource): void {
   for (const c of elements(source)) if (c.name !== 'encryption' && c.name !== 'slices') throw notImplemented(`<${c.name}> in <disk><source>`);
   const key = PATH_ATTR[type];
-  for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
+  // (fdgroup: file descriptors handed to libvirt for a file source, virDomainFDAssociate)
+  const known = (a: string) => a === key || a === 'startupPolicy' || a === 'index' || (a === 'fdgroup' && type === 'file');
+  for (const a of Object.keys(source.attrs)) if (!known(a)) throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
+  if (type === 'file' && source.attrs.fdgroup !== undefined) src.fdgroup = source.attrs.fdgroup;
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
   if (path !== undefined) src.path = path;
@@ -110,7 +115,7 @@ export function parseMetadataCache(driver: XElement, src: StorageSource): void {
   if (bytes > 0n) src.metadataCacheMaxSize = bytes;
 }
 
-const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type], src.path);
+const pathAttr = (src: StorageSource) => `${attr(PATH_ATTR[src.type], src.path)}${attr('fdgroup', src.fdgroup)}`;
 
 /** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
  *  chain (virDomainDiskBackingStoreFormat) */
