@@ -59,6 +59,8 @@ export interface DiskDef {
   blockio?: { logical?: number; physical?: number };
   /** <iotune> */
   iotune?: IoTune;
+  /** <backenddomain name> */
+  backendDomain?: string;
   /** <transient> */
   transient?: Transient;
   /** set on the way to a command line: the boot index <os><boot dev> gives the disk */

@@ -25,7 +25,7 @@ const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata'];
 // (<throttlefilters> is newer than libvirt 9.0.0, <privateData> and <diskSecretsPlacement>
 // belong to status XML: inactive parsing ignores all three, as it ignores unknown children)
-const REFUSED_CHILDREN = ['auth', 'backenddomain', 'rom'];
+const REFUSED_CHILDREN = ['auth', 'rom'];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
 /** virDomainSnapshotLocation */
@@ -114,6 +114,9 @@ function parse(e: XElement): DiskDef {
   if (transient) disk.transient = transient;
   const iotune = parseIoTune(e);
   if (iotune) disk.iotune = iotune;
+  // <backenddomain name> (Xen's driver domain): kept, nothing for QEMU
+  const backend = child(e, 'backenddomain')?.attrs.name;
+  if (backend) disk.backendDomain = backend;
   // virXPathString: an empty element is none
   for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) {
     const el = child(e, k);
@@ -237,6 +240,7 @@ export const disk: DeviceKind<DiskDef> = {
       w.close('</metadata_cache>');
     } : undefined);
     formatSource(w, d.src, d.startupPolicy);
+    if (d.backendDomain !== undefined) w.line(`<backenddomain name='${escapeXml(d.backendDomain)}'/>`);
     const g = d.geometry;
     if (g?.cyls && g.heads && g.secs) w.line(`<geometry cyls='${g.cyls}' heads='${g.heads}' secs='${g.secs}'${attr('trans', g.trans)}/>`);
     if (d.blockio?.logical || d.blockio?.physical) w.line(`<blockio${attr('logical_block_size', d.blockio.logical)}${attr('physical_block_size', d.blockio.physical)}/>`);
