@@ -9,6 +9,7 @@ import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-so
 import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret, prepareFDs } from './storage-extra.js';
+import { isLegacyBus, noDevice, sdDrive } from './drive-legacy.js';
 
 /** node-name ids of each image, given on the way to a command line */
 const nodeIds = new WeakMap<StorageSource, number>();
@@ -19,6 +20,8 @@ const nodeIds = new WeakMap<StorageSource, number>();
 export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCaps): void {
   let id = 0;
   for (let i = list.length - 1; i >= 0; i--) {
+    // an SD card is a legacy -drive: no node names
+    if (list[i]!.bus === 'sd') continue;
     for (const n of chainOf(list[i]!.src)) {
       nodeIds.set(n, ++id);
       prepareEncryptionSecret(n, id, caps);
@@ -128,6 +131,7 @@ const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels',
 
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
+  if (d.bus === 'sd') return [['-drive', sdDrive(d, cacheMode(d))]];
   const id = nodeIds.get(d.src)!;
   const out: string[][] = [];
   if (d.src.path !== undefined) {
@@ -136,6 +140,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.copyOnRead === 'on') out.push(['-blockdev', JSON.stringify({ driver: 'copy-on-read', 'node-name': `libvirt-CoR-${d.dst}`, file: `libvirt-${id}-format`, discard: 'unmap' })]);
   }
   out.push(...zpciDevice(d.info));
+  if (isLegacyBus(d.bus)) throw noDevice(d);
   let props: Record<string, unknown>;
   if (d.bus === 'virtio') {
     const ccw = d.info.address?.type === 'ccw';

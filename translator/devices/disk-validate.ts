@@ -11,6 +11,7 @@ import { chainOf, type StorageSource } from './disk-source.js';
 import { validateEncryptionConf, validateEncryptionQemu } from './disk-encryption.js';
 import { validateIoTuneConf, validateIoTuneQemu } from './disk-iotune.js';
 import { validateTransient } from './disk-transient.js';
+import { isLegacyBus } from '../blockdev/drive-legacy.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -136,10 +137,12 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   // qemuValidateDomainDeviceDefDiskFrontend
   const g = d.geometry;
+  if (g?.cyls && g.heads && g.secs && d.bus === 'sd') throw unsupportedConfig("CHS geometry can not be set for 'sd' bus");
   if (g?.cyls && g.heads && g.secs && g.trans && d.bus !== 'ide') {
     throw unsupportedConfig(`CHS translation mode can only be set for 'ide' bus not '${d.bus}'`);
   }
-  if (d.device === 'cdrom' && d.bus === 'virtio') throw unsupportedConfig(`disk type of '${dst}' does not support ejectable media`);
+  if (d.serial !== undefined && d.bus === 'sd') throw internalError("Serial property not supported for drive bus 'sd'");
+  if (d.device === 'cdrom' && (d.bus === 'virtio' || d.bus === 'sd')) throw unsupportedConfig(`disk type of '${dst}' does not support ejectable media`);
   if (d.copyOnRead === 'on') {
     if (d.src.readonly) throw unsupportedConfig(`copy_on_read is not compatible with read-only disk '${dst}'`);
     if (d.device === 'cdrom' || d.device === 'floppy') throw unsupportedConfig(`copy_on_read is not supported with removable disk '${dst}'`);
@@ -159,7 +162,8 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
     if (d.device !== 'disk') throw internalError('rotation rate is only valid for disk device');
     if (!hasFlag(caps, 'rotation-rate')) throw internalError('rotation rate is not supported with this QEMU');
   }
-  if (d.bus !== 'virtio' && !d.drive) throw internalError(`unexpected address type for ${d.bus} disk`);
+  // (the SD, Xen and UML buses have no controllers, so no drive addresses)
+  if (d.bus !== 'virtio' && !isLegacyBus(d.bus) && !d.drive) throw internalError(`unexpected address type for ${d.bus} disk`);
   if (d.bus === 'virtio' && d.queueSize && !hasFlag(caps, 'virtio-blk.queue-size')) throw unsupportedConfig("queue-size property isn't supported by this QEMU binary");
   if (d.src.readonly && d.device === 'disk' && (d.bus === 'ide' || d.bus === 'sata')) throw unsupportedConfig(`readonly ${d.bus} disks are not supported`);
   if (d.io === 'native' && d.cache !== 'directsync' && d.cache !== 'none') throw unsupportedConfig("io='native' needs either no disk cache or directsync cache mode");

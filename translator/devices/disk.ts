@@ -4,6 +4,7 @@
 import { notImplemented, unsupportedConfig } from '../errors.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
+import { isLegacyBus } from '../blockdev/drive-legacy.js';
 import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
 import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
@@ -22,7 +23,7 @@ export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
 const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
-const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata'];
+const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata', 'sd', 'xen', 'uml'];
 // (<throttlefilters> is newer than libvirt 9.0.0, <privateData> and <diskSecretsPlacement>
 // belong to status XML: inactive parsing ignores all three, as it ignores unknown children)
 const REFUSED_CHILDREN = ['auth', 'rom'];
@@ -180,7 +181,8 @@ function alias(d: DiskDef, def: DomainDef): string | undefined {
   if (d.userAlias !== undefined) return d.userAlias;
   if (d.bus === 'virtio') return `virtio-disk${diskNameParse(d.dst!)!.index}`;
   const a = d.drive;
-  if (!a) return undefined;
+  // (buses without a controller: BUS-diskN)
+  if (!a) return isLegacyBus(d.bus) ? `${d.bus}-disk${diskNameParse(d.dst!)!.index}` : undefined;
   // SCSI disks name the target too, but not on an lsilogic controller
   if (d.bus === 'scsi' && scsiController(def, a)?.model !== 'lsilogic') return `scsi${a.controller}-${a.bus}-${a.target}-${a.unit}`;
   return `${d.bus}${a.controller}-${a.bus}-${a.unit}`;
