@@ -179,6 +179,8 @@ export const CAPS_FLAGS = [
   'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',
   // filesystems
   'fsdev.multidevs', 'vhost-user-fs', 'vhost-user-fs.bootindex',
+  // USB devices (translator/usb/, devices/hub.ts)
+  'usb-hub', 'usb-storage', 'usb-storage.removable',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -8,6 +8,7 @@ import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
+import { usbRemovable } from '../usb/disk.js';
 
 /** node-name ids of each image, given on the way to a command line */
 const nodeIds = new WeakMap<StorageSource, number>();
@@ -162,6 +163,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
     // the Vital Product Data's device id: the serial, else what QEMU named the drive
     props.device_id = d.serial ?? `drive-${d.info.alias}`;
+  } else if (d.bus === 'usb') {
+    props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
@@ -186,6 +189,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   if (d.rotationRate) props.rotation_rate = d.rotationRate;
   if (d.vendor !== undefined) props.vendor = d.vendor;
   if (d.product !== undefined) props.product = d.product;
+  const removable = usbRemovable(d, caps);
+  if (removable !== undefined) props.removable = removable;
   const mode = cacheMode(d);
   if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;
