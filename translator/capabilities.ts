@@ -180,7 +180,7 @@ export const CAPS_FLAGS = [
   // filesystems
   'fsdev.multidevs', 'vhost-user-fs', 'vhost-user-fs.bootindex',
   // USB devices (translator/usb/, devices/hub.ts)
-  'usb-hub', 'usb-storage', 'usb-storage.removable',
+  'usb-hub', 'usb-storage', 'usb-storage.removable', 'usb-kbd',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

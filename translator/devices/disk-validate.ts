@@ -127,7 +127,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const dst = d.dst!;
   validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
-  if (d.info.address && d.bus !== 'virtio' && !(d.bus === 'usb' && d.info.address.type === 'usb')) {
+  if (d.info.address && d.bus !== 'virtio' && d.bus !== 'usb') {
     throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   }
   // qemuValidateDomainDeviceDefDiskFrontend
