@@ -127,6 +127,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const dst = d.dst!;
   validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
+  if (d.info.address?.type === 'usb' && d.bus !== 'usb') throw notImplemented(`a usb address on a disk on bus '${d.bus}'`);
   if (d.info.address && d.bus !== 'virtio' && d.bus !== 'usb') {
     throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   }

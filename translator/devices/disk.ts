@@ -202,6 +202,8 @@ export const disk: DeviceKind<DiskDef> = {
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
+    // (qemuDomainAssignDevicePCISlots)
+    if (d.info.address?.type === 'usb') throw unsupportedConfig("virtio disk cannot have an address of type 'usb'");
     // a transitional device only works in a conventional PCI slot
     return { info: d.info, connect: d.model === 'virtio-transitional' ? pciFlags : virtioFlags(def, caps), function: -1 };
   },
