@@ -153,6 +153,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
+  } else if (d.bus === 'usb') {
+    props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
   } else if (d.bus === 'scsi') {
     props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
     const a = d.drive!;
@@ -163,8 +165,6 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
     // the Vital Product Data's device id: the serial, else what QEMU named the drive
     props.device_id = d.serial ?? `drive-${d.info.alias}`;
-  } else if (d.bus === 'usb') {
-    props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;

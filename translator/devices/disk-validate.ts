@@ -2,13 +2,13 @@
 // the qemu driver's (qemuValidateDomainDeviceDefDisk), each in libvirt's order; and
 // what virtgold refuses because it has no model of it yet.
 import { hasFlag, type QemuCaps } from '../capabilities.js';
+import { validateUsbDisk } from '../usb/disk.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
 import { chainOf, type StorageSource } from './disk-source.js';
-import { validateUsbDisk } from '../usb/disk.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
