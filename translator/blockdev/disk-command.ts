@@ -4,11 +4,11 @@
 import type { StageContext } from '../devices/kind.js';
 import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
+import { usbRemovable } from '../usb/disk.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
-import { usbRemovable } from '../usb/disk.js';
 
 /** node-name ids of each image, given on the way to a command line */
 const nodeIds = new WeakMap<StorageSource, number>();
