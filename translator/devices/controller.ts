@@ -179,6 +179,12 @@ export const controller: DeviceKind<ControllerDef> = {
       throw unsupportedConfig('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
     }
     if (c.model === 'pcie-expander-bus' && machine.family !== 'q35') throw unsupportedConfig('pcie-expander-bus controllers are not supported with this machine type');
+    // An expander bus's NUMA node must be one of the guest's cells.
+    const node = c.type === 'pci' ? c.pci?.numaNode ?? -1 : -1;
+    const cells = ctx.def.numa?.length ?? 0;
+    if (node >= cells) {
+      throw xmlError(`${c.model} with index ${c.index} is configured for a NUMA node (${node}) not present in the domain's <cpu><numa> array (${cells})`);
+    }
     if (isStorage(c)) postParseStorage(c, ctx);
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
