@@ -16,6 +16,7 @@ import {
 } from './controller-storage.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
+import { checkCcidAddress } from './ccid.js';
 
 export type { ControllerDef } from './controller-def.js';
 export { addController, maybeAddController } from './controller-def.js';
@@ -65,7 +66,8 @@ function parse(e: XElement): ControllerDef {
     const driver = parseControllerDriver(e);
     if (driver) c.driver = driver;
     checkSingleChildren(e);
-    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true);
+    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true, type === 'ccid');
+    if (type === 'ccid') checkCcidAddress(c);
     parseStorageController(e, c);
     return c;
   }
@@ -169,6 +171,7 @@ export const controller: DeviceKind<ControllerDef> = {
   parse,
   collector: controllerCollector,
   info: (c) => c.info,
+  usb: (c) => (c.type === 'ccid' ? { info: c.info } : undefined),
   postParse(c, ctx) {
     const { machine } = ctx;
     // qemuDomainControllerDefPostParse: each expander bus belongs to one chipset.
