@@ -175,6 +175,8 @@ export const CAPS_FLAGS = [
   'pcie-pci-bridge', 'pcie-root-port.hotplug', 'piix4.acpi-root-pci-hotplug',
   // features and clock
   'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',
+  // network and vhost-user disks (blockdev/net.ts)
+  'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -5,7 +5,10 @@ import type { StageContext } from '../devices/kind.js';
 import type { DiskCache, DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
-import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
+import { BACKING_FORMATS, chainOf, isEmptySource, type StorageSource } from '../devices/disk-source.js';
+import type { VhostUserSource } from '../devices/disk-source-net.js';
+import { escapeComma } from '../argv.js';
+import { prepareRemote, remoteObjects, remoteStorageProps } from './net.js';
 import { unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 
@@ -15,9 +18,16 @@ const nodeIds = new WeakMap<StorageSource, number>();
 /** qemuProcessPrepareDomainStorage numbers the sources from the last disk to the first
  *  (each source of a chain takes the next id); qemuProcessPrepareDeviceBootorder gives
  *  the first disk of each <os><boot dev> kind its boot index. */
-export function prepareDiskCommand(list: DiskDef[], def: DomainDef): void {
+export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCaps): void {
   let id = 0;
-  for (let i = list.length - 1; i >= 0; i--) for (const n of chainOf(list[i]!.src)) nodeIds.set(n, ++id);
+  for (let i = list.length - 1; i >= 0; i--) {
+    // a vhost-user disk is a chardev, no block node
+    if (list[i]!.src.type === 'vhostuser') continue;
+    for (const n of chainOf(list[i]!.src)) {
+      nodeIds.set(n, ++id);
+      if (n.type !== 'file' && n.type !== 'block') prepareRemote(n, `libvirt-${id}-storage`, caps);
+    }
+  }
   const boot: Record<string, number> = {};
   def.os.bootDevs.forEach((dev, i) => {
     boot[dev] = i + 1;
@@ -81,7 +91,9 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const driver = src.type === 'block' ? (hostCdrom ? 'host_cdrom' : 'host_device') : 'file';
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
-  const storageProps = { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
+  const local = src.type === 'file' || src.type === 'block';
+  const backend = local ? { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) } : remoteStorageProps(src);
+  const storageProps = { ...backend, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
   if (d.discard) formatProps.discard = d.discard;
@@ -96,7 +108,7 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
     if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
     else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
   }
-  return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
+  return [...remoteObjects(src), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */
@@ -115,11 +127,21 @@ const WWN_MARK = '@wwn@';
 
 const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
 
+/** qemuBuildChardevCommand for a vhost-user disk's unix socket */
+function vhostUserChardev(id: string, v: VhostUserSource): string {
+  const r = v.reconnect;
+  const reconnect = r?.enabled === 'yes' ? `,reconnect=${r.timeout}` : r?.enabled === 'no' ? ',reconnect=0' : '';
+  return `socket,id=${id},path=${escapeComma(v.path)}${reconnect}`;
+}
+
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
   const id = nodeIds.get(d.src)!;
   const out: string[][] = [];
-  if (d.src.path !== undefined) {
+  const vhostuser = d.src.vhostuser;
+  // qemuBuildStorageSourceAttachPrepareChardev: a vhost-user disk is a socket chardev
+  if (vhostuser) out.push(['-chardev', vhostUserChardev(`chr-vu-${d.info.alias}`, vhostuser)]);
+  if (!isEmptySource(d.src) && !vhostuser) {
     out.push(...blockdevs(d, caps));
     // qemuBlockStorageGetCopyOnReadProps: a copy-on-read layer on top of the chain
     if (d.copyOnRead === 'on') out.push(['-blockdev', JSON.stringify({ driver: 'copy-on-read', 'node-name': `libvirt-CoR-${d.dst}`, file: `libvirt-${id}-format`, discard: 'unmap' })]);
@@ -131,7 +153,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     // qemuBuildVirtioDevGetConfig: the (non-)transitional models on PCI
     const suffix = !ccw && d.model && d.model !== 'virtio' && hasFlag(caps, 'virtio-pci-non-transitional') ? d.model.slice('virtio'.length) : '';
     if (!ccw && d.model === 'virtio-non-transitional' && !suffix) throw unsupportedConfig('virtio non-transitional model not supported for this qemu');
-    props = { driver: `${ccw ? 'virtio-blk-ccw' : 'virtio-blk-pci'}${suffix}` };
+    props = { driver: `${vhostuser ? 'vhost-user-blk' : 'virtio-blk'}${ccw ? '-ccw' : '-pci'}${suffix}` };
     const v = d.virtio;
     if (v?.iommu) props.iommu_platform = v.iommu === 'on';
     if (v?.ats) props.ats = v.ats === 'on';
@@ -140,7 +162,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.iothread) props.iothread = `iothread${d.iothread}`;
     if (d.ioeventfd) props.ioeventfd = d.ioeventfd === 'on';
     if (d.eventIdx) props.event_idx = d.eventIdx === 'on';
-    if (hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    if (!vhostuser && hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
@@ -153,7 +175,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;
-  if (d.src.path !== undefined) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
+  if (vhostuser) props.chardev = `chr-vu-${d.info.alias}`;
+  else if (!isEmptySource(d.src)) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
   props.id = d.info.alias;
   if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
   if (d.blockio?.logical) props.logical_block_size = d.blockio.logical;

@@ -1,13 +1,14 @@
 // The storage source of a <disk> (libvirt's virStorageSource) and its explicit backing
-// chain (<backingStore>): type, path and format, parsed and formatted. Only local files
-// and block devices so far; other source types and every source option are refused by
-// name.
+// chain (<backingStore>): type, path and format, parsed and formatted. Local files and
+// block devices here; network, volume, nvme and vhostuser sources and <auth> in
+// disk-source-net.ts; other source types and options are refused by name.
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, type XElement } from '../xml/tree.js';
-import { attr, type Writer } from '../xml/writer.js';
+import { attr, Writer } from '../xml/writer.js';
+import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
 
-export interface StorageSource {
-  type: 'file' | 'block';
+export interface StorageSource extends RemoteParts {
+  type: 'file' | 'block' | RemoteType;
   /** undefined: an empty drive (no medium) */
   path?: string;
   /** virStorageFileFormat by name; 'raw' after post-parse when not given */
@@ -17,6 +18,19 @@ export interface StorageSource {
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
+  auth?: AuthDef;
+  /** the <auth> was a child of <disk>, not of <source> (libvirt writes it back there) */
+  authAtDisk?: boolean;
+}
+
+/** virStorageSourceIsEmpty: a local source without a path (no medium) */
+export const isEmptySource = (s: StorageSource): boolean => (s.type === 'file' || s.type === 'block') && s.path === undefined;
+
+/** a non-local source with its <auth> (virDomainStorageSourceParse's ./auth) */
+function parseRemote(source: XElement, type: RemoteType, src: StorageSource): void {
+  Object.assign(src, parseRemoteSource(source, type));
+  const auth = child(source, 'auth');
+  if (auth) src.auth = parseAuth(auth);
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];
@@ -47,11 +61,12 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
   if (!source) throw xmlError('missing disk backing store source');
   if (!TYPES.includes(type)) throw xmlError(`unknown storage source type '${type}'`);
   if (!FORMATS.includes(format)) throw xmlError(`unknown storage source format '${format}'`);
-  if (type !== 'file' && type !== 'block') throw notImplemented(`<backingStore type='${type}'>`);
+  if (type !== 'file' && type !== 'block' && type !== 'network') throw notImplemented(`<backingStore type='${type}'>`);
   if (child(child(b, 'format')!, 'metadata_cache')) throw notImplemented('<metadata_cache> in <backingStore><format>');
   // a backing image is always read-only
   const src: StorageSource = { type, format, readonly: true, shared: false };
-  parseLocalSource(source, type, src);
+  if (type === 'network') parseRemote(source, type, src);
+  else parseLocalSource(source, type, src);
   const next = parseBacking(b);
   if (next !== undefined) src.backing = next;
   return src;
@@ -60,12 +75,22 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
 /** virDomainDiskDefParseSourceXML and the source parts of <driver> (type) and of the
  *  disk (<readonly>, <shareable>) */
 export function parseSource(e: XElement): StorageSource {
-  const type = e.attrs.type ?? 'file';
+  let type = e.attrs.type ?? 'file';
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
-  if (type !== 'file' && type !== 'block') throw notImplemented(`<disk type='${type}'>`);
-  const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
+  if (type !== 'file' && type !== 'block' && !isRemoteType(type)) throw notImplemented(`<disk type='${type}'>`);
   const source = child(e, 'source');
-  if (source) parseLocalSource(source, type, src);
+  // without a <source> libvirt takes the disk for a file
+  if (!source) type = 'file';
+  const src: StorageSource = { type: type as StorageSource['type'], readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
+  if (source && isRemoteType(type)) parseRemote(source, type, src);
+  else if (source) parseLocalSource(source, type as 'file' | 'block', src);
+  const auth = child(e, 'auth');
+  if (auth) {
+    if (src.auth) throw unsupportedConfig('an <auth> definition already found for disk source');
+    src.auth = parseAuth(auth);
+    src.authAtDisk = true;
+  }
+  if (src.auth && !isRemoteType(src.type)) throw notImplemented(`<auth> on a <disk type='${src.type}'>`);
   const backing = parseBacking(e);
   if (backing !== undefined) src.backing = backing;
   return src;
@@ -82,10 +107,32 @@ export function parseFormat(driver: XElement, src: StorageSource): void {
 
 const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'dev', src.path);
 
-/** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
- *  chain (virDomainDiskBackingStoreFormat) */
+/** virDomainDiskSourceFormat: the <source> element (nothing for an empty local one) */
+function formatSourceElement(w: Writer, src: StorageSource, startupPolicy?: string): void {
+  if (!isRemoteType(src.type)) {
+    if (src.path !== undefined || startupPolicy !== undefined) w.line(`<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}/>`);
+    return;
+  }
+  const { attrs, children } = remoteSourceParts(src);
+  const head = `<source${attrs}${src.type !== 'network' ? attr('startupPolicy', startupPolicy) : ''}`;
+  const inner = new Writer();
+  children(inner);
+  // (not for a volume: its pool holds the credentials)
+  if (src.auth && !src.authAtDisk && src.type !== 'volume') formatAuth(inner, src.auth);
+  if (!inner.lines.length) {
+    if (head !== '<source') w.line(`${head}/>`);
+    return;
+  }
+  w.open(`${head}>`);
+  for (const l of inner.lines) w.line(l);
+  w.close('</source>');
+}
+
+/** virDomainDiskDefFormat from a <disk>-level <auth> to the chain: the auth, the
+ *  source, then the chain (virDomainDiskBackingStoreFormat) */
 export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
-  if (src.path !== undefined || startupPolicy !== undefined) w.line(`<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}/>`);
+  if (src.auth && src.authAtDisk) formatAuth(w, src.auth);
+  formatSourceElement(w, src, startupPolicy);
   formatBacking(w, src.backing);
 }
 
@@ -97,7 +144,7 @@ function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
   }
   w.open(`<backingStore type='${b.type}'>`);
   w.line(`<format type='${b.format}'/>`);
-  w.line(`<source${pathAttr(b)}/>`);
+  formatSourceElement(w, b);
   formatBacking(w, b.backing);
   w.close('</backingStore>');
 }

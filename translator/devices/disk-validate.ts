@@ -7,7 +7,8 @@ import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import type { DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
-import { chainOf } from './disk-source.js';
+import { chainOf, isEmptySource } from './disk-source.js';
+import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceChainConf, validateStartupPolicyType, validateStorageSourceQemu } from './disk-net-validate.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -17,6 +18,7 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 /** virDomainDiskDefValidate */
 export function validateDiskConf(d: DiskDef): void {
   if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
+  validateSourceChainConf(d.src);
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
   // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
   if (d.info.address && (d.bus === 'ide' || d.bus === 'fdc' || d.bus === 'scsi' || d.bus === 'sata')) {
@@ -34,6 +36,7 @@ export function validateDiskConf(d: DiskDef): void {
     if (v?.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
     if (v?.pagePerVq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
   }
+  validateRemoteDiskConf(d);
   if (d.trayOpen && d.device !== 'floppy' && d.device !== 'cdrom') throw unsupportedConfig('tray is only valid for cdrom and floppy');
   for (const [k, max] of [['vendor', 8], ['product', 16]] as const) {
     const v = d[k];
@@ -44,7 +47,8 @@ export function validateDiskConf(d: DiskDef): void {
   if (d.device === 'floppy' && d.bus !== 'fdc') throw internalError(`Invalid bus type '${d.bus}' for floppy disk`);
   if (d.device !== 'floppy' && d.bus === 'fdc') throw internalError(`Invalid bus type '${d.bus}' for disk`);
   if (d.removable !== undefined && d.bus !== 'usb') throw xmlError('removable is only valid for usb disks');
-  // virDomainDiskDefValidateStartupPolicy (local sources only so far)
+  // virDomainDiskDefValidateStartupPolicy
+  validateStartupPolicyType(d);
   if (d.startupPolicy === 'requisite' && d.device !== 'cdrom' && d.device !== 'floppy') {
     throw xmlError("disk startupPolicy 'requisite' is allowed only for cdrom or floppy");
   }
@@ -52,7 +56,7 @@ export function validateDiskConf(d: DiskDef): void {
   const dst = d.dst;
   if (d.device === 'disk' && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
   if (d.device === 'floppy' && !dst.startsWith('fd')) throw internalError(`Invalid floppy device name: ${dst}`);
-  if (d.src.path === undefined && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
+  if (isEmptySource(d.src) && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
 }
 
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
@@ -158,7 +162,11 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const name = diskNameParse(dst);
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
-  for (const n of chainOf(d.src)) validateFormat(n.format!);
+  for (const n of chainOf(d.src)) {
+    validateFormat(n.format, n.type);
+    validateStorageSourceQemu(n, caps);
+  }
+  validateRemoteDiskQemu(d, { machine, caps, def });
   // What virtgold has no model of yet: other controllers, buses on other machines.
   if (d.bus === 'ide' && machine.family !== 'i440fx') throw notImplemented(`an IDE disk on a ${machine.family} machine`);
   if (d.bus === 'sata' && machine.family !== 'q35') throw notImplemented(`a SATA disk on a ${machine.family} machine`);
@@ -172,9 +180,9 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
 }
 
 /** qemuDomainValidateStorageSource, the format part */
-function validateFormat(format: string): void {
+function validateFormat(format: string | undefined, type: string): void {
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
   if (format === 'iso') throw unsupportedConfig("storage format 'iso' is not directly supported by QEMU, use 'raw' instead");
-  if (format === 'fat') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (format === 'fat' && type !== 'volume') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
 }

@@ -11,6 +11,8 @@ import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { formatSource, parseFormat, parseSource } from './disk-source.js';
+import { postParseRemote } from './disk-source-net.js';
+import { validateDiskStart } from './disk-net-validate.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import type { DiskBus, DiskDef, ErrorPolicy } from './disk-def.js';
 
@@ -20,7 +22,7 @@ const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'virtio', 'sata'];
 const REFUSED_CHILDREN = [
-  'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
+  'mirror', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
@@ -186,7 +188,8 @@ export const disk: DeviceKind<DiskDef> = {
     }
     if (!d.drive && !d.info.address && d.dst !== undefined) d.drive = defaultDriveAddress(d.dst, d.bus);
     d.driverName ??= 'qemu';
-    d.src.format ??= 'raw';
+    if (d.src.type !== 'volume') d.src.format ??= 'raw';
+    postParseRemote(d.src);
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
@@ -196,9 +199,11 @@ export const disk: DeviceKind<DiskDef> = {
   ccw: (d, { machine }) => d.bus === 'virtio' && machine.virtioCcw,
   validateConf: validateDiskConf,
   validate: validateDiskQemu,
+  validateStart: validateDiskStart,
   alias: (d) => alias(d),
   format(w: Writer, d: DiskDef) {
-    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}>`);
+    // (vhost-user disks cannot be snapshotted: libvirt sets snapshot='no')
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${d.src.type === 'vhostuser' ? " snapshot='no'" : ''}>`);
     const v = d.virtio;
     const drv = [
       attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
@@ -228,7 +233,7 @@ export const disk: DeviceKind<DiskDef> = {
     w.close('</disk>');
   },
   commandBefore: (list, ctx) => {
-    prepareDiskCommand(list, ctx.def);
+    prepareDiskCommand(list, ctx.def, ctx.caps);
     return floppyControllerArgs(list, ctx);
   },
   command: (d, ctx) => diskCommand(d, ctx),
