@@ -257,7 +257,6 @@ export const isRemoteType = (t: string): t is RemoteType => t === 'network' || t
  *  keeps in src->path (the image of a network source) */
 export function parseRemoteSource(s: XElement, type: RemoteType): RemoteParts & { path?: string } {
   for (const c of elements(s)) if (REFUSED_CHILDREN.includes(c.name)) throw notImplemented(`<${c.name}> in a <disk type='${type}'> source`);
-  if (s.attrs.startupPolicy !== undefined && type !== 'volume') throw notImplemented(`<source startupPolicy> in <disk type='${type}'>`);
   switch (type) {
     case 'network': {
       const net = parseNetwork(s);
