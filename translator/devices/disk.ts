@@ -41,7 +41,9 @@ function parseDrive(a: XElement): DriveAddress {
 }
 
 function parse(e: XElement): DiskDef {
-  for (const a of REFUSED_DISK_ATTRS) if (e.attrs[a] !== undefined) throw notImplemented(`<disk ${a}>`);
+  // (snapshot='no' is what a vhost-user disk always has: libvirt writes it back)
+  const vhostUserNoSnapshot = (a: string) => a === 'snapshot' && e.attrs.type === 'vhostuser' && e.attrs.snapshot === 'no';
+  for (const a of REFUSED_DISK_ATTRS) if (e.attrs[a] !== undefined && !vhostUserNoSnapshot(a)) throw notImplemented(`<disk ${a}>`);
   for (const c of elements(e)) {
     if (REFUSED_CHILDREN.includes(c.name)) throw notImplemented(`<${c.name}> in <disk>`);
   }
