@@ -17,7 +17,10 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 
 /** virDomainDiskDefValidate */
 export function validateDiskConf(d: DiskDef): void {
-  if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
+  if (d.dst === undefined) {
+    const what = d.src.pool ? `pool = '${d.src.pool.pool}', volume = '${d.src.pool.volume}'` : d.src.path;
+    throw new TranslationError('bare', what !== undefined ? `missing target information for device ${what}` : 'missing target information for device');
+  }
   validateSourceChainConf(d.src);
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
   // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
