@@ -83,14 +83,14 @@ export function prepareRemote(src: StorageSource, storage: string, caps: QemuCap
   if (src.type === 'volume') throw notImplemented("<disk type='volume'> on a command line (storage pools are host state)");
   const prep: RemotePrep = { objects: [] };
   prepared.set(src, prep);
-  const net = src.net;
-  if (!net) return;
-  // qemuDomainSecretStorageSourcePrepare
+  // qemuDomainSecretStorageSourcePrepare (for any source with an <auth>, used or not)
   if (src.auth) {
     const value = lookupSecret(caps, src);
     prep.authSecret = `${storage}-auth-secret0`;
     prep.objects.push(secretObject(caps, prep.authSecret, value, '<auth><secret>'));
   }
+  const net = src.net;
+  if (!net) return;
   if (net.cookies?.length) {
     prep.cookieSecret = `${storage}-httpcookie-secret0`;
     prep.objects.push(secretObject(caps, prep.cookieSecret, cookieString(net), 'an HTTP <cookies> secret'));
