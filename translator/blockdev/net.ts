@@ -159,7 +159,8 @@ function curlUrl(net: NetSource): string {
 /** qemuBlockStorageSourceGetBackendProps for network and NVMe sources: the driver and
  *  the protocol's properties (the caller adds node-name, cache and the rest) */
 export function remoteStorageProps(src: StorageSource): Record<string, unknown> {
-  const prep = prepared.get(src) ?? { objects: [] };
+  const prep = prepared.get(src);
+  if (!prep) throw internalError('a network source reached the command line unprepared');
   if (src.nvme) return { driver: 'nvme', device: pciString(src.nvme.address), namespace: src.nvme.namespace };
   const net = src.net;
   if (!net) throw internalError(`unable to create blockdev props for ${src.type} disk type`);
