@@ -220,8 +220,9 @@ async function locked(root: string, fn: () => Promise<number>): Promise<number> 
     return await fn();
   } finally {
     await turn(); // a signal that came during the last step is still handled as one
-    for (const s of signals) process.off(s, onSignal);
+    // Released before the handlers go: no moment holds the lock with the default action.
     release?.();
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 

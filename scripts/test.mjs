@@ -10,7 +10,7 @@
 // test/, so paths built from it (`new URL('..', import.meta.url)` in test/ and harness/,
 // both one level down) mean what they mean in the sources.
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -22,7 +22,7 @@ const SUITES = {
   fast: {
     golden: 0, // sharded
     harness: 8, schema: 6, classify: 5, translator: 4, probe: 3, fuzz: 3, snapshots: 2,
-    limits: 2, boot: 2, tuning: 2, cpu: 1, confine: 1, imports: 1, 'libvirt-tests': 1, 'parse-order': 1, 'disk-net': 1,
+    limits: 2, boot: 2, tuning: 2, cpu: 1, controller: 1, confine: 1, imports: 1, 'libvirt-tests': 1, 'parse-order': 1, 'disk-net': 1,
   },
   integration: {
     update: 40, cli: 25, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
@@ -50,8 +50,9 @@ for (const [file, cost] of Object.entries(suite).sort((a, b) => b[1] - a[1])) {
   s.cost += cost;
 }
 
-const compiled = `${root}/node_modules/.cache/virtgold-test/${suiteName}`;
-rmSync(compiled, { recursive: true, force: true });
+// A folder of its own per run: worktrees may share one node_modules, runs may overlap.
+mkdirSync(`${root}/node_modules/.cache/virtgold-test`, { recursive: true });
+const compiled = mkdtempSync(`${root}/node_modules/.cache/virtgold-test/${suiteName}-`);
 await build({
   absWorkingDir: root,
   entryPoints: Object.keys(suite).map((f) => `test/${f}.test.ts`),
@@ -101,6 +102,7 @@ const runs = shards.filter((s) => s.files.length).map((s, i, all) => new Promise
 
 const results = await Promise.all(runs);
 if (scratch) rmSync(scratch, { recursive: true, force: true });
+rmSync(compiled, { recursive: true, force: true });
 let total = 0, passed = 0;
 for (const r of results) {
   process.stdout.write(r.out);

@@ -165,16 +165,20 @@ export const CAPS_FLAGS = [
   'query-hotpluggable-cpus', 'query-cpu-model-expansion', 'numa.hmat', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
+  // storage controllers (devices/controller-storage.ts)
+  'lsi', 'virtio-scsi-pci', 'mptsas1068', 'megasas', 'pvscsi',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
   // memory backends and IOThreads (domain/memory.ts, domain/tuning.ts)
   'memory-backend-memfd', 'memory-backend-memfd.hugetlb', 'memory-backend-file.prealloc-threads', 'thread-context',
   'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',
   // PCI topology (translator/pci/)
-  'virtio-pci-non-transitional', 'virtio-blk-pci.scsi', 'virtio-blk.queue-size', 'ide-drive.wwn', 'scsi-disk.wwn', 'rotation-rate', 'aio.io_uring', 'virtio-blk-pci.scsi.default.disabled', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',
+  'virtio-pci-non-transitional', 'scsi-disk.channel', 'virtio-blk-pci.scsi', 'virtio-blk.queue-size', 'ide-drive.wwn', 'scsi-disk.wwn', 'rotation-rate', 'aio.io_uring', 'virtio-blk-pci.scsi.default.disabled', 'ich9-disable-s3', 'ich9-disable-s4', 'ich9-ahci', 'pci-bridge', 'dmi-to-pci-bridge',
   'ioh3420', 'x3130-upstream', 'xio3130-downstream', 'pxb', 'pxb-pcie', 'pcie-root-port',
   'pcie-pci-bridge', 'pcie-root-port.hotplug', 'piix4.acpi-root-pci-hotplug',
   // features and clock
   'no-hpet', 'machine-hpet', 'kvm-pit-lost-tick-policy', 'machine-vmport-opt', 'vmcoreinfo', 'mch.extended-tseg-mbytes',
+  // filesystems
+  'fsdev.multidevs', 'vhost-user-fs', 'vhost-user-fs.bootindex',
   // network and vhost-user disks (blockdev/net.ts)
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
 ] as const;

@@ -31,7 +31,9 @@ export interface ZpciAddress {
 
 export type PciAddress = PciHostAddress & { type: 'pci'; multifunction?: TriState; zpci?: ZpciAddress };
 export type CcwAddress = { type: 'ccw'; cssid: number; ssid: number; devno: number };
-export type DeviceAddress = PciAddress | CcwAddress;
+/** pSeries' VIO bus; libvirt puts an ibmvscsi controller there on any machine. */
+export type SpaprVioAddress = { type: 'spapr-vio'; reg?: number };
+export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress;
 
 /** virDomainDeviceInfo: what every device carries besides its own settings. */
 export interface DeviceInfo {

@@ -2,14 +2,14 @@
 // storage and format nodes of its source, named libvirt-N-storage/-format as libvirt
 // numbers them, then its -device.
 import type { StageContext } from '../devices/kind.js';
-import type { DiskCache, DiskDef } from '../devices/disk-def.js';
+import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, isEmptySource, type StorageSource } from '../devices/disk-source.js';
 import type { VhostUserSource } from '../devices/disk-source-net.js';
 import { escapeComma } from '../argv.js';
 import { prepareRemote, remoteObjects, remoteStorageProps } from './net.js';
-import { unsupportedConfig } from '../errors.js';
+import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 
 /** node-name ids of each image, given on the way to a command line */
@@ -25,7 +25,7 @@ export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCa
     if (list[i]!.src.type === 'vhostuser') continue;
     for (const n of chainOf(list[i]!.src)) {
       nodeIds.set(n, ++id);
-      if (n.type !== 'file' && n.type !== 'block') prepareRemote(n, `libvirt-${id}-storage`, caps);
+      if (n.type !== 'file' && n.type !== 'block' && n.type !== 'dir') prepareRemote(n, `libvirt-${id}-storage`, caps);
     }
   }
   const boot: Record<string, number> = {};
@@ -91,9 +91,10 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const driver = src.type === 'block' ? (hostCdrom ? 'host_cdrom' : 'host_device') : 'file';
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
-  const local = src.type === 'file' || src.type === 'block';
-  const backend = local ? { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) } : remoteStorageProps(src);
-  const storageProps = { ...backend, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
+  // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
+  const local = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const own = src.type === 'file' || src.type === 'block' || src.type === 'dir' ? local : remoteStorageProps(src);
+  const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
   if (d.discard) formatProps.discard = d.discard;
@@ -102,13 +103,17 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   if (dz && top) formatProps['detect-zeroes'] = dz;
   Object.assign(formatProps, cache);
   formatProps.driver = FORMAT_DRIVER[src.format!] ?? src.format;
+  // qcow2's cache-size: a 64-bit number, spliced in below
+  if (src.format === 'qcow2' && src.metadataCacheMaxSize !== undefined) formatProps['cache-size'] = BIG_MARK;
   formatProps.file = storage;
   const backing = src.backing;
   if (backing !== undefined) {
     if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
     else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
   }
-  return [...remoteObjects(src), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', JSON.stringify(formatProps)]];
+  // (libvirt 9.0.0 writes it as a signed 64-bit number: sizes from 2^63 bytes come out negative)
+  const formatJson = JSON.stringify(formatProps).replace(`"${BIG_MARK}"`, () => String(BigInt.asIntN(64, src.metadataCacheMaxSize ?? 0n)));
+  return [...remoteObjects(src), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */
@@ -124,8 +129,10 @@ const CACHE_FLAGS: Record<DiskCache, { writeback: boolean; direct: boolean; noFl
 };
 
 const WWN_MARK = '@wwn@';
+const BIG_MARK = '@u64@';
 
-const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels' };
+/** (a FAT image is emulated by the storage node: a raw format node goes on top) */
+const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels', fat: 'raw' };
 
 /** qemuBuildChardevCommand for a vhost-user disk's unix socket */
 function vhostUserChardev(id: string, v: VhostUserSource): string {
@@ -166,12 +173,27 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
+  } else if (d.bus === 'scsi') {
+    props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
+    const a = d.drive!;
+    const c = scsiController(def, a);
+    if (!c?.info.alias) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
+    // qemuBuildDeviceAddresDriveProps: lsilogic names the unit, the others channel/target/lun
+    if (c.model === 'lsilogic') Object.assign(props, { bus: `${c.info.alias}.${a.bus}`, 'scsi-id': a.unit });
+    else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
+    // the Vital Product Data's device id: the serial, else what QEMU named the drive
+    props.device_id = d.serial ?? `drive-${d.info.alias}`;
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
-    // The built-in IDE (i440fx) and SATA (q35) controllers are both QEMU's "ide".
-    if (d.bus === 'ide') Object.assign(props, { bus: `ide.${a.bus}`, unit: a.unit });
-    else if (d.bus === 'sata') props.bus = `ide.${a.unit}`;
+    // qemuBuildDeviceAddressProps: the bus of an IDE or SATA disk is named by its controller's alias
+    const ctrl = () => {
+      const alias = def.devices.controller.find((c) => c.type === d.bus && c.index === a.controller)?.info.alias;
+      if (alias === undefined) throw internalError(`unable to find ${d.bus} controller with index ${a.controller}`);
+      return alias;
+    };
+    if (d.bus === 'ide') Object.assign(props, { bus: `${ctrl()}.${a.bus}`, unit: a.unit });
+    else if (d.bus === 'sata') props.bus = `${ctrl()}.${a.unit}`;
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;
@@ -184,6 +206,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   // the WWN is a 64-bit number: JSON.stringify cannot write it, so it is spliced in below
   if (d.wwn !== undefined) props.wwn = WWN_MARK;
   if (d.rotationRate) props.rotation_rate = d.rotationRate;
+  if (d.vendor !== undefined) props.vendor = d.vendor;
+  if (d.product !== undefined) props.product = d.product;
   const mode = cacheMode(d);
   if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;

@@ -6,34 +6,22 @@ import { internalError, notImplemented, TranslationError, unsupportedConfig, xml
 import { propEnum, propInt, propUInt } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import { attr } from '../xml/writer.js';
-import type { DeviceInfo } from '../model.js';
 import { modelConnect } from '../pci/addrset.js';
 import { pciFlags, pcieFlags } from '../pci/connect.js';
-import { formatPciOpts, isPciModel, parsePciHole, parsePciOpts, pciHoleGlobal, pciDeviceProps, validatePci, validatePciConf, type PciOpts } from '../pci/controller.js';
+import { formatPciOpts, isPciModel, parsePciHole, parsePciOpts, pciHoleGlobal, pciDeviceProps, validatePci, validatePciConf } from '../pci/controller.js';
+import { CONTROLLER_TYPES, type ControllerDef } from './controller-def.js';
+import {
+  checkModel, checkSingleChildren, formatControllerDriver, isBuiltin, parseControllerDriver, parseStorageController, postParseStorage,
+  STORAGE_TYPES, storageCcw, storageDevProps, storagePciNeed, validateStorage,
+} from './controller-storage.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 
-export interface ControllerDef {
-  /** ide and fdc: only the implicit ones disks imply (stages/drive-address.ts) */
-  type: 'usb' | 'pci' | 'sata' | 'ide' | 'fdc';
-  /** -1 until post-parse gives an unindexed controller the lowest free index */
-  index: number;
-  model?: string;
-  ports?: number;
-  /** a USB companion's <master startport> */
-  master?: number;
-  /** type 'pci': <model name> and <target> */
-  pci?: PciOpts;
-  info: DeviceInfo;
-}
+export type { ControllerDef } from './controller-def.js';
+export { addController, maybeAddController } from './controller-def.js';
 
-declare module '../model.js' {
-  interface Devices {
-    controller: ControllerDef[];
-  }
-}
+const isStorage = (c: ControllerDef) => STORAGE_TYPES.includes(c.type);
 
-const TYPES = ['ide', 'fdc', 'scsi', 'sata', 'virtio-serial', 'ccid', 'usb', 'pci', 'xenbus', 'isa'] as const;
 const USB_MODELS = [
   'piix3-uhci', 'piix4-uhci', 'ehci', 'ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3', 'vt82c686b-uhci',
   'pci-ohci', 'nec-xhci', 'qusb1', 'qusb2', 'qemu-xhci', 'none',
@@ -67,24 +55,25 @@ const isImplementedUsb = (m: string): m is UsbModel => m in USB_DEVICE;
 const isXhci = (m: string | undefined) => m === 'nec-xhci' || m === 'qemu-xhci';
 
 function parse(e: XElement): ControllerDef {
-  const type = propEnum(e, 'type', TYPES) ?? 'ide';
-  if (type !== 'usb' && type !== 'pci' && type !== 'sata' && type !== 'ide' && type !== 'fdc') throw notImplemented(`<controller type='${type}'>`);
+  const type = propEnum(e, 'type', CONTROLLER_TYPES) ?? 'ide';
+  const model = e.attrs.model;
+  if (type !== 'usb' && type !== 'pci') {
+    // virDomainControllerDefParseXML's order: model, index, <driver>, <model>/<target>, address, type's attributes.
+    checkModel(type, model);
+    const c: ControllerDef = { type, index: propInt(e, 'index', { nonNegative: true }) ?? -1, info: {} };
+    if (model !== undefined) c.model = model;
+    const driver = parseControllerDriver(e);
+    if (driver) c.driver = driver;
+    checkSingleChildren(e);
+    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true);
+    parseStorageController(e, c);
+    return c;
+  }
   const index = propInt(e, 'index', { nonNegative: true }) ?? -1;
   for (const c of elements(e)) {
     if (c.name === 'driver' || (c.name === 'master' && type !== 'usb') || (type !== 'pci' && ['target', 'model', 'pcihole64'].includes(c.name))) {
       throw notImplemented(`<${c.name}> in <controller type='${type}'>`);
     }
-  }
-  const model = e.attrs.model;
-  if (type === 'ide' || type === 'fdc') {
-    // Only the built-in controllers disks imply (as dumpxml writes them back) so far.
-    if (model !== undefined) throw notImplemented(`<controller type='${type}' model='${model}'>`);
-    return { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
-  }
-  if (type === 'sata') {
-    // SATA controllers have no models; the first one on q35 is the ICH9's own.
-    if (model !== undefined) throw unsupportedConfig(`Unknown model type '${model}'`);
-    return { type, index, info: parseDeviceInfo(e, "<controller type='sata'>", false) };
   }
   if (type === 'usb') {
     const def: ControllerDef = { type, index, info: parseDeviceInfo(e, `<controller type='${type}'>`, false) };
@@ -173,45 +162,48 @@ const active = (c: ControllerDef) => c.type === 'usb' && c.model !== 'none';
 const pciModel = (c: ControllerDef) => (c.type === 'pci' && c.model !== undefined && isPciModel(c.model) ? c.model : undefined);
 
 /** Command-line order of controller types (qemuBuildControllersCommandLine). */
-const COMMAND_TYPES: ControllerDef['type'][] = ['pci', 'usb', 'sata'];
+const COMMAND_TYPES: ControllerDef['type'][] = ['pci', 'usb', 'scsi', 'ide', 'sata', 'virtio-serial'];
 
 export const controller: DeviceKind<ControllerDef> = {
   element: 'controller',
   parse,
   collector: controllerCollector,
   info: (c) => c.info,
-  postParse(c, { machine }) {
+  postParse(c, ctx) {
+    const { machine } = ctx;
     // qemuDomainControllerDefPostParse: each expander bus belongs to one chipset.
     if (c.model === 'pci-expander-bus' && machine.family !== 'i440fx') {
       throw unsupportedConfig('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
     }
     if (c.model === 'pcie-expander-bus' && machine.family !== 'q35') throw unsupportedConfig('pcie-expander-bus controllers are not supported with this machine type');
-    if (c.type === 'sata' && !(machine.family === 'q35' && c.index === 0)) throw notImplemented("<controller type='sata'> other than q35's built-in one");
-    if (c.type === 'ide' && !(machine.family === 'i440fx' && c.index === 0)) throw notImplemented("<controller type='ide'> other than i440fx's built-in one");
-    if (c.type === 'fdc' && !(machine.family !== 's390-ccw' && c.index === 0 && !c.info.address)) throw notImplemented("<controller type='fdc'> other than the PC's built-in one");
+    if (isStorage(c)) postParseStorage(c, ctx);
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
     if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
   },
   // qemuDomainDeviceCalculatePCIConnectFlags
-  pci(c, { def }) {
+  pci(c, ctx) {
+    const { def } = ctx;
     const model = pciModel(c);
     if (model) {
       const connect = modelConnect(model);
       return connect ? { info: c.info, connect, function: -1, early: true } : undefined;
     }
-    if (c.type === 'sata') return { info: c.info, connect: pciFlags, function: -1 };
+    if (isStorage(c)) return storagePciNeed(c, ctx);
     if (!active(c)) return undefined;
     const connect = c.model === 'nec-xhci' || c.model === 'qemu-xhci' ? pcieFlags(def) : pciFlags;
     const usb2 = c.model !== undefined ? USB2_FUNCTION[c.model] : undefined;
     if (usb2 === undefined) return { info: c.info, connect, function: -1 };
     return { info: c.info, connect, function: usb2, usb2: { index: c.index, multi: c.model === 'ich9-uhci1' } };
   },
+  ccw: (c, { machine }) => machine.virtioCcw && storageCcw(c),
   validateConf(c) {
     if (c.pci) validatePciConf(c.index, c.pci);
   },
-  validate(c, { caps, def }) {
+  validate(c, ctx) {
+    const { caps, def } = ctx;
+    if (isStorage(c)) return validateStorage(c, ctx);
     const model = pciModel(c);
     if (model && c.pci) validatePci(c.index, model, c.pci, caps, def.os.machine!);
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return;
@@ -225,21 +217,20 @@ export const controller: DeviceKind<ControllerDef> = {
       throw unsupportedConfig(`usb controller type '${c.model}' doesn't support 'ports' with this QEMU binary`);
     }
   },
-  alias(c) {
+  alias(c, _i, def) {
     if (c.type === 'usb') return c.index === 0 ? 'usb' : `usb${c.index}`;
-    // Only q35's built-in SATA controller gets this far: QEMU calls it "ide".
-    if (c.type === 'sata') return 'ide';
-    // i440fx's built-in IDE controller (the only one disks may imply so far)
-    if (c.type === 'ide' && c.index === 0) return 'ide';
-    if (c.type === 'ide' || c.type === 'fdc') return `${c.type}${c.index}`;
-    return c.model === 'pcie-root' ? `pcie.${c.index}` : `pci.${c.index}`;
+    if (c.type === 'pci') return c.model === 'pcie-root' ? `pcie.${c.index}` : `pci.${c.index}`;
+    // QEMU calls q35's built-in SATA controller and the PIIX3's IDE "ide".
+    return isBuiltin(c, def) ? 'ide' : `${c.type}${c.index}`;
   },
   format(w, c) {
-    const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}`;
+    const head = `controller type='${c.type}' index='${c.index}'${attr('model', c.model)}${attr('ports', c.ports)}${attr('vectors', c.vectors)}` +
+      `${attr('maxGrantFrames', c.maxGrantFrames)}${attr('maxEventChannels', c.maxEventChannels)}`;
     const pci = c.pci ? formatPciOpts(c.pci) : [];
     const hole = c.pci?.pcihole64;
-    w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined || c.master !== undefined ? () => {
+    w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined || c.master !== undefined || c.driver ? () => {
       for (const line of pci) w.line(line);
+      formatControllerDriver(w, c.driver);
       if (c.master !== undefined) w.line(`<master startport='${c.master}'/>`);
       formatInfo(w, c.info);
       if (hole !== undefined) w.line(`<pcihole64 unit='KiB'>${hole}</pcihole64>`);
@@ -247,7 +238,12 @@ export const controller: DeviceKind<ControllerDef> = {
   },
   commandOrder: (list) => COMMAND_TYPES.flatMap((t) => list.filter((c) => c.type === t)),
   commandBefore: (list) => list.flatMap((c) => (pciModel(c) ? pciHoleGlobal(pciModel(c)!, c.pci) : [])),
-  command(c, { def }) {
+  command(c, ctx) {
+    const { def } = ctx;
+    if (isStorage(c)) {
+      const props = storageDevProps(c, ctx);
+      return props ? [...zpciDevice(c.info), ['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]] : [];
+    }
     const model = pciModel(c);
     if (model) {
       const out: string[][] = [];

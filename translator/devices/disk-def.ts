@@ -3,6 +3,7 @@
 import type { DeviceInfo } from '../model.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import type { StorageSource } from './disk-source.js';
+import type { DomainDef } from '../model.js';
 
 export type DiskCache = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
 export type ErrorPolicy = 'stop' | 'report' | 'ignore' | 'enospace';
@@ -31,6 +32,10 @@ export interface DiskDef {
   discard?: 'unmap' | 'ignore';
   detectZeroes?: 'off' | 'on' | 'unmap';
   serial?: string;
+  rawio?: 'yes' | 'no';
+  sgio?: 'filtered' | 'unfiltered';
+  /** <disk snapshot> (XML only) */
+  snapshot?: 'no' | 'internal' | 'external' | 'manual';
   /** <disk model> */
   model?: 'virtio' | 'virtio-transitional' | 'virtio-non-transitional';
   ioeventfd?: 'on' | 'off';
@@ -60,3 +65,6 @@ declare module '../model.js' {
   }
 }
 
+
+/** virDomainDeviceFindSCSIController: the SCSI controller a drive address names */
+export const scsiController = (def: DomainDef, a: DriveAddress) => def.devices.controller.find((c) => c.type === 'scsi' && c.index === a.controller);

@@ -2,11 +2,12 @@
 // (domain_validate.c, qemuDomainValidateStorageSource, qemuValidateDomainDeviceDefDisk)
 // and on the way to a command line (qemuProcessStartValidateDisks), each called by
 // disk-validate.ts / disk.ts where libvirt makes it.
-import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { unsupportedConfig, xmlError } from '../errors.js';
 import type { DiskDef } from './disk-def.js';
 import { chainOf, type StorageSource } from './disk-source.js';
 import type { StageContext } from './kind.js';
+import { requireSharedMemory } from './filesystem.js';
 
 /** virSecretUsageType */
 const SECRET_USAGES = ['none', 'volume', 'ceph', 'iscsi', 'tls', 'vtpm'];
@@ -30,6 +31,7 @@ export function validateRemoteDiskConf(d: DiskDef): void {
   if (d.src.type !== 'vhostuser') return;
   const no = (what: string) => unsupportedConfig(`${what} is not supported with vhostuser disk`);
   if (d.bus !== 'virtio') throw unsupportedConfig('vhostuser disk supports only virtio bus');
+  if (d.snapshot !== 'no') throw unsupportedConfig('only snapshot=no is supported with vhostuser disk');
   if (d.cache) throw no('cache');
   if (d.errorPolicy || d.rerrorPolicy) throw no('error_policy');
   if (d.io) throw no('io');
@@ -56,9 +58,10 @@ export function validateStartupPolicyType(d: DiskDef): void {
   }
 }
 
-/** qemuDomainValidateStorageSource, the parts after the format checks that can fail for
- *  the sources libvirt parses (readahead, cookies, … are read only for their protocols) */
-export function validateStorageSourceQemu(n: StorageSource, caps: QemuCaps): void {
+/** qemuDomainValidateStorageSource, what can fail for the network sources libvirt
+ *  parses before the metadata cache check (readahead, cookies, … are read only for
+ *  their protocols and cannot fail here) */
+export function validateStorageSourceQemu(n: StorageSource): void {
   const net = n.net;
   if (!net) return;
   if (net.protocol === 'tftp') throw unsupportedConfig("'tftp' protocol is not supported with this QEMU binary");
@@ -67,28 +70,20 @@ export function validateStorageSourceQemu(n: StorageSource, caps: QemuCaps): voi
     if (net.hosts[0]!.transport !== 'tcp') throw unsupportedConfig("'nfs' host must use TCP protocol");
     if (net.hosts[0]!.port !== 0) throw unsupportedConfig("port cannot be specified in 'nfs' protocol host");
   }
-  if (net.tlsHostname !== undefined) {
-    if (net.protocol !== 'nbd') throw unsupportedConfig("'tlsHostname' field is supported only with NBD disks");
-    if (!hasFlag(caps, 'blockdev.nbd.tls-hostname')) throw unsupportedConfig("'tlsHostname' field is not supported by this QEMU");
-  }
 }
 
-/** qemuValidateDomainDefVhostUserRequireSharedMemory */
-function requireSharedMemory({ def, caps }: StageContext, name: string): void {
-  const shared = def.memoryBacking.access === 'shared';
-  const cells = def.numa ?? [];
-  const ramId = findMachine(caps, accelOf(def.virtType), def.os.machine!)?.defaultRAMid;
-  if (!cells.length && !(ramId && shared)) throw unsupportedConfig(`'${name}' requires shared memory`);
-  for (const c of cells) {
-    if (c.memAccess === 'private' || (c.memAccess === undefined && !shared)) throw unsupportedConfig(`'${name}' requires shared memory`);
-  }
+/** … and its last check, after the encryption's */
+export function validateTlsHostname(n: StorageSource, caps: QemuCaps): void {
+  if (n.net?.tlsHostname === undefined) return;
+  if (n.net.protocol !== 'nbd') throw unsupportedConfig("'tlsHostname' field is supported only with NBD disks");
+  if (!hasFlag(caps, 'blockdev.nbd.tls-hostname')) throw unsupportedConfig("'tlsHostname' field is not supported by this QEMU");
 }
 
 /** qemuValidateDomainDeviceDefDisk, after the chain's sources: vhost-user */
 export function validateRemoteDiskQemu(d: DiskDef, ctx: StageContext): void {
   if (d.src.type !== 'vhostuser') return;
   if (!hasFlag(ctx.caps, 'vhost-user-blk')) throw unsupportedConfig('vhostuser disk is not supported with this QEMU binary');
-  requireSharedMemory(ctx, 'vhostuser');
+  requireSharedMemory(ctx.def, ctx.caps, 'vhostuser');
 }
 
 /** qemuProcessStartValidateDisks (QEMU dropped VxHS in 6.0: no snapshot has the flag) */

@@ -3,18 +3,22 @@
 // block devices here; network, volume, nvme and vhostuser sources and <auth> in
 // disk-source-net.ts; other source types and options are refused by name.
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
-import { elements, child, type XElement } from '../xml/tree.js';
+import { elements, child, textOf, type XElement } from '../xml/tree.js';
+import { scaledBytes } from '../domain/units.js';
 import { attr, Writer } from '../xml/writer.js';
 import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
 
 export interface StorageSource extends RemoteParts {
-  type: 'file' | 'block' | RemoteType;
+  /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
+  type: 'file' | 'block' | 'dir' | RemoteType;
   /** undefined: an empty drive (no medium) */
   path?: string;
   /** virStorageFileFormat by name; 'raw' after post-parse when not given */
   format?: string;
   readonly: boolean;
   shared: boolean;
+  /** <driver><metadata_cache><max_size>, in bytes (qcow2's cache-size) */
+  metadataCacheMaxSize?: bigint;
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
@@ -24,7 +28,7 @@ export interface StorageSource extends RemoteParts {
 }
 
 /** virStorageSourceIsEmpty: a local source without a path (no medium) */
-export const isEmptySource = (s: StorageSource): boolean => (s.type === 'file' || s.type === 'block') && s.path === undefined;
+export const isEmptySource = (s: StorageSource): boolean => (s.type === 'file' || s.type === 'block' || s.type === 'dir') && s.path === undefined;
 
 /** a non-local source with its <auth> (virDomainStorageSourceParse's ./auth) */
 function parseRemote(source: XElement, type: RemoteType, src: StorageSource): void {
@@ -40,9 +44,13 @@ const FORMATS = ['raw', 'dir', 'bochs', 'cloop', 'dmg', 'iso', 'vpc', 'vdi', 'fa
 export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
 
 /** the local path of a <source> (virDomainStorageSourceParse for file and block) */
-function parseLocalSource(source: XElement, type: 'file' | 'block', src: StorageSource): void {
+const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
+
+type LocalType = keyof typeof PATH_ATTR;
+
+function parseLocalSource(source: XElement, type: LocalType, src: StorageSource): void {
   for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
-  const key = type === 'file' ? 'file' : 'dev';
+  const key = PATH_ATTR[type];
   for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
@@ -77,13 +85,13 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
 export function parseSource(e: XElement): StorageSource {
   let type = e.attrs.type ?? 'file';
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
-  if (type !== 'file' && type !== 'block' && !isRemoteType(type)) throw notImplemented(`<disk type='${type}'>`);
+  if (type !== 'file' && type !== 'block' && type !== 'dir' && !isRemoteType(type)) throw notImplemented(`<disk type='${type}'>`);
   const source = child(e, 'source');
   // without a <source> libvirt takes the disk for a file
   if (!source) type = 'file';
   const src: StorageSource = { type: type as StorageSource['type'], readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
   if (source && isRemoteType(type)) parseRemote(source, type, src);
-  else if (source) parseLocalSource(source, type as 'file' | 'block', src);
+  else if (source) parseLocalSource(source, type as LocalType, src);
   const auth = child(e, 'auth');
   if (auth) {
     if (src.auth) throw unsupportedConfig('an <auth> definition already found for disk source');
@@ -99,13 +107,23 @@ export function parseSource(e: XElement): StorageSource {
 /** virDomainDiskDefDriverSourceParseXML: <driver type> */
 export function parseFormat(driver: XElement, src: StorageSource): void {
   const fmt = driver.attrs.type;
-  if (fmt === undefined) return;
+  if (fmt === undefined) return parseMetadataCache(driver, src);
   if (fmt === 'aio') src.format = 'raw'; // Xen back-compat
   else if (!FORMATS.includes(fmt)) throw unsupportedConfig(`unknown driver format value '${fmt}'`);
   else src.format = fmt;
+  parseMetadataCache(driver, src);
 }
 
-const pathAttr = (src: StorageSource) => attr(src.type === 'file' ? 'file' : 'dev', src.path);
+/** … and its ./metadata_cache/max_size (virParseScaledValue, bytes by default) */
+export function parseMetadataCache(driver: XElement, src: StorageSource): void {
+  const max = child(child(driver, 'metadata_cache') ?? { name: '', attrs: {}, children: [] }, 'max_size');
+  const text = max ? textOf(max) : '';
+  if (text === '') return;
+  const bytes = scaledBytes(text, './metadata_cache/max_size', max!.attrs.unit, 1);
+  if (bytes > 0n) src.metadataCacheMaxSize = bytes;
+}
+
+const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type as LocalType], src.path);
 
 /** virDomainDiskSourceFormat: the <source> element (nothing for an empty local one) */
 function formatSourceElement(w: Writer, src: StorageSource, startupPolicy?: string): void {

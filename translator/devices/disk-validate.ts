@@ -1,14 +1,14 @@
 // A disk's checks at define time, libvirt's generic ones (virDomainDiskDefValidate) and
 // the qemu driver's (qemuValidateDomainDeviceDefDisk), each in libvirt's order; and
 // what virtgold refuses because it has no model of it yet.
-import { hasFlag } from '../capabilities.js';
+import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
-import type { DiskDef } from './disk-def.js';
+import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
-import { chainOf, isEmptySource } from './disk-source.js';
-import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceChainConf, validateStartupPolicyType, validateStorageSourceQemu } from './disk-net-validate.js';
+import { chainOf, isEmptySource, type StorageSource } from './disk-source.js';
+import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceChainConf, validateStartupPolicyType, validateStorageSourceQemu, validateTlsHostname } from './disk-net-validate.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -22,6 +22,10 @@ export function validateDiskConf(d: DiskDef): void {
     throw new TranslationError('bare', what !== undefined ? `missing target information for device ${what}` : 'missing target information for device');
   }
   validateSourceChainConf(d.src);
+  if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
+  // (device='lun' is refused when parsed: every disk here is another device)
+  if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
+  if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
   // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
   if (d.info.address && (d.bus === 'ide' || d.bus === 'fdc' || d.bus === 'scsi' || d.bus === 'sata')) {
@@ -65,7 +69,7 @@ export function validateDiskConf(d: DiskDef): void {
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
 /** qemuValidateDomainDeviceDefAddressDrive (the driver's check of the address, before
  *  the device's own) */
-function validateDriveAddress(d: DiskDef): void {
+function validateDriveAddress(d: DiskDef, def: DomainDef, caps: QemuCaps): void {
   const a = d.drive;
   if (!a) return;
   if (d.bus === 'ide') {
@@ -75,6 +79,11 @@ function validateDriveAddress(d: DiskDef): void {
     if (a.controller !== 0) throw internalError('Only 1 fdc controller is supported');
     if (a.bus !== 0) throw internalError('Only 1 fdc bus is supported');
     if (a.target !== 0) throw unsupportedConfig('target must be 0 for controller fdc');
+  } else if (d.bus === 'scsi') {
+    if (a.bus !== 0) throw internalError('SCSI controller only supports 1 bus');
+    const c = scsiController(def, a);
+    if (c?.model === 'lsilogic' && a.target !== 0) throw unsupportedConfig("target must be 0 for controller model 'lsilogic'");
+    if (c && c.model !== 'lsilogic' && !hasFlag(caps, 'scsi-disk.channel')) throw notImplemented('SCSI disks on a QEMU without scsi-disk.channel');
   } else if (d.bus === 'sata') {
     if (a.bus !== 0) throw unsupportedConfig('bus must be 0 for sata controller');
     if (a.target !== 0) throw unsupportedConfig('target must be 0 for sata controller');
@@ -122,7 +131,7 @@ export function validateDuplicateAddresses(def: DomainDef): void {
 
 export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContext): void {
   const dst = d.dst!;
-  validateDriveAddress(d);
+  validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
   if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
   // qemuValidateDomainDeviceDefDiskFrontend
@@ -141,7 +150,10 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
     // (sic) libvirt checks the SCSI flag for IDE disks too
     if (d.bus !== 'scsi' && !hasFlag(caps, 'scsi-disk.wwn')) throw unsupportedConfig('Setting wwn for scsi disk is not supported by this QEMU');
   }
-  if ((d.vendor !== undefined || d.product !== undefined) && d.bus !== 'scsi') throw unsupportedConfig('Only scsi disk supports vendor and product');
+  if (d.vendor !== undefined || d.product !== undefined) {
+    if (d.bus !== 'scsi') throw unsupportedConfig('Only scsi disk supports vendor and product');
+    if (!hasFlag(caps, 'scsi-disk.wwn')) throw unsupportedConfig('Setting vendor or product for scsi disk is not supported by this QEMU');
+  }
   if (d.rotationRate) {
     if (d.bus !== 'scsi' && d.bus !== 'ide' && d.bus !== 'sata') throw internalError('rotation rate is only valid for SCSI/IDE/SATA bus');
     if (d.device !== 'disk') throw internalError('rotation rate is only valid for disk device');
@@ -165,27 +177,28 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const name = diskNameParse(dst);
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
-  for (const n of chainOf(d.src)) {
-    validateFormat(n.format, n.type);
-    validateStorageSourceQemu(n, caps);
-  }
+  for (const n of chainOf(d.src)) validateStorageSource(n, caps);
   validateRemoteDiskQemu(d, { machine, caps, def });
-  // What virtgold has no model of yet: other controllers, buses on other machines.
-  if (d.bus === 'ide' && machine.family !== 'i440fx') throw notImplemented(`an IDE disk on a ${machine.family} machine`);
-  if (d.bus === 'sata' && machine.family !== 'q35') throw notImplemented(`a SATA disk on a ${machine.family} machine`);
+  // What virtgold has no model of yet (the controllers' own checks follow the disks').
   if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
-  // (another SATA controller than q35's own is an AHCI device virtgold does not build yet)
-  if (d.bus === 'sata' && d.drive && d.drive.controller !== 0) throw notImplemented(`a SATA disk on controller ${d.drive.controller}`);
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
     // libvirt asks the host whether the block device is a CD-ROM drive.
     throw notImplemented("<disk type='block' device='cdrom'> on a snapshot without the host's CD-ROM drives (host/<snapshot>.json)");
   }
 }
 
-/** qemuDomainValidateStorageSource, the format part */
-function validateFormat(format: string | undefined, type: string): void {
+/** qemuDomainValidateStorageSource */
+function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
+  const format = n.format;
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
   if (format === 'iso') throw unsupportedConfig("storage format 'iso' is not directly supported by QEMU, use 'raw' instead");
-  if (format === 'fat' && type !== 'volume') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (format === 'fat' && n.type !== 'dir' && n.type !== 'volume') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (n.type === 'dir') {
+    if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
+    if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
+  }
+  validateStorageSourceQemu(n);
+  if (n.metadataCacheMaxSize !== undefined && format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
+  validateTlsHostname(n, caps);
 }

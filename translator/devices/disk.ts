@@ -5,7 +5,7 @@ import { notImplemented, unsupportedConfig } from '../errors.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
 import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
-import { propEnum, propOnOff, propUInt } from '../xml/props.js';
+import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { formatInfo, parseDeviceInfo } from './info.js';
@@ -14,19 +14,20 @@ import { formatSource, parseFormat, parseSource } from './disk-source.js';
 import { postParseRemote } from './disk-source-net.js';
 import { validateDiskStart } from './disk-net-validate.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
-import type { DiskBus, DiskDef, ErrorPolicy } from './disk-def.js';
+import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
+import type { DomainDef } from '../model.js';
 
 export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
 const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
-const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'virtio', 'sata'];
+const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata'];
 const REFUSED_CHILDREN = [
   'mirror', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
-const REFUSED_DISK_ATTRS = ['snapshot', 'rawio', 'sgio'];
+const SNAPSHOTS = ['default', 'no', 'internal', 'external', 'manual'] as const;
 const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const CACHES = ['default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe'] as const;
 const ERROR_POLICIES = ['default', 'stop', 'report', 'ignore', 'enospace'] as const;
@@ -41,9 +42,6 @@ function parseDrive(a: XElement): DriveAddress {
 }
 
 function parse(e: XElement): DiskDef {
-  // (snapshot='no' is what a vhost-user disk always has: libvirt writes it back)
-  const vhostUserNoSnapshot = (a: string) => a === 'snapshot' && e.attrs.type === 'vhostuser' && e.attrs.snapshot === 'no';
-  for (const a of REFUSED_DISK_ATTRS) if (e.attrs[a] !== undefined && !vhostUserNoSnapshot(a)) throw notImplemented(`<disk ${a}>`);
   for (const c of elements(e)) {
     if (REFUSED_CHILDREN.includes(c.name)) throw notImplemented(`<${c.name}> in <disk>`);
   }
@@ -53,6 +51,13 @@ function parse(e: XElement): DiskDef {
   const disk: DiskDef = { device, src, info: {} };
   const model = propEnum(e, 'model', MODELS);
   if (model !== undefined && model !== 'default') disk.model = model;
+  const snapshot = propEnum(e, 'snapshot', SNAPSHOTS, { nonZero: true });
+  if (snapshot) disk.snapshot = snapshot as NonNullable<DiskDef['snapshot']>;
+  // rawio and sgio are for device='lun' (refused above): kept only for libvirt's errors
+  const rawio = propYesNo(e, 'rawio');
+  if (rawio) disk.rawio = rawio;
+  const sgio = propEnum(e, 'sgio', ['default', 'filtered', 'unfiltered'] as const, { nonZero: true });
+  if (sgio) disk.sgio = sgio as NonNullable<DiskDef['sgio']>;
   const source = child(e, 'source');
   const policy = source ? propEnum(source, 'startupPolicy', ['default', 'mandatory', 'requisite', 'optional'] as const, { nonZero: true }) : undefined;
   if (policy) disk.startupPolicy = policy as NonNullable<DiskDef['startupPolicy']>;
@@ -91,7 +96,6 @@ function parse(e: XElement): DiskDef {
   }
   const driver = child(e, 'driver');
   if (driver) {
-    if (child(driver, 'metadata_cache')) throw notImplemented('<driver><metadata_cache> in <disk>');
     // virDomainVirtioOptionsParseXML, then virDomainDiskDefDriverParseXML, then the format
     const virtio: NonNullable<DiskDef['virtio']> = {};
     for (const [k, a] of [['iommu', 'iommu'], ['ats', 'ats'], ['packed', 'packed'], ['pagePerVq', 'page_per_vq']] as const) {
@@ -162,10 +166,14 @@ function diskCollector(): Collector<DiskDef> {
 }
 
 /** qemuAssignDeviceDiskAlias */
-function alias(d: DiskDef): string | undefined {
+function alias(d: DiskDef, def: DomainDef): string | undefined {
   if (d.userAlias !== undefined) return d.userAlias;
   if (d.bus === 'virtio') return `virtio-disk${diskNameParse(d.dst!)!.index}`;
-  if (d.drive) return `${d.bus}${d.drive.controller}-${d.drive.bus}-${d.drive.unit}`;
+  const a = d.drive;
+  if (!a) return undefined;
+  // SCSI disks name the target too, but not on an lsilogic controller
+  if (d.bus === 'scsi' && scsiController(def, a)?.model !== 'lsilogic') return `scsi${a.controller}-${a.bus}-${a.target}-${a.unit}`;
+  return `${d.bus}${a.controller}-${a.bus}-${a.unit}`;
   return undefined;
 }
 
@@ -178,6 +186,9 @@ export const disk: DeviceKind<DiskDef> = {
   postParse(d) {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
     if (d.device === 'cdrom') d.src.readonly = true;
+    if (d.snapshot === undefined && d.src.readonly) d.snapshot = 'no';
+    // a vhost-user disk cannot be snapshotted
+    if (d.snapshot === undefined && d.src.type === 'vhostuser') d.snapshot = 'no';
     if (d.bus === undefined) {
       let bus: DiskBus = 'ide';
       if (d.device === 'floppy') bus = 'fdc';
@@ -202,10 +213,11 @@ export const disk: DeviceKind<DiskDef> = {
   validateConf: validateDiskConf,
   validate: validateDiskQemu,
   validateStart: validateDiskStart,
-  alias: (d) => alias(d),
+  alias: (d, _i, def) => alias(d, def),
   format(w: Writer, d: DiskDef) {
-    // (vhost-user disks cannot be snapshotted: libvirt sets snapshot='no')
-    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${d.src.type === 'vhostuser' ? " snapshot='no'" : ''}>`);
+    // (a read-only disk is never snapshotted: 'no' goes without saying)
+    const snapshot = d.snapshot === 'no' && d.src.readonly ? undefined : d.snapshot;
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('snapshot', snapshot)}>`);
     const v = d.virtio;
     const drv = [
       attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
@@ -213,7 +225,12 @@ export const disk: DeviceKind<DiskDef> = {
       attr('detect_zeroes', d.detectZeroes), attr('queues', d.queues), attr('queue_size', d.queueSize),
       attr('iommu', v?.iommu), attr('ats', v?.ats), attr('packed', v?.packed), attr('page_per_vq', v?.pagePerVq),
     ].join('');
-    w.line(`<driver name='${d.driverName}'${attr('type', d.src.format)}${drv}/>`);
+    const mc = d.src.metadataCacheMaxSize;
+    w.element(`driver name='${d.driverName}'${attr('type', d.src.format)}${drv}`, 'driver', mc !== undefined ? () => {
+      w.open('<metadata_cache>');
+      w.line(`<max_size unit='bytes'>${mc}</max_size>`);
+      w.close('</metadata_cache>');
+    } : undefined);
     formatSource(w, d.src, d.startupPolicy);
     const g = d.geometry;
     if (g?.cyls && g.heads && g.secs) w.line(`<geometry cyls='${g.cyls}' heads='${g.heads}' secs='${g.secs}'${attr('trans', g.trans)}/>`);

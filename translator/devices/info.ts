@@ -42,8 +42,9 @@ function parseZpci(z: XElement): ZpciAddress {
   return out;
 }
 
-/** The device's guest address (<address type=…/> directly under the device). */
-export function parseDeviceAddress(dev: XElement, what: string): DeviceAddress | undefined {
+/** The device's guest address (<address type=…/> directly under the device); a
+ *  spapr-vio one only where the caller can place it. */
+export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false): DeviceAddress | undefined {
   const addr = child(dev, 'address');
   if (!addr) return undefined;
   const type = addr.attrs.type;
@@ -67,6 +68,16 @@ export function parseDeviceAddress(dev: XElement, what: string): DeviceAddress |
     if (a.cssid > 0xfe || a.ssid > 3 || a.devno > 0xffff) throw xmlError('Invalid specification for virtio ccw address');
     return a;
   }
+  if (type === 'spapr-vio' && spaprVio) {
+    // virXMLPropULongLong, base 16; a reg of 0 is a reg too (only QEMU's property skips it).
+    const raw = addr.attrs.reg;
+    if (raw === undefined) return { type };
+    const m = /^[ \t\n\v\f\r]*\+?(?:0[xX])?([0-9a-fA-F]+)$/.exec(raw);
+    if (!m) throw xmlError(`Invalid value for attribute 'reg' in element 'address': '${raw}'. Expected non-negative integer value`);
+    const reg = parseInt(m[1]!, 16);
+    if (!Number.isSafeInteger(reg)) throw notImplemented(`<address type='spapr-vio' reg='${raw}'> above 2^53`);
+    return { type, reg };
+  }
   throw notImplemented(`<address type='${type}'> on ${what}`);
 }
 
@@ -82,12 +93,14 @@ export const zpciOf = (info: DeviceInfo): ZpciAddress | undefined => (info.addre
 // ---- device info ------------------------------------------------------------------
 
 /** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom. */
-export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean): DeviceInfo {
+export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false): DeviceInfo {
   const info: DeviceInfo = {};
   // Only user aliases ('ua-…') survive in inactive XML and become QEMU ids.
   const alias = child(dev, 'alias')?.attrs.name;
   if (alias?.startsWith('ua-')) throw notImplemented(`user alias <alias name='${alias}'/> on ${what}`);
-  const address = parseDeviceAddress(dev, what);
+  // libvirt reads <acpi index> on every device and passes it as acpi-index: refused, not dropped.
+  if (child(dev, 'acpi')) throw notImplemented(`<acpi index> on ${what}`);
+  const address = parseDeviceAddress(dev, what, spaprVio);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
   const rom = child(dev, 'rom');
@@ -113,6 +126,10 @@ export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boole
 }
 
 export function formatAddress(w: Writer, a: DeviceAddress): void {
+  if (a.type === 'spapr-vio') {
+    w.line(`<address type='spapr-vio'${a.reg !== undefined ? ` reg='0x${hex(a.reg, 8)}'` : ''}/>`);
+    return;
+  }
   if (a.type === 'ccw') {
     w.line(`<address type='ccw' cssid='0x${a.cssid.toString(16)}' ssid='0x${a.ssid.toString(16)}' devno='0x${hex(a.devno, 4)}'/>`);
     return;
@@ -141,6 +158,7 @@ export function formatInfo(w: Writer, info: DeviceInfo): void {
 export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Record<string, unknown> {
   if (!a) return {};
   if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
+  if (a.type === 'spapr-vio') return a.reg ? { reg: a.reg } : {};
   const bus = def.devices.controller.find((c) => c.type === 'pci' && c.index === a.bus)?.info.alias;
   if (bus === undefined) throw internalError(`Could not find PCI controller with index '${a.bus}' required for device at address '${pciString(a)}'`);
   const props: Record<string, unknown> = { bus };

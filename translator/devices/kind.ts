@@ -70,7 +70,7 @@ export interface DeviceKind<D> {
   /** checks libvirt makes only when it builds the command line */
   validateStart?(dev: D, ctx: StageContext): void;
   /** the QEMU id (qemuAssignDeviceAliases); index is the position in the kind's list */
-  alias?(dev: D, index: number): string | undefined;
+  alias?(dev: D, index: number, def: DomainDef): string | undefined;
   /** the device's XML, as virDomain<Kind>DefFormat writes it */
   format(w: Writer, dev: D, ctx: StageContext): void;
   /** options the kind puts on the command line before its devices' own */

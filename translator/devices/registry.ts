@@ -4,6 +4,7 @@
 import { audio } from './audio.js';
 import { controller } from './controller.js';
 import { disk } from './disk.js';
+import { filesystem } from './filesystem.js';
 import { hostdev } from './hostdev.js';
 import { input } from './input.js';
 import { tick } from '../deadline.js';
@@ -20,6 +21,7 @@ export type DeviceOf<K extends Kind> = Devices[K][number];
 export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   disk,
   controller,
+  filesystem,
   interface: net,
   input,
   audio,
@@ -28,7 +30,7 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   panic,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], panic: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], panic: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -30,3 +30,11 @@ export function deterministicUuid(name: string): string {
   const h = words.join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16]!, 16) & 3]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/** virDomainDefGetShortName: per-domain directories use at most 20 characters of the name. */
+export function shortName(name: string): string {
+  return [...name].slice(0, 20).join('');
+}
+
+/** The domain's private directory (priv->libDir) as domxml-to-native names it: id -1. */
+export const domainLibDir = (name: string) => `/var/lib/libvirt/qemu/domain--1-${shortName(name)}`;

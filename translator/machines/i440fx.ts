@@ -1,4 +1,4 @@
-// The i440FX PC ('pc', 'pc-i440fx-*'): PIIX3 south bridge on slot 1, PIIX4 power
+// The i440FX PC ('pc', 'pc-i440fx-*'): PIIX3 south bridge on slot 1 (IDE at 1.1, USB at 1.2), PIIX4 power
 // management, a default USB controller, PS/2 mouse and keyboard, ACPI.
 import { internalError } from '../errors.js';
 import type { DomainDef } from '../model.js';
@@ -29,23 +29,14 @@ export const i440fx: Machine = {
   chipsetPci(def: DomainDef, set: PciAddressSet): void {
     const flags = C.AUTOASSIGN | C.PCI_DEVICE;
     for (const c of def.devices.controller) {
-      if (c.type === 'ide' && c.index === 0) {
-        // the PIIX3's IDE function, fixed at 1.1
-        const a = c.info.address;
-        if (a?.type === 'pci' && (a.domain || a.bus || a.slot)) {
-          if (!sameAddress(a, 1, 1)) throw internalError('PIIX3 IDE controller at index 0 must have PCI address 0:0:1.1');
-        } else {
-          c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: 1 };
-        }
-        if (set.buses.length) set.reserve(c.info.address as { domain: number; bus: number; slot: number; function: number }, flags, true);
-        continue;
-      }
-      if (!(c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined))) continue;
+      const ide = c.type === 'ide' && c.index === 0;
+      if (!ide && !(c.type === 'usb' && c.index === 0 && (c.model === 'piix3-uhci' || c.model === undefined))) continue;
       const a = c.info.address;
+      const fn = ide ? 1 : 2;
       if (a?.type === 'pci' && (a.domain || a.bus || a.slot)) {
-        if (!sameAddress(a, 1, 2)) throw internalError('PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
+        if (!sameAddress(a, 1, fn)) throw internalError(ide ? 'Primary IDE controller must have PCI address 0:0:1.1' : 'PIIX3 USB controller at index 0 must have PCI address 0:0:1.2');
       } else {
-        c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: 2 };
+        c.info.address = { type: 'pci', domain: 0, bus: 0, slot: 1, function: fn };
       }
       if (set.buses.length) set.reserve(c.info.address as { domain: number; bus: number; slot: number; function: number }, flags, true);
     }

@@ -8,11 +8,15 @@ import { eachDevice, eachInfo } from '../devices/registry.js';
 import type { DeviceInfo, PciAddress } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
 import { assignPciAddresses } from './pci-assign.js';
+import { assignSpaprVioAddresses } from '../devices/controller-storage.js';
 
 export function assignAddresses(ctx: StageContext): void {
   const { def, machine } = ctx;
   const infos: DeviceInfo[] = [];
   eachInfo(def.devices, ITERATE_ORDER, (info) => infos.push(info));
+
+  // spapr-vio (qemuDomainAssignSpaprVIOAddresses)
+  assignSpaprVioAddresses(def);
 
   // CCW (qemuDomainAssignS390Addresses): virtio devices of a CCW machine, devno from 0.
   if (machine.virtioCcw) {

@@ -8,7 +8,7 @@ export function assignAliases(def: DomainDef): void {
   for (const kind of ALIAS_ORDER) {
     eachDevice(def.devices, kind, (k, dev, i) => {
       const info = k.info?.(dev);
-      const alias = k.alias?.(dev, i);
+      const alias = k.alias?.(dev, i, def);
       if (info && alias !== undefined) info.alias = alias;
     });
   }

@@ -2,6 +2,7 @@
 // libvirt's order, then each device kind in COMMAND_ORDER, then the sandbox and -msg;
 // with the test-suite environment of the `.args` format.
 import { machineMemoryOpts, memoryArgs } from '../domain/memory.js';
+import { domainLibDir, shortName } from '../domain/ids.js';
 import { iothreadArgs } from '../domain/tuning.js';
 import { bootVcpus } from '../domain/vcpu.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
@@ -21,10 +22,7 @@ import { alignedCellKiB, numaArgs, numaHasHmat } from '../domain/numa.js';
 import { clockArgs, clockEnv, machineTimerParams } from '../domain/clock.js';
 import { accelParams, cpuFeatureFlags, machineFeatureParams, tsegArgs, vmcoreinfoArgs } from '../domain/features.js';
 
-/** virDomainDefGetShortName: per-domain directories use at most 20 characters of the name. */
-export function shortName(name: string): string {
-  return [...name].slice(0, 20).join('');
-}
+export { shortName };
 
 /** libvirt rounds guest RAM up to a whole MiB for x86 and s390x guests. */
 export function alignedMemoryKiB(def: DomainDef): number {
@@ -36,7 +34,7 @@ export function alignedMemoryKiB(def: DomainDef): number {
 export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): QemuCommand {
   const accel = accelOf(def.virtType);
   const machineType = findMachine(caps, accel, def.os.machine!)!;
-  const home = `/var/lib/libvirt/qemu/domain--1-${shortName(def.name)}`;
+  const home = domainLibDir(def.name);
   const args: string[][] = [];
   const add = (...a: string[]) => args.push(a);
 

@@ -3,7 +3,7 @@
 // controller/bus/unit of a disk from its target name) and the controllers a disk's
 // drive address implies (virDomainDefAddImplicitControllers).
 import { xmlError } from '../errors.js';
-import type { ControllerDef } from '../devices/controller.js';
+import { maybeAddController } from '../devices/controller-def.js';
 import type { DomainDef } from '../model.js';
 
 /** <address type='drive'> */
@@ -65,6 +65,8 @@ export function defaultDriveAddress(dst: string, bus: string): DriveAddress | un
   const idx = diskNameToIndex(dst);
   if (idx < 0) throw xmlError(`Unknown disk name '${dst}' and no address specified`);
   switch (bus) {
+    // the qemu driver's SCSI buses are narrow: 7 units a controller
+    case 'scsi': return { controller: Math.trunc(idx / 7), bus: 0, target: 0, unit: idx % 7 };
     case 'ide': return { controller: Math.trunc(idx / 4), bus: Math.trunc((idx % 4) / 2), target: 0, unit: idx % 2 };
     case 'sata': return { controller: Math.trunc(idx / 6), bus: 0, target: 0, unit: idx % 6 };
     case 'fdc': return { controller: Math.trunc(idx / 2), bus: 0, target: 0, unit: idx % 2 };
@@ -73,24 +75,12 @@ export function defaultDriveAddress(dst: string, bus: string): DriveAddress | un
 }
 
 /** virDomainDefAddImplicitControllers (the disk part): controllers 0…max of each disk
- *  bus's controller type, for the highest controller a drive address names; a missing
- *  one is inserted as virDomainControllerInsert does (before the first of its type with
- *  a higher index, else after the last of its type, else at the end). */
+ *  bus's controller type, for the highest controller a drive address names, each one
+ *  missing appended (virDomainDefMaybeAddController). */
 export function addImplicitDiskControllers(def: DomainDef, disks: { bus?: string; drive?: DriveAddress }[]): void {
-  // (SCSI disks, which come first in libvirt, are refused so far)
-  for (const type of ['fdc', 'ide', 'sata'] as const) {
+  for (const type of ['scsi', 'fdc', 'ide', 'sata'] as const) {
     let max = -1;
     for (const d of disks) if (d.bus === type && d.drive) max = Math.max(max, d.drive.controller);
-    for (let i = 0; i <= max; i++) {
-      const list = def.devices.controller;
-      if (list.some((c) => c.type === type && c.index === i)) continue;
-      const c: ControllerDef = { type, index: i, info: {} };
-      let at = list.findIndex((o) => o.type === type && o.index > i);
-      if (at < 0) {
-        const last = list.map((o) => o.type).lastIndexOf(type);
-        at = last < 0 ? list.length : last + 1;
-      }
-      list.splice(at, 0, c);
-    }
+    for (let i = 0; i <= max; i++) maybeAddController(def, type, i);
   }
 }

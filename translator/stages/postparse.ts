@@ -20,6 +20,7 @@ import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
 import { addImplicitDiskControllers } from './drive-address.js';
+import { postParseStorage } from '../devices/controller-storage.js';
 
 export { HOST_ARCH };
 
@@ -93,6 +94,8 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
   addImplicitDiskControllers(def, def.devices.disk); // virDomainDefAddImplicitDevices
+  // … whose SCSI controllers get their post-parse (the model) now
+  if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });
   return { machine };
 }
 
@@ -111,14 +114,28 @@ function assignControllerIndexes(def: DomainDef): void {
   for (const c of list) if (c.index !== -1) (used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!).add(c.index);
   // Indexes are only ever taken, so the lowest free one only grows: one cursor a type.
   const cursor = new Map<string, number>();
+  const usb2 = (c: { type: string; model?: string }) => c.type === 'usb' && ['ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3'].includes(c.model ?? '');
+  // USB controllers by index and model (those with an index so far), and the last one seen
+  const usbModels = new Set(list.filter((o) => o.type === 'usb' && o.index !== -1).map((o) => `${o.index}/${o.model}`));
+  let prevUsb: (typeof list)[number] | undefined;
   for (const c of list) {
+    const prev = prevUsb;
+    if (c.type === 'usb') prevUsb = c;
     if (c.index !== -1) continue;
+    // USB2 companions join the group of the USB controller listed just before them
+    // when that one is USB2 and its group has no controller of this model yet.
+    if (prev && usb2(c) && usb2(prev) && !usbModels.has(`${prev.index}/${c.model}`)) {
+      c.index = prev.index;
+      usbModels.add(`${c.index}/${c.model}`);
+      continue;
+    }
     const taken = used.get(c.type) ?? used.set(c.type, new Set()).get(c.type)!;
     let i = cursor.get(c.type) ?? 0;
     while (taken.has(i)) i++;
     c.index = i;
     taken.add(i);
     cursor.set(c.type, i + 1);
+    if (c.type === 'usb') usbModels.add(`${i}/${c.model}`);
   }
 }
 

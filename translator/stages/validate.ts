@@ -11,6 +11,7 @@ import { pciString } from '../devices/info.js';
 import { validateDuplicateAddresses, validateDuplicateTargets } from '../devices/disk-validate.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
+import { validateFsTargets } from '../devices/filesystem.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateOsType, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
@@ -62,6 +63,7 @@ export function validateDefine(ctx: StageContext): void {
   validateBlkio(def);
   validateIdmap(def);
   validateNuma(def); // virDomainNumaDefValidate
+  validateFsTargets(def); // virDomainDefFSValidate
   validateIOThreadPools(def);
 }
 
