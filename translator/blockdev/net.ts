@@ -161,7 +161,12 @@ function curlUrl(net: NetSource): string {
 export function remoteStorageProps(src: StorageSource): Record<string, unknown> {
   const prep = prepared.get(src);
   if (!prep) throw internalError('a network source reached the command line unprepared');
-  if (src.nvme) return { driver: 'nvme', device: pciString(src.nvme.address), namespace: src.nvme.namespace };
+  if (src.nvme) {
+    // (libvirt's JSON writer prints the unsigned namespace as a signed 64-bit number)
+    const ns = BigInt.asIntN(64, src.nvme.namespace);
+    if (ns > BigInt(Number.MAX_SAFE_INTEGER) || ns < BigInt(Number.MIN_SAFE_INTEGER)) throw notImplemented('an NVMe namespace beyond 2^53 on a command line');
+    return { driver: 'nvme', device: pciString(src.nvme.address), namespace: Number(ns) };
+  }
   const net = src.net;
   if (!net) throw internalError(`unable to create blockdev props for ${src.type} disk type`);
   const user = src.auth?.username;

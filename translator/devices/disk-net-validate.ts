@@ -27,7 +27,7 @@ export function validateSourceChainConf(src: StorageSource): void {
 
 /** virDomainDiskDefValidate: an NVMe namespace, then virDomainDiskVhostUserValidate */
 export function validateRemoteDiskConf(d: DiskDef): void {
-  if (d.src.nvme && d.src.nvme.namespace === 0) throw unsupportedConfig("NVMe namespace can't be zero");
+  if (d.src.nvme && d.src.nvme.namespace === 0n) throw unsupportedConfig("NVMe namespace can't be zero");
   if (d.src.type !== 'vhostuser') return;
   const no = (what: string) => unsupportedConfig(`${what} is not supported with vhostuser disk`);
   if (d.bus !== 'virtio') throw unsupportedConfig('vhostuser disk supports only virtio bus');

@@ -54,7 +54,8 @@ export interface AuthDef {
 
 export interface NvmeSource {
   managed?: 'yes' | 'no';
-  namespace: number;
+  /** an unsigned 64-bit number (virStrToLong_ull: a negative one wraps) */
+  namespace: bigint;
   address: PciHostAddress;
 }
 
@@ -93,14 +94,20 @@ function parsePort(v: string): number {
   return p;
 }
 
-/** virStrToLong_ull on an XPath string: blanks, a sign (a negative value wraps), decimal
- *  digits; undefined when the text is no number. Values past 2^53 are not modelled. */
-function parseULL(v: string, what: string): number | undefined {
+/** virStrToLong_ull (not _ullp: units.ts strToULL): blanks, a sign (a negative value wraps), decimal digits;
+ *  undefined when the text is no number */
+function strToULLWrapping(v: string): bigint | undefined {
   const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(v);
   if (!m) return undefined;
   const n = BigInt(m[2]!);
   if (n > 0xffffffffffffffffn) return undefined;
-  const value = m[1] === '-' && n !== 0n ? 0x10000000000000000n - n : n;
+  return m[1] === '-' && n !== 0n ? 0x10000000000000000n - n : n;
+}
+
+/** … as a number: values past 2^53 are not modelled */
+function parseULL(v: string, what: string): number | undefined {
+  const value = strToULLWrapping(v);
+  if (value === undefined) return undefined;
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw notImplemented(`${what} beyond 2^53`);
   return Number(value);
 }
@@ -209,8 +216,8 @@ function parseNvme(s: XElement): NvmeSource {
   if (type !== 'pci') throw xmlError(`unsupported source type '${type}'`);
   const ns = s.attrs.namespace;
   if (ns === undefined) throw xmlError("missing 'namespace' attribute to disk source");
-  const namespace = parseULL(ns, 'an NVMe namespace');
-  if (namespace === undefined || /^\s*\+/.test(ns)) throw xmlError(`malformed namespace '${ns}'`);
+  const namespace = strToULLWrapping(ns);
+  if (namespace === undefined) throw xmlError(`malformed namespace '${ns}'`);
   const managed = propEnum(s, 'managed', ['yes', 'no'] as const);
   const address = child(s, 'address');
   if (!address) throw xmlError('NVMe disk source is missing address');
