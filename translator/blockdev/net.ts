@@ -3,12 +3,12 @@
 // on the way there (qemuDomainPrepareStorageSourceBlockdevNodename): the secrets of
 // <auth> and of HTTP cookies as AES-encrypted -object secret, the NBD TLS credentials,
 // NFS user and group ids. Host facts come from the snapshot (domain/storage-host.ts).
-import { createCipheriv } from 'node:crypto';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { NetHost, NetSource } from '../devices/disk-source-net.js';
 import type { StorageSource } from '../devices/disk-source.js';
 import { pciString } from '../devices/info.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig } from '../errors.js';
+import { secretObjectProps, secretValue } from '../secrets.js';
 
 /** what the preparation gives a source: the aliases its storage node refers to, and the
  *  objects that come before it on the command line */
@@ -23,45 +23,14 @@ export interface RemotePrep {
 
 const prepared = new WeakMap<StorageSource, RemotePrep>();
 
-/** libvirt's test harness: the fake secret driver's one value and the usages it knows */
-const MOCK_VALUE = 'AQCVn5hO6HzFAhAAq0NCv8jtJcIcE+HOBlMQ1A';
-const MOCK_USAGES = ['mycluster_myname', 'client.admin secret'];
-
-/** virSecretGetSecretString through the host's secret driver */
-function lookupSecret(caps: QemuCaps, src: StorageSource): string {
+/** virSecretGetSecretString for the <auth> of a source: iSCSI's usage type, Ceph's for rbd */
+function authSecret(caps: QemuCaps, src: StorageSource): string {
   const auth = src.auth!;
-  const secrets = caps.storageHost?.secrets;
-  const usageType = src.net?.protocol === 'rbd' ? 'ceph' : 'iscsi';
-  if (secrets === undefined) throw notImplemented('<auth><secret> on a snapshot without the host\'s secrets (host/<snapshot>.json "storage")');
-  if (secrets === 'libvirt-test-mock') {
-    if (auth.usage !== undefined && !MOCK_USAGES.includes(auth.usage)) throw internalError(`test provided incorrect usage '${auth.usage}'`);
-    return MOCK_VALUE;
-  }
-  if (auth.usage !== undefined) {
-    const s = secrets.find((x) => x.usageType === usageType && x.usage === auth.usage);
-    if (!s) throw new TranslationError('bare', `Secret not found: no secret with matching usage '${auth.usage}'`);
-    return s.value;
-  }
-  const s = secrets.find((x) => x.uuid === auth.uuid);
-  if (!s) throw new TranslationError('bare', `Secret not found: no secret with matching uuid '${auth.uuid}'`);
-  if (s.usageType !== 'none' && s.usageType !== usageType) {
-    throw new TranslationError('invalid argument', `secret with uuid ${auth.uuid} is of type '${s.usageType}' not expected '${usageType}' type`);
-  }
-  return s.value;
+  const lookup = auth.uuid !== undefined ? { uuid: auth.uuid } : { usage: auth.usage! };
+  return secretValue(caps, lookup, src.net?.protocol === 'rbd' ? 'ceph' : 'iscsi', '<auth><secret>');
 }
 
-/** qemuDomainSecretAESSetup + qemuBuildSecretInfoProps: the value encrypted with the
- *  domain's master key and a fresh IV, both from virRandomBytes */
-function secretObject(caps: QemuCaps, alias: string, value: string, what: string): string[] {
-  if (caps.storageHost?.randomBytes !== 'counting') {
-    throw notImplemented(`${what} on a host whose libvirt encrypts it with random keys (the command line differs on every run)`);
-  }
-  const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
-  const iv = Buffer.from(Array.from({ length: 16 }, (_, i) => i));
-  const cipher = createCipheriv('aes-256-cbc', key, iv);
-  const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]).toString('base64');
-  return ['-object', JSON.stringify({ 'qom-type': 'secret', id: alias, data, keyid: 'masterKey0', iv: iv.toString('base64'), format: 'base64' })];
-}
+const secretObject = (caps: QemuCaps, alias: string, value: string, what: string) => ['-object', JSON.stringify(secretObjectProps(caps, alias, value, what))];
 
 /** virGetUserID / virGetGroupID: '+N' is a number; a name is the host's business */
 function hostId(value: string, what: 'user' | 'group'): number {
@@ -85,7 +54,7 @@ export function prepareRemote(src: StorageSource, storage: string, caps: QemuCap
   prepared.set(src, prep);
   // qemuDomainSecretStorageSourcePrepare (for any source with an <auth>, used or not)
   if (src.auth) {
-    const value = lookupSecret(caps, src);
+    const value = authSecret(caps, src);
     prep.authSecret = `${storage}-auth-secret0`;
     prep.objects.push(secretObject(caps, prep.authSecret, value, '<auth><secret>'));
   }
