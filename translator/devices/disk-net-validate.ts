@@ -7,6 +7,8 @@ import { unsupportedConfig, xmlError } from '../errors.js';
 import type { DiskDef } from './disk-def.js';
 import { chainOf, type StorageSource } from './disk-source.js';
 import type { StageContext } from './kind.js';
+import type { DomainDef } from '../model.js';
+import { validateDeviceSecLabels } from './disk-seclabel.js';
 import { requireSharedMemory } from './filesystem.js';
 
 /** virSecretUsageType */
@@ -25,10 +27,16 @@ export function validateSourceChainConf(src: StorageSource): void {
   }
 }
 
-/** virDomainDiskDefValidate: an NVMe namespace, then virDomainDiskVhostUserValidate */
-export function validateRemoteDiskConf(d: DiskDef): void {
+/** virDomainDiskDefValidate: an NVMe namespace, virDomainDiskVhostUserValidate, then
+ *  the security label overrides of the chain */
+export function validateRemoteDiskConf(d: DiskDef, def: DomainDef): void {
   if (d.src.nvme && d.src.nvme.namespace === 0n) throw unsupportedConfig("NVMe namespace can't be zero");
-  if (d.src.type !== 'vhostuser') return;
+  if (d.src.type === 'vhostuser') validateVhostUser(d);
+  for (const n of chainOf(d.src)) validateDeviceSecLabels(n.seclabels, def.misc.seclabels);
+}
+
+/** virDomainDiskVhostUserValidate */
+function validateVhostUser(d: DiskDef): void {
   const no = (what: string) => unsupportedConfig(`${what} is not supported with vhostuser disk`);
   if (d.bus !== 'virtio') throw unsupportedConfig('vhostuser disk supports only virtio bus');
   if (d.snapshot !== 'no') throw unsupportedConfig('only snapshot=no is supported with vhostuser disk');

@@ -7,6 +7,7 @@ import { propEnum } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { parsePciAddress, pciAttrs } from './info.js';
+import { formatDeviceSecLabels, parseDeviceSecLabels, type DeviceSecLabel } from './disk-seclabel.js';
 
 /** virStorageNetProtocol, without 'none' */
 export const PROTOCOLS = ['nbd', 'rbd', 'sheepdog', 'gluster', 'iscsi', 'http', 'https', 'ftp', 'ftps', 'tftp', 'ssh', 'vxhs', 'nfs'] as const;
@@ -76,10 +77,12 @@ export interface RemoteParts {
   nvme?: NvmeSource;
   vhostuser?: VhostUserSource;
   pool?: PoolSource;
+  /** <seclabel> overrides in the source (parsed for every type, written back for all but network) */
+  seclabels?: DeviceSecLabel[];
 }
 
 /** Source children libvirt knows but virtgold does not implement for these types yet. */
-const REFUSED_CHILDREN = ['encryption', 'slices', 'reservations', 'seclabel', 'privateData'];
+const REFUSED_CHILDREN = ['encryption', 'slices', 'reservations', 'privateData'];
 
 const DEFAULT_PORT: Record<NetProtocol, number> = {
   http: 80, https: 443, ftp: 21, ftps: 990, tftp: 69, sheepdog: 7000, nbd: 10809, ssh: 22, iscsi: 3260, gluster: 24007, rbd: 0, vxhs: 9999, nfs: 0,
@@ -264,18 +267,20 @@ export const isRemoteType = (t: string): t is RemoteType => t === 'network' || t
  *  keeps in src->path (the image of a network source) */
 export function parseRemoteSource(s: XElement, type: RemoteType): RemoteParts & { path?: string } {
   for (const c of elements(s)) if (REFUSED_CHILDREN.includes(c.name)) throw notImplemented(`<${c.name}> in a <disk type='${type}'> source`);
+  const labels = parseDeviceSecLabels(s);
+  const seclabels = labels.length ? { seclabels: labels } : {};
   switch (type) {
     case 'network': {
       const net = parseNetwork(s);
-      return { net, ...(net.path !== undefined ? { path: net.path } : {}) };
+      return { net, ...(net.path !== undefined ? { path: net.path } : {}), ...seclabels };
     }
     case 'nvme':
-      return { nvme: parseNvme(s) };
+      return { nvme: parseNvme(s), ...seclabels };
     case 'vhostuser':
-      return { vhostuser: parseVhostUser(s) };
+      return { vhostuser: parseVhostUser(s), ...seclabels };
     case 'volume': {
       const pool = parsePool(s);
-      return pool ? { pool } : {};
+      return { ...(pool ? { pool } : {}), ...seclabels };
     }
   }
 }
@@ -367,7 +372,13 @@ export function remoteSourceParts(p: RemoteParts): { attrs: string; children: (w
   }
   if (p.nvme) {
     const v = p.nvme;
-    return { attrs: ` type='pci'${attr('managed', v.managed)} namespace='${v.namespace}'`, children: (w) => w.line(`<address ${pciAttrs(v.address)}/>`) };
+    return {
+      attrs: ` type='pci'${attr('managed', v.managed)} namespace='${v.namespace}'`,
+      children: (w) => {
+        w.line(`<address ${pciAttrs(v.address)}/>`);
+        formatDeviceSecLabels(w, p.seclabels);
+      },
+    };
   }
   if (p.vhostuser) {
     const v = p.vhostuser;
@@ -376,11 +387,12 @@ export function remoteSourceParts(p: RemoteParts): { attrs: string; children: (w
       attrs: ` type='unix' path='${v.path}'`,
       children: (w) => {
         if (r) w.line(`<reconnect enabled='${r.enabled}'${r.enabled === 'yes' ? ` timeout='${r.timeout}'` : ''}/>`);
+        formatDeviceSecLabels(w, p.seclabels);
       },
     };
   }
   const pool = p.pool;
-  return { attrs: pool ? `${attr('pool', pool.pool)}${attr('volume', pool.volume)}${attr('mode', pool.mode)}` : '', children: () => {} };
+  return { attrs: pool ? `${attr('pool', pool.pool)}${attr('volume', pool.volume)}${attr('mode', pool.mode)}` : '', children: (w) => formatDeviceSecLabels(w, p.seclabels) };
 }
 
 /** virDomainDiskDefPostParse for these types: an iSCSI target without a LUN is LUN 0; a

@@ -16,7 +16,7 @@ const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
 const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 
 /** virDomainDiskDefValidate */
-export function validateDiskConf(d: DiskDef): void {
+export function validateDiskConf(d: DiskDef, { def }: StageContext): void {
   if (d.dst === undefined) {
     const what = d.src.pool ? `pool = '${d.src.pool.pool}', volume = '${d.src.pool.volume}'` : d.src.path;
     throw new TranslationError('bare', what !== undefined ? `missing target information for device ${what}` : 'missing target information for device');
@@ -43,7 +43,7 @@ export function validateDiskConf(d: DiskDef): void {
     if (v?.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
     if (v?.pagePerVq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
   }
-  validateRemoteDiskConf(d);
+  validateRemoteDiskConf(d, def);
   if (d.trayOpen && d.device !== 'floppy' && d.device !== 'cdrom') throw unsupportedConfig('tray is only valid for cdrom and floppy');
   for (const [k, max] of [['vendor', 8], ['product', 16]] as const) {
     const v = d[k];
