@@ -135,16 +135,17 @@ function parseHost(h: XElement): NetHost {
   return host;
 }
 
-/** virStorageSourceNetCookieValidate / virStorageSourceNetCookiesValidate */
+/** virStorageSourceNetCookieValidate / virStorageSourceNetCookiesValidate (a name
+ *  cannot be empty here: the parser already wants one) */
 function validateCookies(cookies: { name: string; value: string }[]): void {
-  const VALUE_BAD = /[\x00-\x20",;\\\x7f]/;
+  const VALUE_BAD = /[\x01-\x20",;\\]/;
   const NAME_BAD = /[()<>@:/[\]?={}]/;
   cookies.forEach((c, i) => {
-    if (c.name === '') throw xmlError('cookie name must not be empty');
     if (VALUE_BAD.test(c.name) || NAME_BAD.test(c.name)) throw xmlError(`cookie name '${c.name}' contains invalid characters`);
     let v = c.value;
+    // optional quotes around the value (a lone '"' is both)
     if (v.startsWith('"')) {
-      if (!v.endsWith('"') || v.length < 2) throw xmlError(`value of cookie '${c.name}' contains invalid characters`);
+      if (!v.endsWith('"')) throw xmlError(`value of cookie '${c.name}' contains invalid characters`);
       v = v.slice(1, -1);
     }
     if (VALUE_BAD.test(v)) throw xmlError(`value of cookie '${c.name}' contains invalid characters`);
@@ -194,9 +195,13 @@ function parseNetwork(s: XElement): NetSource {
   }
   const cookies = child(s, 'cookies');
   if ((protocol === 'http' || protocol === 'https') && cookies) {
+    // virDomainStorageNetCookieParse (virXPathString: empty is missing)
     net.cookies = elements(cookies, 'cookie').map((c) => {
       const name = c.attrs.name ?? '';
-      return { name, value: textOf(c) };
+      if (name === '') throw xmlError('missing cookie name');
+      const value = textOf(c);
+      if (value === '') throw xmlError(`missing value for cookie '${name}'`);
+      return { name, value };
     });
     validateCookies(net.cookies);
   }
