@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { QemuCaps } from '../translator/capabilities.js';
-import { prepareRemote, remoteObjects, remoteStorageProps } from '../translator/blockdev/net.js';
+import { prepareRemoteAuth, remoteAuthObjects, remoteStorageProps } from '../translator/blockdev/net.js';
 import type { StorageSource } from '../translator/devices/disk-source.js';
 import { loadHostFacts } from '../translator/domain/hugetlbfs.js';
 
@@ -39,20 +39,20 @@ const caps = (storage: QemuCaps['storageHost']) => ({ storageHost: storage }) as
 test('secrets: looked up by usage and type, or by UUID; encrypted only with known random bytes', () => {
   const secrets = [{ usageType: 'iscsi', usage: 'u', value: 'AQCVn5hO6HzFAhAAq0NCv8jtJcIcE+HOBlMQ1A' }, { usageType: 'ceph', uuid: '0de70000-0000-4000-8000-0000000000aa', value: 'x' }];
   const src = iscsi({ username: 'me', secretType: 'iscsi', usage: 'u' });
-  prepareRemote(src, 'libvirt-1-storage', caps({ randomBytes: 'counting', secrets }));
+  prepareRemoteAuth(src, 'libvirt-1-storage', caps({ randomBytes: 'counting', secrets }));
   // the same bytes as libvirt's test harness (its mocked master key and IV)
-  assert.equal(remoteObjects(src), [[
+  assert.equal(remoteAuthObjects(src), [[
     '-object',
     '{"qom-type":"secret","id":"libvirt-1-storage-auth-secret0","data":"9eao5F8qtkGt+seB1HYivWIxbtwUu6MQtg1zpj/oDtUsPr1q8wBYM91uEHCn6j/1","keyid":"masterKey0","iv":"AAECAwQFBgcICQoLDA0ODw==","format":"base64"}',
   ]]);
   assert.equal(remoteStorageProps(src), { driver: 'iscsi', portal: 'example.org:3260', target: 'iqn.2000-01.org.example:t', lun: 1, transport: 'tcp', user: 'me', 'password-secret': 'libvirt-1-storage-auth-secret0' });
-  assert.match(err(() => prepareRemote(src, 'libvirt-1-storage', caps({ randomBytes: 'unpredictable', secrets }))), /^unsupported: <auth><secret> on a host whose libvirt encrypts it with random keys/);
-  assert.is(err(() => prepareRemote(iscsi({ username: 'me', usage: 'x' }), 'n', caps({ secrets }))), "Secret not found: no secret with matching usage 'x'");
+  assert.match(err(() => prepareRemoteAuth(src, 'libvirt-1-storage', caps({ randomBytes: 'unpredictable', secrets }))), /^unsupported: <auth><secret> on a host whose libvirt encrypts it with random keys/);
+  assert.is(err(() => prepareRemoteAuth(iscsi({ username: 'me', usage: 'x' }), 'n', caps({ secrets }))), "Secret not found: no secret with matching usage 'x'");
   assert.is(
-    err(() => prepareRemote(iscsi({ username: 'me', uuid: '0de70000-0000-4000-8000-0000000000aa' }), 'n', caps({ secrets }))),
+    err(() => prepareRemoteAuth(iscsi({ username: 'me', uuid: '0de70000-0000-4000-8000-0000000000aa' }), 'n', caps({ secrets }))),
     "invalid argument: secret with uuid 0de70000-0000-4000-8000-0000000000aa is of type 'ceph' not expected 'iscsi' type",
   );
-  assert.match(err(() => prepareRemote(src, 'n', caps(undefined))), /^unsupported: <auth><secret> on a snapshot without the host's secrets/);
+  assert.match(err(() => prepareRemoteAuth(src, 'n', caps(undefined))), /^unsupported: <auth><secret> on a snapshot without the host's secrets/);
 });
 
 test.run();

@@ -8,7 +8,7 @@ import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, isEmptySource, type StorageSource } from '../devices/disk-source.js';
 import type { VhostUserSource } from '../devices/disk-source-net.js';
 import { escapeComma } from '../argv.js';
-import { prepareRemote, remoteObjects, remoteStorageProps } from './net.js';
+import { prepareRemote, prepareRemoteAuth, remoteAuthObjects, remoteObjects, remoteStorageProps } from './net.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 
@@ -25,7 +25,9 @@ export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCa
     if (list[i]!.src.type === 'vhostuser') continue;
     for (const n of chainOf(list[i]!.src)) {
       nodeIds.set(n, ++id);
-      if (n.type !== 'file' && n.type !== 'block' && n.type !== 'dir') prepareRemote(n, `libvirt-${id}-storage`, caps);
+      const remote = n.type !== 'file' && n.type !== 'block' && n.type !== 'dir';
+      if (remote) prepareRemoteAuth(n, `libvirt-${id}-storage`, caps);
+      if (remote) prepareRemote(n, `libvirt-${id}-storage`, caps);
     }
   }
   const boot: Record<string, number> = {};
@@ -113,7 +115,7 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   }
   // (libvirt 9.0.0 writes it as a signed 64-bit number: sizes from 2^63 bytes come out negative)
   const formatJson = JSON.stringify(formatProps).replace(`"${BIG_MARK}"`, () => String(BigInt.asIntN(64, src.metadataCacheMaxSize ?? 0n)));
-  return [...remoteObjects(src), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
+  return [...remoteAuthObjects(src), ...remoteObjects(src), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */

@@ -16,6 +16,9 @@ export interface RemotePrep {
   authSecret?: string;
   cookieSecret?: string;
   tlsAlias?: string;
+  /** the <auth> secret object */
+  authObjects: string[][];
+  /** the cookie secret and TLS objects */
   objects: string[][];
   nfsUid?: number;
   nfsGid?: number;
@@ -46,18 +49,25 @@ function hostId(value: string, what: 'user' | 'group'): number {
 /** qemuBlockStorageSourceGetCookieString */
 export const cookieString = (net: NetSource) => net.cookies!.map((c) => `${c.name}=${c.value}`).join('; ');
 
-/** qemuDomainPrepareStorageSourceBlockdevNodename for one image of a chain (after its
- *  validation): secrets, TLS, NFS ids. `storage` is its storage node name. */
-export function prepareRemote(src: StorageSource, storage: string, caps: QemuCaps): void {
+/** qemuDomainPrepareStorageSourceBlockdevNodename for one non-local image of a chain
+ *  (after its validation), its first part: the pool of a volume, the <auth> secret.
+ *  `storage` is the image's storage node name. */
+export function prepareRemoteAuth(src: StorageSource, storage: string, caps: QemuCaps): void {
   if (src.type === 'volume') throw notImplemented("<disk type='volume'> on a command line (storage pools are host state)");
-  const prep: RemotePrep = { objects: [] };
+  const prep: RemotePrep = { objects: [], authObjects: [] };
   prepared.set(src, prep);
   // qemuDomainSecretStorageSourcePrepare (for any source with an <auth>, used or not)
   if (src.auth) {
     const value = authSecret(caps, src);
     prep.authSecret = `${storage}-auth-secret0`;
-    prep.objects.push(secretObject(caps, prep.authSecret, value, '<auth><secret>'));
+    prep.authObjects.push(secretObject(caps, prep.authSecret, value, '<auth><secret>'));
   }
+}
+
+/** … and after the image's encryption secret: the HTTP cookies secret, the NBD TLS
+ *  credentials, the NFS ids */
+export function prepareRemote(src: StorageSource, storage: string, caps: QemuCaps): void {
+  const prep = prepared.get(src)!;
   const net = src.net;
   if (!net) return;
   if (net.cookies?.length) {
@@ -83,7 +93,9 @@ export function prepareRemote(src: StorageSource, storage: string, caps: QemuCap
   }
 }
 
-/** the -object options a prepared source needs before its storage node */
+/** the -object options a prepared source needs before its storage node: the <auth>
+ *  secret (libvirt's first), then the others (after an encryption secret) */
+export const remoteAuthObjects = (src: StorageSource): string[][] => prepared.get(src)?.authObjects ?? [];
 export const remoteObjects = (src: StorageSource): string[][] => prepared.get(src)?.objects ?? [];
 
 /** qemuBlockStorageSourceBuildJSONSocketAddress */

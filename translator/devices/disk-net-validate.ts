@@ -15,16 +15,14 @@ import { requireSharedMemory } from './filesystem.js';
 const SECRET_USAGES = ['none', 'volume', 'ceph', 'iscsi', 'tls', 'vtpm'];
 const AUTH_PROTOCOLS = ['iscsi', 'http', 'https', 'ftp', 'ftps', 'ssh', 'rbd'];
 
-/** virDomainDiskDefValidateSource: the <auth> of each network image of the chain */
-export function validateSourceChainConf(src: StorageSource): void {
-  for (const n of chainOf(src)) {
-    if (n.type !== 'network' || !n.auth || !n.net) continue;
-    const protocol = n.net.protocol;
-    if (!AUTH_PROTOCOLS.includes(protocol)) throw unsupportedConfig(`authentication is not supported for protocol '${protocol}'`);
-    const usage = n.auth.secretType;
-    if (usage === undefined || !SECRET_USAGES.includes(usage)) throw unsupportedConfig(`unknown secret type '${usage ?? '<null>'}'`);
-    if ((protocol === 'iscsi' && usage !== 'iscsi') || (protocol === 'rbd' && usage !== 'ceph')) throw unsupportedConfig(`invalid secret type '${usage}'`);
-  }
+/** virDomainDiskDefValidateSourceChainOne, its first part: the <auth> of a network image */
+export function validateSourceAuthConf(n: StorageSource): void {
+  if (n.type !== 'network' || !n.auth || !n.net) return;
+  const protocol = n.net.protocol;
+  if (!AUTH_PROTOCOLS.includes(protocol)) throw unsupportedConfig(`authentication is not supported for protocol '${protocol}'`);
+  const usage = n.auth.secretType;
+  if (usage === undefined || !SECRET_USAGES.includes(usage)) throw unsupportedConfig(`unknown secret type '${usage ?? '<null>'}'`);
+  if ((protocol === 'iscsi' && usage !== 'iscsi') || (protocol === 'rbd' && usage !== 'ceph')) throw unsupportedConfig(`invalid secret type '${usage}'`);
 }
 
 /** virDomainDiskDefValidate: an NVMe namespace, virDomainDiskVhostUserValidate, then

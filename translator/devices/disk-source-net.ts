@@ -7,7 +7,7 @@ import { propEnum } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { parsePciAddress, pciAttrs } from './info.js';
-import { formatDeviceSecLabels, parseDeviceSecLabels, type DeviceSecLabel } from './disk-seclabel.js';
+import { parseDeviceSecLabels, type DeviceSecLabel } from './disk-seclabel.js';
 
 /** virStorageNetProtocol, without 'none' */
 export const PROTOCOLS = ['nbd', 'rbd', 'sheepdog', 'gluster', 'iscsi', 'http', 'https', 'ftp', 'ftps', 'tftp', 'ssh', 'vxhs', 'nfs'] as const;
@@ -343,8 +343,8 @@ export function formatAuth(w: Writer, a: AuthDef): void {
   w.close('</auth>');
 }
 
-/** virDomainDiskSourceFormat's attributes and children for these types (the caller adds
- *  startupPolicy and the auth) */
+/** virDomainDiskSourceFormat's attributes and own children for these types (the caller
+ *  adds startupPolicy, the security labels and the auth) */
 export function remoteSourceParts(p: RemoteParts): { attrs: string; children: (w: Writer) => void } {
   if (p.net) {
     const n = p.net;
@@ -379,10 +379,7 @@ export function remoteSourceParts(p: RemoteParts): { attrs: string; children: (w
     const v = p.nvme;
     return {
       attrs: ` type='pci'${attr('managed', v.managed)} namespace='${v.namespace}'`,
-      children: (w) => {
-        w.line(`<address ${pciAttrs(v.address)}/>`);
-        formatDeviceSecLabels(w, p.seclabels);
-      },
+      children: (w) => w.line(`<address ${pciAttrs(v.address)}/>`),
     };
   }
   if (p.vhostuser) {
@@ -392,12 +389,11 @@ export function remoteSourceParts(p: RemoteParts): { attrs: string; children: (w
       attrs: ` type='unix' path='${v.path}'`,
       children: (w) => {
         if (r) w.line(`<reconnect enabled='${r.enabled}'${r.enabled === 'yes' ? ` timeout='${r.timeout}'` : ''}/>`);
-        formatDeviceSecLabels(w, p.seclabels);
       },
     };
   }
   const pool = p.pool;
-  return { attrs: pool ? `${attr('pool', pool.pool)}${attr('volume', pool.volume)}${attr('mode', pool.mode)}` : '', children: (w) => formatDeviceSecLabels(w, p.seclabels) };
+  return { attrs: pool ? `${attr('pool', pool.pool)}${attr('volume', pool.volume)}${attr('mode', pool.mode)}` : '', children: () => {} };
 }
 
 /** virDomainDiskDefPostParse for these types: an iSCSI target without a LUN is LUN 0; a

@@ -6,6 +6,7 @@ import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, textOf, type XElement } from '../xml/tree.js';
 import { scaledBytes } from '../domain/units.js';
 import { attr, Writer } from '../xml/writer.js';
+import { formatDeviceSecLabels } from './disk-seclabel.js';
 import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
 
 export interface StorageSource extends RemoteParts {
@@ -135,7 +136,9 @@ function formatSourceElement(w: Writer, src: StorageSource, startupPolicy?: stri
   const head = `<source${attrs}${src.type !== 'network' ? attr('startupPolicy', startupPolicy) : ''}`;
   const inner = new Writer();
   children(inner);
-  // (not for a volume: its pool holds the credentials)
+  // security labels (not for a network source), the auth (not for a volume: its pool
+  // holds the credentials)
+  if (src.type !== 'network') formatDeviceSecLabels(inner, src.seclabels);
   if (src.auth && !src.authAtDisk && src.type !== 'volume') formatAuth(inner, src.auth);
   if (!inner.lines.length) {
     if (head !== '<source') w.line(`${head}/>`);

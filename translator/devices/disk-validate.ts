@@ -8,7 +8,7 @@ import type { StageContext } from './kind.js';
 import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
 import { chainOf, isEmptySource, type StorageSource } from './disk-source.js';
-import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceChainConf, validateStartupPolicyType, validateStorageSourceQemu, validateTlsHostname } from './disk-net-validate.js';
+import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceAuthConf, validateStartupPolicyType, validateStorageSourceQemu, validateTlsHostname } from './disk-net-validate.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -21,7 +21,8 @@ export function validateDiskConf(d: DiskDef, { def }: StageContext): void {
     const what = d.src.pool ? `pool = '${d.src.pool.pool}', volume = '${d.src.pool.volume}'` : d.src.path;
     throw new TranslationError('bare', what !== undefined ? `missing target information for device ${what}` : 'missing target information for device');
   }
-  validateSourceChainConf(d.src);
+  // virDomainDiskDefValidateSource, each image
+  for (const n of chainOf(d.src)) validateSourceAuthConf(n);
   if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
   // (device='lun' is refused when parsed: every disk here is another device)
   if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
