@@ -4,6 +4,7 @@
 import type { StageContext } from '../devices/kind.js';
 import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
+import { usbRemovable } from '../usb/disk.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, isEmptySource, type StorageSource } from '../devices/disk-source.js';
 import type { VhostUserSource } from '../devices/disk-source-net.js';
@@ -175,6 +176,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
+  } else if (d.bus === 'usb') {
+    props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
   } else if (d.bus === 'scsi') {
     props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
     const a = d.drive!;
@@ -210,6 +213,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   if (d.rotationRate) props.rotation_rate = d.rotationRate;
   if (d.vendor !== undefined) props.vendor = d.vendor;
   if (d.product !== undefined) props.product = d.product;
+  const removable = usbRemovable(d, caps);
+  if (removable !== undefined) props.removable = removable;
   const mode = cacheMode(d);
   if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;
