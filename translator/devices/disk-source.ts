@@ -6,7 +6,7 @@ import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, textOf, type XElement } from '../xml/tree.js';
 import { scaledBytes } from '../domain/units.js';
 import { attr, Writer } from '../xml/writer.js';
-import { formatDeviceSecLabels } from './disk-seclabel.js';
+import { formatDeviceSecLabels, parseDeviceSecLabels } from './disk-seclabel.js';
 import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
 
 export interface StorageSource extends RemoteParts {
@@ -50,12 +50,14 @@ const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
 type LocalType = keyof typeof PATH_ATTR;
 
 function parseLocalSource(source: XElement, type: LocalType, src: StorageSource): void {
-  for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
+  for (const c of elements(source)) if (c.name !== 'seclabel') throw notImplemented(`<${c.name}> in <disk><source>`);
   const key = PATH_ATTR[type];
   for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
   if (path !== undefined) src.path = path;
+  const labels = parseDeviceSecLabels(source);
+  if (labels.length) src.seclabels = labels;
 }
 
 /** virDomainDiskBackingStoreParse */
@@ -129,7 +131,14 @@ const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type as LocalType], 
 /** virDomainDiskSourceFormat: the <source> element (nothing for an empty local one) */
 function formatSourceElement(w: Writer, src: StorageSource, startupPolicy?: string): void {
   if (!isRemoteType(src.type)) {
-    if (src.path !== undefined || startupPolicy !== undefined) w.line(`<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}/>`);
+    const head = `<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}`;
+    const labels = new Writer();
+    formatDeviceSecLabels(labels, src.seclabels);
+    if (labels.lines.length) {
+      w.open(`${head}>`);
+      for (const l of labels.lines) w.line(l);
+      w.close('</source>');
+    } else if (head !== '<source') w.line(`${head}/>`);
     return;
   }
   const { attrs, children } = remoteSourceParts(src);
