@@ -1,8 +1,9 @@
 // Network and NVMe disk sources on the QEMU command line: the storage node's protocol
 // properties (qemuBlockStorageSourceGetBackendProps), and what libvirt prepares for them
 // on the way there (qemuDomainPrepareStorageSourceBlockdevNodename): the secrets of
-// <auth> and of HTTP cookies as AES-encrypted -object secret, the NBD TLS credentials,
-// NFS user and group ids. Host facts come from the snapshot (domain/storage-host.ts).
+// <auth> and of HTTP cookies as AES-encrypted -object secret (translator/secrets.ts), the
+// NBD TLS credentials, NFS user and group ids. Host facts come from the snapshot
+// (domain/storage-host.ts).
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { NetHost, NetSource } from '../devices/disk-source-net.js';
 import type { StorageSource } from '../devices/disk-source.js';
