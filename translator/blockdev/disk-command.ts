@@ -6,7 +6,10 @@ import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-de
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { usbRemovable } from '../usb/disk.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
-import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
+import { BACKING_FORMATS, chainOf, isEmptySource, type StorageSource } from '../devices/disk-source.js';
+import type { VhostUserSource } from '../devices/disk-source-net.js';
+import { escapeComma } from '../argv.js';
+import { prepareRemote, prepareRemoteAuth, remoteAuthObjects, remoteObjects, remoteStorageProps } from './net.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import type { DomainDef } from '../model.js';
 import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret, prepareFDs } from './storage-extra.js';
@@ -21,11 +24,14 @@ const nodeIds = new WeakMap<StorageSource, number>();
 export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCaps): void {
   let id = 0;
   for (let i = list.length - 1; i >= 0; i--) {
-    // an SD card is a legacy -drive: no node names
-    if (list[i]!.bus === 'sd') continue;
+    // an SD card is a legacy -drive: no node names; a vhost-user disk is a chardev
+    if (list[i]!.bus === 'sd' || list[i]!.src.type === 'vhostuser') continue;
     for (const n of chainOf(list[i]!.src)) {
       nodeIds.set(n, ++id);
+      const remote = n.type !== 'file' && n.type !== 'block' && n.type !== 'dir';
+      if (remote) prepareRemoteAuth(n, `libvirt-${id}-storage`, caps);
       prepareEncryptionSecret(n, id, caps);
+      if (remote) prepareRemote(n, `libvirt-${id}-storage`, caps);
       prepareFDs(n);
     }
   }
@@ -93,7 +99,8 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
   // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
-  const own = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const local = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const own = src.type === 'file' || src.type === 'block' || src.type === 'dir' ? local : remoteStorageProps(src);
   const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
@@ -110,7 +117,12 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
     if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
     else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
   }
-  return [...extras.objects, ['-blockdev', JSON.stringify(storageProps)], ...(extras.slice ? [extras.slice] : []), ['-blockdev', jsonArg(formatProps)]];
+  // qemuBuildBlockStorageSourceAttachDataCommandline's order: the auth secret, the
+  // encryption secret, the cookie secret and TLS objects, then storage, slice, format
+  return [
+    ...remoteAuthObjects(src), ...extras.objects, ...remoteObjects(src),
+    ['-blockdev', JSON.stringify(storageProps)], ...(extras.slice ? [extras.slice] : []), ['-blockdev', jsonArg(formatProps)],
+  ];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */
@@ -130,12 +142,22 @@ const WWN_MARK = '@wwn@';
 /** (a FAT image is emulated by the storage node: a raw format node goes on top) */
 const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels', fat: 'raw' };
 
+/** qemuBuildChardevCommand for a vhost-user disk's unix socket */
+function vhostUserChardev(id: string, v: VhostUserSource): string {
+  const r = v.reconnect;
+  const reconnect = r?.enabled === 'yes' ? `,reconnect=${r.timeout}` : r?.enabled === 'no' ? ',reconnect=0' : '';
+  return `socket,id=${id},path=${escapeComma(v.path)}${reconnect}`;
+}
+
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
   if (d.bus === 'sd') return [['-drive', sdDrive(d, cacheMode(d))]];
   const id = nodeIds.get(d.src)!;
   const out: string[][] = [];
-  if (d.src.path !== undefined) {
+  const vhostuser = d.src.vhostuser;
+  // qemuBuildStorageSourceAttachPrepareChardev: a vhost-user disk is a socket chardev
+  if (vhostuser) out.push(['-chardev', vhostUserChardev(`chr-vu-${d.info.alias}`, vhostuser)]);
+  if (!isEmptySource(d.src) && !vhostuser) {
     out.push(...blockdevs(d, caps));
     // qemuBlockStorageGetCopyOnReadProps: a copy-on-read layer on top of the chain
     if (d.copyOnRead === 'on') out.push(['-blockdev', JSON.stringify({ driver: 'copy-on-read', 'node-name': `libvirt-CoR-${d.dst}`, file: `libvirt-${id}-format`, discard: 'unmap' })]);
@@ -148,7 +170,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     // qemuBuildVirtioDevGetConfig: the (non-)transitional models on PCI
     const suffix = !ccw && d.model && d.model !== 'virtio' && hasFlag(caps, 'virtio-pci-non-transitional') ? d.model.slice('virtio'.length) : '';
     if (!ccw && d.model === 'virtio-non-transitional' && !suffix) throw unsupportedConfig('virtio non-transitional model not supported for this qemu');
-    props = { driver: `${ccw ? 'virtio-blk-ccw' : 'virtio-blk-pci'}${suffix}` };
+    props = { driver: `${vhostuser ? 'vhost-user-blk' : 'virtio-blk'}${ccw ? '-ccw' : '-pci'}${suffix}` };
     const v = d.virtio;
     if (v?.iommu) props.iommu_platform = v.iommu === 'on';
     if (v?.ats) props.ats = v.ats === 'on';
@@ -157,7 +179,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.iothread) props.iothread = `iothread${d.iothread}`;
     if (d.ioeventfd) props.ioeventfd = d.ioeventfd === 'on';
     if (d.eventIdx) props.event_idx = d.eventIdx === 'on';
-    if (hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    if (!vhostuser && hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
@@ -187,7 +209,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;
-  if (d.src.path !== undefined) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
+  if (vhostuser) props.chardev = `chr-vu-${d.info.alias}`;
+  else if (!isEmptySource(d.src)) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
   props.id = d.info.alias;
   if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
   if (d.blockio?.logical) props.logical_block_size = d.blockio.logical;

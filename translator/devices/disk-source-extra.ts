@@ -4,7 +4,7 @@ import { xmlError } from '../errors.js';
 import { strToULL } from '../domain/units.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { formatEncryption, parseEncryption, type Encryption } from './disk-encryption.js';
+import { parseEncryption, type Encryption } from './disk-encryption.js';
 
 export interface SourceExtra {
   /** <slices><slice type='storage'>: the part of the storage the image is */
@@ -34,16 +34,10 @@ export function parseSourceExtra(source: XElement, into: SourceExtra): void {
   if (slice) into.slice = slice;
 }
 
-/** The children of <source> this module owns, in virDomainDiskSourceFormat's order
- *  (slices, then encryption unless the disk element carries it). */
-export function formatSourceExtra(w: Writer, src: SourceExtra, skipEncryption: boolean): void {
-  if (src.slice) {
-    w.open('<slices>');
-    w.line(`<slice type='storage' offset='${src.slice.offset}' size='${src.slice.size}'/>`);
-    w.close('</slices>');
-  }
-  if (!skipEncryption) formatEncryption(w, src.encryption);
+/** <slices>, as virDomainDiskSourceFormatSlices writes it */
+export function formatSlices(w: Writer, slice: SourceExtra['slice']): void {
+  if (!slice) return;
+  w.open('<slices>');
+  w.line(`<slice type='storage' offset='${slice.offset}' size='${slice.size}'/>`);
+  w.close('</slices>');
 }
-
-export const hasSourceExtra = (src: SourceExtra, skipEncryption: boolean) => !!src.slice || (!skipEncryption && !!src.encryption);
-

@@ -1,17 +1,19 @@
 // The storage source of a <disk> (libvirt's virStorageSource) and its explicit backing
-// chain (<backingStore>): type, path and format, parsed and formatted. Only local files
-// and block devices so far; other source types and every source option are refused by
-// name.
+// chain (<backingStore>): type, path and format, parsed and formatted. Local files and
+// block devices here; network, volume, nvme and vhostuser sources and <auth> in
+// disk-source-net.ts; other source types and options are refused by name.
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, textOf, type XElement } from '../xml/tree.js';
 import { scaledBytes, strToULL } from '../domain/units.js';
-import { attr, type Writer } from '../xml/writer.js';
-import { parseEncryption } from './disk-encryption.js';
-import { formatSourceExtra, hasSourceExtra, parseSourceExtra, type SourceExtra } from './disk-source-extra.js';
+import { attr, Writer } from '../xml/writer.js';
+import { formatEncryption, parseEncryption } from './disk-encryption.js';
+import { formatSlices, parseSourceExtra, type SourceExtra } from './disk-source-extra.js';
+import { formatDeviceSecLabels, parseDeviceSecLabels } from './disk-seclabel.js';
+import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
 
-export interface StorageSource extends SourceExtra {
+export interface StorageSource extends SourceExtra, RemoteParts {
   /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
-  type: 'file' | 'block' | 'dir';
+  type: 'file' | 'block' | 'dir' | RemoteType;
   /** undefined: an empty drive (no medium) */
   path?: string;
   /** virStorageFileFormat by name; 'raw' after post-parse when not given */
@@ -27,6 +29,19 @@ export interface StorageSource extends SourceExtra {
   fdgroup?: string;
   /** the <encryption> was the disk's child, not its <source>'s (def->diskElementEnc) */
   encryptionOnDisk?: boolean;
+  auth?: AuthDef;
+  /** the <auth> was a child of <disk>, not of <source> (libvirt writes it back there) */
+  authAtDisk?: boolean;
+}
+
+/** virStorageSourceIsEmpty: a local source without a path (no medium) */
+export const isEmptySource = (s: StorageSource): boolean => (s.type === 'file' || s.type === 'block' || s.type === 'dir') && s.path === undefined;
+
+/** a non-local source with its <auth> (virDomainStorageSourceParse's ./auth) */
+function parseRemote(source: XElement, type: RemoteType, src: StorageSource): void {
+  Object.assign(src, parseRemoteSource(source, type));
+  const auth = child(source, 'auth');
+  if (auth) src.auth = parseAuth(auth);
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];
@@ -38,8 +53,10 @@ export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
 /** the local path of a <source> (virDomainStorageSourceParse for file and block) */
 const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
 
-function parseLocalSource(source: XElement, type: StorageSource['type'], src: StorageSource): void {
-  for (const c of elements(source)) if (c.name !== 'encryption' && c.name !== 'slices') throw notImplemented(`<${c.name}> in <disk><source>`);
+type LocalType = keyof typeof PATH_ATTR;
+
+function parseLocalSource(source: XElement, type: LocalType, src: StorageSource): void {
+  for (const c of elements(source)) if (!['encryption', 'slices', 'seclabel'].includes(c.name)) throw notImplemented(`<${c.name}> in <disk><source>`);
   const key = PATH_ATTR[type];
   // (fdgroup: file descriptors handed to libvirt for a file source, virDomainFDAssociate)
   const known = (a: string) => a === key || a === 'startupPolicy' || a === 'index' || (a === 'fdgroup' && type === 'file');
@@ -49,6 +66,8 @@ function parseLocalSource(source: XElement, type: StorageSource['type'], src: St
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
   if (path !== undefined) src.path = path;
   parseSourceExtra(source, src);
+  const labels = parseDeviceSecLabels(source);
+  if (labels.length) src.seclabels = labels;
 }
 
 /** virDomainDiskBackingStoreParse */
@@ -63,11 +82,12 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
   if (!source) throw xmlError('missing disk backing store source');
   if (!TYPES.includes(type)) throw xmlError(`unknown storage source type '${type}'`);
   if (!FORMATS.includes(format)) throw xmlError(`unknown storage source format '${format}'`);
-  if (type !== 'file' && type !== 'block') throw notImplemented(`<backingStore type='${type}'>`);
+  if (type !== 'file' && type !== 'block' && type !== 'network') throw notImplemented(`<backingStore type='${type}'>`);
   // a backing image is always read-only
   const src: StorageSource = { type, format, readonly: true, shared: false };
   parseMetadataCache(child(b, 'format')!, src);
-  parseLocalSource(source, type, src);
+  if (type === 'network') parseRemote(source, type, src);
+  else parseLocalSource(source, type, src);
   const next = parseBacking(b);
   if (next !== undefined) src.backing = next;
   return src;
@@ -76,12 +96,22 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
 /** virDomainDiskDefParseSourceXML and the source parts of <driver> (type) and of the
  *  disk (<readonly>, <shareable>) */
 export function parseSource(e: XElement): StorageSource {
-  const type = e.attrs.type ?? 'file';
+  let type = e.attrs.type ?? 'file';
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
-  if (type !== 'file' && type !== 'block' && type !== 'dir') throw notImplemented(`<disk type='${type}'>`);
-  const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
+  if (type !== 'file' && type !== 'block' && type !== 'dir' && !isRemoteType(type)) throw notImplemented(`<disk type='${type}'>`);
   const source = child(e, 'source');
-  if (source) parseLocalSource(source, type, src);
+  // without a <source> libvirt takes the disk for a file
+  if (!source) type = 'file';
+  const src: StorageSource = { type: type as StorageSource['type'], readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
+  if (source && isRemoteType(type)) parseRemote(source, type, src);
+  else if (source) parseLocalSource(source, type as LocalType, src);
+  const auth = child(e, 'auth');
+  if (auth) {
+    if (src.auth) throw unsupportedConfig('an <auth> definition already found for disk source');
+    src.auth = parseAuth(auth);
+    src.authAtDisk = true;
+  }
+  if (src.auth && !isRemoteType(src.type)) throw notImplemented(`<auth> on a <disk type='${src.type}'>`);
   const enc = child(e, 'encryption');
   if (enc) {
     // one <encryption>: the disk's own is the legacy place
@@ -115,25 +145,42 @@ export function parseMetadataCache(driver: XElement, src: StorageSource): void {
   if (bytes > 0n) src.metadataCacheMaxSize = bytes;
 }
 
-const pathAttr = (src: StorageSource) => `${attr(PATH_ATTR[src.type], src.path)}${attr('fdgroup', src.fdgroup)}`;
+const pathAttr = (src: StorageSource) => `${attr(PATH_ATTR[src.type as LocalType], src.path)}${attr('fdgroup', src.fdgroup)}`;
 
-/** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
- *  chain (virDomainDiskBackingStoreFormat) */
-export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
-  formatSourceElement(w, src, attr('startupPolicy', startupPolicy), !!src.encryptionOnDisk);
-  formatBacking(w, src.backing);
-}
-
-/** <source> with its attributes and children; none when it would be empty (virXMLFormatElement) */
-function formatSourceElement(w: Writer, src: StorageSource, more: string, skipEncryption: boolean): void {
-  const attrs = `${pathAttr(src)}${more}`;
-  if (!hasSourceExtra(src, skipEncryption)) {
+/** virDomainDiskSourceFormat: the <source> element, in libvirt's order of children (the
+ *  source's own, slices, security labels but for a network source, the auth but for a
+ *  volume (its pool holds it) and unless the disk carries it, the encryption unless the
+ *  disk carries it); none when it would be empty (virXMLFormatElement) */
+function formatSourceElement(w: Writer, src: StorageSource, startupPolicy: string | undefined, skipEncryption: boolean): void {
+  const inner = new Writer();
+  let attrs: string;
+  if (isRemoteType(src.type)) {
+    const parts = remoteSourceParts(src);
+    attrs = parts.attrs;
+    parts.children(inner);
+  } else {
+    attrs = pathAttr(src);
+  }
+  formatSlices(inner, src.slice);
+  if (src.type !== 'network') formatDeviceSecLabels(inner, src.seclabels);
+  if (src.auth && !src.authAtDisk && src.type !== 'volume') formatAuth(inner, src.auth);
+  if (!skipEncryption) formatEncryption(inner, src.encryption);
+  if (src.type !== 'network') attrs += attr('startupPolicy', startupPolicy);
+  if (!inner.lines.length) {
     if (attrs) w.line(`<source${attrs}/>`);
     return;
   }
   w.open(`<source${attrs}>`);
-  formatSourceExtra(w, src, skipEncryption);
+  for (const l of inner.lines) w.line(l);
   w.close('</source>');
+}
+
+/** virDomainDiskDefFormat from a <disk>-level <auth> to the chain: the auth, the
+ *  source, then the chain (virDomainDiskBackingStoreFormat) */
+export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
+  if (src.auth && src.authAtDisk) formatAuth(w, src.auth);
+  formatSourceElement(w, src, startupPolicy, !!src.encryptionOnDisk);
+  formatBacking(w, src.backing);
 }
 
 function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
@@ -149,7 +196,7 @@ function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
     w.line(`<max_size unit='bytes'>${mc}</max_size>`);
     w.close('</metadata_cache>');
   } : undefined);
-  formatSourceElement(w, b, '', false);
+  formatSourceElement(w, b, undefined, false);
   formatBacking(w, b.backing);
   w.close('</backingStore>');
 }

@@ -8,11 +8,12 @@ import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
-import { chainOf, type StorageSource } from './disk-source.js';
+import { chainOf, isEmptySource, type StorageSource } from './disk-source.js';
 import { validateEncryptionConf, validateEncryptionQemu } from './disk-encryption.js';
 import { validateIoTuneConf, validateIoTuneQemu } from './disk-iotune.js';
 import { validateTransient } from './disk-transient.js';
 import { isLegacyBus } from '../blockdev/drive-legacy.js';
+import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceAuthConf, validateStartupPolicyType, validateStorageSourceQemu, validateTlsHostname } from './disk-net-validate.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -20,8 +21,13 @@ const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
 const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 
 /** virDomainDiskDefValidate */
-export function validateDiskConf(d: DiskDef): void {
-  if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
+export function validateDiskConf(d: DiskDef, { def }: StageContext): void {
+  if (d.dst === undefined) {
+    const what = d.src.pool ? `pool = '${d.src.pool.pool}', volume = '${d.src.pool.volume}'` : d.src.path;
+    throw new TranslationError('bare', what !== undefined ? `missing target information for device ${what}` : 'missing target information for device');
+  }
+  // virDomainDiskDefValidateSource, each image
+  for (const n of chainOf(d.src)) validateSourceAuthConf(n);
   if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
   // (device='lun' is refused when parsed: every disk here is another device)
   if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
@@ -47,6 +53,7 @@ export function validateDiskConf(d: DiskDef): void {
     if (v?.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
     if (v?.pagePerVq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
   }
+  validateRemoteDiskConf(d, def);
   if (d.trayOpen && d.device !== 'floppy' && d.device !== 'cdrom') throw unsupportedConfig('tray is only valid for cdrom and floppy');
   for (const [k, max] of [['vendor', 8], ['product', 16]] as const) {
     const v = d[k];
@@ -57,7 +64,8 @@ export function validateDiskConf(d: DiskDef): void {
   if (d.device === 'floppy' && d.bus !== 'fdc') throw internalError(`Invalid bus type '${d.bus}' for floppy disk`);
   if (d.device !== 'floppy' && d.bus === 'fdc') throw internalError(`Invalid bus type '${d.bus}' for disk`);
   if (d.removable !== undefined && d.bus !== 'usb') throw xmlError('removable is only valid for usb disks');
-  // virDomainDiskDefValidateStartupPolicy (local sources only so far)
+  // virDomainDiskDefValidateStartupPolicy
+  validateStartupPolicyType(d);
   if (d.startupPolicy === 'requisite' && d.device !== 'cdrom' && d.device !== 'floppy') {
     throw xmlError("disk startupPolicy 'requisite' is allowed only for cdrom or floppy");
   }
@@ -65,7 +73,7 @@ export function validateDiskConf(d: DiskDef): void {
   const dst = d.dst;
   if (d.device === 'disk' && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
   if (d.device === 'floppy' && !dst.startsWith('fd')) throw internalError(`Invalid floppy device name: ${dst}`);
-  if (d.src.path === undefined && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
+  if (isEmptySource(d.src) && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
 }
 
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
@@ -189,9 +197,10 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
   for (const n of chainOf(d.src)) {
-    validateStorageSource(n);
+    validateStorageSource(n, caps);
     validateEncryptionQemu(n.encryption, n.format!, caps);
   }
+  validateRemoteDiskQemu(d, { machine, caps, def });
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
   if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
@@ -200,16 +209,18 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   }
 }
 
-/** qemuDomainValidateStorageSource, for local sources */
-function validateStorageSource(n: StorageSource): void {
-  const format = n.format!;
+/** qemuDomainValidateStorageSource */
+function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
+  const format = n.format;
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
   if (format === 'iso') throw unsupportedConfig("storage format 'iso' is not directly supported by QEMU, use 'raw' instead");
-  if (format === 'fat' && n.type !== 'dir') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (format === 'fat' && n.type !== 'dir' && n.type !== 'volume') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
   if (n.type === 'dir') {
     if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
     if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
   }
+  validateStorageSourceQemu(n);
   if (n.metadataCacheMaxSize !== undefined && format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
+  validateTlsHostname(n, caps);
 }

@@ -14,6 +14,8 @@ import { chainOf, formatSource, parseFormat, parseSource } from './disk-source.j
 import { formatEncryption, postParseEncryption } from './disk-encryption.js';
 import { expandGroupIoTune, formatIoTune, parseIoTune } from './disk-iotune.js';
 import { formatTransient, hotpluggedAfterStart, parseTransient } from './disk-transient.js';
+import { postParseRemote } from './disk-source-net.js';
+import { validateDiskStart } from './disk-net-validate.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
 import type { DomainDef } from '../model.js';
@@ -25,7 +27,7 @@ const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata', 'usb', 'sd', 'xen', 'uml'];
 // (<throttlefilters> is newer than libvirt 9.0.0, <privateData> and <diskSecretsPlacement>
 // belong to status XML: inactive parsing ignores all three, as it ignores unknown children)
-const REFUSED_CHILDREN = ['auth', 'rom'];
+const REFUSED_CHILDREN = ['rom'];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
 /** virDomainSnapshotLocation */
@@ -192,6 +194,8 @@ export const disk: DeviceKind<DiskDef> = {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
     if (d.device === 'cdrom') d.src.readonly = true;
     if (d.snapshot === undefined && d.src.readonly) d.snapshot = 'no';
+    // a vhost-user disk cannot be snapshotted
+    if (d.snapshot === undefined && d.src.type === 'vhostuser') d.snapshot = 'no';
     if (d.bus === undefined) {
       let bus: DiskBus = 'ide';
       if (d.device === 'floppy') bus = 'fdc';
@@ -205,8 +209,9 @@ export const disk: DeviceKind<DiskDef> = {
     if (!d.drive && !d.info.address && d.dst !== undefined) d.drive = defaultDriveAddress(d.dst, d.bus);
     expandGroupIoTune(d, def.devices.disk);
     d.driverName ??= 'qemu';
-    d.src.format ??= 'raw';
+    if (d.src.type !== 'volume') d.src.format ??= 'raw';
     for (const n of chainOf(d.src)) postParseEncryption(n.encryption);
+    postParseRemote(d.src);
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
@@ -218,6 +223,7 @@ export const disk: DeviceKind<DiskDef> = {
   ccw: (d, { machine }) => d.bus === 'virtio' && machine.virtioCcw,
   validateConf: validateDiskConf,
   validate: validateDiskQemu,
+  validateStart: validateDiskStart,
   alias: (d, _i, def) => alias(d, def),
   format(w: Writer, d: DiskDef) {
     // (a read-only disk is never snapshotted: 'no' goes without saying)
