@@ -8,7 +8,7 @@ import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } f
 import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
-import { formatInfo, parseDeviceInfo } from './info.js';
+import { bootLine, formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { formatSource, parseFormat, parseSource } from './disk-source.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
@@ -236,7 +236,7 @@ export const disk: DeviceKind<DiskDef> = {
     if (d.src.shared) w.line('<shareable/>');
     for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) if (d[k] !== undefined) w.line(`<${k}>${escapeXml(d[k]!)}</${k}>`);
     // virDomainDeviceInfoFormat: boot order, alias, then the address
-    if (d.info.bootIndex !== undefined) w.line(`<boot order='${d.info.bootIndex}'/>`);
+    if (d.info.bootIndex !== undefined) w.line(bootLine(d.info));
     if (d.userAlias !== undefined) w.line(`<alias name='${d.userAlias}'/>`);
     formatInfo(w, { ...d.info, bootIndex: undefined });
     if (d.drive) {

@@ -15,6 +15,7 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { loadparmMachineParam } from '../devices/loadparm.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
 import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
@@ -49,6 +50,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
   const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  machineOpts.push(...loadparmMachineParam(def, caps));
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.
   const osParams = machineParams(def.os);
   const g = osParams.indexOf(',graphics=off');
