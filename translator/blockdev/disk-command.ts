@@ -148,12 +148,16 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.iothread) props.iothread = `iothread${d.iothread}`;
     if (d.ioeventfd) props.ioeventfd = d.ioeventfd === 'on';
     if (d.eventIdx) props.event_idx = d.eventIdx === 'on';
-    if (hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    // a LUN takes SCSI requests (SG_IO); other disks turn them off where QEMU has them on
+    if (hasFlag(caps, 'virtio-blk-pci.scsi')) {
+      if (d.device === 'lun') props.scsi = true;
+      else if (!hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    }
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
   } else if (d.bus === 'scsi') {
-    props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
+    props = { driver: d.device === 'lun' ? 'scsi-block' : d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
     const a = d.drive!;
     const c = scsiController(def, a);
     if (!c?.info.alias) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
@@ -161,7 +165,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (c.model === 'lsilogic') Object.assign(props, { bus: `${c.info.alias}.${a.bus}`, 'scsi-id': a.unit });
     else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
     // the Vital Product Data's device id: the serial, else what QEMU named the drive
-    props.device_id = d.serial ?? `drive-${d.info.alias}`;
+    if (d.device !== 'lun') props.device_id = d.serial ?? `drive-${d.info.alias}`;
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
@@ -187,7 +191,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   if (d.vendor !== undefined) props.vendor = d.vendor;
   if (d.product !== undefined) props.product = d.product;
   const mode = cacheMode(d);
-  if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
+  // (a LUN: scsi-block or virtio-blk's SG_IO, where a cache setting makes no sense)
+  if (mode && d.device !== 'lun') props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;
   if (g?.cyls) props.cyls = g.cyls;
   if (g?.heads) props.heads = g.heads;

@@ -8,6 +8,7 @@ import type { StageContext } from './kind.js';
 import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
 import { chainOf, type StorageSource } from './disk-source.js';
+import { validateLunFrontend, validateLunSerial, validateLunSource } from './disk-lun.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -18,9 +19,11 @@ const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 export function validateDiskConf(d: DiskDef): void {
   if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
   if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
-  // (device='lun' is refused when parsed: every disk here is another device)
-  if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
-  if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
+  if (d.device === 'lun') validateLunSource(d);
+  else {
+    if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
+    if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
+  }
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
   // virDomainDiskAddressDiskBusCompatibility: controller buses take drive addresses only
   if (d.info.address && (d.bus === 'ide' || d.bus === 'fdc' || d.bus === 'scsi' || d.bus === 'sata')) {
@@ -54,7 +57,7 @@ export function validateDiskConf(d: DiskDef): void {
   }
   if (d.wwn !== undefined && !/^(0x)?[0-9a-fA-F]{16}$/.test(d.wwn)) throw internalError(`Malformed wwn: ${d.wwn}`);
   const dst = d.dst;
-  if (d.device === 'disk' && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
+  if ((d.device === 'disk' || d.device === 'lun') && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
   if (d.device === 'floppy' && !dst.startsWith('fd')) throw internalError(`Invalid floppy device name: ${dst}`);
   if (d.src.path === undefined && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
 }
@@ -147,6 +150,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
     if (d.bus !== 'scsi') throw unsupportedConfig('Only scsi disk supports vendor and product');
     if (!hasFlag(caps, 'scsi-disk.wwn')) throw unsupportedConfig('Setting vendor or product for scsi disk is not supported by this QEMU');
   }
+  validateLunFrontend(d, caps);
   if (d.rotationRate) {
     if (d.bus !== 'scsi' && d.bus !== 'ide' && d.bus !== 'sata') throw internalError('rotation rate is only valid for SCSI/IDE/SATA bus');
     if (d.device !== 'disk') throw internalError('rotation rate is only valid for disk device');
@@ -157,6 +161,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (d.src.readonly && d.device === 'disk' && (d.bus === 'ide' || d.bus === 'sata')) throw unsupportedConfig(`readonly ${d.bus} disks are not supported`);
   if (d.io === 'native' && d.cache !== 'directsync' && d.cache !== 'none') throw unsupportedConfig("io='native' needs either no disk cache or directsync cache mode");
   if (d.io === 'io_uring' && !hasFlag(caps, 'aio.io_uring')) throw unsupportedConfig('io uring is not supported by this QEMU binary');
+  validateLunSerial(d);
   if (d.serial !== undefined && !SERIAL_RE.test(d.serial)) throw internalError(`driver serial '${d.serial}' contains unsafe characters`);
   if (d.iothread) {
     if (d.bus !== 'virtio') throw unsupportedConfig(`IOThreads not available for bus ${d.bus} target ${dst}`);

@@ -45,13 +45,12 @@ function parse(e: XElement): DiskDef {
   }
   const src = parseSource(e);
   const device = propEnum(e, 'device', DEVICES) ?? 'disk';
-  if (device === 'lun') throw notImplemented("<disk device='lun'>");
   const disk: DiskDef = { device, src, info: {} };
   const model = propEnum(e, 'model', MODELS);
   if (model !== undefined && model !== 'default') disk.model = model;
   const snapshot = propEnum(e, 'snapshot', SNAPSHOTS, { nonZero: true });
   if (snapshot) disk.snapshot = snapshot as NonNullable<DiskDef['snapshot']>;
-  // rawio and sgio are for device='lun' (refused above): kept only for libvirt's errors
+  // rawio and sgio: for device='lun' (libvirt refuses them on other devices)
   const rawio = propYesNo(e, 'rawio');
   if (rawio) disk.rawio = rawio;
   const sgio = propEnum(e, 'sgio', ['default', 'filtered', 'unfiltered'] as const, { nonZero: true });
@@ -211,7 +210,7 @@ export const disk: DeviceKind<DiskDef> = {
   format(w: Writer, d: DiskDef) {
     // (a read-only disk is never snapshotted: 'no' goes without saying)
     const snapshot = d.snapshot === 'no' && d.src.readonly ? undefined : d.snapshot;
-    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('snapshot', snapshot)}>`);
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('rawio', d.rawio)}${attr('sgio', d.sgio)}${attr('snapshot', snapshot)}>`);
     const v = d.virtio;
     const drv = [
       attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
