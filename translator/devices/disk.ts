@@ -14,6 +14,7 @@ import { formatSource, parseFormat, parseSource } from './disk-source.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
 import type { DomainDef } from '../model.js';
+import { checkDiskAddressFree } from './hostdev-scsi.js';
 
 export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
@@ -180,7 +181,7 @@ export const disk: DeviceKind<DiskDef> = {
   collector: diskCollector,
   info: (d) => d.info,
   // virDomainDiskDefPostParse, then the qemu driver's qemuDomainDeviceDiskDefPostParse
-  postParse(d) {
+  postParse(d, { def }) {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
     if (d.device === 'cdrom') d.src.readonly = true;
     if (d.snapshot === undefined && d.src.readonly) d.snapshot = 'no';
@@ -194,7 +195,10 @@ export const disk: DeviceKind<DiskDef> = {
       if (!IMPLEMENTED_BUSES.includes(bus)) throw notImplemented(`a disk on bus '${bus}' (from its target '${d.dst}')`);
       d.bus = bus;
     }
-    if (!d.drive && !d.info.address && d.dst !== undefined) d.drive = defaultDriveAddress(d.dst, d.bus);
+    if (!d.drive && !d.info.address && d.dst !== undefined) {
+      d.drive = defaultDriveAddress(d.dst, d.bus);
+      if (d.bus === 'scsi') checkDiskAddressFree(d.dst, d.drive, def);
+    }
     d.driverName ??= 'qemu';
     d.src.format ??= 'raw';
   },

@@ -5,6 +5,7 @@
 // harness; without that file a command line with huge pages (or a <numatune> nodeset,
 // which names host NUMA nodes) is refused rather than guessed.
 import { internalError, notImplemented } from '../errors.js';
+import { parseScsiHost, type ScsiHostFacts } from './scsi-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -36,7 +37,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[] } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; scsi?: ScsiHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -52,7 +53,8 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
   if (cdroms !== undefined && (!Array.isArray(cdroms) || !cdroms.every((p) => typeof p === 'string' && p.startsWith('/')))) {
     throw new HostFactsError(`${source}: "cdromDevices" is not a list of paths`);
   }
-  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}) };
+  const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(scsi ? { scsi } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);
