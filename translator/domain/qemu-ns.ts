@@ -89,6 +89,9 @@ function propEnumLocal<T extends string>(e: XElement, attr: string, values: read
 /** Parse the namespace's elements under <domain>; undefined when there is nothing. */
 export function parseQemuNs(root: XElement): QemuNsDef | undefined {
   const scope = scopeOf(root, {});
+  // Most domains have nothing in the namespace: one look at <domain>'s children settles it.
+  const inNs = (c: XElement) => scopeOf(c, scope)[c.name.includes(':') ? c.name.slice(0, c.name.indexOf(':')) : ''] === QEMU_NS_URI;
+  if (!elements(root).some(inNs)) return undefined;
   const ns: QemuNsDef = { args: [], env: [], capsAdd: [], capsDel: [], overrides: [] };
   for (const a of path(root, scope, 'commandline', 'arg')) {
     if (a.attrs.value === undefined) throw internalError('No qemu command-line argument specified');
