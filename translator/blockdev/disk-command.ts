@@ -7,6 +7,7 @@ import { addressProps, zpciDevice } from '../devices/info.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
 import { internalError, unsupportedConfig } from '../errors.js';
+import { prManagerAlias, unmanagedPrObject } from '../devices/disk-reservations.js';
 import type { DomainDef } from '../model.js';
 
 /** node-name ids of each image, given on the way to a command line */
@@ -82,7 +83,7 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
   // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
-  const own = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const own = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), ...(src.pr ? { 'pr-manager': prManagerAlias(src.pr, storage) } : {}) };
   const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
@@ -102,7 +103,7 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   }
   // (libvirt 9.0.0 writes it as a signed 64-bit number: sizes from 2^63 bytes come out negative)
   const formatJson = JSON.stringify(formatProps).replace(`"${BIG_MARK}"`, () => String(BigInt.asIntN(64, src.metadataCacheMaxSize ?? 0n)));
-  return [['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
+  return [...unmanagedPrObject(src.pr, storage), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */

@@ -6,6 +6,7 @@ import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, textOf, type XElement } from '../xml/tree.js';
 import { scaledBytes } from '../domain/units.js';
 import { attr, type Writer } from '../xml/writer.js';
+import { formatSourceWithReservations, parseReservations, type Reservations } from './disk-reservations.js';
 
 export interface StorageSource {
   /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
@@ -21,6 +22,8 @@ export interface StorageSource {
   /** <backingStore>: the next image of an explicit chain; null for <backingStore/> (the
    *  chain ends here); undefined when the XML says nothing (QEMU reads the image's own) */
   backing?: StorageSource | null;
+  /** <source><reservations> (disk-reservations.ts) */
+  pr?: Reservations;
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];
@@ -71,7 +74,9 @@ export function parseSource(e: XElement): StorageSource {
   if (type !== 'file' && type !== 'block' && type !== 'dir') throw notImplemented(`<disk type='${type}'>`);
   const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
   const source = child(e, 'source');
-  if (source) parseLocalSource(source, type, src);
+  const pr = source && parseReservations(source);
+  if (pr) src.pr = pr;
+  if (source) parseLocalSource({ ...source, children: source.children.filter((c) => c !== child(source, 'reservations')) }, type, src);
   const backing = parseBacking(e);
   if (backing !== undefined) src.backing = backing;
   return src;
@@ -101,7 +106,9 @@ const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type], src.path);
 /** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
  *  chain (virDomainDiskBackingStoreFormat) */
 export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
-  if (src.path !== undefined || startupPolicy !== undefined) w.line(`<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}/>`);
+  const head = `<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}`;
+  if (src.pr) formatSourceWithReservations(w, head, src.pr);
+  else if (src.path !== undefined || startupPolicy !== undefined) w.line(`${head}/>`);
   formatBacking(w, src.backing);
 }
 

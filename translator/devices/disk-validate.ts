@@ -21,6 +21,7 @@ export function validateDiskConf(d: DiskDef): void {
   if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
   if (d.device === 'lun') validateLunSource(d);
   else {
+    if (d.src.pr) throw unsupportedConfig('<reservations/> allowed only for lun devices');
     if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
     if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
   }
@@ -175,7 +176,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   const name = diskNameParse(dst);
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
-  for (const n of chainOf(d.src)) validateStorageSource(n);
+  for (const n of chainOf(d.src)) validateStorageSource(n, caps);
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
   if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
@@ -185,7 +186,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
 }
 
 /** qemuDomainValidateStorageSource, for local sources */
-function validateStorageSource(n: StorageSource): void {
+function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
   const format = n.format!;
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
@@ -195,5 +196,6 @@ function validateStorageSource(n: StorageSource): void {
     if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
     if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
   }
+  if (n.pr && !hasFlag(caps, 'pr-manager-helper')) throw unsupportedConfig('reservations not supported with this QEMU binary');
   if (n.metadataCacheMaxSize !== undefined && format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
 }
