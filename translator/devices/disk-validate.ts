@@ -126,7 +126,7 @@ export function validateDuplicateAddresses(def: DomainDef): void {
   }
 }
 
-export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContext): void {
+export function validateDiskQemu(d: DiskDef, { caps, def }: StageContext): void {
   const dst = d.dst!;
   validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
@@ -178,7 +178,6 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
   for (const n of chainOf(d.src)) validateStorageSource(n, caps);
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
-  if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
     // libvirt asks the host whether the block device is a CD-ROM drive.
     throw notImplemented("<disk type='block' device='cdrom'> on a snapshot without the host's CD-ROM drives (host/<snapshot>.json)");
