@@ -20,6 +20,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Each file with a rough cost (its share of a run, measured once), to balance the shards.
 const SUITES = {
   fast: {
+    usb: 1,
     golden: 0, // sharded
     harness: 8, schema: 6, classify: 5, translator: 4, probe: 3, fuzz: 3, snapshots: 2,
     limits: 2, boot: 2, tuning: 2, 'hostdev-scsi': 1, cpu: 1, controller: 1, confine: 1, imports: 1, 'libvirt-tests': 1, 'parse-order': 1,

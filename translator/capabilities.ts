@@ -168,6 +168,8 @@ export const CAPS_FLAGS = [
   // storage controllers (devices/controller-storage.ts)
   'lsi', 'virtio-scsi-pci', 'mptsas1068', 'megasas', 'pvscsi',
   'piix3-usb-uhci', 'piix4-usb-uhci', 'usb-ehci', 'ich9-usb-ehci1', 'nec-usb-xhci', 'qemu-xhci',
+  // USB devices (translator/usb/, devices/hub.ts, devices/input.ts)
+  'usb-hub', 'usb-storage', 'usb-storage.removable', 'usb-kbd',
   // memory backends and IOThreads (domain/memory.ts, domain/tuning.ts)
   'memory-backend-memfd', 'memory-backend-memfd.hugetlb', 'memory-backend-file.prealloc-threads', 'thread-context',
   'memory-backend-file.x-use-canonical-path-for-ramblock-id', 'iothread.thread-pool-max',

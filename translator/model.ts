@@ -33,7 +33,10 @@ export type PciAddress = PciHostAddress & { type: 'pci'; multifunction?: TriStat
 export type CcwAddress = { type: 'ccw'; cssid: number; ssid: number; devno: number };
 /** pSeries' VIO bus; libvirt puts an ibmvscsi controller there on any machine. */
 export type SpaprVioAddress = { type: 'spapr-vio'; reg?: number };
-export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress;
+/** A USB port: the bus is the index of a USB controller; `port` holds the path through
+ *  hubs (up to 4 levels, 0 ending it: libvirt's fixed array); port[0] 0: none given. */
+export type UsbAddress = { type: 'usb'; bus: number; port: number[] };
+export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress | UsbAddress;
 
 /** virDomainDeviceInfo: what every device carries besides its own settings. */
 export interface DeviceInfo {

@@ -4,6 +4,7 @@
 import type { StageContext } from '../devices/kind.js';
 import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-def.js';
 import { addressProps, zpciDevice } from '../devices/info.js';
+import { usbRemovable } from '../usb/disk.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
 import { internalError, unsupportedConfig } from '../errors.js';
@@ -157,6 +158,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
+  } else if (d.bus === 'usb') {
+    props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
   } else if (d.bus === 'scsi') {
     props = { driver: d.device === 'lun' ? 'scsi-block' : d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
     const a = d.drive!;
@@ -191,6 +194,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   if (d.rotationRate) props.rotation_rate = d.rotationRate;
   if (d.vendor !== undefined) props.vendor = d.vendor;
   if (d.product !== undefined) props.product = d.product;
+  const removable = usbRemovable(d, caps);
+  if (removable !== undefined) props.removable = removable;
   const mode = cacheMode(d);
   // (a LUN: scsi-block or virtio-blk's SG_IO, where a cache setting makes no sense)
   if (mode && d.device !== 'lun') props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';

@@ -84,7 +84,6 @@ export function formatControllerDriver(w: Writer, d: ControllerDriver | undefine
 /** The type-specific parts of virDomainControllerDefParseXML for this module's types
  *  (model, index, <driver> and the address are parsed by the caller). */
 export function parseStorageController(e: XElement, c: ControllerDef): void {
-  if (c.type === 'ccid') throw notImplemented("<controller type='ccid'> (its USB address)");
   if (child(e, 'master')) throw notImplemented(`<master> in <controller type='${c.type}'>`);
   // <model>, <target> and <pcihole64> mean nothing here, but libvirt reads a
   // <target><node> of any controller (virXPathInt: an empty one is absent).

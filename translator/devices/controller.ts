@@ -16,6 +16,7 @@ import {
 } from './controller-storage.js';
 import { addressProps, formatInfo, hasInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
+import { checkCcidAddress } from './ccid.js';
 
 export type { ControllerDef } from './controller-def.js';
 export { addController, maybeAddController } from './controller-def.js';
@@ -65,7 +66,8 @@ function parse(e: XElement): ControllerDef {
     const driver = parseControllerDriver(e);
     if (driver) c.driver = driver;
     checkSingleChildren(e);
-    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true);
+    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true, type === 'ccid');
+    if (type === 'ccid') checkCcidAddress(c);
     parseStorageController(e, c);
     return c;
   }
@@ -169,6 +171,7 @@ export const controller: DeviceKind<ControllerDef> = {
   parse,
   collector: controllerCollector,
   info: (c) => c.info,
+  usb: (c) => (c.type === 'ccid' ? { info: c.info } : undefined),
   postParse(c, ctx) {
     const { machine } = ctx;
     // qemuDomainControllerDefPostParse: each expander bus belongs to one chipset.
@@ -176,6 +179,12 @@ export const controller: DeviceKind<ControllerDef> = {
       throw unsupportedConfig('pci-expander-bus controllers are only supported on 440fx-based machinetypes');
     }
     if (c.model === 'pcie-expander-bus' && machine.family !== 'q35') throw unsupportedConfig('pcie-expander-bus controllers are not supported with this machine type');
+    // An expander bus's NUMA node must be one of the guest's cells.
+    const node = c.type === 'pci' ? c.pci?.numaNode ?? -1 : -1;
+    const cells = ctx.def.numa?.length ?? 0;
+    if (node >= cells) {
+      throw xmlError(`${c.model} with index ${c.index} is configured for a NUMA node (${node}) not present in the domain's <cpu><numa> array (${cells})`);
+    }
     if (isStorage(c)) postParseStorage(c, ctx);
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.

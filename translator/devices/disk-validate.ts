@@ -2,6 +2,7 @@
 // the qemu driver's (qemuValidateDomainDeviceDefDisk), each in libvirt's order; and
 // what virtgold refuses because it has no model of it yet.
 import { hasFlag, type QemuCaps } from '../capabilities.js';
+import { validateUsbDisk } from '../usb/disk.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
@@ -130,9 +131,13 @@ export function validateDiskQemu(d: DiskDef, { caps, def }: StageContext): void 
   const dst = d.dst!;
   validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
-  if (d.info.address && d.bus !== 'virtio') throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
+  if (d.info.address?.type === 'usb' && d.bus !== 'usb') throw notImplemented(`a usb address on a disk on bus '${d.bus}'`);
+  if (d.info.address && d.bus !== 'virtio' && d.bus !== 'usb') {
+    throw notImplemented(`a ${d.info.address.type} address on a disk on bus '${d.bus}'`);
+  }
   // qemuValidateDomainDeviceDefDiskFrontend
   const g = d.geometry;
+  if (g?.cyls && g.heads && g.secs && d.bus === 'usb') throw unsupportedConfig(`CHS geometry can not be set for '${d.bus}' bus`);
   if (g?.cyls && g.heads && g.secs && g.trans && d.bus !== 'ide') {
     throw unsupportedConfig(`CHS translation mode can only be set for 'ide' bus not '${d.bus}'`);
   }
@@ -157,7 +162,8 @@ export function validateDiskQemu(d: DiskDef, { caps, def }: StageContext): void 
     if (d.device !== 'disk') throw internalError('rotation rate is only valid for disk device');
     if (!hasFlag(caps, 'rotation-rate')) throw internalError('rotation rate is not supported with this QEMU');
   }
-  if (d.bus !== 'virtio' && !d.drive) throw internalError(`unexpected address type for ${d.bus} disk`);
+  if (d.bus !== 'virtio' && d.bus !== 'usb' && !d.drive) throw internalError(`unexpected address type for ${d.bus} disk`);
+  if (d.bus === 'usb') validateUsbDisk(d, caps);
   if (d.bus === 'virtio' && d.queueSize && !hasFlag(caps, 'virtio-blk.queue-size')) throw unsupportedConfig("queue-size property isn't supported by this QEMU binary");
   if (d.src.readonly && d.device === 'disk' && (d.bus === 'ide' || d.bus === 'sata')) throw unsupportedConfig(`readonly ${d.bus} disks are not supported`);
   if (d.io === 'native' && d.cache !== 'directsync' && d.cache !== 'none') throw unsupportedConfig("io='native' needs either no disk cache or directsync cache mode");

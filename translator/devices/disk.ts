@@ -20,7 +20,7 @@ export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
 const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
-const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata'];
+const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata', 'usb'];
 const REFUSED_CHILDREN = [
   'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
@@ -118,7 +118,7 @@ function parse(e: XElement): DiskDef {
   const own = (c: XNode) => (c === addr && addr.attrs.type === 'drive') || c === aliasEl;
   const infoEl = { ...e, children: e.children.filter((c) => !own(c)) };
   if (addr?.attrs.type === 'drive') disk.drive = parseDrive(addr);
-  disk.info = parseDeviceInfo(infoEl, '<disk>', true);
+  disk.info = parseDeviceInfo(infoEl, '<disk>', true, false, true);
   const userAlias = aliasEl?.attrs.name;
   if (userAlias?.startsWith('ua-') && USER_ALIAS_RE.test(userAlias)) disk.userAlias = userAlias;
   if (disk.info.rom) throw notImplemented('<rom> in <disk>');
@@ -166,9 +166,8 @@ function diskCollector(): Collector<DiskDef> {
 /** qemuAssignDeviceDiskAlias */
 function alias(d: DiskDef, def: DomainDef): string | undefined {
   if (d.userAlias !== undefined) return d.userAlias;
-  if (d.bus === 'virtio') return `virtio-disk${diskNameParse(d.dst!)!.index}`;
   const a = d.drive;
-  if (!a) return undefined;
+  if (!a) return `${d.bus}-disk${diskNameParse(d.dst!)!.index}`;
   // SCSI disks name the target too, but not on an lsilogic controller
   if (d.bus === 'scsi' && scsiController(def, a)?.model !== 'lsilogic') return `scsi${a.controller}-${a.bus}-${a.target}-${a.unit}`;
   return `${d.bus}${a.controller}-${a.bus}-${a.unit}`;
@@ -180,6 +179,8 @@ export const disk: DeviceKind<DiskDef> = {
   parse,
   collector: diskCollector,
   info: (d) => d.info,
+  // a USB disk with a drive address is counted, never placed
+  usb: (d) => (d.bus === 'usb' ? { info: d.info, other: d.drive !== undefined } : undefined),
   // virDomainDiskDefPostParse, then the qemu driver's qemuDomainDeviceDiskDefPostParse
   postParse(d, { def }) {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
@@ -204,6 +205,8 @@ export const disk: DeviceKind<DiskDef> = {
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
+    // (qemuDomainAssignDevicePCISlots)
+    if (d.info.address?.type === 'usb') throw unsupportedConfig("virtio disk cannot have an address of type 'usb'");
     // a transitional device only works in a conventional PCI slot
     return { info: d.info, connect: d.model === 'virtio-transitional' ? pciFlags : virtioFlags(def, caps), function: -1 };
   },

@@ -6,6 +6,7 @@ import type { DeviceAddress, DeviceInfo, DomainDef, PciAddress, PciHostAddress, 
 import { parseUintBase0, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
+import { parseUsbAddress, usbPortString, usbPortValid } from '../usb/addrset.js';
 
 export const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
@@ -43,8 +44,8 @@ function parseZpci(z: XElement): ZpciAddress {
 }
 
 /** The device's guest address (<address type=…/> directly under the device); a
- *  spapr-vio one only where the caller can place it. */
-export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false): DeviceAddress | undefined {
+ *  spapr-vio or USB one only where the caller can place it. */
+export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false, usb = false): DeviceAddress | undefined {
   const addr = child(dev, 'address');
   if (!addr) return undefined;
   const type = addr.attrs.type;
@@ -68,6 +69,7 @@ export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false
     if (a.cssid > 0xfe || a.ssid > 3 || a.devno > 0xffff) throw xmlError('Invalid specification for virtio ccw address');
     return a;
   }
+  if (type === 'usb' && usb) return parseUsbAddress(addr);
   if (type === 'spapr-vio' && spaprVio) {
     // virXMLPropULongLong, base 16; a reg of 0 is a reg too (only QEMU's property skips it).
     const raw = addr.attrs.reg;
@@ -93,14 +95,14 @@ export const zpciOf = (info: DeviceInfo): ZpciAddress | undefined => (info.addre
 // ---- device info ------------------------------------------------------------------
 
 /** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom. */
-export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false): DeviceInfo {
+export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false, usb = false): DeviceInfo {
   const info: DeviceInfo = {};
   // Only user aliases ('ua-…') survive in inactive XML and become QEMU ids.
   const alias = child(dev, 'alias')?.attrs.name;
   if (alias?.startsWith('ua-')) throw notImplemented(`user alias <alias name='${alias}'/> on ${what}`);
   // libvirt reads <acpi index> on every device and passes it as acpi-index: refused, not dropped.
   if (child(dev, 'acpi')) throw notImplemented(`<acpi index> on ${what}`);
-  const address = parseDeviceAddress(dev, what, spaprVio);
+  const address = parseDeviceAddress(dev, what, spaprVio, usb);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
   const rom = child(dev, 'rom');
@@ -138,6 +140,10 @@ function parseLoadparm(raw: string): string {
 export const bootLine = (info: DeviceInfo) => `<boot order='${info.bootIndex}'${attr('loadparm', info.loadparm)}/>`;
 
 export function formatAddress(w: Writer, a: DeviceAddress): void {
+  if (a.type === 'usb') {
+    w.line(`<address type='usb' bus='${a.bus}'${usbPortValid(a) ? ` port='${usbPortString(a.port)}'` : ''}/>`);
+    return;
+  }
   if (a.type === 'spapr-vio') {
     w.line(`<address type='spapr-vio'${a.reg !== undefined ? ` reg='0x${hex(a.reg, 8)}'` : ''}/>`);
     return;
@@ -171,6 +177,13 @@ export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Reco
   if (!a) return {};
   if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
   if (a.type === 'spapr-vio') return a.reg ? { reg: a.reg } : {};
+  if (a.type === 'usb') {
+    // virDomainControllerAliasFind: the first USB controller of that index names the bus
+    const c = def.devices.controller.find((o) => o.type === 'usb' && o.index === a.bus);
+    if (!c) throw internalError(`Could not find usb controller with index ${a.bus} required for device`);
+    const port = usbPortString(a.port);
+    return { bus: `${c.info.alias}.0`, ...(port ? { port } : {}) };
+  }
   const bus = def.devices.controller.find((c) => c.type === 'pci' && c.index === a.bus)?.info.alias;
   if (bus === undefined) throw internalError(`Could not find PCI controller with index '${a.bus}' required for device at address '${pciString(a)}'`);
   const props: Record<string, unknown> = { bus };

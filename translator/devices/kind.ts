@@ -35,6 +35,14 @@ export interface PciNeed {
   usb2?: { index: number; multi: boolean };
 }
 
+/** A device that plugs into a USB port (virDomainUSBDeviceDefForeach): its info, and
+ *  whether it has an address of another kind (a disk's drive address), which libvirt
+ *  counts as a USB device but neither reserves nor assigns. */
+export interface UsbNeed {
+  info: DeviceInfo;
+  other?: boolean;
+}
+
 /** Gathers a kind's devices as they are parsed, one at a time, in document order. */
 export interface Collector<D> {
   add(dev: D): void;
@@ -60,6 +68,8 @@ export interface DeviceKind<D> {
   postParse?(dev: D, ctx: StageContext): void;
   /** the PCI slot the device needs; undefined: none */
   pci?(dev: D, ctx: StageContext): PciNeed | undefined;
+  /** the USB port the device takes; undefined: not a USB device */
+  usb?(dev: D): UsbNeed | undefined;
   /** whether the device needs a CCW address (virtio on a CCW machine) */
   ccw?(dev: D, ctx: StageContext): boolean;
   /** per-device validation at define time, libvirt's generic part (virDomainDeviceDefValidateInternal) */
@@ -79,4 +89,6 @@ export interface DeviceKind<D> {
   commandOrder?(list: D[]): D[];
   /** the device's command-line options, each [option, value] or [option] */
   command?(dev: D, ctx: StageContext): string[][];
+  /** options the kind puts on the command line after its devices' own */
+  commandAfter?(list: D[], ctx: StageContext): string[][];
 }

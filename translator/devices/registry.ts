@@ -6,6 +6,7 @@ import { controller } from './controller.js';
 import { disk } from './disk.js';
 import { filesystem } from './filesystem.js';
 import { hostdev } from './hostdev.js';
+import { hub } from './hub.js';
 import { input } from './input.js';
 import { tick } from '../deadline.js';
 import type { DeviceKind } from './kind.js';
@@ -27,10 +28,11 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   audio,
   hostdev,
   memballoon,
+  hub,
   panic,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], panic: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -6,7 +6,7 @@ import type { DomainDef } from '../model.js';
 export function addImplicitInput(def: DomainDef): void {
   const d = def.devices;
   for (const type of ['mouse', 'keyboard'] as const) {
-    if (!d.input.some((i) => i.type === type && i.bus === 'ps2')) d.input.push({ type, bus: 'ps2' });
+    if (!d.input.some((i) => i.type === type && i.bus === 'ps2')) d.input.push({ type, bus: 'ps2', info: {} });
   }
 }
 

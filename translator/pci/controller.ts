@@ -27,6 +27,8 @@ export interface PciOpts {
   busNr: number;
   targetIndex: number;
   hotplug?: TriState;
+  /** <target><node>: the guest NUMA node of an expander bus; -1 unset */
+  numaNode: number;
   /** <pcihole64> of a root, in KiB */
   pcihole64?: number;
 }
@@ -81,7 +83,7 @@ function propIntBase0(e: XElement, name: string): number {
 
 /** The PCI part of virDomainControllerDefParseXML: <model name>, <target …>. */
 export function parsePciOpts(e: XElement): PciOpts {
-  const opts: PciOpts = { modelName: 'none', chassisNr: -1, chassis: -1, port: -1, busNr: -1, targetIndex: -1 };
+  const opts: PciOpts = { modelName: 'none', chassisNr: -1, chassis: -1, port: -1, busNr: -1, targetIndex: -1, numaNode: -1 };
   const models = elements(e, 'model');
   if (models.length > 1) throw xmlError('Multiple <model> elements in controller definition not allowed');
   const name = models[0]?.attrs.name;
@@ -105,9 +107,8 @@ export function parsePciOpts(e: XElement): PciOpts {
     const node = elements(t, 'node')[0];
     if (node) {
       const raw = textOf(node).trim();
-      if (!/^[+-]?\d+$/.test(raw) || Number(raw) < 0) throw xmlError('invalid NUMA node in target');
-      // No <numa> cells in virtgold's scope: qemuDomainControllerDefPostParse's refusal.
-      throw notImplemented('<target><node> in a PCI controller (needs <cpu><numa>)');
+      if (!/^[+-]?\d+$/.test(raw) || Number(raw) < 0 || Number(raw) > 2 ** 31 - 1) throw xmlError('invalid NUMA node in target');
+      opts.numaNode = Number(raw);
     }
   }
   return opts;
@@ -162,6 +163,8 @@ export function validatePci(index: number, model: PciModel, o: PciOpts, caps: Qe
   if (!root && index === 0) throw unsupportedConfig(`Index for '${model}' controllers must be > 0`);
   if (root && index !== 0) throw unsupportedConfig(`Index for '${model}' controllers must be 0`);
   if (o.targetIndex !== -1) throw invalidOption('targetIndex');
+  // Only the expander buses take a NUMA node (and pSeries' PHBs, not here).
+  if (o.numaNode !== -1 && model !== 'pci-expander-bus' && model !== 'pcie-expander-bus') throw invalidOption('numaNode');
   if (o.pcihole64 !== undefined && !(model === 'pci-root' ? isI440fxMachine : isQ35Machine)(machineName)) {
     throw unsupportedConfig(`Setting the 64-bit PCI hole size is not supported for machine '${machineName}'`);
   }
@@ -205,7 +208,8 @@ export function formatPciOpts(o: PciOpts): string[] {
   if (o.busNr !== -1) t += ` busNr='${o.busNr}'`;
   if (o.targetIndex !== -1) t += ` index='${o.targetIndex}'`;
   t += attr('hotplug', o.hotplug);
-  if (t) out.push(`<target${t}/>`);
+  if (o.numaNode !== -1) out.push(`<target${t}>`, `  <node>${o.numaNode}</node>`, '</target>');
+  else if (t) out.push(`<target${t}/>`);
   return out;
 }
 
@@ -228,7 +232,7 @@ export function pciDeviceProps(model: PciModel, o: PciOpts, alias: string | unde
       return { driver, chassis_nr: o.chassisNr, id: alias };
     case 'pci-expander-bus':
     case 'pcie-expander-bus':
-      return { driver, bus_nr: o.busNr, id: alias };
+      return { driver, bus_nr: o.busNr, id: alias, ...(o.numaNode !== -1 && { numa_node: o.numaNode }) };
     case 'dmi-to-pci-bridge':
     case 'pcie-switch-upstream-port':
     case 'pcie-to-pci-bridge':

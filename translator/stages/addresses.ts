@@ -1,13 +1,14 @@
 // Stage 3, address assignment (qemuDomainAssignAddresses): CCW, then PCI (with the
 // controllers it adds: stages/pci-assign.ts), then USB; on s390x every PCI device gets
 // zPCI ids.
-import { internalError, xmlError } from '../errors.js';
+import { internalError } from '../errors.js';
 import { zpciOf } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
 import type { DeviceInfo, PciAddress } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
 import { assignPciAddresses } from './pci-assign.js';
+import { assignUsbAddresses } from './usb-assign.js';
 import { assignSpaprVioAddresses } from '../devices/controller-storage.js';
 
 export function assignAddresses(ctx: StageContext): void {
@@ -39,14 +40,8 @@ export function assignAddresses(ctx: StageContext): void {
   // it adds (libvirt's inactive XML shows none on them) …
   if (machine.zpci) assignZpci(infos);
 
-  // USB (qemuDomainAssignUSBAddresses): controllers with one index form one bus; those
-  // without ports of their own (the UHCI companions, 'none', an xHCI of 0 ports) add none.
-  const usb = new Set<number>();
-  for (const c of def.devices.controller) {
-    if (c.type !== 'usb' || c.model === 'none' || (c.model ?? '').startsWith('ich9-uhci') || c.ports === 0) continue;
-    if (usb.has(c.index)) throw xmlError(`Duplicate USB controllers with index ${c.index}`);
-    usb.add(c.index);
-  }
+  // USB (qemuDomainAssignUSBAddresses)
+  assignUsbAddresses(ctx);
 }
 
 /** … which get theirs when the domain starts (qemuProcessPrepareDomain assigns addresses

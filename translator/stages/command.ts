@@ -98,6 +98,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       tick();
       args.push(...(k.command?.(dev, ctx) ?? []));
     }
+    args.push(...(k.commandAfter?.(list, ctx) ?? []));
   }
 
   args.push(...vmcoreinfoArgs(def));

@@ -114,7 +114,7 @@ export function assignPciAddresses(ctx: StageContext): void {
     for (let i = 1; i < dry.buses.length; i++) {
       if (def.devices.controller.some((c) => c.type === 'pci' && c.index === i)) continue;
       const model = dry.buses[i]!.model!;
-      const c: ControllerDef = { type: 'pci', index: i, model, pci: { modelName: 'none', chassisNr: -1, chassis: -1, port: -1, busNr: -1, targetIndex: -1 }, info: {} };
+      const c: ControllerDef = { type: 'pci', index: i, model, pci: { modelName: 'none', chassisNr: -1, chassis: -1, port: -1, busNr: -1, targetIndex: -1, numaNode: -1 }, info: {} };
       def.devices.controller.push(c);
       if (model !== 'pci-root' && model !== 'pcie-root') dry.reserveNext(modelConnect(model), -1);
     }
@@ -129,7 +129,7 @@ export function assignPciAddresses(ctx: StageContext): void {
 
   for (const c of pciControllers(ctx)) {
     const model = modelOf(c)!;
-    const o = (c.pci ??= { modelName: 'none', chassisNr: -1, chassis: -1, port: -1, busNr: -1, targetIndex: -1 });
+    const o = (c.pci ??= { modelName: 'none', chassisNr: -1, chassis: -1, port: -1, busNr: -1, targetIndex: -1, numaNode: -1 });
     if (o.modelName === 'none') o.modelName = defaultModelName(model, ctx.caps);
     const a = c.info.address?.type === 'pci' ? c.info.address : { domain: 0, bus: 0, slot: 0, function: 0 };
     if (model === 'pci-bridge' && o.chassisNr === -1) o.chassisNr = c.index;

@@ -35,7 +35,9 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   // qemuDomainDefPostParseBasic (an unknown arch was refused in parsing).
   const arch = def.os.arch ?? HOST_ARCH;
   def.os.arch = arch;
-  if (arch !== caps.arch) throw unsupportedConfig(`the capabilities in ${caps.source} are for arch '${caps.arch}', the domain is for '${arch}'`);
+  // libvirt would use the QEMU binary of the domain's arch (x86_64's runs i686 guests too):
+  // a snapshot of another arch cannot say what it prints, so this is a refusal, not an error.
+  if (arch !== caps.arch) throw notImplemented(`<type arch='${arch}'> with the capabilities in ${caps.source}, which are for arch '${caps.arch}'`);
   def.emulator ??= `/usr/bin/qemu-system-${arch}`;
   // libvirt probes the domain's own emulator binary (or says it cannot check it, a fact
   // of the host): a snapshot only speaks for the binary it was probed from.
