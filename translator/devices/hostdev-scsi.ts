@@ -3,14 +3,14 @@
 // target, by WWPN): libvirt's virDomainHostdevSubsysSCSI and virDomainHostdevSubsysSCSIVHost.
 // They live in the domain's hostdev list beside the PCI ones (devices/hostdev.ts
 // dispatches here). Host SCSI devices share the SCSI drive-address space with SCSI disks.
-// iSCSI sources are refused so far.
+// iSCSI sources with <auth> are refused so far.
 import { hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceInfo, DomainDef } from '../model.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import type { DriveAddress } from '../stages/drive-address.js';
 import { propEnum, propUInt, propYesNo, required } from '../xml/props.js';
-import { child, type XElement, type XNode } from '../xml/tree.js';
+import { child, elements, escapeXml, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo } from './info.js';
 import type { PciNeed, StageContext } from './kind.js';
@@ -21,11 +21,10 @@ export interface ScsiHostdevDef {
   managed: boolean;
   sgio?: 'filtered' | 'unfiltered';
   rawio?: 'yes' | 'no';
-  /** the host adapter ('scsi_hostN') and the device's address on it */
-  adapter: string;
-  bus: number;
-  target: number;
-  unit: bigint;
+  /** a device on a host adapter ('scsi_hostN'), by its address there … */
+  host?: { adapter: string; bus: number; target: number; unit: bigint };
+  /** … or an iSCSI LUN ('target/lun'; '/0' added in post-parse) */
+  iscsi?: { path: string; hostName: string; port: number; initiator?: string };
   readonly: boolean;
   shareable: boolean;
   /** <address type='drive'>, given or assigned in post-parse */
@@ -100,7 +99,9 @@ export function parseStorageHostdev(e: XElement, type: 'scsi' | 'scsi_host', man
   }
   const protocol = source.attrs.protocol;
   if (protocol !== undefined && protocol !== 'adapter' && protocol !== 'iscsi') throw unsupportedConfig(`Unknown SCSI subsystem protocol '${protocol}'`);
-  if (protocol === 'iscsi') throw notImplemented("<hostdev type='scsi'> with an iSCSI source");
+  const info = parseScsiInfo(e);
+  const common = { subsys: 'scsi' as const, managed, ...attrs, readonly: !!child(e, 'readonly'), shareable: !!child(e, 'shareable') };
+  if (protocol === 'iscsi') return { ...common, iscsi: parseIscsi(source), ...info };
   // virDomainHostdevSubsysSCSIHostDefParseXML
   const a = child(source, 'address');
   if (!a) throw xmlError("'address' must be specified for scsi hostdev source");
@@ -111,22 +112,58 @@ export function parseStorageHostdev(e: XElement, type: 'scsi' | 'scsi_host', man
   const unit = propULongLongBase0(a, 'unit');
   const adapter = child(source, 'adapter')?.attrs.name;
   if (adapter === undefined) throw xmlError("'adapter' name must be specified for scsi hostdev source");
-  // the device info: a drive address and a user alias are this kind's own
+  return { ...common, host: { adapter, bus: bus!, target: target!, unit }, ...info };
+}
+
+/** the device info of a host SCSI device: a drive address and a user alias are this kind's own */
+function parseScsiInfo(e: XElement): Pick<ScsiHostdevDef, 'info' | 'drive' | 'userAlias'> {
   const addr = child(e, 'address');
   const aliasEl = child(e, 'alias');
   const own = (c: XNode) => (c === addr && addr.attrs.type === 'drive') || c === aliasEl;
-  const info = parseDeviceInfo({ ...e, children: e.children.filter((c) => !own(c)) }, "<hostdev type='scsi'>", true);
-  const h: ScsiHostdevDef = {
-    subsys: 'scsi', managed, ...attrs, adapter, bus: bus!, target: target!, unit,
-    readonly: !!child(e, 'readonly'), shareable: !!child(e, 'shareable'), info,
+  const out: Pick<ScsiHostdevDef, 'info' | 'drive' | 'userAlias'> = {
+    info: parseDeviceInfo({ ...e, children: e.children.filter((c) => !own(c)) }, "<hostdev type='scsi'>", true),
   };
   if (addr?.attrs.type === 'drive') {
     const f = (k: string) => propUInt(addr, k) ?? 0;
-    h.drive = { controller: f('controller'), bus: f('bus'), target: f('target'), unit: f('unit') };
+    out.drive = { controller: f('controller'), bus: f('bus'), target: f('target'), unit: f('unit') };
   }
   const userAlias = aliasEl?.attrs.name;
-  if (userAlias?.startsWith('ua-') && USER_ALIAS_RE.test(userAlias)) h.userAlias = userAlias;
-  return h;
+  if (userAlias?.startsWith('ua-') && USER_ALIAS_RE.test(userAlias)) out.userAlias = userAlias;
+  return out;
+}
+
+/** virDomainHostdevSubsysSCSIiSCSIDefParseXML (virDomainStorageNetworkParseHost for its host) */
+function parseIscsi(source: XElement): NonNullable<ScsiHostdevDef['iscsi']> {
+  const path = source.attrs.name;
+  if (path === undefined) throw xmlError('missing iSCSI hostdev source path name');
+  const hosts = elements(source, 'host').map((h) => {
+    const transport = h.attrs.transport;
+    if (transport !== undefined && !['tcp', 'unix', 'rdma'].includes(transport)) throw unsupportedConfig(`unknown protocol transport type '${transport}'`);
+    const socket = h.attrs.socket;
+    if (transport === 'unix' && socket === undefined) throw xmlError('missing socket for unix transport');
+    if (transport !== 'unix' && socket !== undefined) throw xmlError(`transport '${transport ?? '(null)'}' does not support socket attribute`);
+    // (libvirt 9.0.0 compares the names of two such hosts without checking for none, and crashes)
+    if (transport === 'unix') throw notImplemented("an iSCSI hostdev host with transport='unix'");
+    const name = h.attrs.name;
+    if (name === undefined) throw xmlError('missing name for host');
+    let port = 0;
+    const p = h.attrs.port;
+    if (p !== undefined) {
+      const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(p);
+      if (!m || Number(m[1]) > 4294967295) throw new TranslationError('invalid argument', `failed to parse port number '${p}'`);
+      if (Number(m[1]) > 65535) throw new TranslationError('invalid argument', `port '${p}' out of range`);
+      port = Number(m[1]);
+    }
+    return { name, port };
+  });
+  if (hosts.length < 1) throw xmlError('missing the host address for the iSCSI hostdev');
+  if (hosts.length > 1) throw xmlError('only one source host address may be specified for the iSCSI hostdev');
+  if (child(source, 'auth')) throw notImplemented('<auth> in an iSCSI <hostdev> source');
+  const iscsi: NonNullable<ScsiHostdevDef['iscsi']> = { path, hostName: hosts[0]!.name, port: hosts[0]!.port };
+  // virXPathString: an empty name is none
+  const iqn = child(child(source, 'initiator') ?? source, 'iqn')?.attrs.name;
+  if (child(source, 'initiator') && iqn) iscsi.initiator = iqn;
+  return iscsi;
 }
 
 const scsiHostdevs = (def: DomainDef): ScsiHostdevDef[] => (def.devices.hostdev as { subsys?: string }[]).filter((h): h is ScsiHostdevDef => h.subsys === 'scsi');
@@ -184,6 +221,8 @@ function scsiAddressUsed(def: DomainDef, a: DriveAddress): boolean {
 /** virDomainHostdevDefPostParse */
 export function postParseStorageHostdev(h: StorageHostdevDef, def: DomainDef): void {
   if (h.subsys !== 'scsi') return;
+  // virDomainPostParseCheckISCSIPath: an iSCSI target without a LUN is LUN 0
+  if (h.iscsi && !h.iscsi.path.includes('/')) h.iscsi.path += '/0';
   if (!h.drive && !h.info.address) {
     // virDomainHostdevAssignAddress: the first free unit (bus and target 0) of the
     // narrow bus of controller 0, 1, …
@@ -232,7 +271,12 @@ export function validateStorageHostdev(h: StorageHostdevDef, { def, caps }: Stag
 
 /** virDomainHostdevMatch for these types */
 export function sameStorageSource(a: StorageHostdevDef, b: StorageHostdevDef): boolean {
-  if (a.subsys === 'scsi' && b.subsys === 'scsi') return a.adapter === b.adapter && a.bus === b.bus && a.target === b.target && a.unit === b.unit;
+  if (a.subsys === 'scsi' && b.subsys === 'scsi') {
+    if (a.iscsi || b.iscsi) return !!a.iscsi && !!b.iscsi && a.iscsi.hostName === b.iscsi.hostName && a.iscsi.port === b.iscsi.port && a.iscsi.path === b.iscsi.path;
+    const x = a.host!;
+    const y = b.host!;
+    return x.adapter === y.adapter && x.bus === y.bus && x.target === y.target && x.unit === y.unit;
+  }
   if (a.subsys === 'scsi_host' && b.subsys === 'scsi_host') return a.wwpn === b.wwpn;
   return false;
 }
@@ -265,11 +309,25 @@ export function formatStorageHostdev(w: Writer, h: StorageHostdevDef): void {
     return;
   }
   w.open(`<hostdev mode='subsystem' type='scsi' managed='${h.managed ? 'yes' : 'no'}'${attr('sgio', h.sgio)}${attr('rawio', h.rawio)}>`);
-  w.open('<source>');
-  // (libvirt writes the adapter name unescaped)
-  w.line(`<adapter name='${h.adapter}'/>`);
-  w.line(`<address bus='${h.bus}' target='${h.target}' unit='${h.unit}'/>`);
-  w.close('</source>');
+  const i = h.iscsi;
+  if (i) {
+    // (libvirt writes the target name unescaped)
+    w.open(`<source protocol='iscsi' name='${i.path}'>`);
+    w.line(`<host name='${escapeXml(i.hostName)}'${i.port ? ` port='${i.port}'` : ''}/>`);
+    if (i.initiator !== undefined) {
+      w.open('<initiator>');
+      w.line(`<iqn name='${escapeXml(i.initiator)}'/>`);
+      w.close('</initiator>');
+    }
+    w.close('</source>');
+  } else {
+    const x = h.host!;
+    w.open('<source>');
+    // (libvirt writes the adapter name unescaped)
+    w.line(`<adapter name='${x.adapter}'/>`);
+    w.line(`<address bus='${x.bus}' target='${x.target}' unit='${x.unit}'/>`);
+    w.close('</source>');
+  }
   if (h.readonly) w.line('<readonly/>');
   if (h.shareable) w.line('<shareable/>');
   formatInfo(w, { ...h.info, address: undefined });
@@ -280,15 +338,17 @@ export function formatStorageHostdev(w: Writer, h: StorageHostdevDef): void {
 }
 
 /** qemuConnectDomainXMLToNativePrepareHost: the sg node of a host SCSI device, from sysfs */
-export function sgDevicePath(h: ScsiHostdevDef, { caps }: StageContext): string {
+export function sgDevicePath(h: ScsiHostdevDef, { caps }: StageContext): string | undefined {
+  if (!h.host) return undefined;
+  const x = h.host;
   const facts = caps.scsiHost?.sgDevices;
   if (facts === undefined) throw notImplemented("<hostdev type='scsi'> on a snapshot without the host's SCSI devices (host/<snapshot>.json \"scsi\")");
   // (the test harness names the node itself, without looking at the adapter)
   if (facts === 'libvirt-test-mock') return '/dev/sg0';
-  const m = /^scsi_host(.*)$/.exec(h.adapter);
+  const m = /^scsi_host(.*)$/.exec(x.adapter);
   const id = m ? parseAdapterId(m[1]!) : undefined;
-  if (id === undefined) throw internalError(`Cannot parse adapter '${h.adapter}'`);
-  const address = `${id}:${h.bus}:${h.target}:${h.unit}`;
+  if (id === undefined) throw internalError(`Cannot parse adapter '${x.adapter}'`);
+  const address = `${id}:${x.bus}:${x.target}:${x.unit}`;
   const found = facts.find((f) => f.address === address);
   if (!found) throw new TranslationError('bare', `cannot open directory '/sys/bus/scsi/devices/${address}/scsi_generic': No such file or directory`);
   return `/dev/${found.sg}`;
@@ -310,6 +370,26 @@ function parseAdapterId(s: string): number | undefined {
 }
 
 /** qemuBuildHostdevSCSICommandLine / the vhost-scsi part of qemuBuildHostdevCommandLine */
+/** virSocketAddrNumericFamily(name) == AF_INET6: a numeric IPv6 address */
+function isIPv6(name: string): boolean {
+  if (!name.includes(':') || /[[\]/]/.test(name)) return false;
+  try {
+    return new URL(`http://[${name}]/`).hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** qemuBlockStorageSourceGetISCSIProps (no default port for a hostdev: 0 when not given) */
+function iscsiProps(i: NonNullable<ScsiHostdevDef['iscsi']>): Record<string, unknown> {
+  const slash = i.path.indexOf('/');
+  const target = i.path.slice(0, slash);
+  const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(i.path.slice(slash + 1));
+  if (!m || Number(m[1]) > 4294967295) throw internalError(`cannot parse target for lunStr '${target}'`);
+  const portal = isIPv6(i.hostName) ? `[${i.hostName}]:${i.port}` : `${i.hostName}:${i.port}`;
+  return { driver: 'iscsi', portal, target, lun: Number(m[1]), transport: 'tcp', ...(i.initiator !== undefined ? { 'initiator-name': i.initiator } : {}) };
+}
+
 export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPath: string, ctx: StageContext): string[][] {
   const { def, caps } = ctx;
   if (h.subsys === 'scsi_host') {
@@ -323,7 +403,9 @@ export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPa
     return [['-device', JSON.stringify(props)]];
   }
   const node = `libvirt-${nodeId}-backend`;
-  const backend = { driver: 'host_device', filename: sgPath, 'node-name': node, 'read-only': h.readonly };
+  const backend = h.iscsi
+    ? { ...iscsiProps(h.iscsi), 'node-name': node, 'read-only': h.readonly }
+    : { driver: 'host_device', filename: sgPath, 'node-name': node, 'read-only': h.readonly };
   const dev: Record<string, unknown> = { driver: 'scsi-generic', drive: node, id: h.info.alias };
   if (h.info.bootIndex !== undefined) dev.bootindex = h.info.bootIndex;
   // qemuBuildDeviceAddressProps for a SCSI drive address

@@ -182,7 +182,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
   },
   validateStart(h, ctx) {
     // (a host SCSI device's sg node is looked up once the domain is prepared, before the command line)
-    if (h.subsys === 'scsi') sgPaths.set(h, sgDevicePath(h, ctx));
+    if (h.subsys === 'scsi') sgPaths.set(h, sgDevicePath(h, ctx) ?? '');
     if (isPci(h) && h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
   },
   // qemuAssignDeviceHostdevAlias: hostdevN, one past the highest N so far (a user alias takes none)
