@@ -24,7 +24,7 @@ export interface ScsiHostdevDef {
   /** a device on a host adapter ('scsi_hostN'), by its address there … */
   host?: { adapter: string; bus: number; target: number; unit: bigint };
   /** … or an iSCSI LUN ('target/lun'; '/0' added in post-parse) */
-  iscsi?: { path: string; hostName: string; port: number; initiator?: string };
+  iscsi?: { path: string; hostName: string; port: number; initiator?: string; auth?: HostdevAuth };
   readonly: boolean;
   shareable: boolean;
   /** <address type='drive'>, given or assigned in post-parse */
@@ -32,6 +32,15 @@ export interface ScsiHostdevDef {
   /** <alias name='ua-…'>: the QEMU id instead of hostdevN */
   userAlias?: string;
   info: DeviceInfo;
+}
+
+/** virStorageAuthDef of an iSCSI source: the user and the secret (by uuid or usage) */
+export interface HostdevAuth {
+  username: string;
+  authType?: 'chap' | 'ceph';
+  secretType?: string;
+  uuid?: string;
+  usage?: string;
 }
 
 export interface VhostScsiHostdevDef {
@@ -115,6 +124,40 @@ export function parseStorageHostdev(e: XElement, type: 'scsi' | 'scsi_host', man
   return { ...common, host: { adapter, bus: bus!, target: target!, unit }, ...info };
 }
 
+/** virStorageAuthDefParse (with virSecretLookupParseSecret) */
+function parseAuth(a: XElement): HostdevAuth {
+  const username = a.attrs.username;
+  if (!username) throw xmlError('missing username for auth');
+  const auth: HostdevAuth = { username };
+  const type = a.attrs.type;
+  if (type !== undefined && type !== '') {
+    if (type !== 'none' && type !== 'chap' && type !== 'ceph') throw unsupportedConfig(`unknown auth type '${type}'`);
+    if (type !== 'none') auth.authType = type;
+  }
+  const secret = child(a, 'secret');
+  if (!secret) throw xmlError('Missing <secret> element in auth');
+  if (secret.attrs.type !== undefined) auth.secretType = secret.attrs.type;
+  const { uuid, usage } = secret.attrs;
+  if (uuid === undefined && usage === undefined) throw xmlError('missing secret uuid or usage attribute');
+  if (uuid !== undefined && usage !== undefined) throw xmlError('either secret uuid or usage expected');
+  if (uuid !== undefined) {
+    const canon = parseUuid(uuid);
+    if (!canon) throw xmlError(`invalid secret uuid '${uuid}'`);
+    auth.uuid = canon;
+  } else {
+    auth.usage = usage!;
+  }
+  return auth;
+}
+
+/** virUUIDParse: 32 hex digits in pairs, '-' and ' ' anywhere between pairs, blanks around */
+function parseUuid(s: string): string | undefined {
+  const m = /^[ \t\n\v\f\r]*((?:[- ]*[0-9a-fA-F]{2}){16})[ \t\n\v\f\r]*$/.exec(s);
+  if (!m) return undefined;
+  const hex = m[1]!.replace(/[- ]/g, '').toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** the device info of a host SCSI device: a drive address and a user alias are this kind's own */
 function parseScsiInfo(e: XElement): Pick<ScsiHostdevDef, 'info' | 'drive' | 'userAlias'> {
   const addr = child(e, 'address');
@@ -158,8 +201,15 @@ function parseIscsi(source: XElement): NonNullable<ScsiHostdevDef['iscsi']> {
   });
   if (hosts.length < 1) throw xmlError('missing the host address for the iSCSI hostdev');
   if (hosts.length > 1) throw xmlError('only one source host address may be specified for the iSCSI hostdev');
-  if (child(source, 'auth')) throw notImplemented('<auth> in an iSCSI <hostdev> source');
   const iscsi: NonNullable<ScsiHostdevDef['iscsi']> = { path, hostName: hosts[0]!.name, port: hosts[0]!.port };
+  const authEl = child(source, 'auth');
+  if (authEl) {
+    const auth = parseAuth(authEl);
+    const t = auth.secretType;
+    if (t === undefined || !['none', 'volume', 'ceph', 'iscsi', 'tls', 'vtpm'].includes(t)) throw unsupportedConfig(`invalid secret type ${t ?? '(null)'}`);
+    if (t !== 'iscsi') throw internalError(`hostdev invalid secret type '${t}'`);
+    iscsi.auth = auth;
+  }
   // virXPathString: an empty name is none
   const iqn = child(child(source, 'initiator') ?? source, 'iqn')?.attrs.name;
   if (child(source, 'initiator') && iqn) iscsi.initiator = iqn;
@@ -314,6 +364,13 @@ export function formatStorageHostdev(w: Writer, h: StorageHostdevDef): void {
     // (libvirt writes the target name unescaped)
     w.open(`<source protocol='iscsi' name='${i.path}'>`);
     w.line(`<host name='${escapeXml(i.hostName)}'${i.port ? ` port='${i.port}'` : ''}/>`);
+    const a = i.auth;
+    if (a) {
+      // virStorageAuthDefFormat
+      w.open(`<auth${a.authType ? ` type='${a.authType}'` : ''} username='${escapeXml(a.username)}'>`);
+      w.line(`<secret${a.secretType !== undefined ? ` type='${a.secretType}'` : ''}${a.uuid !== undefined ? ` uuid='${a.uuid}'` : ` usage='${escapeXml(a.usage!)}'`}/>`);
+      w.close('</auth>');
+    }
     if (i.initiator !== undefined) {
       w.open('<initiator>');
       w.line(`<iqn name='${escapeXml(i.initiator)}'/>`);
@@ -403,6 +460,7 @@ export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPa
     return [['-device', JSON.stringify(props)]];
   }
   const node = `libvirt-${nodeId}-backend`;
+  if (h.iscsi?.auth) throw notImplemented("<auth> in an iSCSI <hostdev> source on a command line (the host's secrets)");
   const backend = h.iscsi
     ? { ...iscsiProps(h.iscsi), 'node-name': node, 'read-only': h.readonly }
     : { driver: 'host_device', filename: sgPath, 'node-name': node, 'read-only': h.readonly };
