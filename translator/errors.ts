@@ -8,6 +8,8 @@ export type ErrorKind =
   | 'invalid argument'
   | 'operation failed'
   | 'Requested operation is not valid'
+  | 'argument unsupported'
+  | 'Secret not found'
   | 'unsupported' // something libvirt supports that virtgold does not implement yet
   | 'bare'; // errors libvirt prints without a class prefix (e.g. VIR_ERR_NO_NAME)
 

@@ -6,7 +6,10 @@ import { scsiController, type DiskCache, type DiskDef } from '../devices/disk-de
 import { addressProps, zpciDevice } from '../devices/info.js';
 import { usbRemovable } from '../usb/disk.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
-import { BACKING_FORMATS, chainOf, type StorageSource } from '../devices/disk-source.js';
+import { BACKING_FORMATS, chainOf, isEmptySource, type StorageSource } from '../devices/disk-source.js';
+import type { VhostUserSource } from '../devices/disk-source-net.js';
+import { escapeComma } from '../argv.js';
+import { prepareRemote, prepareRemoteAuth, remoteAuthObjects, remoteObjects, remoteStorageProps } from './net.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import { prManagerAlias, unmanagedPrObject } from '../devices/disk-reservations.js';
 import type { DomainDef } from '../model.js';
@@ -17,9 +20,18 @@ const nodeIds = new WeakMap<StorageSource, number>();
 /** qemuProcessPrepareDomainStorage numbers the sources from the last disk to the first
  *  (each source of a chain takes the next id); qemuProcessPrepareDeviceBootorder gives
  *  the first disk of each <os><boot dev> kind its boot index. */
-export function prepareDiskCommand(list: DiskDef[], def: DomainDef): void {
+export function prepareDiskCommand(list: DiskDef[], def: DomainDef, caps: QemuCaps): void {
   let id = 0;
-  for (let i = list.length - 1; i >= 0; i--) for (const n of chainOf(list[i]!.src)) nodeIds.set(n, ++id);
+  for (let i = list.length - 1; i >= 0; i--) {
+    // a vhost-user disk is a chardev, no block node
+    if (list[i]!.src.type === 'vhostuser') continue;
+    for (const n of chainOf(list[i]!.src)) {
+      nodeIds.set(n, ++id);
+      const remote = n.type !== 'file' && n.type !== 'block' && n.type !== 'dir';
+      if (remote) prepareRemoteAuth(n, `libvirt-${id}-storage`, caps);
+      if (remote) prepareRemote(n, `libvirt-${id}-storage`, caps);
+    }
+  }
   const boot: Record<string, number> = {};
   def.os.bootDevs.forEach((dev, i) => {
     boot[dev] = i + 1;
@@ -84,7 +96,8 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
   // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
-  const own = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), ...(src.pr ? { 'pr-manager': prManagerAlias(src.pr, storage) } : {}) };
+  const local = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), ...(src.pr ? { 'pr-manager': prManagerAlias(src.pr, storage) } : {}) };
+  const own = src.type === 'file' || src.type === 'block' || src.type === 'dir' ? local : remoteStorageProps(src);
   const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
   // (qemuDomainPrepareDiskSourceData: discard, cache and io for the whole chain, detect_zeroes for the top)
@@ -104,7 +117,7 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   }
   // (libvirt 9.0.0 writes it as a signed 64-bit number: sizes from 2^63 bytes come out negative)
   const formatJson = JSON.stringify(formatProps).replace(`"${BIG_MARK}"`, () => String(BigInt.asIntN(64, src.metadataCacheMaxSize ?? 0n)));
-  return [...unmanagedPrObject(src.pr, storage), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
+  return [...unmanagedPrObject(src.pr, storage), ...remoteAuthObjects(src), ...remoteObjects(src), ['-blockdev', JSON.stringify(storageProps)], ['-blockdev', formatJson]];
 }
 
 /** qemuDomainPrepareDiskCachemode: a shared writable disk without a cache mode gets 'none' */
@@ -125,11 +138,21 @@ const BIG_MARK = '@u64@';
 /** (a FAT image is emulated by the storage node: a raw format node goes on top) */
 const FORMAT_DRIVER: Record<string, string> = { vhd: 'vhdx', ploop: 'parallels', fat: 'raw' };
 
+/** qemuBuildChardevCommand for a vhost-user disk's unix socket */
+function vhostUserChardev(id: string, v: VhostUserSource): string {
+  const r = v.reconnect;
+  const reconnect = r?.enabled === 'yes' ? `,reconnect=${r.timeout}` : r?.enabled === 'no' ? ',reconnect=0' : '';
+  return `socket,id=${id},path=${escapeComma(v.path)}${reconnect}`;
+}
+
 /** qemuBuildDiskCommandLine */
 export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][] {
   const id = nodeIds.get(d.src)!;
   const out: string[][] = [];
-  if (d.src.path !== undefined) {
+  const vhostuser = d.src.vhostuser;
+  // qemuBuildStorageSourceAttachPrepareChardev: a vhost-user disk is a socket chardev
+  if (vhostuser) out.push(['-chardev', vhostUserChardev(`chr-vu-${d.info.alias}`, vhostuser)]);
+  if (!isEmptySource(d.src) && !vhostuser) {
     out.push(...blockdevs(d, caps));
     // qemuBlockStorageGetCopyOnReadProps: a copy-on-read layer on top of the chain
     if (d.copyOnRead === 'on') out.push(['-blockdev', JSON.stringify({ driver: 'copy-on-read', 'node-name': `libvirt-CoR-${d.dst}`, file: `libvirt-${id}-format`, discard: 'unmap' })]);
@@ -141,7 +164,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     // qemuBuildVirtioDevGetConfig: the (non-)transitional models on PCI
     const suffix = !ccw && d.model && d.model !== 'virtio' && hasFlag(caps, 'virtio-pci-non-transitional') ? d.model.slice('virtio'.length) : '';
     if (!ccw && d.model === 'virtio-non-transitional' && !suffix) throw unsupportedConfig('virtio non-transitional model not supported for this qemu');
-    props = { driver: `${ccw ? 'virtio-blk-ccw' : 'virtio-blk-pci'}${suffix}` };
+    props = { driver: `${vhostuser ? 'vhost-user-blk' : 'virtio-blk'}${ccw ? '-ccw' : '-pci'}${suffix}` };
     const v = d.virtio;
     if (v?.iommu) props.iommu_platform = v.iommu === 'on';
     if (v?.ats) props.ats = v.ats === 'on';
@@ -151,7 +174,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.ioeventfd) props.ioeventfd = d.ioeventfd === 'on';
     if (d.eventIdx) props.event_idx = d.eventIdx === 'on';
     // a LUN takes SCSI requests (SG_IO); other disks turn them off where QEMU has them on
-    if (hasFlag(caps, 'virtio-blk-pci.scsi')) {
+    if (!vhostuser && hasFlag(caps, 'virtio-blk-pci.scsi')) {
       if (d.device === 'lun') props.scsi = true;
       else if (!hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
     }
@@ -184,7 +207,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     else props.unit = a.unit;
   }
   if (d.src.shared) props['share-rw'] = true;
-  if (d.src.path !== undefined) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
+  if (vhostuser) props.chardev = `chr-vu-${d.info.alias}`;
+  else if (!isEmptySource(d.src)) props.drive = d.copyOnRead === 'on' ? `libvirt-CoR-${d.dst}` : `libvirt-${id}-format`;
   props.id = d.info.alias;
   if (d.device !== 'floppy' && d.effectiveBootIndex) props.bootindex = d.effectiveBootIndex;
   if (d.blockio?.logical) props.logical_block_size = d.blockio.logical;

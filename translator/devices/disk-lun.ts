@@ -5,10 +5,14 @@ import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { unsupportedConfig } from '../errors.js';
 import type { DiskDef } from './disk-def.js';
 
-/** virDomainDiskDefSourceLUNValidate (local sources; network and volume sources are
- *  refused when parsed so far) */
+/** virDomainDiskDefSourceLUNValidate: a host block device, an iSCSI LUN or a volume */
 export function validateLunSource(d: DiskDef): void {
-  if (d.src.type !== 'block') throw unsupportedConfig("disk device='lun' is only valid for block type disk source");
+  if (d.src.type === 'network') {
+    const protocol = d.src.net?.protocol;
+    if (protocol !== 'iscsi') throw unsupportedConfig(`disk device='lun' is not supported for protocol='${protocol}'`);
+  } else if (d.src.type !== 'block' && d.src.type !== 'volume') {
+    throw unsupportedConfig("disk device='lun' is only valid for block type disk source");
+  }
   if (d.src.format !== undefined && d.src.format !== 'raw') throw unsupportedConfig("disk device 'lun' must use 'raw' format");
 }
 

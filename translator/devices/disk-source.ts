@@ -1,16 +1,18 @@
 // The storage source of a <disk> (libvirt's virStorageSource) and its explicit backing
-// chain (<backingStore>): type, path and format, parsed and formatted. Only local files
-// and block devices so far; other source types and every source option are refused by
-// name.
+// chain (<backingStore>): type, path and format, parsed and formatted. Local files and
+// block devices here; network, volume, nvme and vhostuser sources and <auth> in
+// disk-source-net.ts; other source types and options are refused by name.
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { elements, child, textOf, type XElement } from '../xml/tree.js';
 import { scaledBytes } from '../domain/units.js';
-import { attr, type Writer } from '../xml/writer.js';
-import { formatSourceWithReservations, parseReservations, type Reservations } from './disk-reservations.js';
+import { attr, Writer } from '../xml/writer.js';
+import { formatDeviceSecLabels, parseDeviceSecLabels } from './disk-seclabel.js';
+import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
+import { formatReservations, parseReservations, type Reservations } from './disk-reservations.js';
 
-export interface StorageSource {
+export interface StorageSource extends RemoteParts {
   /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
-  type: 'file' | 'block' | 'dir';
+  type: 'file' | 'block' | 'dir' | RemoteType;
   /** undefined: an empty drive (no medium) */
   path?: string;
   /** virStorageFileFormat by name; 'raw' after post-parse when not given */
@@ -24,6 +26,19 @@ export interface StorageSource {
   backing?: StorageSource | null;
   /** <source><reservations> (disk-reservations.ts) */
   pr?: Reservations;
+  auth?: AuthDef;
+  /** the <auth> was a child of <disk>, not of <source> (libvirt writes it back there) */
+  authAtDisk?: boolean;
+}
+
+/** virStorageSourceIsEmpty: a local source without a path (no medium) */
+export const isEmptySource = (s: StorageSource): boolean => (s.type === 'file' || s.type === 'block' || s.type === 'dir') && s.path === undefined;
+
+/** a non-local source with its <auth> (virDomainStorageSourceParse's ./auth) */
+function parseRemote(source: XElement, type: RemoteType, src: StorageSource): void {
+  Object.assign(src, parseRemoteSource(source, type));
+  const auth = child(source, 'auth');
+  if (auth) src.auth = parseAuth(auth);
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];
@@ -35,13 +50,17 @@ export const BACKING_FORMATS = ['cow', 'qcow', 'qcow2', 'qed', 'vmdk'];
 /** the local path of a <source> (virDomainStorageSourceParse for file and block) */
 const PATH_ATTR = { file: 'file', block: 'dev', dir: 'dir' } as const;
 
-function parseLocalSource(source: XElement, type: StorageSource['type'], src: StorageSource): void {
-  for (const c of elements(source)) throw notImplemented(`<${c.name}> in <disk><source>`);
+type LocalType = keyof typeof PATH_ATTR;
+
+function parseLocalSource(source: XElement, type: LocalType, src: StorageSource): void {
+  for (const c of elements(source)) if (c.name !== 'seclabel') throw notImplemented(`<${c.name}> in <disk><source>`);
   const key = PATH_ATTR[type];
   for (const a of Object.keys(source.attrs)) if (a !== key && a !== 'startupPolicy' && a !== 'index') throw notImplemented(`<source ${a}> in <disk type='${type}'>`);
   const path = source.attrs[key];
   if (path === '') throw notImplemented(`an empty <source ${key}=''> in <disk>`);
   if (path !== undefined) src.path = path;
+  const labels = parseDeviceSecLabels(source);
+  if (labels.length) src.seclabels = labels;
 }
 
 /** virDomainDiskBackingStoreParse */
@@ -56,11 +75,12 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
   if (!source) throw xmlError('missing disk backing store source');
   if (!TYPES.includes(type)) throw xmlError(`unknown storage source type '${type}'`);
   if (!FORMATS.includes(format)) throw xmlError(`unknown storage source format '${format}'`);
-  if (type !== 'file' && type !== 'block') throw notImplemented(`<backingStore type='${type}'>`);
+  if (type !== 'file' && type !== 'block' && type !== 'network') throw notImplemented(`<backingStore type='${type}'>`);
   if (child(child(b, 'format')!, 'metadata_cache')) throw notImplemented('<metadata_cache> in <backingStore><format>');
   // a backing image is always read-only
   const src: StorageSource = { type, format, readonly: true, shared: false };
-  parseLocalSource(source, type, src);
+  if (type === 'network') parseRemote(source, type, src);
+  else parseLocalSource(source, type, src);
   const next = parseBacking(b);
   if (next !== undefined) src.backing = next;
   return src;
@@ -69,14 +89,26 @@ function parseBacking(e: XElement): StorageSource | null | undefined {
 /** virDomainDiskDefParseSourceXML and the source parts of <driver> (type) and of the
  *  disk (<readonly>, <shareable>) */
 export function parseSource(e: XElement): StorageSource {
-  const type = e.attrs.type ?? 'file';
+  let type = e.attrs.type ?? 'file';
   if (!TYPES.includes(type)) throw notImplemented(`<disk type='${type}'>`);
-  if (type !== 'file' && type !== 'block' && type !== 'dir') throw notImplemented(`<disk type='${type}'>`);
-  const src: StorageSource = { type, readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
+  if (type !== 'file' && type !== 'block' && type !== 'dir' && !isRemoteType(type)) throw notImplemented(`<disk type='${type}'>`);
   const source = child(e, 'source');
-  const pr = source && parseReservations(source);
-  if (pr) src.pr = pr;
-  if (source) parseLocalSource({ ...source, children: source.children.filter((c) => c !== child(source, 'reservations')) }, type, src);
+  // without a <source> libvirt takes the disk for a file
+  if (!source) type = 'file';
+  const src: StorageSource = { type: type as StorageSource['type'], readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
+  if (source && isRemoteType(type)) parseRemote(source, type, src);
+  else if (source) {
+    const pr = parseReservations(source);
+    if (pr) src.pr = pr;
+    parseLocalSource({ ...source, children: source.children.filter((c) => c !== child(source, 'reservations')) }, type as LocalType, src);
+  }
+  const auth = child(e, 'auth');
+  if (auth) {
+    if (src.auth) throw unsupportedConfig('an <auth> definition already found for disk source');
+    src.auth = parseAuth(auth);
+    src.authAtDisk = true;
+  }
+  if (src.auth && !isRemoteType(src.type)) throw notImplemented(`<auth> on a <disk type='${src.type}'>`);
   const backing = parseBacking(e);
   if (backing !== undefined) src.backing = backing;
   return src;
@@ -101,14 +133,44 @@ export function parseMetadataCache(driver: XElement, src: StorageSource): void {
   if (bytes > 0n) src.metadataCacheMaxSize = bytes;
 }
 
-const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type], src.path);
+const pathAttr = (src: StorageSource) => attr(PATH_ATTR[src.type as LocalType], src.path);
 
-/** virDomainDiskSourceFormat for a local source (nothing for an empty one), then its
- *  chain (virDomainDiskBackingStoreFormat) */
+/** virDomainDiskSourceFormat: the <source> element (nothing for an empty local one) */
+function formatSourceElement(w: Writer, src: StorageSource, startupPolicy?: string): void {
+  if (!isRemoteType(src.type)) {
+    const head = `<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}`;
+    const labels = new Writer();
+    formatDeviceSecLabels(labels, src.seclabels);
+    if (src.pr) formatReservations(labels, src.pr);
+    if (labels.lines.length) {
+      w.open(`${head}>`);
+      for (const l of labels.lines) w.line(l);
+      w.close('</source>');
+    } else if (head !== '<source') w.line(`${head}/>`);
+    return;
+  }
+  const { attrs, children } = remoteSourceParts(src);
+  const head = `<source${attrs}${src.type !== 'network' ? attr('startupPolicy', startupPolicy) : ''}`;
+  const inner = new Writer();
+  children(inner);
+  // security labels (not for a network source), the auth (not for a volume: its pool
+  // holds the credentials)
+  if (src.type !== 'network') formatDeviceSecLabels(inner, src.seclabels);
+  if (src.auth && !src.authAtDisk && src.type !== 'volume') formatAuth(inner, src.auth);
+  if (!inner.lines.length) {
+    if (head !== '<source') w.line(`${head}/>`);
+    return;
+  }
+  w.open(`${head}>`);
+  for (const l of inner.lines) w.line(l);
+  w.close('</source>');
+}
+
+/** virDomainDiskDefFormat from a <disk>-level <auth> to the chain: the auth, the
+ *  source, then the chain (virDomainDiskBackingStoreFormat) */
 export function formatSource(w: Writer, src: StorageSource, startupPolicy?: string): void {
-  const head = `<source${pathAttr(src)}${attr('startupPolicy', startupPolicy)}`;
-  if (src.pr) formatSourceWithReservations(w, head, src.pr);
-  else if (src.path !== undefined || startupPolicy !== undefined) w.line(`${head}/>`);
+  if (src.auth && src.authAtDisk) formatAuth(w, src.auth);
+  formatSourceElement(w, src, startupPolicy);
   formatBacking(w, src.backing);
 }
 
@@ -120,7 +182,7 @@ function formatBacking(w: Writer, b: StorageSource | null | undefined): void {
   }
   w.open(`<backingStore type='${b.type}'>`);
   w.line(`<format type='${b.format}'/>`);
-  w.line(`<source${pathAttr(b)}/>`);
+  formatSourceElement(w, b);
   formatBacking(w, b.backing);
   w.close('</backingStore>');
 }

@@ -8,7 +8,8 @@ import { diskNameParse } from '../stages/drive-address.js';
 import type { StageContext } from './kind.js';
 import { scsiController, type DiskDef } from './disk-def.js';
 import type { DomainDef } from '../model.js';
-import { chainOf, type StorageSource } from './disk-source.js';
+import { chainOf, isEmptySource, type StorageSource } from './disk-source.js';
+import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceAuthConf, validateStartupPolicyType, validateStorageSourceQemu, validateTlsHostname } from './disk-net-validate.js';
 import { validateLunFrontend, validateLunSerial, validateLunSource } from './disk-lun.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
@@ -17,8 +18,13 @@ const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
 const PRINTABLE_RE = /^[\x20-\x7e]*$/;
 
 /** virDomainDiskDefValidate */
-export function validateDiskConf(d: DiskDef): void {
-  if (d.dst === undefined) throw new TranslationError('bare', d.src.path !== undefined ? `missing target information for device ${d.src.path}` : 'missing target information for device');
+export function validateDiskConf(d: DiskDef, { def }: StageContext): void {
+  if (d.dst === undefined) {
+    const what = d.src.pool ? `pool = '${d.src.pool.pool}', volume = '${d.src.pool.volume}'` : d.src.path;
+    throw new TranslationError('bare', what !== undefined ? `missing target information for device ${what}` : 'missing target information for device');
+  }
+  // virDomainDiskDefValidateSource, each image
+  for (const n of chainOf(d.src)) validateSourceAuthConf(n);
   if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
   if (d.device === 'lun') validateLunSource(d);
   else {
@@ -43,6 +49,7 @@ export function validateDiskConf(d: DiskDef): void {
     if (v?.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
     if (v?.pagePerVq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
   }
+  validateRemoteDiskConf(d, def);
   if (d.trayOpen && d.device !== 'floppy' && d.device !== 'cdrom') throw unsupportedConfig('tray is only valid for cdrom and floppy');
   for (const [k, max] of [['vendor', 8], ['product', 16]] as const) {
     const v = d[k];
@@ -53,7 +60,8 @@ export function validateDiskConf(d: DiskDef): void {
   if (d.device === 'floppy' && d.bus !== 'fdc') throw internalError(`Invalid bus type '${d.bus}' for floppy disk`);
   if (d.device !== 'floppy' && d.bus === 'fdc') throw internalError(`Invalid bus type '${d.bus}' for disk`);
   if (d.removable !== undefined && d.bus !== 'usb') throw xmlError('removable is only valid for usb disks');
-  // virDomainDiskDefValidateStartupPolicy (local sources only so far)
+  // virDomainDiskDefValidateStartupPolicy
+  validateStartupPolicyType(d);
   if (d.startupPolicy === 'requisite' && d.device !== 'cdrom' && d.device !== 'floppy') {
     throw xmlError("disk startupPolicy 'requisite' is allowed only for cdrom or floppy");
   }
@@ -61,7 +69,7 @@ export function validateDiskConf(d: DiskDef): void {
   const dst = d.dst;
   if ((d.device === 'disk' || d.device === 'lun') && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
   if (d.device === 'floppy' && !dst.startsWith('fd')) throw internalError(`Invalid floppy device name: ${dst}`);
-  if (d.src.path === undefined && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
+  if (isEmptySource(d.src) && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
 }
 
 /** qemuValidateDomainDeviceDefDisk, then virtgold's own refusals */
@@ -127,7 +135,7 @@ export function validateDuplicateAddresses(def: DomainDef): void {
   }
 }
 
-export function validateDiskQemu(d: DiskDef, { caps, def }: StageContext): void {
+export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContext): void {
   const dst = d.dst!;
   validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);
@@ -183,6 +191,7 @@ export function validateDiskQemu(d: DiskDef, { caps, def }: StageContext): void 
   if (!name || name.partition < 0) throw unsupportedConfig(`invalid disk target '${dst}'`);
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
   for (const n of chainOf(d.src)) validateStorageSource(n, caps);
+  validateRemoteDiskQemu(d, { machine, caps, def });
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
     // libvirt asks the host whether the block device is a CD-ROM drive.
@@ -190,17 +199,19 @@ export function validateDiskQemu(d: DiskDef, { caps, def }: StageContext): void 
   }
 }
 
-/** qemuDomainValidateStorageSource, for local sources */
+/** qemuDomainValidateStorageSource */
 function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
-  const format = n.format!;
+  const format = n.format;
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");
   if (format === 'iso') throw unsupportedConfig("storage format 'iso' is not directly supported by QEMU, use 'raw' instead");
-  if (format === 'fat' && n.type !== 'dir') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
+  if (format === 'fat' && n.type !== 'dir' && n.type !== 'volume') throw unsupportedConfig("storage format 'fat' is supported only with 'dir' storage type");
   if (n.type === 'dir') {
     if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
     if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
   }
   if (n.pr && !hasFlag(caps, 'pr-manager-helper')) throw unsupportedConfig('reservations not supported with this QEMU binary');
+  validateStorageSourceQemu(n);
   if (n.metadataCacheMaxSize !== undefined && format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
+  validateTlsHostname(n, caps);
 }

@@ -11,6 +11,8 @@ import { attr, type Writer } from '../xml/writer.js';
 import { bootLine, formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { formatSource, parseFormat, parseSource } from './disk-source.js';
+import { postParseRemote } from './disk-source-net.js';
+import { validateDiskStart } from './disk-net-validate.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
 import type { DomainDef } from '../model.js';
@@ -22,7 +24,7 @@ const DEVICES = ['floppy', 'disk', 'cdrom', 'lun'] as const;
 const BUSES = ['ide', 'fdc', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd'] as const;
 const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', 'sata', 'usb'];
 const REFUSED_CHILDREN = [
-  'mirror', 'auth', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
+  'mirror', 'encryption', 'transient', 'iotune', 'backenddomain', 'rom', 'throttlefilters', 'privateData', 'diskSecretsPlacement',
 ];
 /** USER_ALIAS_CHARS */
 const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
@@ -186,6 +188,8 @@ export const disk: DeviceKind<DiskDef> = {
     if (d.dst?.startsWith('ioemu:')) d.dst = d.dst.slice('ioemu:'.length);
     if (d.device === 'cdrom') d.src.readonly = true;
     if (d.snapshot === undefined && d.src.readonly) d.snapshot = 'no';
+    // a vhost-user disk cannot be snapshotted
+    if (d.snapshot === undefined && d.src.type === 'vhostuser') d.snapshot = 'no';
     if (d.bus === undefined) {
       let bus: DiskBus = 'ide';
       if (d.device === 'floppy') bus = 'fdc';
@@ -201,7 +205,8 @@ export const disk: DeviceKind<DiskDef> = {
       if (d.bus === 'scsi') checkDiskAddressFree(d.dst, d.drive, def);
     }
     d.driverName ??= 'qemu';
-    d.src.format ??= 'raw';
+    if (d.src.type !== 'volume') d.src.format ??= 'raw';
+    postParseRemote(d.src);
   },
   pci(d, { def, caps, machine }) {
     if (d.bus !== 'virtio' || machine.virtioCcw) return undefined;
@@ -213,6 +218,7 @@ export const disk: DeviceKind<DiskDef> = {
   ccw: (d, { machine }) => d.bus === 'virtio' && machine.virtioCcw,
   validateConf: validateDiskConf,
   validate: validateDiskQemu,
+  validateStart: validateDiskStart,
   alias: (d, _i, def) => alias(d, def),
   format(w: Writer, d: DiskDef) {
     // (a read-only disk is never snapshotted: 'no' goes without saying)
@@ -252,7 +258,7 @@ export const disk: DeviceKind<DiskDef> = {
     w.close('</disk>');
   },
   commandBefore: (list, ctx) => {
-    prepareDiskCommand(list, ctx.def);
+    prepareDiskCommand(list, ctx.def, ctx.caps);
     return floppyControllerArgs(list, ctx);
   },
   command: (d, ctx) => diskCommand(d, ctx),

@@ -229,7 +229,7 @@ function parse(e: XElement): FsDef {
 const is9p = (fs: FsDef) => fs.fsdriver === 'default' || fs.fsdriver === 'path' || fs.fsdriver === 'handle';
 
 /** qemuValidateDomainDefVhostUserRequireSharedMemory */
-function requireSharedMemory(def: DomainDef, caps: QemuCaps, name: string): void {
+export function requireSharedMemory(def: DomainDef, caps: QemuCaps, name: string): void {
   const shared = def.memoryBacking.access === 'shared';
   const cells = def.numa ?? [];
   const ramId = findMachine(caps, accelOf(def.virtType), def.os.machine!)?.defaultRAMid;

@@ -3,7 +3,7 @@
 // target, by WWPN): libvirt's virDomainHostdevSubsysSCSI and virDomainHostdevSubsysSCSIVHost.
 // They live in the domain's hostdev list beside the PCI ones (devices/hostdev.ts
 // dispatches here). Host SCSI devices share the SCSI drive-address space with SCSI disks.
-// iSCSI sources with <auth> are refused so far.
+// iSCSI sources' <auth> secrets come from the host's secret driver (translator/secrets.ts).
 import { hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceInfo, DomainDef } from '../model.js';
@@ -15,6 +15,7 @@ import { attr, type Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo } from './info.js';
 import type { PciNeed, StageContext } from './kind.js';
 import { maybeAddController } from './controller-def.js';
+import { secretObjectProps, secretValue } from '../secrets.js';
 
 export interface ScsiHostdevDef {
   subsys: 'scsi';
@@ -437,14 +438,20 @@ function isIPv6(name: string): boolean {
   }
 }
 
+/** qemuDomainSecretInfoSetupFromSecret's lookup (an iSCSI secret) */
+export function hostdevSecret(a: HostdevAuth, { caps }: StageContext): string {
+  return secretValue(caps, a.uuid !== undefined ? { uuid: a.uuid } : { usage: a.usage! }, 'iscsi', '<auth><secret>');
+}
+
 /** qemuBlockStorageSourceGetISCSIProps (no default port for a hostdev: 0 when not given) */
-function iscsiProps(i: NonNullable<ScsiHostdevDef['iscsi']>): Record<string, unknown> {
+function iscsiProps(i: NonNullable<ScsiHostdevDef['iscsi']>, secretAlias: string | undefined): Record<string, unknown> {
   const slash = i.path.indexOf('/');
   const target = i.path.slice(0, slash);
   const m = /^[ \t\n\v\f\r]*\+?(\d+)$/.exec(i.path.slice(slash + 1));
   if (!m || Number(m[1]) > 4294967295) throw internalError(`cannot parse target for lunStr '${target}'`);
   const portal = isIPv6(i.hostName) ? `[${i.hostName}]:${i.port}` : `${i.hostName}:${i.port}`;
-  return { driver: 'iscsi', portal, target, lun: Number(m[1]), transport: 'tcp', ...(i.initiator !== undefined ? { 'initiator-name': i.initiator } : {}) };
+  const auth = i.auth && secretAlias ? { user: i.auth.username, 'password-secret': secretAlias } : {};
+  return { driver: 'iscsi', portal, target, lun: Number(m[1]), transport: 'tcp', ...auth, ...(i.initiator !== undefined ? { 'initiator-name': i.initiator } : {}) };
 }
 
 export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPath: string, ctx: StageContext): string[][] {
@@ -460,9 +467,12 @@ export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPa
     return [['-device', JSON.stringify(props)]];
   }
   const node = `libvirt-${nodeId}-backend`;
-  if (h.iscsi?.auth) throw notImplemented("<auth> in an iSCSI <hostdev> source on a command line (the host's secrets)");
+  // qemuDomainPrepareHostdev: the <auth> secret, an object named after the backend
+  const auth = h.iscsi?.auth;
+  const secretAlias = `${node}-secret0`;
+  const secret = auth ? [['-object', JSON.stringify(secretObjectProps(ctx.caps, secretAlias, hostdevSecret(auth, ctx), '<auth><secret>'))]] : [];
   const backend = h.iscsi
-    ? { ...iscsiProps(h.iscsi), 'node-name': node, 'read-only': h.readonly }
+    ? { ...iscsiProps(h.iscsi, auth ? secretAlias : undefined), 'node-name': node, 'read-only': h.readonly }
     : { driver: 'host_device', filename: sgPath, 'node-name': node, 'read-only': h.readonly };
   const dev: Record<string, unknown> = { driver: 'scsi-generic', drive: node, id: h.info.alias };
   if (h.info.bootIndex !== undefined) dev.bootindex = h.info.bootIndex;
@@ -472,5 +482,5 @@ export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPa
   if (!c?.info.alias) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
   if (c.model === 'lsilogic') Object.assign(dev, { bus: `${c.info.alias}.${a.bus}`, 'scsi-id': a.unit });
   else Object.assign(dev, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
-  return [['-blockdev', JSON.stringify(backend)], ['-device', JSON.stringify(dev)]];
+  return [...secret, ['-blockdev', JSON.stringify(backend)], ['-device', JSON.stringify(dev)]];
 }

@@ -5,6 +5,7 @@
 // harness; without that file a command line with huge pages (or a <numatune> nodeset,
 // which names host NUMA nodes) is refused rather than guessed.
 import { internalError, notImplemented } from '../errors.js';
+import { parseStorageHost, type StorageHostFacts } from './storage-host.js';
 import { parseScsiHost, type ScsiHostFacts } from './scsi-host.js';
 
 export interface HugeTLBFS {
@@ -37,7 +38,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; scsi?: ScsiHostFacts } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -54,7 +55,8 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
     throw new HostFactsError(`${source}: "cdromDevices" is not a list of paths`);
   }
   const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
-  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(scsi ? { scsi } : {}) };
+  const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);
