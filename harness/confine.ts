@@ -136,11 +136,11 @@ export function readInside(root: string, path: string): string | undefined {
 /** The bytes of a file of the project, checked as readInside checks it (a domain's bytes
  *  are the translator's to judge: they must be UTF-8). */
 export function readInsideBytes(root: string, path: string): Buffer | undefined {
+  if (PROC) return readJudgingOpened(root, path);
+  // Without /proc the path is judged first, then its real path opened without following.
   let real: string;
   try {
-    // Where /proc is, the file opened is judged below (one check, on what is read);
-    // elsewhere the path is judged first.
-    real = realpathSync.native(PROC ? path : insideProject(root, path));
+    real = realpathSync.native(insideProject(root, path));
   } catch (e) {
     if (code(e) !== 'ENOENT') throw e;
     // A link that leads nowhere is refused, not taken for a missing file.
@@ -149,20 +149,44 @@ export function readInsideBytes(root: string, path: string): Buffer | undefined 
   }
   let fd: number;
   try {
-    fd = openSync(real, C.O_RDONLY | C.O_NOFOLLOW);
+    fd = openSync(real, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
   } catch (e) {
     if (code(e) === 'ENOENT') return undefined;
     if (code(e) === 'ELOOP') throw new SetupError(`${path} changed into a link while being read; refusing to use it`);
     throw e;
   }
   try {
-    if (PROC) {
-      const opened = readlinkSync(`/proc/self/fd/${fd}`);
-      const top = realRoot(root);
-      if (!opened.startsWith(top + sep)) throw new SetupError(`${path} leads outside the project (${opened}); refusing to use it`);
-    }
-    if (fstatSync(fd).isDirectory()) throw new SetupError(`${path} is a folder, not a file`);
-    return readFileSync(fd);
+    return readOpened(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The bytes of an open file, refusing a folder or anything but a regular file. */
+function readOpened(fd: number, path: string): Buffer {
+  const st = fstatSync(fd);
+  if (st.isDirectory()) throw new SetupError(`${path} is a folder, not a file`);
+  if (!st.isFile()) throw new SetupError(`${path} is not a regular file; refusing to read it`);
+  return readFileSync(fd);
+}
+
+/** Where /proc is: open the path as it is (links followed, never blocking on a FIFO) and
+ *  judge what was opened, which no later change of the path can swap. One lookup of the
+ *  path instead of a realpath and an open: the golden matrix reads thousands of files. */
+function readJudgingOpened(root: string, path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, C.O_RDONLY | C.O_NONBLOCK);
+  } catch (e) {
+    if (code(e) !== 'ENOENT') throw e;
+    // A link that leads nowhere is refused, not taken for a missing file.
+    if (isLink(path)) insideProject(root, path);
+    return undefined;
+  }
+  try {
+    const opened = readlinkSync(`/proc/self/fd/${fd}`);
+    if (!opened.startsWith(realRoot(root) + sep)) throw new SetupError(`${path} leads outside the project (${opened}); refusing to use it`);
+    return readOpened(fd, path);
   } finally {
     closeSync(fd);
   }

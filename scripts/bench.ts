@@ -87,10 +87,15 @@ try {
     parts.pop();
     return dom(parts.join(''));
   };
+  // sda, …, sdz, sdaa, …: libvirt's disk names for index i
+  const diskName = (i: number): string => (i < 26 ? '' : diskName(Math.floor(i / 26) - 1)) + String.fromCharCode(97 + (i % 26));
+  const disk = (dev: string) => `<disk type='file' device='disk'><source file='/i/${dev}.img'/><target dev='${dev}' bus='virtio'/></disk>`;
   const big: [string, string][] = [
     ['unindexed USB controllers', fill(() => "<controller type='usb' model='piix3-uhci'/>")],
     ['USB controllers, indexes descending', fill((i) => `<controller type='usb' index='${1_000_000 - i}' model='piix3-uhci'/>`)],
     ['audio backends', fill((i) => `<audio id='${i + 1}' type='none'/>`)],
+    ['virtio disks', fill((i) => disk(`vd${diskName(i)}`))],
+    ['virtio disks, targets descending', fill((i) => disk(`vd${diskName(200_000 - i)}`))],
     ['PS/2 inputs', fill(() => "<input type='mouse' bus='ps2'/>")],
   ];
   for (const [what, xml] of big) {

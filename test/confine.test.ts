@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import {
   cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildMatrix, readCase } from '../harness/cases.js';
@@ -82,6 +83,16 @@ test('reading a project file: missing is undefined, a link leading out is refuse
   mkdirSync(join(dir, 'cases/linked'));
   symlinkSync(join(dir, 'cases/domain/minimal.xml'), join(dir, 'cases/linked/minimal.xml'));
   assert.is(readInside(dir, join(dir, 'cases/linked/minimal.xml')), readFileSync(join(dir, 'cases/domain/minimal.xml'), 'utf8'));
+}));
+
+test('reading a project file that is a FIFO, a folder or a link to one: refused at once, never waited on', withProject((dir) => {
+  const fifo = join(dir, 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args');
+  const r = spawnSync('mkfifo', [fifo]);
+  if (r.status !== 0) throw new Error(`mkfifo failed: ${r.stderr}`);
+  assert.throws(() => readInside(dir, fifo), /minimal\.x86_64-7\.2\.0\.args is not a regular file; refusing to read it/);
+  symlinkSync(fifo, join(dir, 'golden/xml2argv/domain/fifo-link.args'));
+  assert.throws(() => readInside(dir, join(dir, 'golden/xml2argv/domain/fifo-link.args')), /is not a regular file/);
+  assert.throws(() => readInside(dir, join(dir, 'golden/xml2argv/domain')), /is a folder, not a file/);
 }));
 
 test('a case swapped for a link leading out after discovery is refused when run reads it', withProject((dir, outside) => {

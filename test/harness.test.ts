@@ -195,13 +195,13 @@ test('options files are checked: stray NAME.json, a case called options, bad val
 // ---- stale goldens: run and update --check agree ----
 
 test('run and update --check name the same stale goldens, within the same filters', async () => {
-  const dir = project({ caps: ['caps_7.2.0_x86_64.xml', 'caps_8.1.0_x86_64.xml', 'caps_8.2.0_x86_64.xml'], areas: ['usb', 'memory'] });
+  const dir = project({ caps: ['caps_7.2.0_x86_64.xml', 'caps_8.1.0_x86_64.xml', 'caps_8.2.0_x86_64.xml'], areas: ['usb', 'domain'] });
   writeFileSync(join(dir, 'golden/xml2xml/usb/gone.x86_64-7.2.0.xml'), 'stale\n');
   for (const [filters, expected] of [
     [{}, ['golden/xml2xml/usb/gone.x86_64-7.2.0.xml']],
     [{ case: ['usb/*'] }, ['golden/xml2xml/usb/gone.x86_64-7.2.0.xml']],
     [{ case: ['gone'] , mode: ['xml2xml'] }, ['golden/xml2xml/usb/gone.x86_64-7.2.0.xml']],
-    [{ case: ['memory/*'] }, []],
+    [{ case: ['domain/*'] }, []],
     [{ case: ['usb/*'], version: ['8.1.0'] }, []],
   ] as [Filters, string[]][]) {
     const passWithNoEntries = filters.case?.[0] === 'gone'; // a stale golden's case matches no case, by definition

@@ -4,7 +4,7 @@
 import { notImplemented, unsupportedConfig } from '../errors.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { diskCommand, floppyControllerArgs, prepareDiskCommand } from '../blockdev/disk-command.js';
-import { defaultDriveAddress, diskInsertAt, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
+import { defaultDriveAddress, diskInserter, diskNameParse, type DriveAddress } from '../stages/drive-address.js';
 import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
@@ -156,13 +156,7 @@ function parseDriver(driver: XElement, disk: DiskDef): void {
 
 /** virDomainDiskInsert, one disk at a time as libvirt parses them. */
 function diskCollector(): Collector<DiskDef> {
-  const list: DiskDef[] = [];
-  return {
-    add(d) {
-      list.splice(diskInsertAt(list, d), 0, d);
-    },
-    list: () => list,
-  };
+  return diskInserter<DiskDef>();
 }
 
 /** qemuAssignDeviceDiskAlias */

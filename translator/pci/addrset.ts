@@ -188,13 +188,27 @@ export class PciAddressSet {
     return a;
   }
 
+  /** For devices that take whole slots: the first bus, per connect flags, that may still
+   *  have room. Slots are never freed and a configured bus keeps its flags, so the search
+   *  libvirt starts at bus 0 can start here and find the same slot (linear, not quadratic,
+   *  in the number of devices). */
+  private firstOpen = new Map<number, number>();
+
   private nextAddr(flags: number, fn: number): PciHostAddress {
     if (!this.buses.length) throw xmlError('No PCI buses available');
-    const a = { domain: 0, bus: 0, slot: 0, function: fn === -1 ? 0 : fn };
+    const whole = !(flags & C.AGGREGATE_SLOT);
+    const a = { domain: 0, bus: whole ? this.firstOpen.get(flags) ?? 0 : 0, slot: 0, function: fn === -1 ? 0 : fn };
+    let open = true;
     for (; a.bus < this.buses.length; a.bus++) {
       const bus = this.buses[a.bus]!;
       a.slot = bus.minSlot;
-      if (this.findOnBus(bus, a, fn, flags)) return a;
+      if (this.findOnBus(bus, a, fn, flags)) {
+        if (whole && open) this.firstOpen.set(flags, a.bus);
+        return a;
+      }
+      // A bus not yet given its model may still be, and then take the device.
+      if (!bus.model) open = false;
+      if (whole && open) this.firstOpen.set(flags, a.bus + 1);
     }
     if (this.dryRun) {
       this.grow(a, flags);

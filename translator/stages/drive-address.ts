@@ -46,17 +46,57 @@ export function diskNameToIndex(name: string): number {
   return diskNameParse(name)?.index ?? -1;
 }
 
-/** virDomainDiskInsert: a disk goes before the first disk of its bus with a higher
- *  index, else after the last of its bus, else at the end. */
-export function diskInsertAt<D extends { bus?: string; dst?: string }>(list: D[], disk: D): number {
-  let at = -1;
-  for (let i = list.length - 1; i >= 0; i--) {
-    const o = list[i]!;
-    if (o.bus !== disk.bus) continue;
-    if (o.dst !== undefined && disk.dst !== undefined && diskNameToIndex(o.dst) > diskNameToIndex(disk.dst)) at = i;
-    else if (at === -1) at = i + 1;
-  }
-  return at === -1 ? list.length : at;
+interface DiskNode<D> { d: D; idx: number | undefined; prev?: DiskNode<D>; next?: DiskNode<D> }
+
+/** virDomainDiskInsert, disk after disk: a disk goes before the first disk of its bus
+ *  with a higher target index, else after the last of its bus, else at the end.
+ *  libvirt scans the whole list for each disk; here each bus keeps its disks in list
+ *  order, which that rule keeps sorted by index (so the first higher one is a binary
+ *  search), and the list is linked: the same order, not quadratic in the disks. */
+export function diskInserter<D extends { bus?: string; dst?: string }>(): { add(d: D): void; list(): D[] } {
+  let head: DiskNode<D> | undefined;
+  let tail: DiskNode<D> | undefined;
+  const buses = new Map<string | undefined, { nodes: DiskNode<D>[]; sorted: boolean }>();
+  const link = (n: DiskNode<D>, before: DiskNode<D> | undefined) => {
+    n.next = before;
+    n.prev = before ? before.prev : tail;
+    if (n.prev) n.prev.next = n;
+    else head = n;
+    if (before) before.prev = n;
+    else tail = n;
+  };
+  return {
+    add(d) {
+      const n: DiskNode<D> = { d, idx: d.dst === undefined ? undefined : diskNameToIndex(d.dst) };
+      let bus = buses.get(d.bus);
+      if (!bus) buses.set(d.bus, (bus = { nodes: [], sorted: true }));
+      const { nodes } = bus;
+      let at = nodes.length;
+      if (n.idx !== undefined) {
+        if (bus.sorted) {
+          let lo = 0;
+          while (lo < at) {
+            const mid = (lo + at) >> 1;
+            if (nodes[mid]!.idx! > n.idx) at = mid;
+            else lo = mid + 1;
+          }
+        } else {
+          const j = nodes.findIndex((o) => o.idx !== undefined && o.idx > n.idx!);
+          if (j !== -1) at = j;
+        }
+      } else {
+        bus.sorted = false; // a disk without a target never counts as higher
+      }
+      // Before that disk of the bus, else after the bus's last, else at the list's end.
+      link(n, at < nodes.length ? nodes[at] : nodes.length ? nodes[nodes.length - 1]!.next : undefined);
+      nodes.splice(at, 0, n);
+    },
+    list() {
+      const out: D[] = [];
+      for (let n = head; n; n = n.next) out.push(n.d);
+      return out;
+    },
+  };
 }
 
 /** virDomainDiskDefAssignAddress for the buses that have drive addresses; undefined
