@@ -39,6 +39,7 @@ export function readCaps(path: string): QemuCaps {
     if (host?.numaNodes) caps.hostNumaNodes = host.numaNodes;
     if (host?.cdromDevices) caps.hostCdroms = host.cdromDevices;
     if (host?.storage) caps.storageHost = host.storage;
+    if (host?.scsi) caps.scsiHost = host.scsi;
     capsCache.set(path, caps);
   }
   return caps;

@@ -23,7 +23,7 @@ const SUITES = {
     usb: 1,
     golden: 0, // sharded
     harness: 8, schema: 6, classify: 5, translator: 4, probe: 3, fuzz: 3, snapshots: 2,
-    limits: 2, boot: 2, tuning: 2, cpu: 1, 'drive-address': 1, controller: 1, confine: 1, imports: 1, 'libvirt-tests': 1, 'parse-order': 1, 'disk-extra': 1, 'disk-net': 1,
+    limits: 2, boot: 2, tuning: 2, cpu: 1, 'drive-address': 1, controller: 1, confine: 1, imports: 1, 'libvirt-tests': 1, 'parse-order': 1, 'disk-extra': 1, 'disk-net': 1, 'hostdev-scsi': 1,
   },
   integration: {
     update: 40, cli: 25, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,

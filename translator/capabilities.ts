@@ -183,6 +183,8 @@ export const CAPS_FLAGS = [
   'fsdev.multidevs', 'vhost-user-fs', 'vhost-user-fs.bootindex',
   // network and vhost-user disks (blockdev/net.ts)
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
+  // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
+  'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -42,6 +42,8 @@ export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress | UsbAddre
 export interface DeviceInfo {
   address?: DeviceAddress;
   bootIndex?: number;
+  /** <boot loadparm>: upper-cased as libvirt keeps it (s390x's IPL load parameter) */
+  loadparm?: string;
   rom?: { enabled?: YesNo; bar?: TriState; file?: string };
   /** QEMU id, given by stages/aliases.ts (never parsed from inactive XML). */
   alias?: string;

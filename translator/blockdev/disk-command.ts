@@ -11,6 +11,7 @@ import type { VhostUserSource } from '../devices/disk-source-net.js';
 import { escapeComma } from '../argv.js';
 import { prepareRemote, prepareRemoteAuth, remoteAuthObjects, remoteObjects, remoteStorageProps } from './net.js';
 import { internalError, unsupportedConfig } from '../errors.js';
+import { prManagerAlias, unmanagedPrObject } from '../devices/disk-reservations.js';
 import type { DomainDef } from '../model.js';
 import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret, prepareFDs } from './storage-extra.js';
 import { isLegacyBus, noDevice, sdDrive } from './drive-legacy.js';
@@ -99,7 +100,7 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
   const mode = cacheMode(d);
   const cache = mode ? { cache: { direct: CACHE_FLAGS[mode].direct, 'no-flush': CACHE_FLAGS[mode].noFlush } } : {};
   // qemuBlockStorageSourceGetVvfatProps for a directory (floppyimg: the disk is a floppy)
-  const local = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}) };
+  const local = src.type === 'dir' ? { driver: 'vvfat', dir: src.path, floppy: d.device === 'floppy', rw: !src.readonly } : { driver, filename: src.path, ...(d.io ? { aio: d.io } : {}), ...(src.pr ? { 'pr-manager': prManagerAlias(src.pr, storage) } : {}) };
   const own = src.type === 'file' || src.type === 'block' || src.type === 'dir' ? local : remoteStorageProps(src);
   const storageProps = { ...own, 'node-name': storage, ...cache, 'auto-read-only': true, discard: 'unmap' };
   const formatProps: Record<string, unknown> = { 'node-name': format, 'read-only': src.readonly };
@@ -117,10 +118,11 @@ function blockdevPair(d: DiskDef, src: StorageSource, caps: QemuCaps): string[][
     if (BACKING_FORMATS.includes(src.format!)) formatProps.backing = backing ? `libvirt-${nodeIds.get(backing)!}-format` : null;
     else if (backing) throw unsupportedConfig(`storage format '${src.format}' does not support backing store`);
   }
-  // qemuBuildBlockStorageSourceAttachDataCommandline's order: the auth secret, the
-  // encryption secret, the cookie secret and TLS objects, then storage, slice, format
+  // the reservations' manager object, then qemuBuildBlockStorageSourceAttachDataCommandline's
+  // order: the auth secret, the
+  // the encryption secret, the cookie secret and TLS objects, then storage, slice, format
   return [
-    ...remoteAuthObjects(src), ...extras.objects, ...remoteObjects(src),
+    ...unmanagedPrObject(src.pr, storage), ...remoteAuthObjects(src), ...extras.objects, ...remoteObjects(src),
     ['-blockdev', JSON.stringify(storageProps)], ...(extras.slice ? [extras.slice] : []), ['-blockdev', jsonArg(formatProps)],
   ];
 }
@@ -179,14 +181,18 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (d.iothread) props.iothread = `iothread${d.iothread}`;
     if (d.ioeventfd) props.ioeventfd = d.ioeventfd === 'on';
     if (d.eventIdx) props.event_idx = d.eventIdx === 'on';
-    if (!vhostuser && hasFlag(caps, 'virtio-blk-pci.scsi') && !hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    // a LUN takes SCSI requests (SG_IO); other disks turn them off where QEMU has them on
+    if (!vhostuser && hasFlag(caps, 'virtio-blk-pci.scsi')) {
+      if (d.device === 'lun') props.scsi = true;
+      else if (!hasFlag(caps, 'virtio-blk-pci.scsi.default.disabled')) props.scsi = false;
+    }
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
     Object.assign(props, addressProps(d.info.address, def));
   } else if (d.bus === 'usb') {
     props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
   } else if (d.bus === 'scsi') {
-    props = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
+    props = { driver: d.device === 'lun' ? 'scsi-block' : d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
     const a = d.drive!;
     const c = scsiController(def, a);
     if (!c?.info.alias) throw internalError(`unable to find a SCSI controller for idx=${a.controller}`);
@@ -194,7 +200,7 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     if (c.model === 'lsilogic') Object.assign(props, { bus: `${c.info.alias}.${a.bus}`, 'scsi-id': a.unit });
     else Object.assign(props, { bus: `${c.info.alias}.0`, channel: a.bus, 'scsi-id': a.target, lun: a.unit });
     // the Vital Product Data's device id: the serial, else what QEMU named the drive
-    props.device_id = d.serial ?? `drive-${d.info.alias}`;
+    if (d.device !== 'lun') props.device_id = d.serial ?? `drive-${d.info.alias}`;
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
@@ -223,7 +229,8 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   const removable = usbRemovable(d, caps);
   if (removable !== undefined) props.removable = removable;
   const mode = cacheMode(d);
-  if (mode) props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
+  // (a LUN: scsi-block or virtio-blk's SG_IO, where a cache setting makes no sense)
+  if (mode && d.device !== 'lun') props['write-cache'] = CACHE_FLAGS[mode].writeback ? 'on' : 'off';
   const g = d.geometry;
   if (g?.cyls) props.cyls = g.cyls;
   if (g?.heads) props.heads = g.heads;

@@ -10,6 +10,7 @@ import { formatEncryption, parseEncryption } from './disk-encryption.js';
 import { formatSlices, parseSourceExtra, type SourceExtra } from './disk-source-extra.js';
 import { formatDeviceSecLabels, parseDeviceSecLabels } from './disk-seclabel.js';
 import { formatAuth, isRemoteType, parseAuth, parseRemoteSource, remoteSourceParts, type AuthDef, type RemoteParts, type RemoteType } from './disk-source-net.js';
+import { formatReservations, parseReservations, type Reservations } from './disk-reservations.js';
 
 export interface StorageSource extends SourceExtra, RemoteParts {
   /** 'dir': a host directory QEMU shows as a FAT disk (vvfat) */
@@ -29,6 +30,8 @@ export interface StorageSource extends SourceExtra, RemoteParts {
   fdgroup?: string;
   /** the <encryption> was the disk's child, not its <source>'s (def->diskElementEnc) */
   encryptionOnDisk?: boolean;
+  /** <source><reservations> (disk-reservations.ts) */
+  pr?: Reservations;
   auth?: AuthDef;
   /** the <auth> was a child of <disk>, not of <source> (libvirt writes it back there) */
   authAtDisk?: boolean;
@@ -104,7 +107,11 @@ export function parseSource(e: XElement): StorageSource {
   if (!source) type = 'file';
   const src: StorageSource = { type: type as StorageSource['type'], readonly: !!child(e, 'readonly'), shared: !!child(e, 'shareable') };
   if (source && isRemoteType(type)) parseRemote(source, type, src);
-  else if (source) parseLocalSource(source, type as LocalType, src);
+  else if (source) {
+    const pr = parseReservations(source);
+    if (pr) src.pr = pr;
+    parseLocalSource({ ...source, children: source.children.filter((c) => c !== child(source, 'reservations')) }, type as LocalType, src);
+  }
   const auth = child(e, 'auth');
   if (auth) {
     if (src.auth) throw unsupportedConfig('an <auth> definition already found for disk source');
@@ -150,7 +157,7 @@ const pathAttr = (src: StorageSource) => `${attr(PATH_ATTR[src.type as LocalType
 /** virDomainDiskSourceFormat: the <source> element, in libvirt's order of children (the
  *  source's own, slices, security labels but for a network source, the auth but for a
  *  volume (its pool holds it) and unless the disk carries it, the encryption unless the
- *  disk carries it); none when it would be empty (virXMLFormatElement) */
+ *  disk carries it, the reservations); none when it would be empty (virXMLFormatElement) */
 function formatSourceElement(w: Writer, src: StorageSource, startupPolicy: string | undefined, skipEncryption: boolean): void {
   const inner = new Writer();
   let attrs: string;
@@ -165,6 +172,7 @@ function formatSourceElement(w: Writer, src: StorageSource, startupPolicy: strin
   if (src.type !== 'network') formatDeviceSecLabels(inner, src.seclabels);
   if (src.auth && !src.authAtDisk && src.type !== 'volume') formatAuth(inner, src.auth);
   if (!skipEncryption) formatEncryption(inner, src.encryption);
+  if (src.pr) formatReservations(inner, src.pr);
   if (src.type !== 'network') attrs += attr('startupPolicy', startupPolicy);
   if (!inner.lines.length) {
     if (attrs) w.line(`<source${attrs}/>`);

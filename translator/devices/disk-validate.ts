@@ -14,6 +14,7 @@ import { validateIoTuneConf, validateIoTuneQemu } from './disk-iotune.js';
 import { validateTransient } from './disk-transient.js';
 import { isLegacyBus } from '../blockdev/drive-legacy.js';
 import { validateRemoteDiskConf, validateRemoteDiskQemu, validateSourceAuthConf, validateStartupPolicyType, validateStorageSourceQemu, validateTlsHostname } from './disk-net-validate.js';
+import { validateLunFrontend, validateLunSerial, validateLunSource } from './disk-lun.js';
 
 /** QEMU_SERIAL_PARAM_ACCEPTED_CHARS */
 const SERIAL_RE = /^[a-zA-Z0-9\-_ .+]*$/;
@@ -29,10 +30,12 @@ export function validateDiskConf(d: DiskDef, { def }: StageContext): void {
   // virDomainDiskDefValidateSource, each image
   for (const n of chainOf(d.src)) validateSourceAuthConf(n);
   if (d.sgio === 'unfiltered') throw unsupportedConfig('unfiltered sgio is no longer supported');
-  // (device='lun' is refused when parsed: every disk here is another device)
-  if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
-  if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
-  // (an address check of libvirt's address stage, which comes before validation)
+  if (d.device === 'lun') validateLunSource(d);
+  else {
+    if (d.src.pr) throw unsupportedConfig('<reservations/> allowed only for lun devices');
+    if (d.rawio !== undefined) throw unsupportedConfig("rawio can be used only with device='lun'");
+    if (d.sgio !== undefined) throw unsupportedConfig("sgio can be used only with device='lun'");
+  }
   if (d.drive && d.bus === 'virtio') throw unsupportedConfig("virtio disk cannot have an address of type 'drive'");
   // virDomainDiskDefValidateSource (each image), then the <iotune> checks
   for (const n of chainOf(d.src)) validateEncryptionConf(n.encryption);
@@ -71,7 +74,7 @@ export function validateDiskConf(d: DiskDef, { def }: StageContext): void {
   }
   if (d.wwn !== undefined && !/^(0x)?[0-9a-fA-F]{16}$/.test(d.wwn)) throw internalError(`Malformed wwn: ${d.wwn}`);
   const dst = d.dst;
-  if (d.device === 'disk' && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
+  if ((d.device === 'disk' || d.device === 'lun') && !['hd', 'sd', 'vd', 'xvd', 'ubd'].some((p) => dst.startsWith(p))) throw internalError(`Invalid harddisk device name: ${dst}`);
   if (d.device === 'floppy' && !dst.startsWith('fd')) throw internalError(`Invalid floppy device name: ${dst}`);
   if (isEmptySource(d.src) && d.device === 'disk') throw new TranslationError('bare', `missing source information for device ${dst}`);
 }
@@ -169,6 +172,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
     if (d.bus !== 'scsi') throw unsupportedConfig('Only scsi disk supports vendor and product');
     if (!hasFlag(caps, 'scsi-disk.wwn')) throw unsupportedConfig('Setting vendor or product for scsi disk is not supported by this QEMU');
   }
+  validateLunFrontend(d, caps);
   if (d.rotationRate) {
     if (d.bus !== 'scsi' && d.bus !== 'ide' && d.bus !== 'sata') throw internalError('rotation rate is only valid for SCSI/IDE/SATA bus');
     if (d.device !== 'disk') throw internalError('rotation rate is only valid for disk device');
@@ -181,6 +185,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (d.src.readonly && d.device === 'disk' && (d.bus === 'ide' || d.bus === 'sata')) throw unsupportedConfig(`readonly ${d.bus} disks are not supported`);
   if (d.io === 'native' && d.cache !== 'directsync' && d.cache !== 'none') throw unsupportedConfig("io='native' needs either no disk cache or directsync cache mode");
   if (d.io === 'io_uring' && !hasFlag(caps, 'aio.io_uring')) throw unsupportedConfig('io uring is not supported by this QEMU binary');
+  validateLunSerial(d);
   if (d.serial !== undefined && !SERIAL_RE.test(d.serial)) throw internalError(`driver serial '${d.serial}' contains unsafe characters`);
   if (d.iothread) {
     if (d.bus !== 'virtio') throw unsupportedConfig(`IOThreads not available for bus ${d.bus} target ${dst}`);
@@ -202,7 +207,6 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   }
   validateRemoteDiskQemu(d, { machine, caps, def });
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
-  if (d.bus === 'fdc' && machine.family === 's390-ccw') throw notImplemented('a floppy on an s390-ccw machine');
   if (d.src.type === 'block' && d.device === 'cdrom' && d.src.path !== undefined && !caps.hostCdroms) {
     // libvirt asks the host whether the block device is a CD-ROM drive.
     throw notImplemented("<disk type='block' device='cdrom'> on a snapshot without the host's CD-ROM drives (host/<snapshot>.json)");
@@ -220,6 +224,7 @@ function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
     if (format !== 'fat') throw unsupportedConfig("storage type 'dir' requires use of storage format 'fat'");
     if (!n.readonly) throw unsupportedConfig("virtual FAT storage can't be accessed in read-write mode");
   }
+  if (n.pr && !hasFlag(caps, 'pr-manager-helper')) throw unsupportedConfig('reservations not supported with this QEMU binary');
   validateStorageSourceQemu(n);
   if (n.metadataCacheMaxSize !== undefined && format !== 'qcow2') throw unsupportedConfig('metadata cache max size control is supported only with qcow2 images');
   validateTlsHostname(n, caps);

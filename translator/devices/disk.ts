@@ -8,7 +8,7 @@ import { defaultDriveAddress, diskInserter, diskNameParse, type DriveAddress } f
 import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
-import { formatInfo, parseDeviceInfo } from './info.js';
+import { bootLine, formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { chainOf, formatSource, parseFormat, parseSource } from './disk-source.js';
 import { formatEncryption, postParseEncryption } from './disk-encryption.js';
@@ -19,6 +19,7 @@ import { validateDiskStart } from './disk-net-validate.js';
 import { validateDiskConf, validateDiskQemu } from './disk-validate.js';
 import { scsiController, type DiskBus, type DiskDef, type ErrorPolicy } from './disk-def.js';
 import type { DomainDef } from '../model.js';
+import { checkDiskAddressFree } from './hostdev-scsi.js';
 
 export type { DiskBus, DiskDef, DiskDevice } from './disk-def.js';
 
@@ -51,13 +52,12 @@ function parse(e: XElement): DiskDef {
   }
   const src = parseSource(e);
   const device = propEnum(e, 'device', DEVICES) ?? 'disk';
-  if (device === 'lun') throw notImplemented("<disk device='lun'>");
   const disk: DiskDef = { device, src, info: {} };
   const model = propEnum(e, 'model', MODELS);
   if (model !== undefined && model !== 'default') disk.model = model;
   const snapshot = propEnum(e, 'snapshot', SNAPSHOTS, { nonZero: true });
   if (snapshot) disk.snapshot = snapshot as NonNullable<DiskDef['snapshot']>;
-  // rawio and sgio are for device='lun' (refused above): kept only for libvirt's errors
+  // rawio and sgio: for device='lun' (libvirt refuses them on other devices)
   const rawio = propYesNo(e, 'rawio');
   if (rawio) disk.rawio = rawio;
   const sgio = propEnum(e, 'sgio', ['default', 'filtered', 'unfiltered'] as const, { nonZero: true });
@@ -206,7 +206,10 @@ export const disk: DeviceKind<DiskDef> = {
       if (!IMPLEMENTED_BUSES.includes(bus)) throw notImplemented(`a disk on bus '${bus}' (from its target '${d.dst}')`);
       d.bus = bus;
     }
-    if (!d.drive && !d.info.address && d.dst !== undefined) d.drive = defaultDriveAddress(d.dst, d.bus);
+    if (!d.drive && !d.info.address && d.dst !== undefined) {
+      d.drive = defaultDriveAddress(d.dst, d.bus);
+      if (d.bus === 'scsi') checkDiskAddressFree(d.dst, d.drive, def);
+    }
     expandGroupIoTune(d, def.devices.disk);
     d.driverName ??= 'qemu';
     if (d.src.type !== 'volume') d.src.format ??= 'raw';
@@ -228,7 +231,7 @@ export const disk: DeviceKind<DiskDef> = {
   format(w: Writer, d: DiskDef) {
     // (a read-only disk is never snapshotted: 'no' goes without saying)
     const snapshot = d.snapshot === 'no' && d.src.readonly ? undefined : d.snapshot;
-    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('snapshot', snapshot)}>`);
+    w.open(`<disk type='${d.src.type}' device='${d.device}'${attr('model', d.model)}${attr('rawio', d.rawio)}${attr('sgio', d.sgio)}${attr('snapshot', snapshot)}>`);
     const v = d.virtio;
     const drv = [
       attr('cache', d.cache), attr('error_policy', d.errorPolicy), attr('rerror_policy', d.rerrorPolicy), attr('io', d.io), attr('ioeventfd', d.ioeventfd),
@@ -257,7 +260,7 @@ export const disk: DeviceKind<DiskDef> = {
     for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) if (d[k] !== undefined) w.line(`<${k}>${escapeXml(d[k]!)}</${k}>`);
     if (d.src.encryptionOnDisk) formatEncryption(w, d.src.encryption);
     // virDomainDeviceInfoFormat: boot order, alias, then the address
-    if (d.info.bootIndex !== undefined) w.line(`<boot order='${d.info.bootIndex}'/>`);
+    if (d.info.bootIndex !== undefined) w.line(bootLine(d.info));
     if (d.userAlias !== undefined) w.line(`<alias name='${d.userAlias}'/>`);
     formatInfo(w, { ...d.info, bootIndex: undefined });
     if (d.drive) {

@@ -13,9 +13,16 @@ import { propEnum } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString, zpciDevice } from './info.js';
-import type { DeviceKind } from './kind.js';
+import { chainOf } from './disk-source.js';
+import type { DeviceKind, ParseContext } from './kind.js';
+import {
+  formatStorageHostdev, parseStorageHostdev, parseSubsysAttrs, afterParse, postParseStorageHostdev, sameStorageSource, storageHostdevCommand,
+  storageHostdevPci, sgDevicePath, validateConfStorageHostdev, validateStorageHostdev, type StorageHostdevDef,
+} from './hostdev-scsi.js';
 
 export interface HostdevDef {
+  /** PCI (the other subsystem types are devices/hostdev-scsi.ts's) */
+  subsys?: 'pci';
   managed: boolean;
   /** <driver name=…>; libvirt 9.0.0 keeps it unset when the XML leaves it out. */
   driver?: string;
@@ -27,9 +34,12 @@ export interface HostdevDef {
   parentNet?: boolean;
 }
 
+/** any hostdev of the domain's list */
+export type AnyHostdev = HostdevDef | StorageHostdevDef;
+
 declare module '../model.js' {
   interface Devices {
-    hostdev: HostdevDef[];
+    hostdev: AnyHostdev[];
   }
 }
 
@@ -79,14 +89,24 @@ export function parseBackend(e: XElement, what: string, isNet: boolean): Hostdev
 /** libvirt only looks for 'yes'; any other value means unmanaged. */
 export const parseManaged = (e: XElement) => e.attrs.managed === 'yes';
 
-function parse(e: XElement): HostdevDef {
+function parse(e: XElement, { def }: ParseContext): AnyHostdev {
   const mode = e.attrs.mode ?? 'subsystem';
   const type = e.attrs.type;
   if (mode !== 'subsystem' && mode !== 'capabilities') throw unsupportedConfig(`unknown hostdev mode '${mode}'`);
+  if (mode === 'subsystem' && type === undefined) throw xmlError('missing source address type');
   if (mode === 'subsystem' && type !== undefined && !['usb', 'pci', 'scsi', 'scsi_host', 'mdev'].includes(type)) {
     throw unsupportedConfig(`unknown host device source address type '${type}'`);
   }
+  if (mode === 'subsystem' && (type === 'scsi' || type === 'scsi_host')) {
+    if (!child(e, 'source')) throw xmlError('Missing <source> element in hostdev device');
+    if (child(e, 'source')!.attrs.startupPolicy !== undefined) throw unsupportedConfig('Setting startupPolicy is only allowed for USB devices');
+    for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+    const h = parseStorageHostdev(e, type, parseManaged(e));
+    afterParse(h, def);
+    return h;
+  }
   if (mode !== 'subsystem' || type !== 'pci') throw notImplemented(`<hostdev mode='${mode}' type='${type ?? ''}'>`);
+  if (child(e, 'source')) parseSubsysAttrs(e, type);
   for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
   if (e.attrs.model !== undefined) throw notImplemented('<hostdev model=…>');
   for (const a of Object.keys(child(e, 'source')?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
@@ -120,34 +140,72 @@ function vfioDevice(h: HostdevDef, def: DomainDef): Record<string, unknown> {
   return dev;
 }
 
-export const hostdev: DeviceKind<HostdevDef> = {
+const isPci = (h: AnyHostdev): h is HostdevDef => h.subsys === undefined || h.subsys === 'pci';
+
+/** virDomainDefHostdevValidate: one host device is given to the guest once (virDomainHostdevMatch) */
+export function validateHostdevSources(def: DomainDef): void {
+  const list = def.devices.hostdev;
+  list.forEach((a, i) => {
+    for (const b of list.slice(i + 1)) {
+      const same = isPci(a) || isPci(b) ? isPci(a) && isPci(b) && pciString(a.source) === pciString(b.source) : sameStorageSource(a, b);
+      if (same) throw xmlError('Hostdev already exists in the domain configuration');
+    }
+  });
+}
+
+/** the node numbers of host SCSI devices' backends: after every disk source's, in list order */
+const backendIds = new WeakMap<AnyHostdev, number>();
+/** … and their host sg nodes */
+const sgPaths = new WeakMap<AnyHostdev, string>();
+
+export const hostdev: DeviceKind<AnyHostdev> = {
   element: 'hostdev',
   parse,
   info: (h) => h.info,
-  visitedElsewhere: (h) => h.parentNet === true,
+  visitedElsewhere: (h) => isPci(h) && h.parentNet === true,
+  postParse: (h, { def }) => {
+    if (!isPci(h)) postParseStorageHostdev(h, def);
+  },
   // Interface-backed hostdevs too, in hostdev order (libvirt skips them among the nets).
   // A host device libvirt cannot look at (not on this host) counts as PCI Express.
-  pci: (h, { def }) => ({ info: h.info, connect: pcieFlags(def), function: -1 }),
+  pci: (h, ctx) => (isPci(h) ? { info: h.info, connect: pcieFlags(ctx.def), function: -1 } : storageHostdevPci(h, ctx)),
+  ccw: (h, { machine }) => h.subsys === 'scsi_host' && machine.virtioCcw,
   validateConf(h) {
+    if (!isPci(h)) return validateConfStorageHostdev(h);
     const type = h.info.address?.type;
     if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
   },
-  validate(h, { caps }) {
+  validate(h, ctx) {
+    if (!isPci(h)) return validateStorageHostdev(h, ctx);
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
-    if (h.vfToken !== undefined && !hasFlag(caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');
+    if (h.vfToken !== undefined && !hasFlag(ctx.caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');
   },
-  validateStart(h) {
-    if (h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
+  validateStart(h, ctx) {
+    // (a host SCSI device's sg node is looked up once the domain is prepared, before the command line)
+    if (h.subsys === 'scsi') sgPaths.set(h, sgDevicePath(h, ctx) ?? '');
+    if (isPci(h) && h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
   },
-  alias: (_h, i) => `hostdev${i}`,
+  // qemuAssignDeviceHostdevAlias: hostdevN, one past the highest N so far (a user alias takes none)
+  alias: (h, i, def) => {
+    if (h.subsys === 'scsi' && h.userAlias !== undefined) return h.userAlias;
+    return `hostdev${def.devices.hostdev.slice(0, i).filter((o) => !(o.subsys === 'scsi' && o.userAlias !== undefined)).length}`;
+  },
   format(w, h) {
+    if (!isPci(h)) return formatStorageHostdev(w, h);
     if (h.parentNet) return; // written as its <interface>
     w.open(`<hostdev mode='subsystem' type='pci' managed='${h.managed ? 'yes' : 'no'}'>`);
     formatBackend(w, h, false);
     formatInfo(w, h.info);
     w.close('</hostdev>');
   },
-  command(h, { def }) {
-    return [...zpciDevice(h.info), ['-device', JSON.stringify(vfioDevice(h, def))]];
+  commandBefore(list, { def }) {
+    // qemuDomainPrepareHostdev: each host SCSI device's backend takes the next storage id
+    let id = def.devices.disk.reduce((n, d) => n + chainOf(d.src).length, 0);
+    for (const h of list) if (h.subsys === 'scsi') backendIds.set(h, ++id);
+    return [];
+  },
+  command(h, ctx) {
+    if (!isPci(h)) return storageHostdevCommand(h, backendIds.get(h) ?? 0, sgPaths.get(h) ?? '', ctx);
+    return [...zpciDevice(h.info), ['-device', JSON.stringify(vfioDevice(h, ctx.def))]];
   },
 };

@@ -108,9 +108,9 @@ export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boole
   const rom = child(dev, 'rom');
   if (!allowBootRom && (boot || rom)) throw notImplemented(`<${boot ? 'boot' : 'rom'}> in ${what}`);
   if (boot) {
-    if (boot.attrs.loadparm !== undefined) throw notImplemented(`<boot loadparm> in ${what}`);
     if (boot.attrs.order === undefined) throw xmlError('missing boot order attribute');
     info.bootIndex = propUInt(boot, 'order', { nonZero: true });
+    if (boot.attrs.loadparm !== undefined) info.loadparm = parseLoadparm(boot.attrs.loadparm);
   }
   if (rom) {
     const r: NonNullable<DeviceInfo['rom']> = {};
@@ -126,6 +126,18 @@ export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boole
   }
   return info;
 }
+
+/** virDomainDeviceBootParseXML's loadparm: upper-cased ('-' becomes '_'), then
+ *  virDomainDeviceLoadparmIsValid (1 to 8 bytes, not all blank, [A-Za-z0-9. ]). */
+function parseLoadparm(raw: string): string {
+  const v = raw.replace(/[a-z]/g, (c) => c.toUpperCase()).replace(/-/g, '_');
+  if (/^[ \t\n\v\f\r]*$/.test(v) || Buffer.byteLength(v) > 8) throw internalError(`loadparm value '${v}' must be between 1 and 8 characters`);
+  if (!/^[A-Za-z0-9. ]*$/.test(v)) throw internalError(`invalid loadparm value '${v}', expecting chars in set of [a-zA-Z0-9.] and blank spaces`);
+  return v;
+}
+
+/** virDomainDeviceInfoFormat's <boot> element */
+export const bootLine = (info: DeviceInfo) => `<boot order='${info.bootIndex}'${attr('loadparm', info.loadparm)}/>`;
 
 export function formatAddress(w: Writer, a: DeviceAddress): void {
   if (a.type === 'usb') {
@@ -152,7 +164,7 @@ export const hasInfo = (info: DeviceInfo) => info.bootIndex !== undefined || inf
 
 /** virDomainDeviceInfoFormat: boot order, rom, then the guest address. */
 export function formatInfo(w: Writer, info: DeviceInfo): void {
-  if (info.bootIndex !== undefined) w.line(`<boot order='${info.bootIndex}'/>`);
+  if (info.bootIndex !== undefined) w.line(bootLine(info));
   if (info.rom) w.line(`<rom${attr('enabled', info.rom.enabled)}${attr('bar', info.rom.bar)}${attr('file', info.rom.file)}/>`);
   if (info.address) formatAddress(w, info.address);
 }

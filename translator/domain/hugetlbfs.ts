@@ -6,6 +6,7 @@
 // which names host NUMA nodes) is refused rather than guessed.
 import { internalError, notImplemented } from '../errors.js';
 import { parseStorageHost, type StorageHostFacts } from './storage-host.js';
+import { parseScsiHost, type ScsiHostFacts } from './scsi-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -37,7 +38,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -53,8 +54,9 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
   if (cdroms !== undefined && (!Array.isArray(cdroms) || !cdroms.every((p) => typeof p === 'string' && p.startsWith('/')))) {
     throw new HostFactsError(`${source}: "cdromDevices" is not a list of paths`);
   }
+  const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
-  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}) };
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);

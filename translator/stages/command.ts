@@ -15,6 +15,8 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { loadparmMachineParam } from '../devices/loadparm.js';
+import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
 import { addEnv, applyDeviceOverrides } from '../domain/qemu-ns.js';
 import { cpuArg, smpTopology } from '../domain/cpu.js';
@@ -44,11 +46,13 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-S');
   add('-object', JSON.stringify({ 'qom-type': 'secret', id: 'masterKey0', format: 'raw', file: `${home}/master-key.aes` }));
 
+  args.push(...managedPrObject(def));
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
   const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
+  machineOpts.push(...loadparmMachineParam(def, caps));
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.
   const osParams = machineParams(def.os);
   const g = osParams.indexOf(',graphics=off');

@@ -21,6 +21,7 @@ import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
 import { addImplicitDiskControllers } from './drive-address.js';
 import { postParseStorage } from '../devices/controller-storage.js';
+import { addHostdevScsiControllers } from '../devices/hostdev-scsi.js';
 
 export { HOST_ARCH };
 
@@ -96,6 +97,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
   addImplicitDiskControllers(def, def.devices.disk); // virDomainDefAddImplicitDevices
+  addHostdevScsiControllers(def); // (its last implicit controllers)
   // … whose SCSI controllers get their post-parse (the model) now
   if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });
   return { machine };

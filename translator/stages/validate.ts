@@ -6,12 +6,13 @@ import { guestNumaCells } from '../domain/numatune.js';
 import { checkAlignedSizes, validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
-import { internalError, unsupportedConfig, xmlError } from '../errors.js';
-import { pciString } from '../devices/info.js';
+import { internalError, unsupportedConfig } from '../errors.js';
 import { validateDuplicateAddresses, validateDuplicateTargets } from '../devices/disk-validate.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import { validateFsTargets } from '../devices/filesystem.js';
+import { validateHostdevSources } from '../devices/hostdev.js';
+import { validateHostdevDriveAddresses } from '../devices/hostdev-scsi.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateOsType, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
@@ -45,13 +46,9 @@ export function validateDefine(ctx: StageContext): void {
   // virDomainDefValidateInternal: <resource>, then one host device is given to the guest once, …
   validateResource(def);
   validateDuplicateTargets(def);
-  const sources = new Set<string>();
-  for (const h of def.devices.hostdev) {
-    const key = pciString(h.source);
-    if (sources.has(key)) throw xmlError('Hostdev already exists in the domain configuration');
-    sources.add(key);
-  }
+  validateHostdevSources(def);
   validateDuplicateAddresses(def);
+  validateHostdevDriveAddresses(def);
   validateTopologyOverflow(def);
   // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
   // the blkio paths, the id maps and NUMA.
