@@ -14,6 +14,7 @@ export const isLegacyBus = (bus: string | undefined) => bus === 'sd' || bus === 
  *  `cache` is the disk's cache mode after qemuDomainPrepareDiskCachemode. */
 export function sdDrive(d: DiskDef, cache: DiskCache | undefined): string {
   const src = d.src;
+  if (src.type !== 'file' && src.type !== 'block' && src.type !== 'dir') throw notImplemented(`a <disk type='${src.type}'> SD card (a legacy -drive)`);
   if (src.encryption) throw notImplemented('<encryption> on an SD card disk (a legacy -drive)');
   if (src.slice) throw notImplemented('<slices> on an SD card disk (a legacy -drive)');
   let opt = 'file=';

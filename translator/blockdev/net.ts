@@ -10,6 +10,7 @@ import type { StorageSource } from '../devices/disk-source.js';
 import { pciString } from '../devices/info.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig } from '../errors.js';
 import { secretObjectProps, secretValue } from '../secrets.js';
+import { encryptionSecretId } from './storage-extra.js';
 
 /** what the preparation gives a source: the aliases its storage node refers to, and the
  *  objects that come before it on the command line */
@@ -138,6 +139,14 @@ function curlUrl(net: NetSource): string {
   return `${net.protocol}://${server}${h.port ? `:${h.port}` : ''}${uriPath(path)}${net.query !== undefined ? `?${net.query}` : ''}`;
 }
 
+/** qemuBlockStorageSourceGetRBDProps: librbd's own LUKS encryption */
+function rbdEncryption(src: StorageSource): Record<string, unknown> {
+  const enc = src.encryption;
+  if (enc?.engine !== 'librbd') return {};
+  if (enc.format !== 'luks' && enc.format !== 'luks2') throw internalError(`librbd encryption format '${enc.format}' has no -blockdev form`);
+  return { encrypt: { format: enc.format, 'key-secret': encryptionSecretId(src) } };
+}
+
 /** qemuBlockStorageSourceGetBackendProps for network and NVMe sources: the driver and
  *  the protocol's properties (the caller adds node-name, cache and the rest) */
 export function remoteStorageProps(src: StorageSource): Record<string, unknown> {
@@ -194,6 +203,7 @@ export function remoteStorageProps(src: StorageSource): Record<string, unknown> 
       return {
         driver: 'rbd', pool: net.volume, image: net.path, ...(net.snapshot !== undefined ? { snapshot: net.snapshot } : {}), ...(net.configFile !== undefined ? { conf: net.configFile } : {}),
         ...(net.hosts.length ? { server: net.hosts.map(inetAddress) } : {}),
+        ...rbdEncryption(src),
         ...(src.auth ? { user, 'auth-client-required': ['cephx', 'none'], 'key-secret': prep.authSecret } : {}),
       };
     case 'sheepdog':

@@ -3,7 +3,7 @@
 // storage slice (offsets in a raw format node, or a raw 'slice-sto' node of its own) and
 // the qcow2 metadata cache size, as qemuBlockStorageSourceGetBlockdevProps builds them.
 import type { QemuCaps } from '../capabilities.js';
-import type { StorageSource } from '../devices/disk-source.js';
+import { isEmptySource, type StorageSource } from '../devices/disk-source.js';
 import { internalError, TranslationError } from '../errors.js';
 import { secretObjectProps, secretValue } from '../secrets.js';
 
@@ -15,11 +15,14 @@ const secrets = new WeakMap<StorageSource, Record<string, unknown>>();
 export function prepareEncryptionSecret(src: StorageSource, id: number, caps: QemuCaps): void {
   const enc = src.encryption;
   secrets.delete(src);
-  if (src.path === undefined || !enc?.secrets.length) return;
+  if (isEmptySource(src) || !enc?.secrets.length) return;
   const what = '<encryption><secret> of a disk';
   const value = secretValue(caps, enc.secrets[0]!, 'volume', what);
   secrets.set(src, secretObjectProps(caps, `libvirt-${id}-format-encryption-secret0`, value, what));
 }
+
+/** the id of an image's encryption secret object (the rbd driver's own encryption takes it) */
+export const encryptionSecretId = (src: StorageSource): string | undefined => secrets.get(src)?.id as string | undefined;
 
 /** qemuDomainPrepareStorageSourceFDs: a file descriptor group comes from the API
  *  (virDomainFDAssociate) of a session that starts the domain; neither domxml-to-native

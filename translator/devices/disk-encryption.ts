@@ -101,12 +101,14 @@ export function validateEncryptionConf(enc: Encryption | undefined): void {
 }
 
 /** qemuDomainValidateStorageSource, the encryption part (a local source: never RBD) */
-export function validateEncryptionQemu(enc: Encryption | undefined, format: string, caps: QemuCaps): void {
+export function validateEncryptionQemu(enc: Encryption | undefined, format: string, caps: QemuCaps, network = false): void {
   if (!enc) return;
   if (enc.format === 'default' || enc.format === 'qcow') throw unsupportedConfig('old qcow/qcow2 encryption is not supported');
   if (enc.engine === 'librbd') {
     if (!hasFlag(caps, 'rbd-encryption')) throw unsupportedConfig('librbd encryption is not supported by this QEMU binary');
-    throw unsupportedConfig('librbd encryption is supported only with RBD backed disks');
+    // (sic: libvirt 9.0.0 lets any network source through, not only rbd)
+    if (!network) throw unsupportedConfig('librbd encryption is supported only with RBD backed disks');
+    return;
   }
   if (enc.format === 'luks2') throw unsupportedConfig('luks2 is currently not supported by the qemu encryption engine');
   if (format !== 'qcow2' && format !== 'raw') throw unsupportedConfig("encryption is supported only with 'raw' and 'qcow2' image format");

@@ -82,7 +82,7 @@ export interface RemoteParts {
 }
 
 /** Source children libvirt knows but virtgold does not implement for these types yet. */
-const REFUSED_CHILDREN = ['encryption', 'slices', 'reservations', 'privateData'];
+const REFUSED_CHILDREN = ['reservations', 'privateData'];
 
 const DEFAULT_PORT: Record<NetProtocol, number> = {
   http: 80, https: 443, ftp: 21, ftps: 990, tftp: 69, sheepdog: 7000, nbd: 10809, ssh: 22, iscsi: 3260, gluster: 24007, rbd: 0, vxhs: 9999, nfs: 0,

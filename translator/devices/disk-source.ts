@@ -45,6 +45,7 @@ function parseRemote(source: XElement, type: RemoteType, src: StorageSource): vo
   Object.assign(src, parseRemoteSource(source, type));
   const auth = child(source, 'auth');
   if (auth) src.auth = parseAuth(auth);
+  parseSourceExtra(source, src);
 }
 
 const TYPES = ['file', 'block', 'dir', 'network', 'volume', 'nvme', 'vhostuser'];

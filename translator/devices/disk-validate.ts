@@ -203,7 +203,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
   if (name.partition !== 0) throw unsupportedConfig(`invalid disk target '${dst}', partitions can't appear in disk targets`);
   for (const n of chainOf(d.src)) {
     validateStorageSource(n, caps);
-    validateEncryptionQemu(n.encryption, n.format!, caps);
+    validateEncryptionQemu(n.encryption, n.format!, caps, n.type === 'network');
   }
   validateRemoteDiskQemu(d, { machine, caps, def });
   // What virtgold has no model of yet (the controllers' own checks follow the disks').
