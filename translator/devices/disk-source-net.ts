@@ -296,9 +296,10 @@ export function parseAuth(a: XElement): AuthDef {
   if (!username) throw xmlError('missing username for auth');
   const auth: AuthDef = { username };
   const type = a.attrs.type;
-  if (type !== undefined) {
-    if (type !== 'chap' && type !== 'ceph') throw unsupportedConfig(`unknown auth type '${type}'`);
-    auth.authType = type;
+  // (an empty type is none, as virXPathString reads it; 'none' is a valid type)
+  if (type !== undefined && type !== '') {
+    if (type !== 'none' && type !== 'chap' && type !== 'ceph') throw unsupportedConfig(`unknown auth type '${type}'`);
+    if (type !== 'none') auth.authType = type;
   }
   const secret = child(a, 'secret');
   if (!secret) throw xmlError('Missing <secret> element in auth');
@@ -316,22 +317,11 @@ export function parseAuth(a: XElement): AuthDef {
   return auth;
 }
 
-/** virUUIDParse: 32 hex digits, '-' anywhere between pairs, blanks around */
+/** virUUIDParse: 32 hex digits in pairs, '-' and ' ' anywhere between pairs, blanks around */
 function parseUuid(s: string): string | undefined {
-  const t = s.trim();
-  let hex = '';
-  let i = 0;
-  while (i < t.length && hex.length < 32) {
-    if (t[i] === '-') {
-      i++;
-      continue;
-    }
-    const pair = t.slice(i, i + 2);
-    if (!/^[0-9a-fA-F]{2}$/.test(pair)) return undefined;
-    hex += pair.toLowerCase();
-    i += 2;
-  }
-  if (hex.length !== 32 || i !== t.length) return undefined;
+  const m = /^[ \t\n\v\f\r]*((?:[- ]*[0-9a-fA-F]{2}){16})[ \t\n\v\f\r]*$/.exec(s);
+  if (!m) return undefined;
+  const hex = m[1]!.replace(/[- ]/g, '').toLowerCase();
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -16,6 +16,7 @@ import { addressProps, formatInfo, parseDeviceInfo } from './info.js';
 import type { PciNeed, StageContext } from './kind.js';
 import { maybeAddController } from './controller-def.js';
 import { secretObjectProps, secretValue } from '../secrets.js';
+import { parseAuth, type AuthDef } from './disk-source-net.js';
 
 export interface ScsiHostdevDef {
   subsys: 'scsi';
@@ -36,13 +37,8 @@ export interface ScsiHostdevDef {
 }
 
 /** virStorageAuthDef of an iSCSI source: the user and the secret (by uuid or usage) */
-export interface HostdevAuth {
-  username: string;
-  authType?: 'chap' | 'ceph';
-  secretType?: string;
-  uuid?: string;
-  usage?: string;
-}
+/** an iSCSI source's <auth>: virStorageAuthDefParse, as for disks */
+export type HostdevAuth = AuthDef;
 
 export interface VhostScsiHostdevDef {
   subsys: 'scsi_host';
@@ -125,39 +121,6 @@ export function parseStorageHostdev(e: XElement, type: 'scsi' | 'scsi_host', man
   return { ...common, host: { adapter, bus: bus!, target: target!, unit }, ...info };
 }
 
-/** virStorageAuthDefParse (with virSecretLookupParseSecret) */
-function parseAuth(a: XElement): HostdevAuth {
-  const username = a.attrs.username;
-  if (!username) throw xmlError('missing username for auth');
-  const auth: HostdevAuth = { username };
-  const type = a.attrs.type;
-  if (type !== undefined && type !== '') {
-    if (type !== 'none' && type !== 'chap' && type !== 'ceph') throw unsupportedConfig(`unknown auth type '${type}'`);
-    if (type !== 'none') auth.authType = type;
-  }
-  const secret = child(a, 'secret');
-  if (!secret) throw xmlError('Missing <secret> element in auth');
-  if (secret.attrs.type !== undefined) auth.secretType = secret.attrs.type;
-  const { uuid, usage } = secret.attrs;
-  if (uuid === undefined && usage === undefined) throw xmlError('missing secret uuid or usage attribute');
-  if (uuid !== undefined && usage !== undefined) throw xmlError('either secret uuid or usage expected');
-  if (uuid !== undefined) {
-    const canon = parseUuid(uuid);
-    if (!canon) throw xmlError(`invalid secret uuid '${uuid}'`);
-    auth.uuid = canon;
-  } else {
-    auth.usage = usage!;
-  }
-  return auth;
-}
-
-/** virUUIDParse: 32 hex digits in pairs, '-' and ' ' anywhere between pairs, blanks around */
-function parseUuid(s: string): string | undefined {
-  const m = /^[ \t\n\v\f\r]*((?:[- ]*[0-9a-fA-F]{2}){16})[ \t\n\v\f\r]*$/.exec(s);
-  if (!m) return undefined;
-  const hex = m[1]!.replace(/[- ]/g, '').toLowerCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /** the device info of a host SCSI device: a drive address and a user alias are this kind's own */
 function parseScsiInfo(e: XElement): Pick<ScsiHostdevDef, 'info' | 'drive' | 'userAlias'> {
