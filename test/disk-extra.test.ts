@@ -5,15 +5,9 @@ import * as assert from 'uvu/assert';
 import type { QemuCaps } from '../translator/capabilities.js';
 import { secretObjectProps, secretValue } from '../translator/secrets.js';
 import { jsonArg } from '../translator/blockdev/storage-extra.js';
+import { anyErrorMessage } from './helpers/errors.js';
 
-const err = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
+const err = anyErrorMessage;
 const caps = (storageHost: QemuCaps['storageHost']) => ({ storageHost }) as QemuCaps;
 
 test('secrets: a real host’s secret driver', () => {

@@ -7,15 +7,9 @@ import type { QemuCaps } from '../translator/capabilities.js';
 import { prepareRemoteAuth, remoteAuthObjects, remoteStorageProps } from '../translator/blockdev/net.js';
 import type { StorageSource } from '../translator/devices/disk-source.js';
 import { loadHostFacts } from '../translator/domain/hugetlbfs.js';
+import { anyErrorMessage } from './helpers/errors.js';
 
-const err = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
+const err = anyErrorMessage;
 
 test('host facts: "storage" is read strictly', () => {
   const facts = loadHostFacts('{"storage":{"nbdTlsX509CertDir":"/pki","randomBytes":"counting","secrets":[{"usageType":"iscsi","usage":"u","value":"v"},{"usageType":"ceph","uuid":"0DE70000-0000-4000-8000-0000000000AA","value":"w"}]}}', 'h.json');

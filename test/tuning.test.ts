@@ -11,15 +11,9 @@ import { formatNumatune } from '../translator/domain/numatune.js';
 import { defaultHugepageKiB, hugepageMemPath, loadHostFacts } from '../translator/domain/hugetlbfs.js';
 import { checkHostNodes } from '../translator/domain/memory.js';
 import type { QemuCaps } from '../translator/capabilities.js';
+import { anyErrorMessage } from './helpers/errors.js';
 
-const err = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'no error';
-};
+const err = anyErrorMessage;
 
 test('bitmaps: libvirt’s syntax, limits and canonical form', () => {
   assert.equal(parseBitmap('0-3,^1,7, 9 - 10'), [0, 2, 3, 7, 9, 10]);

@@ -10,3 +10,13 @@ export function err(fn: () => unknown): string {
   }
   throw new Error('expected a TranslationError');
 }
+
+/** The message of whatever a call throws (host-facts and other errors too), or 'no error'. */
+export function anyErrorMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no error';
+}
