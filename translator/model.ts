@@ -45,7 +45,9 @@ export interface DeviceInfo {
   /** <boot loadparm>: upper-cased as libvirt keeps it (s390x's IPL load parameter) */
   loadparm?: string;
   rom?: { enabled?: YesNo; bar?: TriState; file?: string };
-  /** QEMU id, given by stages/aliases.ts (never parsed from inactive XML). */
+  /** <alias name='ua-…'>: the only alias inactive XML keeps; it becomes the QEMU id */
+  userAlias?: string;
+  /** QEMU id, given by stages/aliases.ts: the user alias, else the kind's own name. */
   alias?: string;
 }
 

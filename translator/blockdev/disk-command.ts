@@ -12,6 +12,7 @@ import { escapeComma } from '../argv.js';
 import { prepareRemote, prepareRemoteAuth, remoteAuthObjects, remoteObjects, remoteStorageProps } from './net.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import { prManagerAlias, unmanagedPrObject } from '../devices/disk-reservations.js';
+import { isBuiltin } from '../devices/controller-storage.js';
 import type { DomainDef } from '../model.js';
 import { formatDriverProps, imageExtras, jsonArg, prepareEncryptionSecret, prepareFDs } from './storage-extra.js';
 import { isLegacyBus, noDevice, sdDrive } from './drive-legacy.js';
@@ -204,11 +205,12 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
   } else {
     props = { driver: d.bus === 'fdc' ? 'floppy' : d.device === 'cdrom' ? 'ide-cd' : 'ide-hd' };
     const a = d.drive!;
-    // qemuBuildDeviceAddressProps: the bus of an IDE or SATA disk is named by its controller's alias
+    // qemuBuildDeviceAddressProps: the bus of an IDE or SATA disk is named by its controller's
+    // alias; a built-in controller is not on the command line, so a user alias cannot name it
     const ctrl = () => {
-      const alias = def.devices.controller.find((c) => c.type === d.bus && c.index === a.controller)?.info.alias;
-      if (alias === undefined) throw internalError(`unable to find ${d.bus} controller with index ${a.controller}`);
-      return alias;
+      const c = def.devices.controller.find((o) => o.type === d.bus && o.index === a.controller);
+      if (c?.info.alias === undefined) throw internalError(`unable to find ${d.bus} controller with index ${a.controller}`);
+      return isBuiltin(c, def) ? 'ide' : c.info.alias;
     };
     if (d.bus === 'ide') Object.assign(props, { bus: `${ctrl()}.${a.bus}`, unit: a.unit });
     else if (d.bus === 'sata') props.bus = `${ctrl()}.${a.unit}`;

@@ -240,8 +240,7 @@ export const controller: DeviceKind<ControllerDef> = {
     w.element(head, 'controller', pci.length || hasInfo(c.info) || hole !== undefined || c.master !== undefined || c.driver ? () => {
       for (const line of pci) w.line(line);
       formatControllerDriver(w, c.driver);
-      if (c.master !== undefined) w.line(`<master startport='${c.master}'/>`);
-      formatInfo(w, c.info);
+      formatInfo(w, c.info, () => c.master !== undefined && w.line(`<master startport='${c.master}'/>`));
       if (hole !== undefined) w.line(`<pcihole64 unit='KiB'>${hole}</pcihole64>`);
     } : undefined);
   },

@@ -24,8 +24,6 @@ export interface DiskDef {
   drive?: DriveAddress;
   info: DeviceInfo;
   startupPolicy?: 'mandatory' | 'requisite' | 'optional';
-  /** <alias name='ua-…'>: the QEMU id instead of libvirt's */
-  userAlias?: string;
   /** <driver> attributes (virDomainDiskDef's cachemode, error policies, …) */
   cache?: DiskCache;
   errorPolicy?: ErrorPolicy;

@@ -115,8 +115,7 @@ export function validateDuplicateTargets(def: DomainDef): void {
   }
 }
 
-/** … second part: one disk a drive address on each bus (virDomainDefDuplicateDriveAddressesValidate),
- *  then one device an alias (virDomainDefValidateAliases: only disks carry user aliases so far) */
+/** … second part: one disk a drive address on each bus (virDomainDefDuplicateDriveAddressesValidate) */
 export function validateDuplicateAddresses(def: DomainDef): void {
   const disks = def.devices.disk;
   const key = (d: DiskDef) => `${d.bus}/${d.drive!.controller}/${d.drive!.bus}/${d.drive!.target}/${d.drive!.unit}`;
@@ -133,12 +132,6 @@ export function validateDuplicateAddresses(def: DomainDef): void {
     if (!d.drive || !dupOf.has(key(d))) continue;
     const a = d.drive;
     throw unsupportedConfig(`Found duplicate drive address for disk with target name '${d.dst}' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'`);
-  }
-  const aliases = new Set<string>();
-  for (const d of disks) {
-    if (d.userAlias === undefined) continue;
-    if (aliases.has(d.userAlias)) throw unsupportedConfig(`non unique alias detected: ${d.userAlias}`);
-    aliases.add(d.userAlias);
   }
 }
 

@@ -8,7 +8,7 @@ import { defaultDriveAddress, diskInserter, diskNameParse, type DriveAddress } f
 import { propEnum, propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement, type XNode } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
-import { bootLine, formatInfo, parseDeviceInfo } from './info.js';
+import { formatInfo, parseDeviceInfo } from './info.js';
 import type { Collector, DeviceKind } from './kind.js';
 import { chainOf, formatSource, parseFormat, parseSource } from './disk-source.js';
 import { formatEncryption, postParseEncryption } from './disk-encryption.js';
@@ -30,7 +30,6 @@ const IMPLEMENTED_BUSES: readonly DiskBus[] = ['ide', 'fdc', 'scsi', 'virtio', '
 // belong to status XML: inactive parsing ignores all three, as it ignores unknown children)
 const REFUSED_CHILDREN = ['rom'];
 /** USER_ALIAS_CHARS */
-const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
 /** virDomainSnapshotLocation */
 const SNAPSHOTS = ['default', 'no', 'internal', 'external', 'manual'] as const;
 const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
@@ -127,14 +126,10 @@ function parse(e: XElement): DiskDef {
   }
   // The drive address is this kind's own; the rest of the device info is shared.
   const addr = child(e, 'address');
-  // So is a user alias (virDomainDeviceInfoParseXML keeps only a valid 'ua-' one in inactive XML).
-  const aliasEl = child(e, 'alias');
-  const own = (c: XNode) => (c === addr && addr.attrs.type === 'drive') || c === aliasEl;
+  const own = (c: XNode) => c === addr && addr.attrs.type === 'drive';
   const infoEl = { ...e, children: e.children.filter((c) => !own(c)) };
   if (addr?.attrs.type === 'drive') disk.drive = parseDrive(addr);
   disk.info = parseDeviceInfo(infoEl, '<disk>', true, false, true);
-  const userAlias = aliasEl?.attrs.name;
-  if (userAlias?.startsWith('ua-') && USER_ALIAS_RE.test(userAlias)) disk.userAlias = userAlias;
   if (disk.info.rom) throw notImplemented('<rom> in <disk>');
   return disk;
 }
@@ -173,7 +168,6 @@ function diskCollector(): Collector<DiskDef> {
 
 /** qemuAssignDeviceDiskAlias */
 function alias(d: DiskDef, def: DomainDef): string | undefined {
-  if (d.userAlias !== undefined) return d.userAlias;
   const a = d.drive;
   if (!a) return `${d.bus}-disk${diskNameParse(d.dst!)!.index}`;
   // SCSI disks name the target too, but not on an lsilogic controller
@@ -259,10 +253,7 @@ export const disk: DeviceKind<DiskDef> = {
     formatTransient(w, d.transient);
     for (const k of ['serial', 'wwn', 'vendor', 'product'] as const) if (d[k] !== undefined) w.line(`<${k}>${escapeXml(d[k]!)}</${k}>`);
     if (d.src.encryptionOnDisk) formatEncryption(w, d.src.encryption);
-    // virDomainDeviceInfoFormat: boot order, alias, then the address
-    if (d.info.bootIndex !== undefined) w.line(bootLine(d.info));
-    if (d.userAlias !== undefined) w.line(`<alias name='${d.userAlias}'/>`);
-    formatInfo(w, { ...d.info, bootIndex: undefined });
+    formatInfo(w, d.info);
     if (d.drive) {
       const a = d.drive;
       w.line(`<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>`);

@@ -14,7 +14,7 @@ import { pciFlags, virtioFlags } from '../pci/connect.js';
 import { propEnum, propOnOff } from '../xml/props.js';
 import { child, isElement, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
-import { addressProps, formatInfo, parseDeviceInfo, zpciDevice } from './info.js';
+import { addressProps, formatInfo, nextAliasIndex, parseDeviceInfo, zpciDevice } from './info.js';
 import type { DeviceKind, StageContext } from './kind.js';
 import type { QemuCaps } from '../capabilities.js';
 
@@ -404,7 +404,8 @@ export const filesystem: DeviceKind<FsDef> = {
     if (fs.info.bootIndex !== undefined && fs.fsdriver !== 'virtiofs') throw unsupportedConfig('boot order is only supported for virtiofs');
   },
   validate,
-  alias: (_fs, i) => `fs${i}`,
+  // qemuAssignDeviceFSAlias: one past the highest fsN so far (a user alias takes none)
+  alias: (_fs, i, def) => `fs${nextAliasIndex(def.devices.filesystem.slice(0, i).map((f) => f.info), 'fs')}`,
   format,
   command,
 };

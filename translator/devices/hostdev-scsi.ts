@@ -31,8 +31,6 @@ export interface ScsiHostdevDef {
   shareable: boolean;
   /** <address type='drive'>, given or assigned in post-parse */
   drive?: DriveAddress;
-  /** <alias name='ua-…'>: the QEMU id instead of hostdevN */
-  userAlias?: string;
   info: DeviceInfo;
 }
 
@@ -52,7 +50,6 @@ export type StorageHostdevDef = ScsiHostdevDef | VhostScsiHostdevDef;
 
 const MODELS = ['default', 'virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 /** USER_ALIAS_CHARS */
-const USER_ALIAS_RE = /^[a-zA-Z0-9_-]*$/;
 /** virValidateWWN */
 const WWN_RE = /^(0x)?[0-9a-fA-F]{16}$/;
 
@@ -122,20 +119,17 @@ export function parseStorageHostdev(e: XElement, type: 'scsi' | 'scsi_host', man
 }
 
 
-/** the device info of a host SCSI device: a drive address and a user alias are this kind's own */
-function parseScsiInfo(e: XElement): Pick<ScsiHostdevDef, 'info' | 'drive' | 'userAlias'> {
+/** the device info of a host SCSI device: a drive address is this kind's own */
+function parseScsiInfo(e: XElement): Pick<ScsiHostdevDef, 'info' | 'drive'> {
   const addr = child(e, 'address');
-  const aliasEl = child(e, 'alias');
-  const own = (c: XNode) => (c === addr && addr.attrs.type === 'drive') || c === aliasEl;
-  const out: Pick<ScsiHostdevDef, 'info' | 'drive' | 'userAlias'> = {
+  const own = (c: XNode) => c === addr && addr.attrs.type === 'drive';
+  const out: Pick<ScsiHostdevDef, 'info' | 'drive'> = {
     info: parseDeviceInfo({ ...e, children: e.children.filter((c) => !own(c)) }, "<hostdev type='scsi'>", true),
   };
   if (addr?.attrs.type === 'drive') {
     const f = (k: string) => propUInt(addr, k) ?? 0;
     out.drive = { controller: f('controller'), bus: f('bus'), target: f('target'), unit: f('unit') };
   }
-  const userAlias = aliasEl?.attrs.name;
-  if (userAlias?.startsWith('ua-') && USER_ALIAS_RE.test(userAlias)) out.userAlias = userAlias;
   return out;
 }
 
@@ -352,7 +346,6 @@ export function formatStorageHostdev(w: Writer, h: StorageHostdevDef): void {
   if (h.readonly) w.line('<readonly/>');
   if (h.shareable) w.line('<shareable/>');
   formatInfo(w, { ...h.info, address: undefined });
-  if (h.userAlias !== undefined) w.line(`<alias name='${h.userAlias}'/>`);
   const a = h.drive;
   if (a) w.line(`<address type='drive' controller='${a.controller}' bus='${a.bus}' target='${a.target}' unit='${a.unit}'/>`);
   w.close('</hostdev>');

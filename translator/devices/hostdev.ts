@@ -12,7 +12,7 @@ import { pcieFlags } from '../pci/connect.js';
 import { propEnum } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
-import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString, zpciDevice } from './info.js';
+import { addressProps, formatInfo, nextAliasIndex, parseDeviceInfo, parsePciAddress, pciAttrs, pciString, zpciDevice } from './info.js';
 import { chainOf } from './disk-source.js';
 import type { DeviceKind, ParseContext } from './kind.js';
 import {
@@ -186,10 +186,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     if (isPci(h) && h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
   },
   // qemuAssignDeviceHostdevAlias: hostdevN, one past the highest N so far (a user alias takes none)
-  alias: (h, i, def) => {
-    if (h.subsys === 'scsi' && h.userAlias !== undefined) return h.userAlias;
-    return `hostdev${def.devices.hostdev.slice(0, i).filter((o) => !(o.subsys === 'scsi' && o.userAlias !== undefined)).length}`;
-  },
+  alias: (_h, i, def) => `hostdev${nextAliasIndex(def.devices.hostdev.slice(0, i).map((o) => o.info), 'hostdev')}`,
   format(w, h) {
     if (!isPci(h)) return formatStorageHostdev(w, h);
     if (h.parentNet) return; // written as its <interface>

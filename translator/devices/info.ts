@@ -94,12 +94,18 @@ export const zpciOf = (info: DeviceInfo): ZpciAddress | undefined => (info.addre
 
 // ---- device info ------------------------------------------------------------------
 
+/** virDomainDeviceInfoParseXML's alias: inactive XML keeps only a user alias, 'ua-'
+ *  and then letters, digits, '_' and '-'; any other alias is dropped silently. */
+export function parseUserAlias(dev: XElement): string | undefined {
+  const name = child(dev, 'alias')?.attrs.name;
+  return name?.startsWith('ua-') && /^[a-zA-Z0-9_-]*$/.test(name) ? name : undefined;
+}
+
 /** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom. */
 export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false, usb = false): DeviceInfo {
   const info: DeviceInfo = {};
-  // Only user aliases ('ua-…') survive in inactive XML and become QEMU ids.
-  const alias = child(dev, 'alias')?.attrs.name;
-  if (alias?.startsWith('ua-')) throw notImplemented(`user alias <alias name='${alias}'/> on ${what}`);
+  const userAlias = parseUserAlias(dev);
+  if (userAlias !== undefined) info.userAlias = userAlias;
   // libvirt reads <acpi index> on every device and passes it as acpi-index: refused, not dropped.
   if (child(dev, 'acpi')) throw notImplemented(`<acpi index> on ${what}`);
   const address = parseDeviceAddress(dev, what, spaprVio, usb);
@@ -160,13 +166,33 @@ export function formatAddress(w: Writer, a: DeviceAddress): void {
 }
 
 /** Whether formatInfo writes anything (so the device element needs a body). */
-export const hasInfo = (info: DeviceInfo) => info.bootIndex !== undefined || info.rom !== undefined || info.address !== undefined;
+export const hasInfo = (info: DeviceInfo) =>
+  info.bootIndex !== undefined || info.userAlias !== undefined || info.rom !== undefined || info.address !== undefined;
 
-/** virDomainDeviceInfoFormat: boot order, rom, then the guest address. */
-export function formatInfo(w: Writer, info: DeviceInfo): void {
+/** virDomainDeviceInfoFormat: boot order, user alias, (a USB companion's <master>,
+ *  which the controller writes in `afterAlias`), rom, then the guest address. */
+export function formatInfo(w: Writer, info: DeviceInfo, afterAlias?: () => void): void {
   if (info.bootIndex !== undefined) w.line(bootLine(info));
+  if (info.userAlias !== undefined) w.line(`<alias name='${info.userAlias}'/>`);
+  afterAlias?.();
   if (info.rom) w.line(`<rom${attr('enabled', info.rom.enabled)}${attr('bar', info.rom.bar)}${attr('file', info.rom.file)}/>`);
   if (info.address) formatAddress(w, info.address);
+}
+
+// ---- QEMU ids ----------------------------------------------------------------------
+
+/** The N of libvirt's `prefixN` scan (qemuDomainDeviceAliasIndex): one past the highest
+ *  N among the given aliases, 0 when none has the form. User aliases never do. */
+export function nextAliasIndex(infos: Iterable<DeviceInfo>, prefix: string): number {
+  let next = 0;
+  for (const info of infos) {
+    const rest = info.alias?.startsWith(prefix) ? info.alias.slice(prefix.length) : undefined;
+    // virStrToLong_i: the whole rest, optional blanks and sign, base 10
+    const m = rest === undefined ? null : /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(rest);
+    const n = m ? Number(m[1]) : -1;
+    if (n >= next && n <= 0x7fffffff) next = n + 1;
+  }
+  return next;
 }
 
 // ---- QEMU properties ---------------------------------------------------------------
@@ -184,7 +210,9 @@ export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Reco
     const port = usbPortString(a.port);
     return { bus: `${c.info.alias}.0`, ...(port ? { port } : {}) };
   }
-  const bus = def.devices.controller.find((c) => c.type === 'pci' && c.index === a.bus)?.info.alias;
+  const c = def.devices.controller.find((o) => o.type === 'pci' && o.index === a.bus);
+  // (the root bus is QEMU's own, not on the command line: a user alias cannot name it)
+  const bus = c?.info.userAlias !== undefined && (c.model === 'pci-root' || c.model === 'pcie-root') ? `${c.model.slice(0, -5)}.0` : c?.info.alias;
   if (bus === undefined) throw internalError(`Could not find PCI controller with index '${a.bus}' required for device at address '${pciString(a)}'`);
   const props: Record<string, unknown> = { bus };
   if (a.multifunction) props.multifunction = a.multifunction === 'on';

@@ -9,7 +9,7 @@ import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js
 import { internalError, unsupportedConfig } from '../errors.js';
 import { validateDuplicateAddresses, validateDuplicateTargets } from '../devices/disk-validate.js';
 import type { StageContext } from '../devices/kind.js';
-import { eachDevice } from '../devices/registry.js';
+import { eachDevice, eachInfo } from '../devices/registry.js';
 import { validateFsTargets } from '../devices/filesystem.js';
 import { validateHostdevSources } from '../devices/hostdev.js';
 import { validateHostdevDriveAddresses } from '../devices/hostdev-scsi.js';
@@ -50,6 +50,7 @@ export function validateDefine(ctx: StageContext): void {
   validateDuplicateAddresses(def);
   validateHostdevDriveAddresses(def);
   validateTopologyOverflow(def);
+  validateAliases(def);
   // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
   // the blkio paths, the id maps and NUMA.
   validateLifecycleActions(def);
@@ -62,6 +63,18 @@ export function validateDefine(ctx: StageContext): void {
   validateNuma(def); // virDomainNumaDefValidate
   validateFsTargets(def); // virDomainDefFSValidate
   validateIOThreadPools(def);
+}
+
+/** virDomainDefValidateAliases: no two devices share a user alias. (A NIC's hostdev
+ *  backend shares its NIC's info and is visited once.) */
+function validateAliases(def: DomainDef): void {
+  const seen = new Set<string>();
+  eachInfo(def.devices, ITERATE_ORDER, (info) => {
+    const a = info.userAlias;
+    if (a === undefined) return;
+    if (seen.has(a)) throw unsupportedConfig(`non unique alias detected: ${a}`);
+    seen.add(a);
+  });
 }
 
 /** qemuValidateDomainDef, for the domain-level settings in scope, in its order. */
