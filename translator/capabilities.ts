@@ -184,7 +184,7 @@ export const CAPS_FLAGS = [
   // network and vhost-user disks (blockdev/net.ts)
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
-  'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
+  'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm', 'acpi-index',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -30,7 +30,9 @@ export interface ZpciAddress {
 }
 
 export type PciAddress = PciHostAddress & { type: 'pci'; multifunction?: TriState; zpci?: ZpciAddress };
-export type CcwAddress = { type: 'ccw'; cssid: number; ssid: number; devno: number };
+/** `unassigned`: `<address type='ccw'/>` without ids, which the CCW assignment fills in
+ *  (ids are 0 until then; on a machine without CCW, validation refuses it first). */
+export type CcwAddress = { type: 'ccw'; cssid: number; ssid: number; devno: number; unassigned?: true };
 /** pSeries' VIO bus; libvirt puts an ibmvscsi controller there on any machine. */
 export type SpaprVioAddress = { type: 'spapr-vio'; reg?: number };
 /** A USB port: the bus is the index of a USB controller; `port` holds the path through
@@ -45,6 +47,8 @@ export interface DeviceInfo {
   /** <boot loadparm>: upper-cased as libvirt keeps it (s390x's IPL load parameter) */
   loadparm?: string;
   rom?: { enabled?: YesNo; bar?: TriState; file?: string };
+  /** <acpi index>: the guest's stable name for a PCI NIC or disk (QEMU's acpi-index) */
+  acpiIndex?: number;
   /** <alias name='ua-…'>: the only alias inactive XML keeps; it becomes the QEMU id */
   userAlias?: string;
   /** QEMU id, given by stages/aliases.ts: the user alias, else the kind's own name. */

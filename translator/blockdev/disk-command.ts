@@ -189,9 +189,9 @@ export function diskCommand(d: DiskDef, { def, caps }: StageContext): string[][]
     }
     if (d.queues) props['num-queues'] = d.queues;
     if (d.queueSize) props['queue-size'] = d.queueSize;
-    Object.assign(props, addressProps(d.info.address, def));
+    Object.assign(props, addressProps(d.info, def));
   } else if (d.bus === 'usb') {
-    props = { driver: 'usb-storage', ...addressProps(d.info.address, def) };
+    props = { driver: 'usb-storage', ...addressProps(d.info, def) };
   } else if (d.bus === 'scsi') {
     props = { driver: d.device === 'lun' ? 'scsi-block' : d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd' };
     const a = d.drive!;

@@ -15,5 +15,5 @@ export function checkCcidAddress(c: ControllerDef): void {
 export function ccidCommands({ def }: StageContext): string[][] {
   return def.devices.controller
     .filter((c) => c.type === 'ccid')
-    .map((c) => ['-device', JSON.stringify({ driver: 'usb-ccid', id: c.info.alias, ...addressProps(c.info.address, def) })]);
+    .map((c) => ['-device', JSON.stringify({ driver: 'usb-ccid', id: c.info.alias, ...addressProps(c.info, def) })]);
 }

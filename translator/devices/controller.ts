@@ -250,7 +250,7 @@ export const controller: DeviceKind<ControllerDef> = {
     const { def } = ctx;
     if (isStorage(c)) {
       const props = storageDevProps(c, ctx);
-      return props ? [...zpciDevice(c.info), ['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]] : [];
+      return props ? [...zpciDevice(c.info), ['-device', JSON.stringify({ ...props, ...addressProps(c.info, def) })]] : [];
     }
     const model = pciModel(c);
     if (model) {
@@ -258,7 +258,7 @@ export const controller: DeviceKind<ControllerDef> = {
       // qemuBuildPMPCIRootHotplugCommandLine
       if (model === 'pci-root' && c.index === 0 && c.pci?.hotplug) out.push(['-global', `PIIX4_PM.acpi-root-pci-hotplug=${c.pci.hotplug}`]);
       const props = c.pci && pciDeviceProps(model, c.pci, c.info.alias);
-      if (props) out.push(...zpciDevice(c.info), ['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]);
+      if (props) out.push(...zpciDevice(c.info), ['-device', JSON.stringify({ ...props, ...addressProps(c.info, def) })]);
       return out;
     }
     if (!active(c) || c.model === undefined || !isImplementedUsb(c.model)) return [];
@@ -276,7 +276,7 @@ export const controller: DeviceKind<ControllerDef> = {
     } else {
       dev.id = c.info.alias;
     }
-    Object.assign(dev, addressProps(c.info.address, def));
+    Object.assign(dev, addressProps(c.info, def));
     return [...zpciDevice(c.info), ['-device', JSON.stringify(dev)]];
   },
 };

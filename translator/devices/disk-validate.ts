@@ -136,6 +136,8 @@ export function validateDuplicateAddresses(def: DomainDef): void {
 }
 
 export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContext): void {
+  // qemuValidateDomainDeviceInfo: a drive address is an address too
+  if (d.info.acpiIndex !== undefined && d.drive) throw unsupportedConfig('ACPI index is only supported for PCI devices');
   const dst = d.dst!;
   validateDriveAddress(d, def, caps);
   if (d.model !== undefined && d.info.address?.type === 'ccw') throw notImplemented(`<disk model='${d.model}'> on a CCW address`);

@@ -221,7 +221,6 @@ function parse(e: XElement): FsDef {
   if (source !== undefined) fs.src = source;
   if (target !== undefined) fs.dst = target;
   // libvirt reads <boot> here but not <rom> (ignored); an ACPI index is not modelled.
-  if (child(e, 'acpi')) throw notImplemented('<acpi index> in <filesystem>');
   fs.info = parseDeviceInfo({ ...e, children: e.children.filter((c) => !isElement(c) || c.name !== 'rom') }, '<filesystem>', true);
   return fs;
 }
@@ -362,7 +361,7 @@ function format(w: Writer, fs: FsDef): void {
 function command(fs: FsDef, { def, caps }: StageContext): string[][] {
   const id = fs.info.alias!;
   if (is9p(fs)) {
-    const dev = { ...virtioDevice(fs, 'virtio-9p', caps), id, fsdev: `fsdev-${id}`, mount_tag: fs.dst, ...addressProps(fs.info.address, def) };
+    const dev = { ...virtioDevice(fs, 'virtio-9p', caps), id, fsdev: `fsdev-${id}`, mount_tag: fs.dst, ...addressProps(fs.info, def) };
     return [['-fsdev', fsdevValue(fs)], ...zpciDevice(fs.info), ['-device', JSON.stringify(dev)]];
   }
   if (fs.fsdriver !== 'virtiofs') return [];
@@ -375,7 +374,7 @@ function command(fs: FsDef, { def, caps }: StageContext): string[][] {
   if (queue) dev['queue-size'] = Number(queue);
   dev.tag = fs.dst;
   if (fs.info.bootIndex !== undefined) dev.bootindex = fs.info.bootIndex;
-  Object.assign(dev, addressProps(fs.info.address, def));
+  Object.assign(dev, addressProps(fs.info, def));
   return [['-chardev', `socket,id=chr-vu-${id},path=${escapeComma(sock)}`], ...zpciDevice(fs.info), ['-device', JSON.stringify(dev)]];
 }
 

@@ -419,7 +419,7 @@ export function storageHostdevCommand(h: StorageHostdevDef, nodeId: number, sgPa
     const ccw = h.info.address?.type === 'ccw';
     const suffix = !ccw && h.model && h.model !== 'virtio' && hasFlag(caps, 'virtio-pci-non-transitional') ? h.model.slice('virtio'.length) : '';
     if (!ccw && h.model === 'virtio-non-transitional' && !suffix) throw unsupportedConfig('virtio non-transitional model not supported for this qemu');
-    const props = { driver: ccw ? 'vhost-scsi-ccw' : `vhost-scsi-pci${suffix}`, wwpn: h.wwpn, vhostfd: String(fd), id: h.info.alias, ...addressProps(h.info.address, def) };
+    const props = { driver: ccw ? 'vhost-scsi-ccw' : `vhost-scsi-pci${suffix}`, wwpn: h.wwpn, vhostfd: String(fd), id: h.info.alias, ...addressProps(h.info, def) };
     return [['-device', JSON.stringify(props)]];
   }
   const node = `libvirt-${nodeId}-backend`;

@@ -100,14 +100,14 @@ function parse(e: XElement, { def }: ParseContext): AnyHostdev {
   if (mode === 'subsystem' && (type === 'scsi' || type === 'scsi_host')) {
     if (!child(e, 'source')) throw xmlError('Missing <source> element in hostdev device');
     if (child(e, 'source')!.attrs.startupPolicy !== undefined) throw unsupportedConfig('Setting startupPolicy is only allowed for USB devices');
-    for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+    for (const c of elements(e)) if (['teaming', 'origstates'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
     const h = parseStorageHostdev(e, type, parseManaged(e));
     afterParse(h, def);
     return h;
   }
   if (mode !== 'subsystem' || type !== 'pci') throw notImplemented(`<hostdev mode='${mode}' type='${type ?? ''}'>`);
   if (child(e, 'source')) parseSubsysAttrs(e, type);
-  for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+  for (const c of elements(e)) if (['teaming', 'origstates'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
   if (e.attrs.model !== undefined) throw notImplemented('<hostdev model=…>');
   for (const a of Object.keys(child(e, 'source')?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
   return { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true) };
@@ -130,7 +130,7 @@ function vfioDevice(h: HostdevDef, def: DomainDef): Record<string, unknown> {
   if (h.vfToken !== undefined) dev['vf-token'] = h.vfToken;
   dev.id = h.info.alias;
   if (h.info.bootIndex !== undefined) dev.bootindex = h.info.bootIndex;
-  Object.assign(dev, addressProps(h.info.address, def));
+  Object.assign(dev, addressProps(h.info, def));
   const rom = h.info.rom;
   if (rom?.enabled === 'no') dev.romfile = '';
   else if (rom) {
@@ -176,6 +176,8 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
   },
   validate(h, ctx) {
+    // qemuValidateDomainDeviceInfo: a drive address is an address too
+    if (h.info.acpiIndex !== undefined && h.subsys === 'scsi' && h.drive) throw unsupportedConfig('ACPI index is only supported for PCI devices');
     if (!isPci(h)) return validateStorageHostdev(h, ctx);
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
     if (h.vfToken !== undefined && !hasFlag(ctx.caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');

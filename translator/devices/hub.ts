@@ -43,7 +43,7 @@ export const hub: DeviceKind<HubDef> = {
     w.element(`hub type='${h.type}'`, 'hub', hasInfo(h.info) ? () => formatInfo(w, h.info) : undefined);
   },
   // qemuBuildHubCommandLine
-  command: (h, { def }) => [['-device', JSON.stringify({ driver: 'usb-hub', id: h.info.alias, ...addressProps(h.info.address, def) })]],
+  command: (h, { def }) => [['-device', JSON.stringify({ driver: 'usb-hub', id: h.info.alias, ...addressProps(h.info, def) })]],
   // the CCID controllers go on the USB bus right after the hubs
   commandAfter: (_list, ctx) => ccidCommands(ctx),
 };

@@ -3,7 +3,7 @@
 // rendered as QEMU properties here, and nowhere else.
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceAddress, DeviceInfo, DomainDef, PciAddress, PciHostAddress, ZpciAddress } from '../model.js';
-import { parseUintBase0, propOnOff, propUInt, propYesNo } from '../xml/props.js';
+import { propOnOff, propUInt, propYesNo } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { parseUsbAddress, usbPortString, usbPortValid } from '../usb/addrset.js';
@@ -56,18 +56,16 @@ export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false
     return { type: 'pci', ...parsePciAddress(addr), ...(multifunction ? { multifunction } : {}), ...(z ? { zpci: parseZpci(z) } : {}) };
   }
   if (type === 'ccw') {
-    const f = (k: string) => {
-      const raw = addr.attrs[k];
-      const v = raw === undefined ? undefined : parseUintBase0(raw);
-      if (v === undefined) throw xmlError(`Cannot parse <address> '${k}' attribute`);
-      return v;
-    };
-    if (!['cssid', 'ssid', 'devno'].some((k) => addr.attrs[k] !== undefined)) {
-      throw notImplemented(`<address type='ccw'/> without cssid/ssid/devno on ${what}`);
+    // virCCWDeviceAddressParseXML: all three ids, or none (libvirt then assigns one)
+    const [cssid, ssid, devno] = (['cssid', 'ssid', 'devno'] as const).map((k) => propUInt(addr, k, { base0: true }));
+    const a = { type: 'ccw' as const, cssid: cssid ?? 0, ssid: ssid ?? 0, devno: devno ?? 0 };
+    if (a.cssid > 0xfe || a.ssid > 3 || a.devno > 0xffff) {
+      throw internalError(`Invalid specification for virtio ccw address: cssid='0x${a.cssid.toString(16)}' ssid='0x${a.ssid.toString(16)}' devno='0x${hex(a.devno, 4)}'`);
     }
-    const a = { type: 'ccw' as const, cssid: f('cssid'), ssid: f('ssid'), devno: f('devno') };
-    if (a.cssid > 0xfe || a.ssid > 3 || a.devno > 0xffff) throw xmlError('Invalid specification for virtio ccw address');
-    return a;
+    const given = [cssid, ssid, devno].filter((v) => v !== undefined).length;
+    if (given === 3) return a;
+    if (given) throw internalError('Invalid partial specification for virtio ccw address');
+    return { ...a, unassigned: true };
   }
   if (type === 'usb' && usb) return parseUsbAddress(addr);
   if (type === 'spapr-vio' && spaprVio) {
@@ -101,13 +99,14 @@ export function parseUserAlias(dev: XElement): string | undefined {
   return name?.startsWith('ua-') && /^[a-zA-Z0-9_-]*$/.test(name) ? name : undefined;
 }
 
-/** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom. */
+/** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom, ACPI index. */
 export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false, usb = false): DeviceInfo {
   const info: DeviceInfo = {};
   const userAlias = parseUserAlias(dev);
   if (userAlias !== undefined) info.userAlias = userAlias;
-  // libvirt reads <acpi index> on every device and passes it as acpi-index: refused, not dropped.
-  if (child(dev, 'acpi')) throw notImplemented(`<acpi index> on ${what}`);
+  const acpi = child(dev, 'acpi');
+  const acpiIndex = acpi && propUInt(acpi, 'index', { nonZero: true });
+  if (acpiIndex) info.acpiIndex = acpiIndex;
   const address = parseDeviceAddress(dev, what, spaprVio, usb);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
@@ -167,7 +166,7 @@ export function formatAddress(w: Writer, a: DeviceAddress): void {
 
 /** Whether formatInfo writes anything (so the device element needs a body). */
 export const hasInfo = (info: DeviceInfo) =>
-  info.bootIndex !== undefined || info.userAlias !== undefined || info.rom !== undefined || info.address !== undefined;
+  info.bootIndex !== undefined || info.userAlias !== undefined || info.rom !== undefined || info.acpiIndex !== undefined || info.address !== undefined;
 
 /** virDomainDeviceInfoFormat: boot order, user alias, (a USB companion's <master>,
  *  which the controller writes in `afterAlias`), rom, then the guest address. */
@@ -176,6 +175,7 @@ export function formatInfo(w: Writer, info: DeviceInfo, afterAlias?: () => void)
   if (info.userAlias !== undefined) w.line(`<alias name='${info.userAlias}'/>`);
   afterAlias?.();
   if (info.rom) w.line(`<rom${attr('enabled', info.rom.enabled)}${attr('bar', info.rom.bar)}${attr('file', info.rom.file)}/>`);
+  if (info.acpiIndex !== undefined) w.line(`<acpi index='${info.acpiIndex}'/>`);
   if (info.address) formatAddress(w, info.address);
 }
 
@@ -199,7 +199,8 @@ export function nextAliasIndex(infos: Iterable<DeviceInfo>, prefix: string): num
 
 /** qemuBuildDeviceAddressProps: where the device sits, as -device JSON properties. The
  *  bus is named by the alias of the PCI controller whose index it is. */
-export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Record<string, unknown> {
+export function addressProps(info: DeviceInfo, def: DomainDef): Record<string, unknown> {
+  const a = info.address;
   if (!a) return {};
   if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
   if (a.type === 'spapr-vio') return a.reg ? { reg: a.reg } : {};
@@ -217,6 +218,7 @@ export function addressProps(a: DeviceAddress | undefined, def: DomainDef): Reco
   const props: Record<string, unknown> = { bus };
   if (a.multifunction) props.multifunction = a.multifunction === 'on';
   props.addr = a.function ? `0x${a.slot.toString(16)}.0x${a.function.toString(16)}` : `0x${a.slot.toString(16)}`;
+  if (info.acpiIndex !== undefined) props['acpi-index'] = info.acpiIndex;
   return props;
 }
 

@@ -61,5 +61,5 @@ export const input: DeviceKind<InputDef> = {
     w.element(head, 'input', hasInfo(i.info) ? () => formatInfo(w, i.info) : undefined);
   },
   // PS/2 devices are part of the machine: nothing on the command line.
-  command: (i, { def }) => (i.bus === 'usb' ? [['-device', JSON.stringify({ driver: USB_DRIVER[i.type], id: i.info.alias, ...addressProps(i.info.address, def) })]] : []),
+  command: (i, { def }) => (i.bus === 'usb' ? [['-device', JSON.stringify({ driver: USB_DRIVER[i.type], id: i.info.alias, ...addressProps(i.info, def) })]] : []),
 };

@@ -65,6 +65,6 @@ export const memballoon: DeviceKind<MemballoonDef> = {
     if (!active(m)) return [];
     const ccw = m.info.address?.type === 'ccw';
     const suffix = m.model === 'virtio' ? '' : m.model.slice('virtio'.length);
-    return [...zpciDevice(m.info), ['-device', JSON.stringify({ driver: `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`, id: m.info.alias, ...addressProps(m.info.address, def) })]];
+    return [...zpciDevice(m.info), ['-device', JSON.stringify({ driver: `virtio-balloon-${ccw ? 'ccw' : 'pci'}${suffix}`, id: m.info.alias, ...addressProps(m.info, def) })]];
   },
 };

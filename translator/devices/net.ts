@@ -28,7 +28,7 @@ declare module '../model.js' {
 const MAC_RE = /^([0-9a-fA-F]{1,2}[:-]){5}[0-9a-fA-F]{1,2}$/;
 const NOT_IMPLEMENTED_CHILDREN = [
   'target', 'model', 'vlan', 'virtualport', 'link', 'mtu', 'coalesce', 'teaming', 'bandwidth', 'filterref',
-  'ip', 'route', 'script', 'backenddomain', 'guest', 'tune', 'backend', 'port', 'acpi', 'downscript', 'portOptions',
+  'ip', 'route', 'script', 'backenddomain', 'guest', 'tune', 'backend', 'port', 'downscript', 'portOptions',
 ];
 const WHAT = "<interface type='hostdev'>";
 

@@ -1,7 +1,7 @@
 // Stage 3, address assignment (qemuDomainAssignAddresses): CCW, then PCI (with the
 // controllers it adds: stages/pci-assign.ts), then USB; on s390x every PCI device gets
 // zPCI ids.
-import { internalError } from '../errors.js';
+import { internalError, xmlError } from '../errors.js';
 import { zpciOf } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
@@ -19,16 +19,27 @@ export function assignAddresses(ctx: StageContext): void {
   // spapr-vio (qemuDomainAssignSpaprVIOAddresses)
   assignSpaprVioAddresses(def);
 
-  // CCW (qemuDomainAssignS390Addresses): virtio devices of a CCW machine, devno from 0.
+  // CCW (qemuDomainAssignS390Addresses): the virtio devices of a CCW machine without an
+  // address, and those given `<address type='ccw'/>`, take the next free fe.0.devno.
   if (machine.virtioCcw) {
-    const used = new Set(infos.flatMap((i) => (i.address?.type === 'ccw' ? [i.address.devno] : [])));
+    // (virCCWDeviceAddressAsString: the key, and how libvirt names a devno taken twice)
+    const key = (a: { cssid: number; ssid: number; devno: number }) => `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${a.devno.toString(16).padStart(4, '0')}`;
+    const used = new Set<string>();
+    for (const i of infos) {
+      if (i.address?.type !== 'ccw' || i.address.unassigned) continue;
+      if (used.has(key(i.address))) throw xmlError(`The CCW devno '${key(i.address)}' is in use already`);
+      used.add(key(i.address));
+    }
+    let devno = 0;
     for (const kind of ITERATE_ORDER) {
       eachDevice(def.devices, kind, (k, dev) => {
         const info = k.info?.(dev);
-        if (!info || info.address || k.visitedElsewhere?.(dev) || !k.ccw?.(dev, ctx)) return;
-        let devno = 0;
-        while (used.has(devno)) devno++;
-        used.add(devno);
+        if (!info || k.visitedElsewhere?.(dev)) return;
+        const a = info.address;
+        if (a ? !(a.type === 'ccw' && a.unassigned) : !k.ccw?.(dev, ctx)) return;
+        while (used.has(key({ cssid: 0xfe, ssid: 0, devno }))) devno++;
+        if (devno > 0xffff) throw internalError('There are no more free CCW devnos.');
+        used.add(key({ cssid: 0xfe, ssid: 0, devno }));
         info.address = { type: 'ccw', cssid: 0xfe, ssid: 0, devno };
       });
     }

@@ -39,6 +39,12 @@ export function validateDefine(ctx: StageContext): void {
         // The device has no alias yet when a domain is defined.
         throw unsupportedConfig(`cannot use CCW address type for device '<null>' using machine type '${def.os.machine}'`);
       }
+      // qemuValidateDomainDeviceInfo
+      const info = k.visitedElsewhere?.(dev) ? undefined : k.info?.(dev);
+      if (info?.acpiIndex !== undefined) {
+        if (!hasFlag(caps, 'acpi-index')) throw unsupportedConfig('ACPI index is not supported with this QEMU');
+        if (a && a.type !== 'pci') throw unsupportedConfig('ACPI index is only supported for PCI devices');
+      }
       k.validate?.(dev, ctx);
     });
   }
