@@ -34,9 +34,10 @@ for v in "${variants[@]}"; do
   h=$(printf '%s' "$name" | md5sum | cut -c1-32)
   uuid="${h:0:8}-${h:8:4}-${h:12:4}-${h:16:4}-${h:20:12}"
   mac="52:54:00:${h:0:2}:${h:2:2}:${h:4:2}"
-  awk -v dir="$out" -v name="$name" -v args="$args" '
+  # (an XML comment cannot hold "--": the options are written without their dashes)
+  awk -v dir="$out" -v name="$name" -v args="${args//--/}" '
     /^<domain/ { n++; file = dir "/" name (n == 1 ? "-install" : "") ".xml";
-                 print "<!-- virt-install --print-xml --dry-run --name " name " --memory 2048 --vcpus 2 --disk ... --cdrom ... --network network=default " args " (scripts/virt-install-cases.sh) -->" > file }
+                 print "<!-- scripts/virt-install-cases.sh: virt-install print-xml dry-run name " name " memory 2048 vcpus 2 disk cdrom network=default " args " -->" > file }
     { print > file }' "$tmp/$name.xml"
   sed -i -E "s#<uuid>[^<]*</uuid>#<uuid>$uuid</uuid>#; s#<mac address=\"[^\"]*\"/>#<mac address=\"$mac\"/>#" "$out/$name-install.xml" "$out/$name.xml"
   echo "virt-install-cases: $name"

@@ -22,8 +22,9 @@ const lineAt = (text: string, offset: number) => {
   return line;
 };
 
-// Nothing to look at in the common document: no reference, no forbidden character.
-const SUSPECT = /&#|[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
+// Nothing to look at in the common document: no reference, no forbidden character, no
+// '--' that does not end a comment.
+const SUSPECT = /&#|[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|--[^>]/;
 
 /** The first character-level error in document order, if any. */
 export function firstCharError(text: string): CharError | undefined {
@@ -49,10 +50,19 @@ export function firstCharError(text: string): CharError | undefined {
   const until = (from: number, end: string, where: 'comment' | 'cdata') => {
     const stop = text.indexOf(end, from);
     const last = stop === -1 ? text.length : stop;
-    for (let j = from; j < last; j++) {
+    // A comment holds no '--' (nor ends in '--->'): libxml2 stops there, after the
+    // characters before it.
+    let hyphens = -1;
+    if (where === 'comment') {
+      const content = text.slice(from, last);
+      hyphens = content.indexOf('--');
+      if (hyphens === -1 && stop !== -1 && content.endsWith('-')) hyphens = content.length - 1;
+    }
+    for (let j = from; j < (hyphens === -1 ? last : from + hyphens); j++) {
       const e = raw(j, where);
       if (e) return { e, next: last };
     }
+    if (hyphens !== -1) return { e: found(from + hyphens, doubleHyphen(text.slice(from, from + hyphens))), next: last };
     return { e: undefined, next: stop === -1 ? text.length : stop + end.length };
   };
   let i = 0;
@@ -93,6 +103,14 @@ export function firstCharError(text: string): CharError | undefined {
     i++;
   }
   return undefined;
+}
+
+/** libxml2's words for a '--' in a comment, given what came before it: its fast path
+ *  (ASCII so far) quotes up to 50 of those characters, its other path does not. */
+function doubleHyphen(before: string): string {
+  if (before === '') return 'Double hyphen within comment';
+  if (/[^\x00-\x7f]/.test(before)) return "Comment must not contain '--' (double-hyphen)";
+  return `Double hyphen within comment: <!--${before.slice(0, 50)}`.split('\n')[0]!;
 }
 
 /** Strict UTF-8: the decoded text, or the line of the first byte that is not UTF-8. */
