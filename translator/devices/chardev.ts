@@ -287,7 +287,12 @@ function virtioSerialPort(c: ChrDef, { def }: StageContext): string[] {
 }
 
 function channelCommand(c: ChrDef, ctx: StageContext): string[][] {
-  if (c.targetType === 'guestfwd') throw notImplemented("<channel> with <target type='guestfwd'> on a command line");
+  if (c.targetType === 'guestfwd') {
+    // qemuBuildChannelGuestfwdNetdevProps: a user netdev forwarding to the chardev
+    if (!hasFlag(ctx.caps, 'netdev.json')) throw notImplemented('a guestfwd channel with a QEMU without JSON -netdev');
+    const str = `tcp:${c.fwd!.addr}:${c.fwd!.port}-chardev:char${c.info.alias}`;
+    return [...chardev(c, ctx), ['-netdev', JSON.stringify({ type: 'user', guestfwd: [{ str }], id: c.info.alias })]];
+  }
   if (c.targetType !== 'virtio') throw notImplemented(`<channel> with <target type='${c.targetType}'> on a command line`);
   return [...chardev(c, ctx), virtioSerialPort(c, ctx)];
 }
