@@ -325,6 +325,8 @@ function kind(deviceType: ChrDeviceType, command: (c: ChrDef, ctx: StageContext)
       return c;
     },
     info: (c) => c.info,
+    // the first console of an HVM guest stands for its serial (virDomainSkipBackcompatConsole)
+    visitedElsewhere: (c) => c.deviceType === 'console' && c.targetType === 'serial',
     postParse,
     validateConf,
     validate,

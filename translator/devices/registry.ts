@@ -3,6 +3,7 @@
 // The stages iterate these kinds in libvirt's orders (stages/order.ts).
 import { audio } from './audio.js';
 import { channel, console, parallel, serial } from './chardev.js';
+import { redirdev, redirfilter } from './redirdev.js';
 import { controller } from './controller.js';
 import { disk } from './disk.js';
 import { filesystem } from './filesystem.js';
@@ -35,9 +36,11 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   parallel,
   console,
   channel,
+  redirdev,
+  redirfilter,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {
