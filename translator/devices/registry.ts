@@ -4,6 +4,7 @@
 import { audio } from './audio.js';
 import { channel, console, parallel, serial } from './chardev.js';
 import { redirdev, redirfilter } from './redirdev.js';
+import { smartcard } from './smartcard.js';
 import { controller } from './controller.js';
 import { disk } from './disk.js';
 import { filesystem } from './filesystem.js';
@@ -38,9 +39,10 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   channel,
   redirdev,
   redirfilter,
+  smartcard,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -23,6 +23,7 @@ import { addImplicitDiskControllers } from './drive-address.js';
 import { postParseStorage } from '../devices/controller-storage.js';
 import { addHostdevScsiControllers } from '../devices/hostdev-scsi.js';
 import { addConsoleCompat, addVirtioSerialControllers, postParseIsaSerials } from '../devices/chardev.js';
+import { addSmartcardControllers } from '../devices/smartcard.js';
 
 export { HOST_ARCH };
 
@@ -102,6 +103,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   if (machine) addConsoleCompat({ def, caps, machine });
   addImplicitDiskControllers(def, def.devices.disk);
   addVirtioSerialControllers(def);
+  addSmartcardControllers(def);
   addHostdevScsiControllers(def); // (its last implicit controllers)
   // … whose SCSI controllers get their post-parse (the model) now
   if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });
