@@ -39,6 +39,8 @@ export interface ChrDef {
   info: DeviceInfo;
   /** <address type='virtio-serial'> (consoles and channels) */
   vioserial?: VirtioSerialAddress;
+  /** <address type='isa'> (ISA serials); 0: not given */
+  isa?: { iobase: number; irq: number };
 }
 
 declare module '../model.js' {
@@ -111,7 +113,20 @@ function parseChrInfo(e: XElement, c: ChrDef): void {
     c.info = parseDeviceInfo(rest, `<${c.deviceType}>`, false, false, true);
     return;
   }
-  if (a?.attrs.type === 'isa') throw notImplemented(`<address type='isa'> on <${c.deviceType}>`);
+  if (a?.attrs.type === 'isa') {
+    // virDomainDeviceISAAddressParseXML: hexadecimal, with or without 0x
+    const hex = (k: string) => {
+      const v = a.attrs[k];
+      if (v === undefined) return 0;
+      const m = /^[ \t\n\v\f\r]*\+?(?:0[xX])?([0-9a-fA-F]+)$/.exec(v);
+      const n = m ? parseInt(m[1]!, 16) : NaN;
+      if (!(n <= 0xffffffff)) throw xmlError(`Invalid value for attribute '${k}' in element 'address': '${v}'. Expected non-negative integer value`);
+      return n;
+    };
+    c.isa = { iobase: hex('iobase'), irq: hex('irq') };
+    c.info = parseDeviceInfo({ ...e, children: e.children.filter((x) => x !== a) }, `<${c.deviceType}>`, false, false, true);
+    return;
+  }
   c.info = parseDeviceInfo(e, `<${c.deviceType}>`, false, false, true);
 }
 
@@ -132,7 +147,7 @@ export function parseChr(e: XElement, deviceType: ChrDeviceType): ChrDef {
   if (deviceType === 'serial' && c.targetType === 'usb-serial' && c.info.address && c.info.address.type !== 'usb') {
     throw unsupportedConfig('usb-serial requires address of usb type');
   }
-  if (c.vioserial && deviceType === 'serial' && c.targetType === 'usb-serial') throw unsupportedConfig('usb-serial requires address of usb type');
+  if ((c.vioserial || c.isa) && deviceType === 'serial' && c.targetType === 'usb-serial') throw unsupportedConfig('usb-serial requires address of usb type');
   return c;
 }
 
@@ -163,6 +178,7 @@ export function formatChr(w: Writer, c: ChrDef, as: { deviceType: ChrDeviceType;
   formatChrSource(w, c.source);
   formatTarget(w, { ...c, ...as }, c.port);
   if (c.vioserial) w.line(`<address type='virtio-serial' controller='${c.vioserial.controller}' bus='${c.vioserial.bus}' port='${c.vioserial.port}'/>`);
+  if (c.isa) w.line(`<address type='isa'${c.isa.iobase > 0 ? ` iobase='0x${c.isa.iobase.toString(16)}'` : ''}${c.isa.irq > 0 ? ` irq='0x${c.isa.irq.toString(16)}'` : ''}/>`);
   if (hasInfo(c.info)) formatInfo(w, c.info);
   w.close(`</${as.deviceType}>`);
 }

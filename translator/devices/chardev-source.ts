@@ -345,13 +345,22 @@ export function chardevArgs(s: ChrSource, c: ChardevContext): string[][] {
       str = `udp,id=${id},host=${u.connectHost ?? ''},port=${u.connectService},localaddr=${u.bindHost ?? ''},localport=${u.bindService ?? '0'}`;
       break;
     }
-    case 'tcp':
-      if (s.tls === 'yes') throw notImplemented("a TCP character device with tls='yes'");
+    case 'tcp': {
+      let tlsAlias: string | undefined;
+      if (s.tls === 'yes') {
+        // qemuBuildTLSx509CommandLine, with qemu.conf's chardev TLS settings
+        const dir = facts?.tlsX509CertDir;
+        if (dir === undefined || facts?.tlsX509Verify === undefined) throw notImplemented("a TCP chardev with tls='yes' on a snapshot that carries no chardev TLS host facts (host/<snapshot>.json)");
+        tlsAlias = `obj${id}_tls0`;
+        out.push(['-object', JSON.stringify({ 'qom-type': 'tls-creds-x509', id: tlsAlias, dir, endpoint: s.listen ? 'server' : 'client', 'verify-peer': s.listen ? facts.tlsX509Verify : true })]);
+      }
       str = `socket,id=${id},host=${s.host},port=${s.service}`;
       if (s.protocol === 'telnet') str += ',telnet=on';
       if (s.listen) str += ',server=on,wait=off';
       str += reconnectOpt(s);
+      if (tlsAlias) str += `,tls-creds=${tlsAlias}`;
       break;
+    }
     case 'unix': {
       const path = s.path ?? c.autoPath;
       if (path === undefined) throw internalError('Missing source path attribute for char device');

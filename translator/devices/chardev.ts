@@ -172,6 +172,9 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
     } else {
       c.vioserial = next(false);
     }
+    // (the new address replaces any other the channel had)
+    delete c.isa;
+    delete c.info.address;
     reserve(c.vioserial);
   }
 }
@@ -186,7 +189,7 @@ const MODEL_TARGET: Record<string, string> = {
   'isa-serial': 'isa-serial', 'usb-serial': 'usb-serial', 'pci-serial': 'pci-serial', 'spapr-vty': 'spapr-vio-serial', pl011: 'system-serial', '16550a': 'system-serial',
   sclpconsole: 'sclp-serial', sclplmconsole: 'sclp-serial', 'isa-debugcon': 'isa-debug',
 };
-const addressType = (c: ChrDef) => (c.vioserial ? 'virtio-serial' : c.info.address?.type);
+const addressType = (c: ChrDef) => (c.vioserial ? 'virtio-serial' : c.isa ? 'isa' : c.info.address?.type);
 
 function validateConf(c: ChrDef): void {
   validateChrSourceConf(c.source, c.deviceType === 'channel' && (c.targetType === 'virtio' || c.targetType === 'xen'));
@@ -263,7 +266,9 @@ function serialCommand(c: ChrDef, ctx: StageContext): string[][] {
   }
   const props: Record<string, unknown> = { driver: c.targetModel, chardev: `char${c.info.alias}`, id: c.info.alias };
   if (c.targetModel === 'isa-serial') props.index = c.port;
-  out.push(['-device', JSON.stringify({ ...props, ...addressProps(c.info.address, def) })]);
+  if (c.vioserial) throw notImplemented(`a serial with an <address type='virtio-serial'> on a command line`);
+  const isa = c.isa ? { iobase: c.isa.iobase, ...(c.isa.irq ? { irq: c.isa.irq } : {}) } : {};
+  out.push(['-device', JSON.stringify({ ...props, ...isa, ...addressProps(c.info.address, def) })]);
   return out;
 }
 
@@ -277,8 +282,10 @@ function virtioSerialPort(c: ChrDef, { def }: StageContext): string[] {
     if (!ctrl) throw internalError(`Could not find virtio-serial controller with index ${c.vioserial.controller} required for device`);
     props.bus = `${ctrl.info.alias}.${c.vioserial.bus}`;
     props.nr = c.vioserial.port;
+  } else if (c.isa || (c.info.address && c.info.address.type !== 'ccw')) {
+    throw internalError('virtio serial device has invalid address type');
   } else if (c.info.address) {
-    throw notImplemented(`a virtio ${c.deviceType} with an <address type='${c.info.address.type}'>`);
+    Object.assign(props, addressProps(c.info.address, def));
   }
   props.chardev = `char${c.info.alias}`;
   props.id = c.info.alias;

@@ -5,11 +5,15 @@
 // (qemu.conf's channel_target_dir; its test harness uses /tmp/channel). sourceFds:
 // "none" when libvirt hands QEMU the paths themselves (domxml-to-native), or
 // "libvirt-test-mock" for its test harness, which passes a listening UNIX socket as
-// fd 1729 and a file (or log file) as an fd set of fd 1750 (1751). Without the facts,
-// what needs them is refused.
+// fd 1729 and a file (or log file) as an fd set of fd 1750 (1751). tlsX509CertDir and
+// tlsX509Verify: qemu.conf's chardev_tls_x509_cert_dir and chardev_tls_x509_verify (a
+// TCP chardev with tls='yes'; no chardev_tls_x509_secret_uuid is assumed). Without the
+// facts, what needs them is refused.
 export interface ChardevHostFacts {
   channelTargetDir?: string;
   sourceFds?: 'none' | 'libvirt-test-mock';
+  tlsX509CertDir?: string;
+  tlsX509Verify?: boolean;
 }
 
 declare module '../capabilities.js' {
@@ -34,6 +38,14 @@ export function parseChardevHost(raw: Record<string, unknown>, fail: (message: s
   if (o.sourceFds !== undefined) {
     if (o.sourceFds !== 'none' && o.sourceFds !== 'libvirt-test-mock') throw bad('"sourceFds"');
     out.sourceFds = o.sourceFds;
+  }
+  if (o.tlsX509CertDir !== undefined) {
+    if (typeof o.tlsX509CertDir !== 'string' || !o.tlsX509CertDir.startsWith('/')) throw bad('"tlsX509CertDir"');
+    out.tlsX509CertDir = o.tlsX509CertDir;
+  }
+  if (o.tlsX509Verify !== undefined) {
+    if (typeof o.tlsX509Verify !== 'boolean') throw bad('"tlsX509Verify"');
+    out.tlsX509Verify = o.tlsX509Verify;
   }
   return out;
 }
