@@ -10,7 +10,7 @@ import { shortName } from '../domain/ids.js';
 import type { DomainDef } from '../model.js';
 import { addressProps } from './info.js';
 import type { DeviceKind, StageContext } from './kind.js';
-import { maybeAddController } from './controller-def.js';
+import { addController, maybeAddController } from './controller-def.js';
 import { chardevArgs, chrSourceEqual, validateChrSourceConf, validateChrSourceQemu, type ChrSource } from './chardev-source.js';
 import { type ChrDef, type ChrDeviceType, formatChr, parseChr } from './chardev-def.js';
 import { pciFlags } from '../pci/connect.js';
@@ -153,7 +153,12 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
     for (const [controller, m] of [...maps].sort((a, b) => a[0] - b[0])) {
       for (let p = allowZero ? 0 : 1; p < m.ports; p++) if (!m.used.has(p)) return { controller, bus: 0, port: p };
     }
-    throw notImplemented('a virtio-serial controller libvirt would add for want of free ports');
+    // every controller is full: libvirt adds one at the lowest free index
+    let idx = 0;
+    while (maps.has(idx)) idx++;
+    const added = addController(def, 'virtio-serial', idx);
+    maps.set(idx, { ports: added.ports ?? 31, used: new Set() });
+    return { controller: idx, bus: 0, port: allowZero ? 0 : 1 };
   };
   for (const c of def.devices.console) {
     if (c.targetType !== 'virtio' || c.vioserial?.port) continue;
