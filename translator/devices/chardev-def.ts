@@ -137,7 +137,7 @@ export function parseChr(e: XElement, deviceType: ChrDeviceType): ChrDef {
   const t = child(e, 'target');
   if (t) parseTarget(c, t);
   else c.targetType = defaultTarget(deviceType);
-  c.source = parseChrSource(e, type);
+  c.source = parseChrSource(e, type, true);
   if (type === 'spicevmc') {
     // (sic) libvirt compares the number of the target type with a virtio channel's
     if (targetIndex(c) !== CHANNEL_TARGETS.indexOf('virtio')) throw unsupportedConfig('spicevmc device type only supports virtio');

@@ -11,6 +11,8 @@ import '../domain/chardev-host.js';
 import { propEnum, propOnOff, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
+import { type DeviceSecLabel, formatDeviceSecLabels, parseDeviceSecLabels, validateDeviceSecLabels } from './disk-seclabel.js';
+import type { DomainDef } from '../model.js';
 
 export const CHR_TYPES = ['null', 'vc', 'pty', 'dev', 'file', 'pipe', 'stdio', 'udp', 'tcp', 'unix', 'spicevmc', 'spiceport', 'nmdm', 'qemu-vdagent', 'dbus'] as const;
 export type ChrType = (typeof CHR_TYPES)[number];
@@ -46,6 +48,8 @@ export interface ChrSource {
   mouse?: 'server' | 'client';
   logfile?: string;
   logappend?: OnOff;
+  /** <seclabel> overrides in the <source> of a chardev device */
+  seclabels?: DeviceSecLabel[];
 }
 
 /** The type attribute (virDomainChrTypeFromString), pty when absent. */
@@ -74,8 +78,8 @@ function parseReconnect(src: XElement, s: ChrSource): void {
 }
 
 /** virDomainChrSourceDefParseXML: the <source> (two for udp), <log> and <protocol>
- *  children of `e`. `forChr`: a chardev device (its <source> may carry a seclabel). */
-export function parseChrSource(e: XElement, type: ChrType): ChrSource {
+ *  children of `e`. `forChr`: a chardev device (only its <source> may carry seclabels). */
+export function parseChrSource(e: XElement, type: ChrType, forChr = false): ChrSource {
   const s: ChrSource = { type };
   const sources = elements(e, 'source');
   if (sources.length > 1 && type !== 'udp') throw xmlError('only one source element is allowed for character device');
@@ -143,7 +147,10 @@ export function parseChrSource(e: XElement, type: ChrType): ChrSource {
       default:
         break;
     }
-    if (child(src, 'seclabel')) throw notImplemented('<seclabel> in the <source> of a character device');
+    if (forChr) {
+      const labels = parseDeviceSecLabels(src);
+      if (labels.length) s.seclabels = labels;
+    }
   }
   const logs = elements(e, 'log');
   if (logs.length > 1) throw xmlError('only one log element is allowed for character device');
@@ -182,7 +189,10 @@ export function formatChrSource(w: Writer, s: ChrSource): void {
     case 'dev':
     case 'file':
     case 'pipe':
-      w.line(`<source${attr('path', s.path)}${s.type === 'file' ? attr('append', s.append) : ''}/>`);
+      w.element(`source${attr('path', s.path)}${s.type === 'file' ? attr('append', s.append) : ''}`, 'source', shownLabels(s) ? () => formatDeviceSecLabels(w, s.seclabels) : undefined);
+      break;
+    case 'pty':
+      // (an inactive definition has no pty path, so no <source> for its labels)
       break;
     case 'nmdm':
       // (sic) libvirt writes a blank before the slave attribute it may leave out
@@ -203,7 +213,10 @@ export function formatChrSource(w: Writer, s: ChrSource): void {
     }
     case 'unix':
       if (s.path !== undefined) {
-        w.element(`source mode='${s.listen ? 'bind' : 'connect'}'${attr('path', s.path)}`, 'source', s.reconnect ? () => formatReconnect(w, s.reconnect) : undefined);
+        w.element(`source mode='${s.listen ? 'bind' : 'connect'}'${attr('path', s.path)}`, 'source', s.reconnect || shownLabels(s) ? () => {
+          formatDeviceSecLabels(w, s.seclabels);
+          formatReconnect(w, s.reconnect);
+        } : undefined);
       }
       break;
     case 'spiceport':
@@ -215,6 +228,9 @@ export function formatChrSource(w: Writer, s: ChrSource): void {
   }
   if (s.logfile !== undefined) w.line(`<log${attr('file', s.logfile)}${attr('append', s.logappend)}/>`);
 }
+
+/** Whether formatDeviceSecLabels writes anything for the source's labels. */
+const shownLabels = (s: ChrSource) => !!s.seclabels?.some((l) => l.label !== undefined || !l.relabel);
 
 /** virDomainChrSourceDefIsEqual (the console-on-serial rule compares sources so). */
 export function chrSourceEqual(a: ChrSource, b: ChrSource): boolean {
@@ -251,7 +267,7 @@ const CHANNEL_NAME = /^[A-Za-z0-9_.-]*$/;
 
 /** virDomainChrSourceDefValidate. `autoPath`: a UNIX socket whose path libvirt makes up
  *  (a virtio or xen channel). */
-export function validateChrSourceConf(s: ChrSource, autoPath: boolean): void {
+export function validateChrSourceConf(s: ChrSource, autoPath: boolean, def: DomainDef): void {
   switch (s.type) {
     case 'file':
     case 'dev':
@@ -281,6 +297,7 @@ export function validateChrSourceConf(s: ChrSource, autoPath: boolean): void {
     default:
       break;
   }
+  validateDeviceSecLabels(s.seclabels, def.misc.seclabels);
 }
 
 /** qemuValidateDomainChrSourceDef. `spice`: the domain has SPICE graphics. */

@@ -196,8 +196,8 @@ const MODEL_TARGET: Record<string, string> = {
 };
 const addressType = (c: ChrDef) => (c.vioserial ? 'virtio-serial' : c.isa ? 'isa' : c.info.address?.type);
 
-function validateConf(c: ChrDef): void {
-  validateChrSourceConf(c.source, c.deviceType === 'channel' && (c.targetType === 'virtio' || c.targetType === 'xen'));
+function validateConf(c: ChrDef, { def }: StageContext): void {
+  validateChrSourceConf(c.source, c.deviceType === 'channel' && (c.targetType === 'virtio' || c.targetType === 'xen'), def);
 }
 
 /** qemuValidateDomainChrDef */

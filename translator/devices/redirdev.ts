@@ -138,7 +138,7 @@ export const redirdev: DeviceKind<RedirdevDef> = {
     if (!def.devices.controller.some((c) => c.type === 'usb' && c.model !== 'none')) {
       throw unsupportedConfig('cannot add redirected USB device: USB is disabled for this domain');
     }
-    validateChrSourceConf(r.source, false);
+    validateChrSourceConf(r.source, false, def);
   },
   // qemuValidateDomainRedirdevDef
   validate(r, { def, caps }) {

@@ -84,9 +84,9 @@ export const smartcard: DeviceKind<SmartcardDef> = {
   parse,
   info: (s) => s.info,
   // virDomainSmartcardDefValidate
-  validateConf(s) {
+  validateConf(s, { def }) {
     if (s.info.address) throw unsupportedConfig("Controllers must use the 'ccid' address type");
-    if (s.passthru) validateChrSourceConf(s.passthru, false);
+    if (s.passthru) validateChrSourceConf(s.passthru, false, def);
   },
   // qemuValidateDomainSmartcardDef
   validate(s, { def, caps }) {
