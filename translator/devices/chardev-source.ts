@@ -397,7 +397,8 @@ export function chardevArgs(s: ChrSource, c: ChardevContext): string[][] {
       str = `qemu-vdagent,id=${id},name=vdagent${s.clipboard ? `,clipboard=${s.clipboard === 'yes' ? 'on' : 'off'}` : ''}${s.mouse ? `,mouse=${s.mouse === 'client' ? 'on' : 'off'}` : ''}`;
       break;
     case 'dbus':
-      throw notImplemented("<… type='dbus'> character devices");
+      str = `dbus,id=${id},name=${s.channel}`;
+      break;
     case 'nmdm':
       throw unsupportedConfig("unsupported chardev 'nmdm'");
   }

@@ -48,7 +48,7 @@ function parse(e: XElement): RedirdevDef {
   if (!(CHR_TYPES as readonly string[]).includes(type)) throw unsupportedConfig(`unknown redirdev character device type '${type}'`);
   const source = parseChrSource(e, type as ChrType);
   if (source.type === 'spicevmc') source.spicevmc = 'usbredir';
-  if (source.type === 'dbus') throw notImplemented("<redirdev type='dbus'>");
+  if (source.type === 'dbus' && source.channel === undefined) source.channel = 'org.qemu.usbredir';
   // libvirt reads <boot> here, not <rom>
   if (child(e, 'rom')) throw notImplemented('<rom> in <redirdev>');
   const info = parseDeviceInfo(e, '<redirdev>', true, false, true);

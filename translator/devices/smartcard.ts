@@ -52,7 +52,6 @@ function parse(e: XElement): SmartcardDef {
     if (e.attrs.type === undefined) throw xmlError('passthrough mode requires a character device type attribute');
     const src = parseChrSource(e, parseChrType(e));
     if (src.type === 'spicevmc') src.spicevmc = 'smartcard';
-    if (src.type === 'dbus') throw notImplemented("<smartcard type='dbus'>");
     s.passthru = src;
   }
   const a = child(e, 'address');
