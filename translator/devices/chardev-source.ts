@@ -195,8 +195,8 @@ export function formatChrSource(w: Writer, s: ChrSource): void {
       // (an inactive definition has no pty path, so no <source> for its labels)
       break;
     case 'nmdm':
-      // (sic) libvirt writes a blank before the slave attribute it may leave out
-      w.line(`<source${attr('master', s.master)} ${s.slave !== undefined ? `slave='${attr('x', s.slave).slice(4, -1)}'` : ''}/>`);
+      // (validation wants both paths or neither; libvirt writes nothing without them)
+      if (s.master !== undefined && s.slave !== undefined) w.line(`<source${attr('master', s.master)}${attr('slave', s.slave)}/>`);
       break;
     case 'udp': {
       const u = s.udp ?? {};
