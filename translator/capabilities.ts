@@ -185,6 +185,8 @@ export const CAPS_FLAGS = [
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm', 'acpi-index',
+  // character devices, smartcards, USB redirection (devices/chardev*.ts)
+  'chardev.qemu-vdagent', 'isa-serial', 'usb-serial', 'pci-serial', 's390-sclp', 'sclplmconsole', 'netdev.json', 'usb-redir', 'usb-redir.filter', 'ccid-emulated', 'ccid-passthru',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

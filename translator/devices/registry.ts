@@ -2,6 +2,9 @@
 // refuse a kind whose module declared its list in the model but is not registered here.
 // The stages iterate these kinds in libvirt's orders (stages/order.ts).
 import { audio } from './audio.js';
+import { channel, console, parallel, serial } from './chardev.js';
+import { redirdev, redirfilter } from './redirdev.js';
+import { smartcard } from './smartcard.js';
 import { controller } from './controller.js';
 import { disk } from './disk.js';
 import { filesystem } from './filesystem.js';
@@ -30,9 +33,16 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   memballoon,
   hub,
   panic,
+  serial,
+  parallel,
+  console,
+  channel,
+  redirdev,
+  redirfilter,
+  smartcard,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -10,12 +10,15 @@ import { ITERATE_ORDER } from './order.js';
 import { assignPciAddresses } from './pci-assign.js';
 import { assignUsbAddresses } from './usb-assign.js';
 import { assignSpaprVioAddresses } from '../devices/controller-storage.js';
+import { assignVirtioSerialAddresses } from '../devices/chardev.js';
 
 export function assignAddresses(ctx: StageContext): void {
   const { def, machine } = ctx;
   const infos: DeviceInfo[] = [];
   eachInfo(def.devices, ITERATE_ORDER, (info) => infos.push(info));
 
+  // virtio-serial ports (qemuDomainAssignVirtioSerialAddresses)
+  assignVirtioSerialAddresses(def);
   // spapr-vio (qemuDomainAssignSpaprVIOAddresses)
   assignSpaprVioAddresses(def);
 

@@ -26,14 +26,15 @@ import { PARSE_ORDER } from './order.js';
 
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
-  'lease', 'sound', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
-  'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm', 'shmem', 'memory', 'iommu',
+  'lease', 'sound', 'graphics', 'video',
+  'watchdog', 'rng', 'tpm', 'shmem', 'memory', 'iommu',
   'vsock', 'crypto', 'nvram', 'pstore',
 ];
 
 /** Kinds a domain has at most one of, with libvirt's message for a second one. */
 const ONE_AT_MOST: Partial<Record<Kind, string>> = {
   memballoon: 'only a single memory balloon device is supported',
+  redirfilter: 'only one set of redirection filter rule is supported',
 };
 
 function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef): void {

@@ -22,6 +22,8 @@ import { postParseFeatures } from '../domain/features.js';
 import { addImplicitDiskControllers } from './drive-address.js';
 import { postParseStorage } from '../devices/controller-storage.js';
 import { addHostdevScsiControllers } from '../devices/hostdev-scsi.js';
+import { addConsoleCompat, addVirtioSerialControllers, postParseIsaSerials } from '../devices/chardev.js';
+import { addSmartcardControllers } from '../devices/smartcard.js';
 
 export { HOST_ARCH };
 
@@ -71,6 +73,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     postParseFeatures(def, caps);
     // … and the vCPUs no NUMA cell names (qemuDomainDefNumaCPUsPostParse).
     numaPostParse(def);
+    postParseIsaSerials(def); // virDomainChrIsaSerialDefPostParse
     for (const kind of ITERATE_ORDER) eachDevice(def.devices, kind, (k, dev) => k.postParse?.(dev, { def, caps, machine: machine! }));
   } else {
     // A machine the snapshot does not know (validation says so): libvirt still runs its
@@ -96,7 +99,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   checkDuplicatePanics(def.devices.panic);
   if (def.os.type === 'hvm') bootOrder(def);
   postParseTimers(def.clock);
-  addImplicitDiskControllers(def, def.devices.disk); // virDomainDefAddImplicitDevices
+  // virDomainDefAddImplicitDevices: the console-on-serial rules, then the controllers
+  if (machine) addConsoleCompat({ def, caps, machine });
+  addImplicitDiskControllers(def, def.devices.disk);
+  addVirtioSerialControllers(def);
+  addSmartcardControllers(def);
   addHostdevScsiControllers(def); // (its last implicit controllers)
   // … whose SCSI controllers get their post-parse (the model) now
   if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });

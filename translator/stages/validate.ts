@@ -23,6 +23,7 @@ import { numaHasHmat, validateNuma } from '../domain/numa.js';
 import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
 import { validateClock, validateClockStart } from '../domain/clock.js';
 import { validateFeatures } from '../domain/features.js';
+import { validateConsoles } from '../devices/chardev.js';
 
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
@@ -124,6 +125,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
+  validateConsoles(def, caps); // qemuValidateDomainDefConsole
   validateLaunchSecurity(def, caps);
 }
 
