@@ -185,6 +185,8 @@ export const CAPS_FLAGS = [
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
+  // network interfaces (devices/net*.ts)
+  'rtl8139', 'e1000', 'virtio-net', 'netdev.vhost-vdpa', 'virtio-net.rss',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 
