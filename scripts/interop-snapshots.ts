@@ -19,6 +19,7 @@ import { lookupGolden } from '../harness/goldens.js';
 import { runBuiltin } from '../harness/judge.js';
 import { classify, EXCUSES, type Excuse, type Verdict } from '../harness/libvirt-tests.js';
 import { harnessDir, runHarness } from '../harness/libvirt-tests-run.js';
+import { asNativeNics, hasNativeNics } from '../harness/native-nics.js';
 import { entryName } from '../harness/runner.js';
 import { selectionOf } from '../harness/run.js';
 import type { MatrixEntry, Mode, Outcome, Snapshot } from '../harness/types.js';
@@ -87,11 +88,18 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'virtgold-snapshots-'));
   const ids = new Map<string, string>();
   mkdirSync(join(work, 'in'));
+  const nicIds = new Map<string, string>(); // case → the id of its input with domxml-to-native's interfaces
   for (const e of entries) {
     if (ids.has(e.case.name)) continue;
     const id = `c${ids.size}`;
     ids.set(e.case.name, id);
-    writeFileSync(join(work, 'in', `${id}.xml`), readFileSync(e.case.path));
+    const bytes = readFileSync(e.case.path);
+    writeFileSync(join(work, 'in', `${id}.xml`), bytes);
+    const text = bytes.toString('utf8');
+    if (hasNativeNics(text)) {
+      nicIds.set(e.case.name, `${id}n`);
+      writeFileSync(join(work, 'in', `${id}n.xml`), asNativeNics(text));
+    }
   }
   const groups = new Map<string, Group>();
   for (const e of entries) {
@@ -100,12 +108,18 @@ async function main(): Promise<number> {
     groups.get(k)!.entries.push(e);
   }
   const answers = new Map<MatrixEntry, Outcome | string>();
+  const nativeAnswers = new Map<MatrixEntry, Outcome | string>();
   const list = [...groups.values()];
   // two programs at a time: CI machines have 2 cores
   for (let i = 0; i < list.length; i += 2) {
     await Promise.all(list.slice(i, i + 2).map(async (g) => {
-      const got = await runHarness(dir, work, join(work, 'in'), g.snapshot, g.mode, g.entries.map((e) => ids.get(e.case.name)!));
-      for (const e of g.entries) answers.set(e, got.get(ids.get(e.case.name)!)!);
+      const nics = g.mode === 'xml2argv' ? g.entries.flatMap((e) => nicIds.get(e.case.name) ?? []) : [];
+      const got = await runHarness(dir, work, join(work, 'in'), g.snapshot, g.mode, [...g.entries.map((e) => ids.get(e.case.name)!), ...nics]);
+      for (const e of g.entries) {
+        answers.set(e, got.get(ids.get(e.case.name)!)!);
+        const n = g.mode === 'xml2argv' ? nicIds.get(e.case.name) : undefined;
+        if (n) nativeAnswers.set(e, got.get(n)!);
+      }
     }));
   }
   const checked: Checked[] = entries.map((entry) => ({
@@ -116,6 +130,7 @@ async function main(): Promise<number> {
       golden: lookupGolden(entry),
       libvirt: answers.get(entry)!,
       reference: (xml) => runBuiltin(entry.mode, entry.snapshot.path, xml),
+      ...(nativeAnswers.has(entry) ? { libvirtNative: nativeAnswers.get(entry)! } : {}),
     }),
   }));
   const code = report(checked, (performance.now() - t0) / 1000);

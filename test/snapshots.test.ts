@@ -250,7 +250,7 @@ test('on the shipped corpus: the no-driver case is excused by the real reference
 });
 
 test('every excuse is described', () => {
-  assert.equal(Object.keys(EXCUSES).sort(), ['hostdev-vfio', 'numad', 'unsupported', 'vf-token']);
+  assert.equal(Object.keys(EXCUSES).sort(), ['hostdev-vfio', 'native-nics', 'numad', 'unsupported', 'vf-token']);
 });
 
 test.run();

@@ -77,8 +77,8 @@ export const net: DeviceKind<NetDef> = {
     freshNetInfo(n);
     return true;
   },
-  // qemuAssignDeviceNetAlias: net<position among the interfaces>
-  alias: (n, i) => (n.hostdev ? undefined : `net${i}`),
+  // qemuAssignDeviceNetAlias: netN, one past the highest so far (hostdev ones are hostdevN)
+  alias: (n, i, def) => (n.hostdev ? undefined : `net${def.devices.interface.slice(0, i).filter((o) => !o.hostdev).length}`),
   format: (w, n) => formatNet(w, n),
   commandBefore(list, { def }) {
     const pos = def.os.bootDevs.indexOf('network');
