@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaseBytes } from './cases.js';
 import { excuseNetdev, isVirtgoldRefusal } from './libvirt.js';
-import { asNativeNics, hasNativeNics, nativeNicTrace, passedToCommandLine } from './native-nics.js';
+import { hasNativeNics, nativeNicTrace, passedToCommandLine } from './native-nics.js';
+import { writeNativeNicInputs } from './native-nics-run.js';
 import { withVfioDriver } from './libvirt-tests.js';
 import { HARNESS_PROGRAMS, harnessDir, HarnessUnavailable, runHarness } from './libvirt-tests-run.js';
 import type { Adapter, MatrixEntry, Outcome, Snapshot } from './types.js';
@@ -66,6 +67,7 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
   mkdirSync(inDir);
   const ids = new Map<string, string>(); // domain file → its name for the harness
   const answers = new Map<string, Promise<Outcome>>();
+  const nativeOf = new Map<string, Outcome | string>(); // snapshot, id → the harness's answer on the rebuilt input
   let troubled = false;
 
   const idOf = (e: MatrixEntry): string => {
@@ -78,29 +80,23 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
     return id;
   };
 
-  // domxml-to-native rebuilds the interfaces: the harness also gets the input rebuilt so
-  // (harness/native-nics.ts), and its answer there stands for the input's
-  const nicIdOf = (e: MatrixEntry, xml: string): string | undefined => {
-    if (e.mode !== 'xml2argv' || !hasNativeNics(xml)) return undefined;
-    const id = `${idOf(e)}n`;
-    writeFileSync(join(inDir, `${id}.xml`), asNativeNics(xml));
-    return id;
-  };
-
   const prepare = async (jobs: Job[]): Promise<void> => {
     const todo = jobs.filter((j) => !answers.has(keyOf(j.entry)) && !harnessCannot(j.entry.mode, j.xml));
     const xmlOf = new Map(todo.map((j) => [keyOf(j.entry), j.xml]));
-    const nicIds = new Map(todo.flatMap((j) => {
-      const id = nicIdOf(j.entry, j.xml);
-      return id ? [[keyOf(j.entry), id] as const] : [];
-    }));
     const list = batches(todo);
     const runs = new Map<string, Promise<Map<string, Outcome | string>>>();
     // two programs at a time: CI machines have 2 cores
     const lane: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
     for (const [i, g] of list.entries()) {
-      const names = [...g.entries.map(idOf), ...g.entries.flatMap((e) => nicIds.get(keyOf(e)) ?? [])];
-      const run = lane[i % 2]!.then(() => runHarness(programs, work, inDir, g.snapshot, g.mode, names));
+      // domxml-to-native rebuilds the interfaces: the harness also gets the input rebuilt so
+      // (harness/native-nics*.ts), and its answer there stands for the input's
+      const nicCases = g.mode === 'xml2argv' ? g.entries.filter((e) => hasNativeNics(xmlOf.get(keyOf(e))!)).map(idOf) : [];
+      const run = lane[i % 2]!.then(async () => {
+        const nicIds = await writeNativeNicInputs(programs, work, inDir, g.snapshot, nicCases);
+        const got = await runHarness(programs, work, inDir, g.snapshot, g.mode, [...g.entries.map(idOf), ...nicIds.values()]);
+        for (const [id, nid] of nicIds) nativeOf.set(`${g.snapshot.path}\0${id}`, got.get(nid)!);
+        return got;
+      });
       lane[i % 2] = run.catch(() => undefined);
       runs.set(`${g.snapshot.path}\0${g.mode}`, run);
     }
@@ -108,10 +104,10 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
       const run = runs.get(`${g.snapshot.path}\0${g.mode}`)!;
       for (const e of g.entries) {
         answers.set(keyOf(e), run.then((m) => {
-          const nic = nicIds.get(keyOf(e));
+          const native = nativeOf.get(`${g.snapshot.path}\0${idOf(e)}`);
           const xml = xmlOf.get(keyOf(e))!;
           const orig = m.get(idOf(e))!;
-          const a = nic !== undefined && passedToCommandLine(orig, xml) ? traced(m.get(nic)!, xml) : orig;
+          const a = native !== undefined && passedToCommandLine(orig, xml) ? traced(native, xml) : orig;
           if (typeof a !== 'string') return a;
           troubled = true;
           return { kind: 'crash', message: a } satisfies Outcome;

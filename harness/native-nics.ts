@@ -2,10 +2,10 @@
 // that keeps only its model, MAC address, boot order and script (qemuConnectDomainXMLToNative),
 // and that is what the .args goldens hold. libvirt's test harness (qemuxml2argvtest) builds
 // interfaces as a real start does, through its mocks (a network or bridge fails there for
-// want of a host bridge). So on a command line the harness is asked about the input with
-// its interfaces rewritten as domxml-to-native rewrites them — once the original input
-// has passed everything before the command line there (its answer is output, or one of
-// the host-networking errors below).
+// want of a host bridge). So on a command line the harness is asked about the defined
+// input (harness/native-nics-run.ts) with its interfaces rewritten as domxml-to-native
+// rewrites them — once the original input has passed everything before the command line
+// there (its answer is output, or one of the host-networking errors below).
 import { excuseNetdev } from './libvirt.js';
 import type { Outcome } from './types.js';
 
@@ -26,9 +26,9 @@ function rewriteOne(attrs: string, body: string): string | undefined {
   // the first <mac>, <model>, <script> and <boot> (libvirt reads the first of each)
   const keep = ['mac', 'model', 'script', 'boot']
     .map((name) => new RegExp(`<${name}\\b[^>]*?/>|<${name}\\b[^>]*>[\\s\\S]*?</${name}\\s*>`).exec(body)?.[0])
-    .filter((x): x is string => x !== undefined);
-  // a vdpa interface without a model is given virtio by post-parse, before the rebuild
-  if (type === 'vdpa' && !keep.some((k) => k.startsWith('<model'))) keep.push("<model type='virtio'/>");
+    .filter((x): x is string => x !== undefined)
+    // the boot order only: not its loadparm
+    .map((x) => (x.startsWith('<boot') ? x.replace(/\s+loadparm\s*=\s*(['"])[^'"]*\1/, '') : x));
   return `<interface type='ethernet'>${keep.join('')}</interface>`;
 }
 
