@@ -56,6 +56,7 @@ export type NetSource =
   | { kind: 'direct'; dev: string; mode: (typeof MACVLAN_MODES)[number] }
   | { kind: 'socket'; address?: string; port: number; local?: { address: string; port: number } }
   | { kind: 'vdpa'; dev: string }
+  | { kind: 'vhostuser'; path: string; mode: 'client' | 'server'; reconnect?: { enabled: YesNo; timeout?: number } }
   | { kind: 'internal'; name: string }
   | { kind: 'vds'; switchId: string; portId: bigint; portgroupId: string; connectionId: bigint }
   | { kind: 'none' };

@@ -34,6 +34,18 @@ function formatSource(w: Writer, n: NetDef): void {
       w.close('</source>');
       return;
     }
+    case 'vhostuser': {
+      const head = `source type='unix'${attr('path', s.path)} mode='${s.mode}'`;
+      const r = s.reconnect;
+      if (!r) {
+        w.line(`<${head}/>`);
+        return;
+      }
+      w.open(`<${head}>`);
+      w.line(`<reconnect enabled='${r.enabled}'${r.enabled === 'yes' ? ` timeout='${r.timeout}'` : ''}/>`);
+      w.close('</source>');
+      return;
+    }
     case 'vds':
       w.line(`<source switchid='${s.switchId}' portid='${s.portId}'${attr('portgroupid', s.portgroupId)} connectionid='${s.connectionId}'/>`);
       return;

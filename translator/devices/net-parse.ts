@@ -108,8 +108,25 @@ function parseSource(type: NetDef['type'], source: XElement | undefined): NetSou
       const dev = required(s, 'dev');
       return { kind: 'direct', dev, mode: propEnum(s, 'mode', MACVLAN_MODES) ?? 'vepa' };
     }
-    case 'vhostuser':
-      throw notImplemented("<interface type='vhostuser'>");
+    case 'vhostuser': {
+      const s = requireSource(type, source);
+      const stype = required(s, 'type');
+      if (stype !== 'unix') throw unsupportedConfig(`Type='${stype}' unsupported for <interface type='vhostuser'>`);
+      const path = required(s, 'path');
+      required(s, 'mode');
+      const mode = propEnum(s, 'mode', ['', 'client', 'server'] as const, { nonZero: true }) as 'client' | 'server';
+      const out: NetSource = { kind: 'vhostuser', path, mode };
+      // virDomainChrSourceReconnectDefParseXML
+      const r = child(s, 'reconnect');
+      const enabled = r && propYesNo(r, 'enabled');
+      if (r && enabled) {
+        if (enabled === 'yes') {
+          if (r.attrs.timeout === undefined) required(r, 'timeout');
+          out.reconnect = { enabled, timeout: propUInt(r, 'timeout')! };
+        } else out.reconnect = { enabled };
+      }
+      return out;
+    }
     case 'vdpa':
       return { kind: 'vdpa', dev: required(requireSource(type, source), 'dev') };
     case 'client': case 'server': case 'mcast': case 'udp': {

@@ -1,7 +1,7 @@
 // Define-time checks of an <interface>: libvirt's generic virDomainNetDefValidate, then
 // the qemu driver's qemuValidateDomainDeviceDefNetwork.
 import { hasFlag } from '../capabilities.js';
-import { unsupportedConfig } from '../errors.js';
+import { internalError, unsupportedConfig } from '../errors.js';
 import type { StageContext } from './kind.js';
 import { isVirtioModel, modelEnum, type NetDef } from './net-def.js';
 
@@ -24,6 +24,14 @@ export function validateNetConf(n: NetDef): void {
     if (v?.ats) throw unsupportedConfig('ats driver option is only supported for virtio devices');
     if (v?.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
     if (v?.pagePerVq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
+  }
+  if (n.source.kind === 'vhostuser') {
+    if (!isVirtioModel(n)) {
+      throw internalError("Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend");
+    }
+    if (n.source.mode === 'server' && n.source.reconnect?.enabled === 'yes') {
+      throw unsupportedConfig("'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>");
+    }
   }
 }
 
