@@ -12,7 +12,7 @@ import type { Outcome } from './types.js';
 /** What libvirt's harness reports when it tries to set up a host-side NIC. */
 const HOST_NIC_ERRORS = [
   /^internal error: Missing bridge name$/,
-  /^Cannot get interface MTU on '[^']*': No such device$/,
+  /^Cannot [gs]et interface MTU on '[^']*': No such device$/,
   /^Unable to open '[^']*' for vdpa device: /,
   /^Cannot open '[^']*': No such file or directory$/,
 ];

@@ -3,6 +3,7 @@
 // XML), net-validate.ts (define-time checks), net-command.ts (-netdev/-device).
 import type { DeviceInfo, TriState, YesNo } from '../model.js';
 import type { HostdevDef } from './hostdev.js';
+import type { NetIp, PortForward } from './net-ip.js';
 
 /** virDomainNetType, in libvirt's order. */
 export const NET_TYPES = [
@@ -70,6 +71,11 @@ export interface NetDef {
   /** the model's name: a known one as libvirt spells it, else as given; undefined: none */
   model?: string;
   source: NetSource;
+  /** <source><ip>: host-side addresses (type='ethernet' only) */
+  hostIps?: NetIp[];
+  /** <ip>: guest-side addresses */
+  guestIps?: NetIp[];
+  portForwards?: PortForward[];
   target?: { dev?: string; managed?: YesNo };
   guest?: { dev?: string; actual?: string };
   script?: string;

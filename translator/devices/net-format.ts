@@ -2,6 +2,7 @@
 import { attr, type Writer } from '../xml/writer.js';
 import { formatBackend } from './hostdev.js';
 import { formatInfo } from './info.js';
+import { formatIps, formatPortForwards } from './net-ip.js';
 import { GUEST_OFFLOADS, HOST_OFFLOADS, isVirtioModel, type NetDef } from './net-def.js';
 
 function formatSource(w: Writer, n: NetDef): void {
@@ -78,7 +79,14 @@ export function formatNet(w: Writer, n: NetDef): void {
   w.open(`<interface type='${n.type}'${h?.managed ? " managed='yes'" : ''}${attr('trustGuestRxFilters', n.trustGuestRxFilters)}>`);
   w.line(`<mac address='${n.mac}'${attr('type', n.macType)}${attr('check', n.macCheck)}/>`);
   if (h) formatBackend(w, h, true);
-  else formatSource(w, n);
+  else if (n.hostIps) {
+    // (host addresses pass validation on type='ethernet' only, which has no <source> of its own)
+    w.open('<source>');
+    formatIps(w, n.hostIps);
+    w.close('</source>');
+  } else formatSource(w, n);
+  if (n.guestIps) formatIps(w, n.guestIps);
+  if (n.portForwards) formatPortForwards(w, n.portForwards);
   if (n.script !== undefined) w.line(`<script${attr('path', n.script)}/>`);
   if (n.downscript !== undefined) w.line(`<downscript${attr('path', n.downscript)}/>`);
   if (n.backendDomain !== undefined) w.line(`<backenddomain${attr('name', n.backendDomain)}/>`);

@@ -7,6 +7,7 @@ import { propEnum, propInt, propOnOff, propUInt, propYesNo, required } from '../
 import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { parseBackend, parseManaged, type HostdevDef } from './hostdev.js';
 import { hex, parseDeviceInfo } from './info.js';
+import { parseIps, parsePortForwards } from './net-ip.js';
 import type { ParseContext } from './kind.js';
 import {
   GUEST_OFFLOADS, HOST_OFFLOADS, isVirtioModel, MACVLAN_MODES, NET_MODELS, NET_TYPES,
@@ -228,13 +229,15 @@ export function parseNet(e: XElement, ctx: ParseContext): NetDef {
   const modelRaw = xstr(e, 'model', 'type');
   const model = modelRaw !== undefined ? parseModel(modelRaw) : undefined;
   const sourceEl = child(e, 'source');
-  if (sourceEl && (child(sourceEl, 'ip') || child(sourceEl, 'route'))) throw notImplemented('host-side <ip>/<route> in <interface><source>');
+  const hostIps = sourceEl ? parseIps(sourceEl, 'interface host IP') : [];
   if (type === 'hostdev') {
     if (trust) throw notImplemented("trustGuestRxFilters on <interface type='hostdev'>");
+    if (hostIps.length) throw notImplemented("<ip> in <interface type='hostdev'><source>");
     return parseHostdevNet(e, parseMacElement(e, ctx), ctx.def);
   }
   const source = parseSource(type, sourceEl);
   const net: NetDef = { type, mac: '', source, info: {} };
+  if (hostIps.length) net.hostIps = hostIps;
   if (trust) net.trustGuestRxFilters = trust;
   if (model !== undefined) net.model = model;
 
@@ -269,8 +272,10 @@ export function parseNet(e: XElement, ctx: ParseContext): NetDef {
 
   Object.assign(net, parseMacElement(e, ctx));
   net.info = parseDeviceInfo(e, `<interface type='${type}'>`, true);
-  if (child(e, 'ip') || child(e, 'route')) throw notImplemented('guest-side <ip>/<route> in <interface>');
-  if (child(e, 'portForward')) throw notImplemented('<portForward> in <interface>');
+  const guestIps = parseIps(e, 'guest interface');
+  if (guestIps.length) net.guestIps = guestIps;
+  const pfs = parsePortForwards(e);
+  if (pfs.length) net.portForwards = pfs;
 
   // An auto-generated target name (vnet*, macvtap*, macvlan*) is not kept in inactive XML.
   const dev = net.target?.dev;

@@ -1,13 +1,16 @@
 // Define-time checks of an <interface>: libvirt's generic virDomainNetDefValidate, then
 // the qemu driver's qemuValidateDomainDeviceDefNetwork.
 import { hasFlag } from '../capabilities.js';
-import { internalError, unsupportedConfig } from '../errors.js';
+import { internalError, unsupportedConfig, xmlError } from '../errors.js';
 import type { StageContext } from './kind.js';
 import { isVirtioModel, modelEnum, type NetDef } from './net-def.js';
 
 /** virDomainNetDefValidate */
 export function validateNetConf(n: NetDef): void {
   if (n.hostdev) return;
+  if (n.hostIps && n.type !== 'ethernet') {
+    throw unsupportedConfig(`Invalid attempt to set network interface host-side IP route and/or address info on interface of type '${n.type}'. This is only supported on interfaces of type 'ethernet'`);
+  }
   if (n.target?.managed === 'no' && n.type !== 'ethernet') {
     throw unsupportedConfig(`unmanaged target dev is not supported on interfaces of type '${n.type}'`);
   }
@@ -40,6 +43,24 @@ const isPow2 = (x: number) => (x & (x - 1)) === 0;
 /** qemuValidateDomainDeviceDefNetwork */
 export function validateNet(n: NetDef, { caps }: StageContext): void {
   if (n.hostdev) return;
+  if (n.type === 'user') {
+    let v4 = false;
+    let v6 = false;
+    for (const ip of n.guestIps ?? []) {
+      if (ip.peer) throw unsupportedConfig('Invalid attempt to set peer IP for guest');
+      if (ip.address.family === 'ipv4') {
+        if (v4) throw unsupportedConfig('Only one IPv4 address per interface is allowed');
+        v4 = true;
+        if (ip.prefix > 0 && (ip.prefix < 4 || ip.prefix > 27)) throw xmlError('invalid prefix, must be in range of 4-27');
+      } else {
+        if (v6) throw unsupportedConfig('Only one IPv6 address per interface is allowed');
+        v6 = true;
+        if (ip.prefix && ip.prefix !== 64) throw unsupportedConfig(`unsupported IPv6 address prefix='${ip.prefix}' - must be 64`);
+      }
+    }
+  } else if (n.type !== 'vdpa' && n.guestIps) {
+    throw unsupportedConfig('Invalid attempt to set network interface guest-side IP route and/or address info, not supported by QEMU');
+  }
   if (n.type === 'vdpa') {
     if (!hasFlag(caps, 'netdev.vhost-vdpa')) throw unsupportedConfig('vDPA devices are not supported with this QEMU binary');
     if (n.model !== 'virtio') throw unsupportedConfig(`invalid model for interface of type 'vdpa': '${modelEnum(n)}'`);
