@@ -4,6 +4,7 @@
 import type { DeviceInfo, TriState, YesNo } from '../model.js';
 import type { HostdevDef } from './hostdev.js';
 import type { NetIp, PortForward } from './net-ip.js';
+import type { Bandwidth, Vlan } from './net-qos.js';
 
 /** virDomainNetType, in libvirt's order. */
 export const NET_TYPES = [
@@ -76,6 +77,8 @@ export interface NetDef {
   /** <ip>: guest-side addresses */
   guestIps?: NetIp[];
   portForwards?: PortForward[];
+  vlan?: Vlan;
+  bandwidth?: Bandwidth;
   target?: { dev?: string; managed?: YesNo };
   guest?: { dev?: string; actual?: string };
   script?: string;

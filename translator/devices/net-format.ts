@@ -3,6 +3,7 @@ import { attr, type Writer } from '../xml/writer.js';
 import { formatBackend } from './hostdev.js';
 import { formatInfo } from './info.js';
 import { formatIps, formatPortForwards } from './net-ip.js';
+import { formatBandwidth, formatVlan } from './net-qos.js';
 import { GUEST_OFFLOADS, HOST_OFFLOADS, isVirtioModel, type NetDef } from './net-def.js';
 
 function formatSource(w: Writer, n: NetDef): void {
@@ -85,6 +86,8 @@ export function formatNet(w: Writer, n: NetDef): void {
     formatIps(w, n.hostIps);
     w.close('</source>');
   } else formatSource(w, n);
+  if (n.vlan) formatVlan(w, n.vlan);
+  if (n.bandwidth) formatBandwidth(w, n.bandwidth);
   if (n.guestIps) formatIps(w, n.guestIps);
   if (n.portForwards) formatPortForwards(w, n.portForwards);
   if (n.script !== undefined) w.line(`<script${attr('path', n.script)}/>`);

@@ -8,6 +8,7 @@ import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { parseBackend, parseManaged, type HostdevDef } from './hostdev.js';
 import { hex, parseDeviceInfo } from './info.js';
 import { parseIps, parsePortForwards } from './net-ip.js';
+import { parseBandwidth, parseVlan } from './net-qos.js';
 import type { ParseContext } from './kind.js';
 import {
   GUEST_OFFLOADS, HOST_OFFLOADS, isVirtioModel, MACVLAN_MODES, NET_MODELS, NET_TYPES,
@@ -267,8 +268,11 @@ export function parseNet(e: XElement, ctx: ParseContext): NetDef {
   if (backendDomain !== undefined) net.backendDomain = backendDomain;
   // <filterref> is read for network, bridge and ethernet only (ignored on the others)
   if (child(e, 'filterref') && ['network', 'bridge', 'ethernet'].includes(type)) throw notImplemented('<filterref> in <interface>');
-  if (child(e, 'bandwidth')) throw notImplemented('<bandwidth> in <interface>');
-  if (child(e, 'vlan')) throw notImplemented('<vlan> in <interface>');
+  const bw = child(e, 'bandwidth');
+  const bandwidth = bw && parseBandwidth(bw, type === 'network');
+  if (bandwidth) net.bandwidth = bandwidth;
+  const vlan = child(e, 'vlan');
+  if (vlan) net.vlan = parseVlan(vlan);
 
   Object.assign(net, parseMacElement(e, ctx));
   net.info = parseDeviceInfo(e, `<interface type='${type}'>`, true);
