@@ -9,8 +9,11 @@
 import { excuseNetdev } from './libvirt.js';
 import type { Outcome } from './types.js';
 
-/** What libvirt's harness reports when it tries to set up a host-side NIC. */
+/** What libvirt's harness reports when it sets up a host-side NIC, or checks the original
+ *  interface at start (qemuDomainValidateActualNetDef: 'interface MAC - …'), which
+ *  domxml-to-native does only for its rebuilt one. */
 const HOST_NIC_ERRORS = [
+  /^unsupported configuration: interface [0-9a-f]{2}(?::[0-9a-f]{2}){5} - /,
   /^internal error: Missing bridge name$/,
   /^Cannot [gs]et interface MTU on '[^']*': No such device$/,
   /^Unable to open '[^']*' for vdpa device: /,
