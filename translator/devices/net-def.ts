@@ -4,7 +4,7 @@
 import type { DeviceInfo, TriState, YesNo } from '../model.js';
 import type { HostdevDef } from './hostdev.js';
 import type { NetIp, PortForward } from './net-ip.js';
-import type { Bandwidth, Vlan } from './net-qos.js';
+import type { Bandwidth, FilterRef, Vlan } from './net-qos.js';
 
 /** virDomainNetType, in libvirt's order. */
 export const NET_TYPES = [
@@ -78,6 +78,7 @@ export interface NetDef {
   guestIps?: NetIp[];
   portForwards?: PortForward[];
   vlan?: Vlan;
+  filterRef?: FilterRef;
   bandwidth?: Bandwidth;
   target?: { dev?: string; managed?: YesNo };
   guest?: { dev?: string; actual?: string };

@@ -3,7 +3,7 @@ import { attr, type Writer } from '../xml/writer.js';
 import { formatBackend } from './hostdev.js';
 import { formatInfo } from './info.js';
 import { formatIps, formatPortForwards } from './net-ip.js';
-import { formatBandwidth, formatVlan } from './net-qos.js';
+import { formatBandwidth, formatFilterRef, formatVlan } from './net-qos.js';
 import { GUEST_OFFLOADS, HOST_OFFLOADS, isVirtioModel, type NetDef } from './net-def.js';
 
 function formatSource(w: Writer, n: NetDef): void {
@@ -104,6 +104,7 @@ export function formatNet(w: Writer, n: NetDef): void {
   if (b && (b.tap !== undefined || b.vhost !== undefined || b.logFile !== undefined)) {
     w.line(`<backend${attr('tap', b.tap)}${attr('vhost', b.vhost)}${attr('logFile', b.logFile)}/>`);
   }
+  if (n.filterRef) formatFilterRef(w, n.filterRef);
   if (n.sndbuf !== undefined) {
     w.open('<tune>');
     w.line(`<sndbuf>${n.sndbuf}</sndbuf>`);

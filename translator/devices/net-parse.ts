@@ -8,7 +8,7 @@ import { child, elements, textOf, type XElement } from '../xml/tree.js';
 import { parseBackend, parseManaged, type HostdevDef } from './hostdev.js';
 import { hex, parseDeviceInfo } from './info.js';
 import { parseIps, parsePortForwards } from './net-ip.js';
-import { parseBandwidth, parseVlan } from './net-qos.js';
+import { parseBandwidth, parseFilterRef, parseVlan } from './net-qos.js';
 import type { ParseContext } from './kind.js';
 import {
   GUEST_OFFLOADS, HOST_OFFLOADS, isVirtioModel, MACVLAN_MODES, NET_MODELS, NET_TYPES,
@@ -267,7 +267,9 @@ export function parseNet(e: XElement, ctx: ParseContext): NetDef {
   const backendDomain = xstr(e, 'backenddomain', 'name');
   if (backendDomain !== undefined) net.backendDomain = backendDomain;
   // <filterref> is read for network, bridge and ethernet only (ignored on the others)
-  if (child(e, 'filterref') && ['network', 'bridge', 'ethernet'].includes(type)) throw notImplemented('<filterref> in <interface>');
+  const fref = child(e, 'filterref');
+  const filterRef = fref && ['network', 'bridge', 'ethernet'].includes(type) ? parseFilterRef(fref) : undefined;
+  if (filterRef) net.filterRef = filterRef;
   const bw = child(e, 'bandwidth');
   const bandwidth = bw && parseBandwidth(bw, type === 'network');
   if (bandwidth) net.bandwidth = bandwidth;

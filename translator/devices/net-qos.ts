@@ -1,8 +1,8 @@
-// <vlan> (virNetDevVlanParse/Format) and <bandwidth> (virNetDevBandwidthParse/Format) of
-// an <interface>: kept in the XML. Neither reaches domxml-to-native's command line (its
+// <vlan> (virNetDevVlanParse/Format), <bandwidth> (virNetDevBandwidthParse/Format) and
+// <filterref> (virNWFilterParseParamAttributes/Format) of an <interface>: kept in the XML. Neither reaches domxml-to-native's command line (its
 // rebuilt interface has none), and libvirt checks them against the interface type only
 // when it really starts the domain.
-import { TranslationError, unsupportedConfig, xmlError } from '../errors.js';
+import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { propEnum, propUInt } from '../xml/props.js';
 import { elements, type XElement } from '../xml/tree.js';
 import type { Writer } from '../xml/writer.js';
@@ -114,4 +114,39 @@ export function formatBandwidth(w: Writer, b: Bandwidth): void {
     w.line(`<${name}${a('average', r.average)}${a('peak', r.peak)}${a('floor', r.floor)}${a('burst', r.burst)}/>`);
   }
   w.close('</bandwidth>');
+}
+
+export interface FilterRef {
+  filter: string;
+  /** parameter name → its values, in the order given */
+  params: Map<string, string[]>;
+}
+
+/** <filterref filter> with its <parameter>s; parameters with a name or value outside
+ *  libvirt's character sets are skipped, as libvirt skips them. Without a filter
+ *  libvirt keeps nothing. */
+export function parseFilterRef(e: XElement): FilterRef | undefined {
+  const filter = e.attrs.filter;
+  if (filter === undefined) return undefined;
+  // (libvirt writes the name unescaped)
+  if (/[&<>'"]/.test(filter)) throw notImplemented(`<filterref filter='${filter}'> with a character XML escapes`);
+  const params = new Map<string, string[]>();
+  for (const p of elements(e, 'parameter')) {
+    const { name, value } = p.attrs;
+    if (name === undefined || !/^[A-Za-z0-9_]*$/.test(name) || value === undefined || !/^[A-Za-z0-9_.:]+$/.test(value)) continue;
+    params.set(name, [...(params.get(name) ?? []), value]);
+  }
+  return { filter, params };
+}
+
+/** virNWFilterFormatParamAttributes: parameters by name (byte order), each value a line */
+export function formatFilterRef(w: Writer, f: FilterRef): void {
+  const names = [...f.params.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!names.length) {
+    w.line(`<filterref filter='${f.filter}'/>`);
+    return;
+  }
+  w.open(`<filterref filter='${f.filter}'>`);
+  for (const n of names) for (const v of f.params.get(n)!) w.line(`<parameter name='${n}' value='${v}'/>`);
+  w.close('</filterref>');
 }
