@@ -11,7 +11,7 @@ import type { DeviceKind, StageContext } from './kind.js';
 import { freshNetInfo, netCommand } from './net-command.js';
 import { isVirtioModel, type NetDef } from './net-def.js';
 import { formatNet } from './net-format.js';
-import { hostNetworkForward } from './net-host.js';
+import { checkHostScript, hostNetworkForward } from './net-host.js';
 import { parseNet } from './net-parse.js';
 import { validateNet, validateNetConf } from './net-validate.js';
 
@@ -72,6 +72,9 @@ export const net: DeviceKind<NetDef> = {
   ccw: (n, { machine }) => !n.hostdev && machine.virtioCcw && isVirtioModel(n),
   validateConf: validateNetConf,
   validate: validateNet,
+  validateStart(n, { caps }) {
+    if (!n.hostdev && n.script !== undefined) checkHostScript(caps, n.script);
+  },
   startAnew(n) {
     if (n.hostdev) return false;
     freshNetInfo(n);

@@ -7,7 +7,7 @@
 import { internalError, notImplemented } from '../errors.js';
 import { parseStorageHost, type StorageHostFacts } from './storage-host.js';
 import { parseScsiHost, type ScsiHostFacts } from './scsi-host.js';
-import { parseNetHost, type HostNetwork } from './net-host.js';
+import { parseNetHost, parseNetScripts, type HostNetwork } from './net-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -39,7 +39,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts; networks?: HostNetwork[] } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts; networks?: HostNetwork[]; netScripts?: string[] | 'libvirt-test-mock' } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -58,7 +58,8 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
   const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const networks = parseNetHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
-  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}), ...(networks ? { networks } : {}) };
+  const netScripts = parseNetScripts(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}), ...(networks ? { networks } : {}), ...(netScripts ? { netScripts } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);

@@ -15,7 +15,19 @@ declare module '../capabilities.js' {
   interface QemuCaps {
     /** the host's virtual networks; undefined when the snapshot carries none */
     hostNetworks?: HostNetwork[];
+    /** the interface scripts (<script path>) that run successfully on the host
+     *  ("netScripts"); 'libvirt-test-mock': all of them (the harness's mock) */
+    hostNetScripts?: string[] | 'libvirt-test-mock';
   }
+}
+
+/** The "netScripts" member of host/<snapshot>.json: the <script path>s that domxml-to-native
+ *  can run on the host (it runs an interface's script when it sets up its tap). */
+export function parseNetScripts(raw: Record<string, unknown>, fail: (message: string) => Error): string[] | 'libvirt-test-mock' | undefined {
+  const v = raw.netScripts;
+  if (v === undefined || v === 'libvirt-test-mock') return v;
+  if (!Array.isArray(v) || !v.every((p) => typeof p === 'string' && p.startsWith('/'))) throw fail('"netScripts" is not a list of paths');
+  return v as string[];
 }
 
 const FORWARD_MODES = ['none', 'nat', 'route', 'open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev'];
