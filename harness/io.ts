@@ -41,6 +41,8 @@ export function readCaps(path: string): QemuCaps {
     if (host?.storage) caps.storageHost = host.storage;
     if (host?.scsi) caps.scsiHost = host.scsi;
     if (host?.chardev) caps.chardevHost = host.chardev;
+    if (host?.networks) caps.hostNetworks = host.networks;
+    if (host?.netScripts) caps.hostNetScripts = host.netScripts;
     capsCache.set(path, caps);
   }
   return caps;

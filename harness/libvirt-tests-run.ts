@@ -43,12 +43,13 @@ const timeoutFor = (n: number) => 120_000 + 1_000 * n;
  *  snapshot in one mode, normalized as the goldens are laid out; or why there is none.
  *  A program that dies on a domain (signal, timeout) costs that domain only: the rest of
  *  the batch is run again without it. Raw answers and logs stay under `work`. */
-export async function runHarness(dir: string, work: string, inDir: string, snapshot: Snapshot, mode: Mode, ids: string[]): Promise<Map<string, Outcome | string>> {
+export async function runHarness(dir: string, work: string, inDir: string, snapshot: Snapshot, mode: Mode, ids: string[], sub: string = mode): Promise<Map<string, Outcome | string>> {
   const { bin, ext } = HARNESS_PROGRAMS[mode];
   const base = join(work, `${snapshot.arch}-${snapshot.version}`);
-  const out = join(base, mode);
+  // `sub` names the run's own folder and copy of the snapshot: runs may overlap
+  const out = join(base, sub);
   mkdirSync(out, { recursive: true });
-  const caps = join(base, `caps-${mode}.xml`); // one per program: both may run at once
+  const caps = join(base, `caps-${sub}.xml`); // one per program: both may run at once
   writeFileSync(caps, capsForLibvirt(readFileSync(snapshot.path, 'utf8')));
   const rel = `capabilities/caps_${snapshot.version}_${snapshot.arch}.xml`;
   const results = new Map<string, Outcome | string>();
@@ -61,7 +62,7 @@ export async function runHarness(dir: string, work: string, inDir: string, snaps
         VIRTGOLD_IN: inDir, VIRTGOLD_OUT: out, VIR_TEST_REGENERATE_OUTPUT: '1',
       },
     });
-    const log = join(base, `${mode}${round ? `.${round}` : ''}.log`);
+    const log = join(base, `${sub}${round ? `.${round}` : ''}.log`);
     writeFileSync(log, r.all ?? '');
     if (r.failed && r.exitCode === undefined && !r.signal && !r.timedOut) {
       throw new HarnessUnavailable(`${bin} could not run: ${(r as { shortMessage?: string }).shortMessage ?? r.message}`);

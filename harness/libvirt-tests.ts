@@ -5,7 +5,8 @@
 // and where it can be, the rest of libvirt's answer is held to the reference translator.
 import { oneLine } from '../translator/index.js';
 import { judge } from './judge.js';
-import { isVirtgoldRefusal, normalizeNativeArgv, stripVfToken } from './libvirt.js';
+import { excuseNetdev, isVirtgoldRefusal, normalizeNativeArgv, stripVfToken } from './libvirt.js';
+import { nativeNicTrace, passedToCommandLine } from './native-nics.js';
 import type { Golden, Mode, Outcome } from './types.js';
 
 /** Flags of the shipped snapshots that libvirt 9.0.0's loader does not know and refuses
@@ -43,13 +44,14 @@ export function normalizeHarnessOutcome(mode: Mode, o: Outcome): Outcome {
   return { kind: 'output', text: normalizeNativeArgv(o.text, { oracle: true }) };
 }
 
-export type Excuse = 'vf-token' | 'unsupported' | 'hostdev-vfio' | 'numad';
+export type Excuse = 'vf-token' | 'unsupported' | 'hostdev-vfio' | 'numad' | 'native-nics';
 
 /** The contract's excuses, in the order they are tried, and what each one means. */
 export const EXCUSES: Record<Excuse, string> = {
   'vf-token': 'libvirt 9.0.0 ignores <vf-token>: its answer must equal virtgold\'s on the input without it',
   unsupported: 'virtgold refuses the input on purpose (unsupported: …): no claim about libvirt',
   'hostdev-vfio': 'the harness forces vfio on PCI hostdevs without <driver>: libvirt\'s answer must equal virtgold\'s with <driver name=\'vfio\'/> added',
+  'native-nics': 'domxml-to-native rebuilds every <interface> as a fresh type=\'ethernet\' one (model, MAC, boot order, script), the harness does not: its answer on the input rebuilt that way must equal virtgold\'s, once its answer on the input itself got as far as the command line',
   numad: 'the harness presets numad advice (nodes 0-3) where libvirt refuses <vcpu placement=\'auto\'> without numad (the golden): libvirt\'s answer, less the memory binding to nodes 0-3, must equal virtgold\'s with placement=\'static\'',
 };
 
@@ -86,6 +88,9 @@ export interface Compared {
   libvirt: Outcome | string;
   /** the reference translator on a changed input, on the same snapshot */
   reference: (xml: string) => Outcome;
+  /** libvirt's answer (normalized) on the input with its interfaces as domxml-to-native
+   *  rebuilds them (harness/native-nics.ts), where that differs from the input */
+  libvirtNative?: Outcome | string;
 }
 
 /** The harness's numad advice is the fixed nodeset 0-3; on a command line it shows only as
@@ -102,17 +107,30 @@ interface Rewrite {
   trace?: (text: string) => string;
 }
 
+/** The native-nics excuse: the harness on the rebuilt input, held to the golden. */
+function nativeNics(c: Compared, golden: Golden, lv: Outcome | string): Verdict {
+  if (typeof lv === 'string') return { class: 'failure', message: `native-nics: ${lv}` };
+  const traced = lv.kind === 'output' ? { ...lv, text: nativeNicTrace(c.xml, lv.text) } : lv;
+  const v = judge(traced, golden, (t) => (golden.kind === 'output' ? excuseNetdev(t) : t));
+  if (v.ok) return { class: 'excused', excuses: ['native-nics'] };
+  return { class: 'failure', message: `native-nics (libvirt's harness on the input with its interfaces as domxml-to-native rebuilds them) does not account for it:\n${v.message}` };
+}
+
 /** One entry: the same as its golden, a difference the excuses account for, or a failure.
  *  Apart from `unsupported`, an excuse names the cause it removes from the input (the
  *  token, the missing driver, automatic placement); with every cause present removed,
  *  libvirt's answer must equal the reference translator's on that input. */
 export function classify(c: Compared): Verdict {
-  if (typeof c.libvirt === 'string') return { class: 'failure', message: c.libvirt };
   if (typeof c.golden === 'string') return { class: 'failure', message: c.golden };
+  if (typeof c.libvirt === 'string') {
+    if (c.mode === 'xml2argv' && c.libvirtNative !== undefined && passedToCommandLine(c.libvirt, c.xml)) return nativeNics(c, c.golden, c.libvirtNative);
+    return { class: 'failure', message: c.libvirt };
+  }
   const plain = judge(c.libvirt, c.golden);
   if (plain.ok) return { class: 'same' };
   if (c.golden.kind === 'error' && isVirtgoldRefusal(c.golden.text)) return { class: 'excused', excuses: ['unsupported'] };
   const argv = c.mode === 'xml2argv';
+  if (argv && c.libvirtNative !== undefined && passedToCommandLine(c.libvirt, c.xml)) return nativeNics(c, c.golden, c.libvirtNative);
   const candidates: Rewrite[] = [
     { excuse: 'vf-token', applies: hasVfToken(c.xml), apply: stripVfToken, what: 'without <vf-token>' },
     { excuse: 'hostdev-vfio', applies: argv && withVfioDriver(c.xml) !== c.xml, apply: withVfioDriver, what: "with <driver name='vfio'/>" },

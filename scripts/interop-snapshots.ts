@@ -19,6 +19,8 @@ import { lookupGolden } from '../harness/goldens.js';
 import { runBuiltin } from '../harness/judge.js';
 import { classify, EXCUSES, type Excuse, type Verdict } from '../harness/libvirt-tests.js';
 import { harnessDir, runHarness } from '../harness/libvirt-tests-run.js';
+import { hasNativeNics } from '../harness/native-nics.js';
+import { writeNativeNicInputs } from '../harness/native-nics-run.js';
 import { entryName } from '../harness/runner.js';
 import { selectionOf } from '../harness/run.js';
 import type { MatrixEntry, Mode, Outcome, Snapshot } from '../harness/types.js';
@@ -87,11 +89,14 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'virtgold-snapshots-'));
   const ids = new Map<string, string>();
   mkdirSync(join(work, 'in'));
+  const withNics = new Set<string>(); // cases whose interfaces domxml-to-native rebuilds
   for (const e of entries) {
     if (ids.has(e.case.name)) continue;
     const id = `c${ids.size}`;
     ids.set(e.case.name, id);
-    writeFileSync(join(work, 'in', `${id}.xml`), readFileSync(e.case.path));
+    const bytes = readFileSync(e.case.path);
+    writeFileSync(join(work, 'in', `${id}.xml`), bytes);
+    if (hasNativeNics(bytes.toString('utf8'))) withNics.add(e.case.name);
   }
   const groups = new Map<string, Group>();
   for (const e of entries) {
@@ -100,12 +105,19 @@ async function main(): Promise<number> {
     groups.get(k)!.entries.push(e);
   }
   const answers = new Map<MatrixEntry, Outcome | string>();
+  const nativeAnswers = new Map<MatrixEntry, Outcome | string>();
   const list = [...groups.values()];
   // two programs at a time: CI machines have 2 cores
   for (let i = 0; i < list.length; i += 2) {
     await Promise.all(list.slice(i, i + 2).map(async (g) => {
-      const got = await runHarness(dir, work, join(work, 'in'), g.snapshot, g.mode, g.entries.map((e) => ids.get(e.case.name)!));
-      for (const e of g.entries) answers.set(e, got.get(ids.get(e.case.name)!)!);
+      const nicCases = g.mode === 'xml2argv' ? g.entries.filter((e) => withNics.has(e.case.name)).map((e) => ids.get(e.case.name)!) : [];
+      const nicIds = await writeNativeNicInputs(dir, work, join(work, 'in'), g.snapshot, nicCases);
+      const got = await runHarness(dir, work, join(work, 'in'), g.snapshot, g.mode, [...g.entries.map((e) => ids.get(e.case.name)!), ...nicIds.values()]);
+      for (const e of g.entries) {
+        answers.set(e, got.get(ids.get(e.case.name)!)!);
+        const n = nicIds.get(ids.get(e.case.name)!);
+        if (n) nativeAnswers.set(e, got.get(n)!);
+      }
     }));
   }
   const checked: Checked[] = entries.map((entry) => ({
@@ -116,6 +128,7 @@ async function main(): Promise<number> {
       golden: lookupGolden(entry),
       libvirt: answers.get(entry)!,
       reference: (xml) => runBuiltin(entry.mode, entry.snapshot.path, xml),
+      ...(nativeAnswers.has(entry) ? { libvirtNative: nativeAnswers.get(entry)! } : {}),
     }),
   }));
   const code = report(checked, (performance.now() - t0) / 1000);

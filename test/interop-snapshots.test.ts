@@ -37,7 +37,7 @@ const summary = (r: Result) => r.stdout.split('\n').find((l) => l.startsWith('in
 test('a harness that agrees: exit 0, the excused entries listed under their excuse, nothing left behind', async () => {
   const r = await agrees;
   assert.is(r.exitCode, 0, r.stdout + r.stderr);
-  assert.match(summary(r), /^interop:snapshots: checked 6: same 4, excused 2 \(by vf-token 2, unsupported 0, hostdev-vfio 0, numad 0; an entry can need two\), failures 0 \(/);
+  assert.match(summary(r), /^interop:snapshots: checked 6: same 4, excused 2 \(by vf-token 2, unsupported 0, hostdev-vfio 0, native-nics 0, numad 0; an entry can need two\), failures 0 \(/);
   assert.match(r.stdout, /^excused by vf-token \(.*\): 2\n {2}xml2argv vf-token\/hostdev x86_64-8.1.0\n {2}xml2xml vf-token\/hostdev x86_64-8.1.0$/m);
   assert.not.match(r.stdout, 'FAIL');
   assert.equal(readdirSync(okTmp).filter((d) => d.startsWith('virtgold-')), [], 'the work directory is removed when nothing failed');

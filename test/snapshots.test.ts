@@ -13,6 +13,7 @@ import {
   type Compared, type Verdict,
 } from '../harness/libvirt-tests.js';
 import { stripVfToken } from '../harness/libvirt.js';
+import { asNativeNics, hasNativeNics, nativeNicTrace, passedToCommandLine } from '../harness/native-nics.js';
 import type { Golden, Outcome } from '../harness/types.js';
 import { normalizeProbe } from '../scripts/capture-caps.js';
 
@@ -249,8 +250,35 @@ test('on the shipped corpus: the no-driver case is excused by the real reference
   assert.equal(excused(classify({ mode: 'xml2argv', xml, golden: g, libvirt: lv, reference: (x) => runBuiltin('xml2argv', snap.path, x) })), ['hostdev-vfio']);
 });
 
+test('asNativeNics rebuilds interfaces as domxml-to-native does: type ethernet, the first mac, model, script and boot order', () => {
+  const xml = "<domain><devices><interface type='network'><source network='default'/><mac address='52:54:00:00:00:01'/><model type='virtio'/><driver queues='4'/><boot order='1' loadparm='x'/><address type='pci' slot='0x10'/></interface>" +
+    "<interface type='hostdev'><source/></interface><interface type='user'/><!-- <interface type='bridge'/> --></devices></domain>";
+  assert.is(asNativeNics(xml), "<domain><devices><interface type='ethernet'><mac address='52:54:00:00:00:01'/><model type='virtio'/><boot order='1'/></interface>" +
+    "<interface type='hostdev'><source/></interface><interface type='ethernet'></interface></devices></domain>");
+  assert.ok(hasNativeNics(xml));
+  assert.not.ok(hasNativeNics("<domain><devices><interface type='hostdev'><source/></interface></devices></domain>"));
+});
+
+test('native-nics: the harness on the rebuilt input stands for the input once its answer reached the command line', () => {
+  const xml = "<domain><interface type='bridge'><source bridge='br0'/><boot order='2'/></interface></domain>";
+  const nic = `-netdev '{"type":"tap","fd":"3","vhost":true,"vhostfd":"44","id":"hostnet0"}' \\\n-device '{"driver":"rtl8139","netdev":"hostnet0","id":"net0","mac":"52:54:00:00:00:01","bootindex":2,"bus":"pci.0","addr":"0x2"}'\n`;
+  const want = `-netdev '{"type":"tap","fd":"-1","id":"hostnet0"}' \\\n-device '{"driver":"rtl8139","netdev":"hostnet0","id":"net0","mac":"52:54:00:00:00:01","bus":"pci.0","addr":"0x2"}'\n`;
+  const g = golden(out(want));
+  for (const lv of [err('internal error: Missing bridge name'), out('-netdev x\n')]) {
+    assert.equal(excused(classify(compared({ xml, golden: g, libvirt: lv, libvirtNative: out(nic) }))), ['native-nics']);
+  }
+  // a refusal before the command line is libvirt's answer, not a host NIC's
+  assert.is(classify(compared({ xml, golden: g, libvirt: err('unsupported configuration: x'), libvirtNative: out(nic) })).class, 'failure');
+  // another bootindex is a difference
+  assert.is(classify(compared({ xml, golden: g, libvirt: out('a\n'), libvirtNative: out(nic.replace('"bootindex":2', '"bootindex":3')) })).class, 'failure');
+  // a crash counts only for null/vds interfaces
+  assert.not.ok(passedToCommandLine("libvirt's qemuxml2argvtest was killed by SIGSEGV on it", xml));
+  assert.ok(passedToCommandLine("libvirt's qemuxml2argvtest was killed by SIGSEGV on it", "<interface type='null'/>"));
+  assert.is(nativeNicTrace(xml, nic), want.replace(/^-netdev .*? \\$/m, "-netdev '(value not compared: domxml-to-native uses a placeholder tap)' \\"));
+});
+
 test('every excuse is described', () => {
-  assert.equal(Object.keys(EXCUSES).sort(), ['hostdev-vfio', 'numad', 'unsupported', 'vf-token']);
+  assert.equal(Object.keys(EXCUSES).sort(), ['hostdev-vfio', 'native-nics', 'numad', 'unsupported', 'vf-token']);
 });
 
 test.run();

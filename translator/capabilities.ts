@@ -187,6 +187,8 @@ export const CAPS_FLAGS = [
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm', 'acpi-index',
   // character devices, smartcards, USB redirection (devices/chardev*.ts)
   'chardev.qemu-vdagent', 'isa-serial', 'usb-serial', 'pci-serial', 's390-sclp', 'sclplmconsole', 'netdev.json', 'usb-redir', 'usb-redir.filter', 'ccid-emulated', 'ccid-passthru',
+  // network interfaces (devices/net*.ts)
+  'rtl8139', 'e1000', 'virtio-net', 'netdev.vhost-vdpa', 'virtio-net.rss',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

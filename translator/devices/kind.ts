@@ -77,6 +77,10 @@ export interface DeviceKind<D> {
   /** per-device validation at define time, the qemu driver's part (qemuValidateDomainDeviceDef),
    *  after the driver's check of the device's address */
   validate?(dev: D, ctx: StageContext): void;
+  /** on the way to a command line the device is replaced by a fresh one without an
+   *  address (domxml-to-native's interfaces): true when it was, so that addresses are
+   *  assigned again */
+  startAnew?(dev: D): boolean;
   /** checks libvirt makes only when it builds the command line */
   validateStart?(dev: D, ctx: StageContext): void;
   /** the QEMU id (qemuAssignDeviceAliases); index is the position in the kind's list */

@@ -7,7 +7,7 @@ import type { DomainDef } from '../model.js';
 
 export function loadparmMachineParam(def: DomainDef, caps: QemuCaps): string[] {
   if (!hasFlag(caps, 'loadparm')) return [];
-  const infos = [...def.devices.disk.map((d) => d.info), ...def.devices.interface.map((n) => n.hostdev.info)];
+  const infos = [...def.devices.disk.map((d) => d.info), ...def.devices.interface.map((n) => (n.hostdev ?? n).info)];
   const first = infos.find((i) => i.bootIndex === 1 && i.loadparm !== undefined);
   return first ? [`loadparm=${first.loadparm}`] : [];
 }

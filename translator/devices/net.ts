@@ -1,74 +1,93 @@
-// <interface>: only type='hostdev' so far (an SR-IOV VF given to the guest as a NIC).
-// As in libvirt, its VFIO backend is also a hostdev in the domain's hostdev list
-// (parentnet): it takes a hostdevN alias, a PCI slot in hostdev order, and its
-// -device is emitted with the hostdevs; only its XML is the interface's.
-import { notImplemented, xmlError } from '../errors.js';
-import { deterministicMac } from '../domain/ids.js';
-import { child, elements, type XElement } from '../xml/tree.js';
-import { attr } from '../xml/writer.js';
-import { formatBackend, parseBackend, parseManaged, type HostdevDef } from './hostdev.js';
-import { formatInfo, hex, parseDeviceInfo } from './info.js';
-import type { DeviceKind, ParseContext } from './kind.js';
+// <interface>: the device kind. The definition is net-def.ts; parsing, XML, validation
+// and the command line live in net-parse.ts, net-format.ts, net-validate.ts and
+// net-command.ts. type='hostdev' (an SR-IOV VF given to the guest as a NIC) is special:
+// as in libvirt, its VFIO backend is also a hostdev in the domain's hostdev list
+// (parentnet): it takes a hostdevN alias, a PCI slot in hostdev order, and its -device
+// is emitted with the hostdevs; only its XML is the interface's.
+import { hasFlag } from '../capabilities.js';
+import { notImplemented } from '../errors.js';
+import { pcieFlags, pciFlags, virtioFlags } from '../pci/connect.js';
+import type { DeviceKind, StageContext } from './kind.js';
+import { freshNetInfo, netCommand } from './net-command.js';
+import { isVirtioModel, type NetDef } from './net-def.js';
+import { formatNet } from './net-format.js';
+import { checkHostScript, hostNetworkForward } from './net-host.js';
+import { parseNet } from './net-parse.js';
+import { validateNet, validateNetConf } from './net-validate.js';
 
-export interface NetDef {
-  type: 'hostdev';
-  mac: string;
-  macType?: string;
-  macCheck?: string;
-  /** the backend, shared with the domain's hostdev list */
-  hostdev: HostdevDef;
+export type { NetDef } from './net-def.js';
+
+/** qemuDomainDefaultNetModel for the machines virtgold runs */
+function defaultModel({ def, caps }: StageContext): string {
+  if (def.os.arch === 's390x') return 'virtio';
+  if (hasFlag(caps, 'rtl8139')) return 'rtl8139';
+  if (hasFlag(caps, 'e1000')) return 'e1000';
+  if (hasFlag(caps, 'virtio-net')) return 'virtio';
+  return 'rtl8139';
 }
 
-declare module '../model.js' {
-  interface Devices {
-    interface: NetDef[];
+/** qemuDomainDeviceNetDefPostParse */
+function postParse(n: NetDef, ctx: StageContext): void {
+  if (n.hostdev || n.model !== undefined) return;
+  if (n.type === 'vdpa') {
+    n.model = 'virtio';
+    return;
   }
-}
-
-const MAC_RE = /^([0-9a-fA-F]{1,2}[:-]){5}[0-9a-fA-F]{1,2}$/;
-const NOT_IMPLEMENTED_CHILDREN = [
-  'target', 'model', 'vlan', 'virtualport', 'link', 'mtu', 'coalesce', 'teaming', 'bandwidth', 'filterref',
-  'ip', 'route', 'script', 'backenddomain', 'guest', 'tune', 'backend', 'port', 'downscript', 'portOptions',
-];
-const WHAT = "<interface type='hostdev'>";
-
-function parse(e: XElement, { def, index }: ParseContext): NetDef {
-  const type = e.attrs.type;
-  if (type !== 'hostdev') throw notImplemented(`<interface type='${type ?? ''}'>`);
-  for (const c of elements(e)) if (NOT_IMPLEMENTED_CHILDREN.includes(c.name)) throw notImplemented(`<${c.name}> in ${WHAT}`);
-  const macEl = child(e, 'mac');
-  const net: Omit<NetDef, 'hostdev'> = { type: 'hostdev', mac: '' };
-  const raw = macEl?.attrs.address;
-  if (raw !== undefined) {
-    if (!MAC_RE.test(raw)) throw xmlError(`unable to parse mac address '${raw}'`);
-    const bytes = raw.split(/[:-]/).map((b) => parseInt(b, 16));
-    if (bytes[0]! & 1) throw xmlError(`expected unicast mac address, found multicast '${raw}'`);
-    net.mac = bytes.map((b) => hex(b, 2)).join(':');
-    if (macEl!.attrs.type !== undefined) net.macType = macEl!.attrs.type;
-    if (macEl!.attrs.check !== undefined) net.macCheck = macEl!.attrs.check;
-  } else {
-    // libvirt picks a random 52:54:00 address; virtgold derives one from the domain
-    // name and the interface's position.
-    net.mac = deterministicMac(`${def.name}/${index}`);
+  // virDomainNetResolveActualType: a network is looked up on the host (a pool of host
+  // devices gets no model); host/<snapshot>.json says which networks the host has.
+  if (n.type === 'network' && n.source.kind === 'network' && hostNetworkForward(ctx.caps, n.source.network) === 'hostdev') {
+    throw notImplemented(`<interface type='network'> on a network of host devices ('${n.source.network}')`);
   }
-  const hostdev: HostdevDef = {
-    managed: parseManaged(e), ...parseBackend(e, WHAT, true), info: parseDeviceInfo(e, WHAT, true), parentNet: true,
-  };
-  def.devices.hostdev.push(hostdev); // virDomainHostdevInsert, as libvirt's parser does
-  return { ...net, hostdev };
+  n.model = defaultModel(ctx);
 }
+
+/** qemuDomainDeviceCalculatePCIConnectFlags for a NIC */
+function connectFlags(n: NetDef, { def, caps }: StageContext): number {
+  if (n.model === 'virtio' || n.model === 'virtio-non-transitional') return virtioFlags(def, caps);
+  if (n.model === 'virtio-transitional') return pciFlags;
+  if (n.model === 'e1000e') return pcieFlags(def);
+  // a model libvirt does not know by name counts as 'unknown', which it takes for PCIe
+  if (n.model === undefined || !KNOWN.has(n.model)) return pcieFlags(def);
+  return pciFlags;
+}
+const KNOWN = new Set<string>([
+  'netfront', 'rtl8139', 'virtio', 'e1000', 'e1000e', 'virtio-transitional', 'virtio-non-transitional', 'usb-net',
+  'spapr-vlan', 'lan9118', 'scm91c111', 'vlance', 'vmxnet', 'vmxnet2', 'vmxnet3', 'Am79C970A', 'Am79C973', '82540EM',
+  '82545EM', '82543GC',
+]);
+
+/** qemuProcessPrepareDeviceBootorder: with <os><boot dev='network'/>, the first NIC boots. */
+const bootIndexOf = new WeakMap<NetDef, number>();
 
 export const net: DeviceKind<NetDef> = {
   element: 'interface',
-  parse,
-  info: (n) => n.hostdev.info,
-  format(w, n) {
-    const h = n.hostdev;
-    // Unlike <hostdev>, an interface names managed only when it is 'yes'.
-    w.open(`<interface type='hostdev'${h.managed ? " managed='yes'" : ''}>`);
-    w.line(`<mac address='${n.mac}'${attr('type', n.macType)}${attr('check', n.macCheck)}/>`);
-    formatBackend(w, h, true);
-    formatInfo(w, h.info);
-    w.close('</interface>');
+  parse(e, ctx) {
+    const n = parseNet(e, ctx);
+    if (n.model === 'usb-net' || n.model === 'spapr-vlan') throw notImplemented(`<model type='${n.model}'> in <interface>`);
+    return n;
   },
+  info: (n) => (n.hostdev ? n.hostdev.info : n.info),
+  postParse,
+  pci: (n, ctx) => (n.hostdev ? undefined : { info: n.info, connect: connectFlags(n, ctx), function: -1 }),
+  ccw: (n, { machine }) => !n.hostdev && machine.virtioCcw && isVirtioModel(n),
+  validateConf: validateNetConf,
+  validate: validateNet,
+  validateStart(n, { caps }) {
+    if (!n.hostdev && n.script !== undefined) checkHostScript(caps, n.script);
+  },
+  startAnew(n) {
+    if (n.hostdev) return false;
+    freshNetInfo(n);
+    return true;
+  },
+  // qemuAssignDeviceNetAlias: netN, one past the highest so far (hostdev ones are hostdevN)
+  alias: (n, i, def) => (n.hostdev ? undefined : `net${def.devices.interface.slice(0, i).filter((o) => !o.hostdev).length}`),
+  format: (w, n) => formatNet(w, n),
+  commandBefore(list, { def }) {
+    const pos = def.os.bootDevs.indexOf('network');
+    const first = list[0];
+    if (first && !first.hostdev && pos >= 0) bootIndexOf.set(first, pos + 1);
+    return [];
+  },
+  command: (n, ctx) => netCommand(n, bootIndexOf.get(n), ctx),
 };

@@ -61,6 +61,11 @@ export function assignAddresses(ctx: StageContext): void {
 /** … which get theirs when the domain starts (qemuProcessPrepareDomain assigns addresses
  *  again, now with those controllers in the definition): the command line has them. */
 export function assignStartAddresses(ctx: StageContext): void {
+  // Devices that start anew (domxml-to-native's interfaces) get addresses again, after
+  // every other device has kept its own.
+  let again = false;
+  for (const kind of ITERATE_ORDER) eachDevice(ctx.def.devices, kind, (k, dev) => { if (k.startAnew?.(dev)) again = true; });
+  if (again) assignAddresses(ctx);
   if (!ctx.machine.zpci) return;
   const all: DeviceInfo[] = [];
   eachInfo(ctx.def.devices, ITERATE_ORDER, (info) => all.push(info));
