@@ -185,6 +185,8 @@ export const CAPS_FLAGS = [
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
+  // RNG, TPM, watchdog, panic, balloon, USB and mdev host devices (devices/rng.ts, tpm.ts, watchdog.ts, panic.ts, memballoon.ts, hostdev-*.ts)
+  'virtio-rng', 'rng-random', 'rng-egd', 'rng-builtin',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 
