@@ -187,6 +187,7 @@ export const CAPS_FLAGS = [
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
   // RNG, TPM, watchdog, panic, balloon, USB and mdev host devices (devices/rng.ts, tpm.ts, watchdog.ts, panic.ts, memballoon.ts, hostdev-*.ts)
   'virtio-rng', 'rng-random', 'rng-egd', 'rng-builtin',
+  'tpm-passthrough', 'tpm-emulator', 'tpm-tis', 'tpm-crb',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

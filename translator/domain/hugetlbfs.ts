@@ -7,6 +7,7 @@
 import { internalError, notImplemented } from '../errors.js';
 import { parseStorageHost, type StorageHostFacts } from './storage-host.js';
 import { parseScsiHost, type ScsiHostFacts } from './scsi-host.js';
+import { parseTpmHost, type TpmHostFacts } from './tpm-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -38,7 +39,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts; tpm?: TpmHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -55,8 +56,9 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
     throw new HostFactsError(`${source}: "cdromDevices" is not a list of paths`);
   }
   const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const tpm = parseTpmHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
-  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}) };
+  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}), ...(tpm ? { tpm } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);

@@ -12,6 +12,7 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice } from '../devices/registry.js';
 import { validateFsTargets } from '../devices/filesystem.js';
 import { validateHostdevSources } from '../devices/hostdev.js';
+import { validateTpmCount } from '../devices/tpm.js';
 import { validateHostdevDriveAddresses } from '../devices/hostdev-scsi.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
@@ -105,6 +106,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   validateSysinfo(def);
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
+  validateTpmCount(def); // qemuValidateDomainDefTPMs
   validateLaunchSecurity(def, caps);
 }
 
