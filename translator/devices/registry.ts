@@ -16,6 +16,7 @@ import { net } from './net.js';
 import { panic } from './panic.js';
 import { rng } from './rng.js';
 import { tpm } from './tpm.js';
+import { watchdog } from './watchdog.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -34,9 +35,10 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   panic,
   rng,
   tpm,
+  watchdog,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], rng: [], tpm: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], rng: [], tpm: [], watchdog: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

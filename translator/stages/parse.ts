@@ -27,12 +27,13 @@ import { PARSE_ORDER } from './order.js';
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
   'lease', 'sound', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
-  'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'shmem', 'memory', 'iommu',
+  'smartcard', 'redirdev', 'redirfilter', 'shmem', 'memory', 'iommu',
   'vsock', 'crypto', 'nvram', 'pstore',
 ];
 
 /** Kinds a domain has at most one of, with libvirt's message for a second one. */
 const ONE_AT_MOST: Partial<Record<Kind, string>> = {
+  watchdog: 'only a single watchdog device is supported',
   memballoon: 'only a single memory balloon device is supported',
 };
 
