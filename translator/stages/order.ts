@@ -40,3 +40,7 @@ export const COMMAND_ORDER: readonly Kind[] = ['controller', 'hub', 'disk', 'fil
 /** virDomainUSBDeviceDefForeach: hubs, USB hostdevs, USB disks, CCID controllers, USB
  *  inputs, USB serials, USB sounds, redirdevs. Kinds without a `usb` hook take no port. */
 export const USB_ORDER: readonly Kind[] = ['hub', 'hostdev', 'disk', 'controller', 'input', 'audio', 'interface', 'filesystem', 'memballoon', 'rng', 'tpm', 'watchdog', 'panic'];
+
+/** The kinds of COMMAND_ORDER whose options libvirt writes after -sandbox (panics,
+ *  shmems, vsock), in that order. */
+export const AFTER_SANDBOX: readonly Kind[] = ['panic'];
