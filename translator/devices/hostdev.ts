@@ -19,6 +19,10 @@ import {
   formatStorageHostdev, parseStorageHostdev, parseSubsysAttrs, afterParse, postParseStorageHostdev, sameStorageSource, storageHostdevCommand,
   storageHostdevPci, sgDevicePath, validateConfStorageHostdev, validateStorageHostdev, type StorageHostdevDef,
 } from './hostdev-scsi.js';
+import {
+  formatUsbHostdev, parseUsbHostdev, sameUsbSource, usbHostdevCommand, validateConfUsbHostdev, validateStartUsbHostdev, validateUsbHostdev,
+  type UsbHostdevDef,
+} from './hostdev-usb.js';
 
 export interface HostdevDef {
   /** PCI (the other subsystem types are devices/hostdev-scsi.ts's) */
@@ -35,7 +39,7 @@ export interface HostdevDef {
 }
 
 /** any hostdev of the domain's list */
-export type AnyHostdev = HostdevDef | StorageHostdevDef;
+export type AnyHostdev = HostdevDef | StorageHostdevDef | UsbHostdevDef;
 
 declare module '../model.js' {
   interface Devices {
@@ -105,6 +109,14 @@ function parse(e: XElement, { def }: ParseContext): AnyHostdev {
     afterParse(h, def);
     return h;
   }
+  if (mode === 'subsystem' && type === 'usb') {
+    if (child(e, 'source')) parseSubsysAttrs(e, type);
+    for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+    const h = parseUsbHostdev(e, parseManaged(e));
+    // (virDomainDefParseXML: the controllers are parsed before the hostdevs)
+    if (def.devices.controller.some((c) => c.type === 'usb' && c.model === 'none')) throw unsupportedConfig("Can't add host USB device: USB is disabled in this host");
+    return h;
+  }
   if (mode !== 'subsystem' || type !== 'pci') throw notImplemented(`<hostdev mode='${mode}' type='${type ?? ''}'>`);
   if (child(e, 'source')) parseSubsysAttrs(e, type);
   for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
@@ -141,13 +153,18 @@ function vfioDevice(h: HostdevDef, def: DomainDef): Record<string, unknown> {
 }
 
 const isPci = (h: AnyHostdev): h is HostdevDef => h.subsys === undefined || h.subsys === 'pci';
+const isUsb = (h: AnyHostdev): h is UsbHostdevDef => h.subsys === 'usb';
+type StorageOnly = Exclude<AnyHostdev, HostdevDef | UsbHostdevDef>;
+const isStorage = (h: AnyHostdev): h is StorageOnly => !isPci(h) && !isUsb(h);
 
 /** virDomainDefHostdevValidate: one host device is given to the guest once (virDomainHostdevMatch) */
 export function validateHostdevSources(def: DomainDef): void {
   const list = def.devices.hostdev;
   list.forEach((a, i) => {
     for (const b of list.slice(i + 1)) {
-      const same = isPci(a) || isPci(b) ? isPci(a) && isPci(b) && pciString(a.source) === pciString(b.source) : sameStorageSource(a, b);
+      const same = isPci(a) || isPci(b) ? isPci(a) && isPci(b) && pciString(a.source) === pciString(b.source)
+        : isUsb(a) || isUsb(b) ? isUsb(a) && isUsb(b) && sameUsbSource(a, b)
+        : sameStorageSource(a, b);
       if (same) throw xmlError('Hostdev already exists in the domain configuration');
     }
   });
@@ -164,18 +181,21 @@ export const hostdev: DeviceKind<AnyHostdev> = {
   info: (h) => h.info,
   visitedElsewhere: (h) => isPci(h) && h.parentNet === true,
   postParse: (h, { def }) => {
-    if (!isPci(h)) postParseStorageHostdev(h, def);
+    if (isStorage(h)) postParseStorageHostdev(h, def);
   },
   // Interface-backed hostdevs too, in hostdev order (libvirt skips them among the nets).
   // A host device libvirt cannot look at (not on this host) counts as PCI Express.
-  pci: (h, ctx) => (isPci(h) ? { info: h.info, connect: pcieFlags(ctx.def), function: -1 } : storageHostdevPci(h, ctx)),
+  pci: (h, ctx) => (isPci(h) ? { info: h.info, connect: pcieFlags(ctx.def), function: -1 } : isUsb(h) ? undefined : storageHostdevPci(h, ctx)),
+  usb: (h) => (isUsb(h) ? { info: h.info } : undefined),
   ccw: (h, { machine }) => h.subsys === 'scsi_host' && machine.virtioCcw,
   validateConf(h) {
+    if (isUsb(h)) return validateConfUsbHostdev(h);
     if (!isPci(h)) return validateConfStorageHostdev(h);
     const type = h.info.address?.type;
     if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
   },
   validate(h, ctx) {
+    if (isUsb(h)) return validateUsbHostdev(h, ctx);
     if (!isPci(h)) return validateStorageHostdev(h, ctx);
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
     if (h.vfToken !== undefined && !hasFlag(ctx.caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');
@@ -183,6 +203,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
   validateStart(h, ctx) {
     // (a host SCSI device's sg node is looked up once the domain is prepared, before the command line)
     if (h.subsys === 'scsi') sgPaths.set(h, sgDevicePath(h, ctx) ?? '');
+    if (isUsb(h)) validateStartUsbHostdev(h);
     if (isPci(h) && h.driver !== 'vfio') throw internalError(`invalid PCI passthrough type '${h.driver ?? 'default'}'`);
   },
   // qemuAssignDeviceHostdevAlias: hostdevN, one past the highest N so far (a user alias takes none)
@@ -191,6 +212,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     return `hostdev${def.devices.hostdev.slice(0, i).filter((o) => !(o.subsys === 'scsi' && o.userAlias !== undefined)).length}`;
   },
   format(w, h) {
+    if (isUsb(h)) return formatUsbHostdev(w, h);
     if (!isPci(h)) return formatStorageHostdev(w, h);
     if (h.parentNet) return; // written as its <interface>
     w.open(`<hostdev mode='subsystem' type='pci' managed='${h.managed ? 'yes' : 'no'}'>`);
@@ -205,6 +227,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     return [];
   },
   command(h, ctx) {
+    if (isUsb(h)) return usbHostdevCommand(h, ctx.def, ctx);
     if (!isPci(h)) return storageHostdevCommand(h, backendIds.get(h) ?? 0, sgPaths.get(h) ?? '', ctx);
     return [...zpciDevice(h.info), ['-device', JSON.stringify(vfioDevice(h, ctx.def))]];
   },
