@@ -188,7 +188,7 @@ export const CAPS_FLAGS = [
   // RNG, TPM, watchdog, panic, balloon, USB and mdev host devices (devices/rng.ts, tpm.ts, watchdog.ts, panic.ts, memballoon.ts, hostdev-*.ts)
   'virtio-rng', 'rng-random', 'rng-egd', 'rng-builtin',
   'tpm-passthrough', 'tpm-emulator', 'tpm-tis', 'tpm-crb',
-  'virtio-balloon-pci.deflate-on-oom', 'virtio-balloon.free-page-reporting', 'pvpanic', 'usb-host.hostdevice', 'usb-host.guest-resets-all',
+  'virtio-balloon-pci.deflate-on-oom', 'virtio-balloon.free-page-reporting', 'pvpanic', 'usb-host.hostdevice', 'usb-host.guest-resets-all', 'vfio-ccw', 'vfio-ap', 'vfio-pci.display',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

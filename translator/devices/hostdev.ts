@@ -23,6 +23,10 @@ import {
   formatUsbHostdev, parseUsbHostdev, sameUsbSource, usbHostdevCommand, validateConfUsbHostdev, validateStartUsbHostdev, validateUsbHostdev,
   type UsbHostdevDef,
 } from './hostdev-usb.js';
+import {
+  formatMdevHostdev, mdevCcw, mdevHostdevCommand, mdevPci, parseMdevHostdev, postParseMdevHostdev, sameMdevSource, validateMdevHostdev,
+  type MdevHostdevDef,
+} from './hostdev-mdev.js';
 
 export interface HostdevDef {
   /** PCI (the other subsystem types are devices/hostdev-scsi.ts's) */
@@ -39,7 +43,7 @@ export interface HostdevDef {
 }
 
 /** any hostdev of the domain's list */
-export type AnyHostdev = HostdevDef | StorageHostdevDef | UsbHostdevDef;
+export type AnyHostdev = HostdevDef | StorageHostdevDef | UsbHostdevDef | MdevHostdevDef;
 
 declare module '../model.js' {
   interface Devices {
@@ -109,6 +113,13 @@ function parse(e: XElement, { def }: ParseContext): AnyHostdev {
     afterParse(h, def);
     return h;
   }
+  if (mode === 'subsystem' && type === 'mdev') {
+    if (!child(e, 'source')) throw xmlError('Missing <source> element in hostdev device');
+    if (child(e, 'source')!.attrs.startupPolicy !== undefined) throw unsupportedConfig('Setting startupPolicy is only allowed for USB devices');
+    parseSubsysAttrs(e, type);
+    for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+    return parseMdevHostdev(e, parseManaged(e));
+  }
   if (mode === 'subsystem' && type === 'usb') {
     if (child(e, 'source')) parseSubsysAttrs(e, type);
     for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
@@ -154,18 +165,25 @@ function vfioDevice(h: HostdevDef, def: DomainDef): Record<string, unknown> {
 
 const isPci = (h: AnyHostdev): h is HostdevDef => h.subsys === undefined || h.subsys === 'pci';
 const isUsb = (h: AnyHostdev): h is UsbHostdevDef => h.subsys === 'usb';
-type StorageOnly = Exclude<AnyHostdev, HostdevDef | UsbHostdevDef>;
-const isStorage = (h: AnyHostdev): h is StorageOnly => !isPci(h) && !isUsb(h);
+const isMdev = (h: AnyHostdev): h is MdevHostdevDef => h.subsys === 'mdev';
+type StorageOnly = Exclude<AnyHostdev, HostdevDef | UsbHostdevDef | MdevHostdevDef>;
+const isStorage = (h: AnyHostdev): h is StorageOnly => !isPci(h) && !isUsb(h) && !isMdev(h);
 
 /** virDomainDefHostdevValidate: one host device is given to the guest once (virDomainHostdevMatch) */
 export function validateHostdevSources(def: DomainDef): void {
   const list = def.devices.hostdev;
+  let ramfb = false;
   list.forEach((a, i) => {
     for (const b of list.slice(i + 1)) {
       const same = isPci(a) || isPci(b) ? isPci(a) && isPci(b) && pciString(a.source) === pciString(b.source)
         : isUsb(a) || isUsb(b) ? isUsb(a) && isUsb(b) && sameUsbSource(a, b)
-        : sameStorageSource(a, b);
+        : isMdev(a) || isMdev(b) ? isMdev(a) && isMdev(b) && sameMdevSource(a, b)
+        : sameStorageSource(a as StorageOnly, b as StorageOnly);
       if (same) throw xmlError('Hostdev already exists in the domain configuration');
+    }
+    if (isMdev(a) && a.ramfb === 'on') {
+      if (ramfb) throw unsupportedConfig("Only one vgpu device can have 'ramfb' enabled");
+      ramfb = true;
     }
   });
 }
@@ -180,22 +198,25 @@ export const hostdev: DeviceKind<AnyHostdev> = {
   parse,
   info: (h) => h.info,
   visitedElsewhere: (h) => isPci(h) && h.parentNet === true,
-  postParse: (h, { def }) => {
-    if (isStorage(h)) postParseStorageHostdev(h, def);
+  postParse: (h, ctx) => {
+    if (isStorage(h)) postParseStorageHostdev(h, ctx.def);
+    if (isMdev(h)) postParseMdevHostdev(h, ctx);
   },
   // Interface-backed hostdevs too, in hostdev order (libvirt skips them among the nets).
   // A host device libvirt cannot look at (not on this host) counts as PCI Express.
-  pci: (h, ctx) => (isPci(h) ? { info: h.info, connect: pcieFlags(ctx.def), function: -1 } : isUsb(h) ? undefined : storageHostdevPci(h, ctx)),
+  pci: (h, ctx) => (isPci(h) ? { info: h.info, connect: pcieFlags(ctx.def), function: -1 } : isUsb(h) ? undefined : isMdev(h) ? mdevPci(h, ctx) : storageHostdevPci(h, ctx)),
   usb: (h) => (isUsb(h) ? { info: h.info } : undefined),
-  ccw: (h, { machine }) => h.subsys === 'scsi_host' && machine.virtioCcw,
+  ccw: (h, ctx) => (isMdev(h) ? mdevCcw(h, ctx) : h.subsys === 'scsi_host' && ctx.machine.virtioCcw),
   validateConf(h) {
     if (isUsb(h)) return validateConfUsbHostdev(h);
+    if (isMdev(h)) return;
     if (!isPci(h)) return validateConfStorageHostdev(h);
     const type = h.info.address?.type;
     if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
   },
   validate(h, ctx) {
     if (isUsb(h)) return validateUsbHostdev(h, ctx);
+    if (isMdev(h)) return validateMdevHostdev(h, ctx);
     if (!isPci(h)) return validateStorageHostdev(h, ctx);
     // vf-token extension: the QEMU must have the vfio-pci 'vf-token' property.
     if (h.vfToken !== undefined && !hasFlag(ctx.caps, 'vfio-pci.vf-token')) throw unsupportedConfig('vf-token is not supported by this QEMU binary');
@@ -213,6 +234,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
   },
   format(w, h) {
     if (isUsb(h)) return formatUsbHostdev(w, h);
+    if (isMdev(h)) return formatMdevHostdev(w, h);
     if (!isPci(h)) return formatStorageHostdev(w, h);
     if (h.parentNet) return; // written as its <interface>
     w.open(`<hostdev mode='subsystem' type='pci' managed='${h.managed ? 'yes' : 'no'}'>`);
@@ -228,6 +250,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
   },
   command(h, ctx) {
     if (isUsb(h)) return usbHostdevCommand(h, ctx.def, ctx);
+    if (isMdev(h)) return mdevHostdevCommand(h, ctx.def);
     if (!isPci(h)) return storageHostdevCommand(h, backendIds.get(h) ?? 0, sgPaths.get(h) ?? '', ctx);
     return [...zpciDevice(h.info), ['-device', JSON.stringify(vfioDevice(h, ctx.def))]];
   },

@@ -1,7 +1,7 @@
 // Stage 3, address assignment (qemuDomainAssignAddresses): CCW, then PCI (with the
 // controllers it adds: stages/pci-assign.ts), then USB; on s390x every PCI device gets
 // zPCI ids.
-import { internalError } from '../errors.js';
+import { internalError, xmlError } from '../errors.js';
 import { zpciOf } from '../devices/info.js';
 import type { StageContext } from '../devices/kind.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
@@ -21,14 +21,22 @@ export function assignAddresses(ctx: StageContext): void {
 
   // CCW (qemuDomainAssignS390Addresses): virtio devices of a CCW machine, devno from 0.
   if (machine.virtioCcw) {
-    const used = new Set(infos.flatMap((i) => (i.address?.type === 'ccw' ? [i.address.devno] : [])));
+    // virDomainCCWAddressAssign: the configured addresses first (each once), as cssid.ssid.devno
+    const key = (cssid: number, ssid: number, devno: number) => `${cssid.toString(16)}.${ssid.toString(16)}.${devno.toString(16).padStart(4, '0')}`;
+    const used = new Set<string>();
+    for (const i of infos) {
+      if (i.address?.type !== 'ccw') continue;
+      const k = key(i.address.cssid, i.address.ssid, i.address.devno);
+      if (used.has(k)) throw xmlError(`The CCW devno '${k}' is in use already`);
+      used.add(k);
+    }
     for (const kind of ITERATE_ORDER) {
       eachDevice(def.devices, kind, (k, dev) => {
         const info = k.info?.(dev);
         if (!info || info.address || k.visitedElsewhere?.(dev) || !k.ccw?.(dev, ctx)) return;
         let devno = 0;
-        while (used.has(devno)) devno++;
-        used.add(devno);
+        while (used.has(key(0xfe, 0, devno))) devno++;
+        used.add(key(0xfe, 0, devno));
         info.address = { type: 'ccw', cssid: 0xfe, ssid: 0, devno };
       });
     }
