@@ -11,7 +11,7 @@ import type { DeviceInfo, DomainDef, PciHostAddress } from '../model.js';
 import { pcieFlags } from '../pci/connect.js';
 import { propEnum } from '../xml/props.js';
 import { child, elements, type XElement } from '../xml/tree.js';
-import type { Writer } from '../xml/writer.js';
+import { attr, type Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo, parsePciAddress, pciAttrs, pciString, zpciDevice } from './info.js';
 import { chainOf } from './disk-source.js';
 import type { DeviceKind, ParseContext } from './kind.js';
@@ -40,6 +40,19 @@ export interface HostdevDef {
   info: DeviceInfo;
   /** set when this hostdev is the backend of an <interface type='hostdev'> (libvirt's parentnet) */
   parentNet?: boolean;
+  /** <teaming type persistent> (virDomainNetTeamingInfo) */
+  teaming?: { type: 'persistent' | 'transient'; persistent?: string };
+}
+
+/** virDomainNetTeamingInfoParseXML */
+function parseTeaming(e: XElement): HostdevDef['teaming'] {
+  const t = child(e, 'teaming');
+  const type = t?.attrs.type || undefined;
+  const persistent = t?.attrs.persistent || undefined;
+  if (type === undefined && persistent === undefined) return undefined;
+  // (libvirt prints a missing type as glib prints a NULL string)
+  if (type !== 'persistent' && type !== 'transient') throw unsupportedConfig(`unknown teaming type '${type ?? '(null)'}'`);
+  return { type, ...(persistent !== undefined ? { persistent } : {}) };
 }
 
 /** any hostdev of the domain's list */
@@ -130,10 +143,13 @@ function parse(e: XElement, { def }: ParseContext): AnyHostdev {
   }
   if (mode !== 'subsystem' || type !== 'pci') throw notImplemented(`<hostdev mode='${mode}' type='${type ?? ''}'>`);
   if (child(e, 'source')) parseSubsysAttrs(e, type);
-  for (const c of elements(e)) if (['teaming', 'origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
+  for (const c of elements(e)) if (['origstates', 'acpi'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
   if (e.attrs.model !== undefined) throw notImplemented('<hostdev model=…>');
   for (const a of Object.keys(child(e, 'source')?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
-  return { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true) };
+  const h: HostdevDef = { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true) };
+  const teaming = parseTeaming(e);
+  if (teaming) h.teaming = teaming;
+  return h;
 }
 
 /** <driver> and <source> of a PCI hostdev; interfaces name the source address type. */
@@ -153,6 +169,7 @@ function vfioDevice(h: HostdevDef, def: DomainDef): Record<string, unknown> {
   if (h.vfToken !== undefined) dev['vf-token'] = h.vfToken;
   dev.id = h.info.alias;
   if (h.info.bootIndex !== undefined) dev.bootindex = h.info.bootIndex;
+  if (h.teaming?.type === 'transient' && h.teaming.persistent) dev.failover_pair_id = h.teaming.persistent;
   Object.assign(dev, addressProps(h.info.address, def));
   const rom = h.info.rom;
   if (rom?.enabled === 'no') dev.romfile = '';
@@ -213,6 +230,8 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     if (!isPci(h)) return validateConfStorageHostdev(h);
     const type = h.info.address?.type;
     if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
+    if (h.teaming?.type === 'persistent') throw unsupportedConfig("teaming hostdev devices must have type='transient'");
+    if (h.teaming && !h.teaming.persistent) throw unsupportedConfig('missing required persistent attribute in hostdev teaming element');
   },
   validate(h, ctx) {
     if (isUsb(h)) return validateUsbHostdev(h, ctx);
@@ -239,6 +258,8 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     if (h.parentNet) return; // written as its <interface>
     w.open(`<hostdev mode='subsystem' type='pci' managed='${h.managed ? 'yes' : 'no'}'>`);
     formatBackend(w, h, false);
+    // virDomainNetTeamingInfoFormat
+    if (h.teaming) w.line(`<teaming type='${h.teaming.type}'${attr('persistent', h.teaming.persistent)}/>`);
     formatInfo(w, h.info);
     w.close('</hostdev>');
   },
