@@ -7,7 +7,7 @@ import { parseUuid } from '../domain/ids.js';
 import { internalError, notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceInfo, DomainDef, TriState } from '../model.js';
 import { pcieFlags } from '../pci/connect.js';
-import { propEnum, propOnOff, required } from '../xml/props.js';
+import { propEnum, propOnOff, propUInt, required } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo } from './info.js';
@@ -23,6 +23,8 @@ export interface MdevHostdevDef {
   ramfb?: TriState;
   uuid: string;
   info: DeviceInfo;
+  /** the XML gave a drive address, which post-parse refuses */
+  driveAddress?: boolean;
 }
 
 /** virDomainHostdevDefParseXMLSubsys and virDomainHostdevSubsysMediatedDevDefParseXML */
@@ -37,7 +39,16 @@ export function parseMdevHostdev(e: XElement, managed: boolean): MdevHostdevDef 
   if (raw === undefined) throw unsupportedConfig("Missing 'uuid' attribute for element <address>");
   const uuid = parseUuid(raw);
   if (!uuid) throw internalError('Cannot parse uuid attribute of element <address>');
-  const h: MdevHostdevDef = { subsys: 'mdev', managed, model, uuid, info: parseDeviceInfo(e, "<hostdev type='mdev'>", true) };
+  // A drive address is read (and checked) like any, for post-parse to refuse it.
+  const devAddr = child(e, 'address');
+  let drive = false;
+  if (devAddr?.attrs.type === 'drive' && model !== 'vfio-ap') {
+    for (const k of ['controller', 'bus', 'target', 'unit']) propUInt(devAddr, k);
+    drive = true;
+  }
+  const infoEl = drive ? { ...e, children: e.children.filter((c) => c !== devAddr) } : e;
+  const h: MdevHostdevDef = { subsys: 'mdev', managed, model, uuid, info: parseDeviceInfo(infoEl, "<hostdev type='mdev'>", true) };
+  if (drive) h.driveAddress = true;
   // (libvirt drops a vfio-ap device's address on s390x machines and keeps it elsewhere)
   if (model === 'vfio-ap' && h.info.address) throw notImplemented("<address> on <hostdev type='mdev' model='vfio-ap'>");
   if (display) h.display = display;
@@ -47,7 +58,7 @@ export function parseMdevHostdev(e: XElement, managed: boolean): MdevHostdevDef 
 
 /** virDomainHostdevDefPostParse, then qemuDomainHostdevDefMdevPostParse */
 export function postParseMdevHostdev(h: MdevHostdevDef, { caps }: StageContext): void {
-  const type = h.info.address?.type;
+  const type = h.driveAddress ? 'drive' : h.info.address?.type;
   if (type !== undefined && ((h.model === 'vfio-pci' && type !== 'pci') || (h.model === 'vfio-ccw' && type !== 'ccw'))) {
     throw xmlError(`Unsupported address type '${type}' with mediated device model '${h.model}'`);
   }
