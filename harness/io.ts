@@ -43,6 +43,7 @@ export function readCaps(path: string): QemuCaps {
     if (host?.chardev) caps.chardevHost = host.chardev;
     if (host?.networks) caps.hostNetworks = host.networks;
     if (host?.netScripts) caps.hostNetScripts = host.netScripts;
+    if (host?.tpm) caps.tpmHost = host.tpm;
     capsCache.set(path, caps);
   }
   return caps;

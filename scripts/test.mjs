@@ -23,7 +23,7 @@ const SUITES = {
   fast: {
     golden: 0, // sharded
     schema: 1250, harness: 750, translator: 480, fuzz: 360, classify: 270, probe: 270, limits: 160,
-    snapshots: 145, cpu: 135, 'hostdev-scsi': 135, boot: 120, 'libvirt-tests': 95, 'drive-address': 80, confine: 80,
+    snapshots: 145, cpu: 135, 'hostdev-scsi': 135, 'tpm-host': 60, boot: 120, 'libvirt-tests': 95, 'drive-address': 80, confine: 80,
     controller: 40, imports: 30, 'parse-order': 30, tuning: 20, 'disk-net': 15, chardev: 10, usb: 5, 'disk-extra': 5, net: 5,
   },
   integration: {

@@ -189,6 +189,10 @@ export const CAPS_FLAGS = [
   'chardev.qemu-vdagent', 'isa-serial', 'usb-serial', 'pci-serial', 's390-sclp', 'sclplmconsole', 'netdev.json', 'usb-redir', 'usb-redir.filter', 'ccid-emulated', 'ccid-passthru',
   // network interfaces (devices/net*.ts)
   'rtl8139', 'e1000', 'virtio-net', 'netdev.vhost-vdpa', 'virtio-net.rss',
+  // RNG, TPM, watchdog, panic, balloon, USB and mdev host devices (devices/rng.ts, tpm.ts, watchdog.ts, panic.ts, memballoon.ts, hostdev-*.ts)
+  'virtio-rng', 'rng-random', 'rng-egd', 'rng-builtin',
+  'tpm-passthrough', 'tpm-emulator', 'tpm-tis', 'tpm-crb',
+  'virtio-balloon-pci.deflate-on-oom', 'virtio-balloon.free-page-reporting', 'pvpanic', 'usb-host.hostdevice', 'usb-host.guest-resets-all', 'vfio-ccw', 'vfio-ap', 'vfio-pci.display',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -17,6 +17,9 @@ import type { DeviceInfo, Devices } from '../model.js';
 import { memballoon } from './memballoon.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
+import { rng } from './rng.js';
+import { tpm } from './tpm.js';
+import { watchdog } from './watchdog.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -40,9 +43,12 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   redirdev,
   redirfilter,
   smartcard,
+  rng,
+  tpm,
+  watchdog,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [], rng: [], tpm: [], watchdog: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

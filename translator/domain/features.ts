@@ -476,8 +476,8 @@ export function cpuFeatureProps(def: DomainDef, _caps?: QemuCaps): string[] {
       if (name === 'stimer' && hv.stimerDirect === 'on') out.push('hv-stimer-direct=on');
     }
   }
-  // A Hyper-V panic device is a CPU property too (panic.ts refuses that model for now).
-  if (def.devices.panic.some((p) => (p.model as string) === 'hyperv')) out.push('hv-crash');
+  // A Hyper-V panic device is a CPU property.
+  if (def.devices.panic.some((p) => p.model === 'hyperv')) out.push('hv-crash');
   const kvm = f.kvm?.features;
   if (kvm?.hidden === 'on') out.push('kvm=off');
   if (kvm?.['hint-dedicated'] === 'on') out.push('kvm-hint-dedicated=on');

@@ -18,6 +18,7 @@ export const s390Ccw: Machine = {
     if (d.input.length) throw notImplemented('ps2 input devices on s390x');
     if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
-    if (!d.panic.length) d.panic.push({ model: 's390' });
+    // (a default-model panic becomes the s390 one in post-parse)
+    if (!d.panic.some((p) => p.model === undefined || p.model === 's390')) d.panic.push({ model: 's390', info: {} });
   },
 };

@@ -7,14 +7,14 @@ import { iothreadArgs } from '../domain/tuning.js';
 import { bootVcpus } from '../domain/vcpu.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DeviceKind, StageContext } from '../devices/kind.js';
-import { KINDS } from '../devices/registry.js';
+import { KINDS, type Kind } from '../devices/registry.js';
 import { tick } from '../deadline.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
-import { COMMAND_ORDER } from './order.js';
+import { AFTER_SANDBOX, COMMAND_ORDER } from './order.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -90,7 +90,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
-  for (const kind of COMMAND_ORDER) {
+  const kindArgs = (kind: Kind) => {
     const k = KINDS[kind] as DeviceKind<unknown>;
     const list = def.devices[kind] as unknown[];
     args.push(...(k.commandBefore?.(list, ctx) ?? []));
@@ -99,13 +99,15 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       args.push(...(k.command?.(dev, ctx) ?? []));
     }
     args.push(...(k.commandAfter?.(list, ctx) ?? []));
-  }
+  };
+  for (const kind of COMMAND_ORDER) if (!AFTER_SANDBOX.includes(kind)) kindArgs(kind);
 
   args.push(...vmcoreinfoArgs(def));
   applyDeviceOverrides(args, def.misc.qemuNs);
   appendPassthrough(args, ns.args);
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  for (const kind of AFTER_SANDBOX) kindArgs(kind);
   add('-msg', 'timestamp=on');
 
   return {

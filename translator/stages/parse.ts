@@ -2,7 +2,7 @@
 // DOMAIN_PARSE_ORDER, calls each section's parser (kept in its module) in libvirt's
 // order; devices are read by their kinds in PARSE_ORDER.
 import { tick } from '../deadline.js';
-import { internalError, notImplemented } from '../errors.js';
+import { internalError, notImplemented, xmlError } from '../errors.js';
 import {
   newDomainDef, parseIds, parseLifecycle, parseMetadata, parseNumatuneSection, parsePm, parseTitle, parseVirtType,
 } from '../domain/parse.js';
@@ -27,12 +27,13 @@ import { PARSE_ORDER } from './order.js';
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
   'lease', 'sound', 'graphics', 'video',
-  'watchdog', 'rng', 'tpm', 'shmem', 'memory', 'iommu',
+  'shmem', 'memory', 'iommu',
   'vsock', 'crypto', 'nvram', 'pstore',
 ];
 
 /** Kinds a domain has at most one of, with libvirt's message for a second one. */
 const ONE_AT_MOST: Partial<Record<Kind, string>> = {
+  watchdog: 'only a single watchdog device is supported',
   memballoon: 'only a single memory balloon device is supported',
   redirfilter: 'only one set of redirection filter rule is supported',
 };
@@ -42,6 +43,7 @@ function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef)
   const list = def.devices[kind] as DeviceOf<K>[];
   const found = elements(devicesEl, k.element);
   if (found.length > 1 && ONE_AT_MOST[kind]) throw internalError(ONE_AT_MOST[kind]);
+  if (kind === 'tpm' && found.length > 2) throw xmlError('a maximum of two TPM devices is supported, one of them being a TPM Proxy device');
   const collector = k.collector?.();
   found.forEach((e, index) => {
     tick();

@@ -12,6 +12,8 @@ import type { StageContext } from '../devices/kind.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
 import { validateFsTargets } from '../devices/filesystem.js';
 import { validateHostdevSources } from '../devices/hostdev.js';
+import { validateTpmCount } from '../devices/tpm.js';
+import { validatePanics } from '../devices/panic.js';
 import { validateHostdevDriveAddresses } from '../devices/hostdev-scsi.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
@@ -28,7 +30,6 @@ import { validateConsoles } from '../devices/chardev.js';
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
   validateDomain(def, caps);
-  if (def.devices.panic.length && machine.family !== 's390-ccw') throw unsupportedConfig("only S390 guests support panic device of model 's390'");
 
   // Per device: libvirt's generic checks, then the qemu driver's (the address first).
   for (const kind of ITERATE_ORDER) {
@@ -126,6 +127,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   // qemuValidateDomainDefNuma
   if (numaHasHmat(def) && !hasFlag(caps, 'numa.hmat')) throw unsupportedConfig('HMAT is not supported with this QEMU');
   validateConsoles(def, caps); // qemuValidateDomainDefConsole
+  validatePanics(def, caps);
+  validateTpmCount(def); // qemuValidateDomainDefTPMs
   validateLaunchSecurity(def, caps);
 }
 
