@@ -185,6 +185,11 @@ export const CAPS_FLAGS = [
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
+  // <iommu>, <memory> devices, <vsock>, <shmem> (devices/iommu.ts, memory-device*.ts, vsock.ts, shmem.ts)
+  'intel-iommu', 'intel-iommu.intremap', 'intel-iommu.caching-mode', 'intel-iommu.eim', 'intel-iommu.device-iotlb', 'intel-iommu.aw-bits',
+  'virtio-iommu-pci', 'virtio-iommu.boot-bypass',
+  'pc-dimm', 'nvdimm', 'nvdimm.unarmed', 'virtio-pmem-pci', 'virtio-mem-pci', 'virtio-mem-pci.prealloc', 'memory-backend-file.reserve', 'memory-backend-file.pmem',
+  'vhost-vsock', 'ivshmem-plain', 'ivshmem-doorbell',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -8,6 +8,7 @@ import { filesystem } from './filesystem.js';
 import { hostdev } from './hostdev.js';
 import { hub } from './hub.js';
 import { input } from './input.js';
+import { iommu } from './iommu.js';
 import { tick } from '../deadline.js';
 import type { DeviceKind } from './kind.js';
 import type { DeviceInfo, Devices } from '../model.js';
@@ -30,9 +31,10 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   memballoon,
   hub,
   panic,
+  iommu,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], iommu: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

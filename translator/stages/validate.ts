@@ -23,6 +23,7 @@ import { numaHasHmat, validateNuma } from '../domain/numa.js';
 import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, validateTopologyOverflow } from '../domain/cpu.js';
 import { validateClock, validateClockStart } from '../domain/clock.js';
 import { validateFeatures } from '../domain/features.js';
+import { validateEimVcpus, validateIommuDomain } from '../devices/iommu.js';
 
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
@@ -50,6 +51,7 @@ export function validateDefine(ctx: StageContext): void {
   validateDuplicateAddresses(def);
   validateHostdevDriveAddresses(def);
   validateTopologyOverflow(def);
+  validateIommuDomain(def);
   // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
   // the blkio paths, the id maps and NUMA.
   validateLifecycleActions(def);
@@ -100,6 +102,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
   validateTopology(def, caps);
+  validateEimVcpus(def, q35);
   validateFeatures(def, caps);
   validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
   validateSysinfo(def);
