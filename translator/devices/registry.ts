@@ -15,6 +15,7 @@ import type { DeviceInfo, Devices } from '../model.js';
 import { memballoon } from './memballoon.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
+import { vsock } from './vsock.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -32,9 +33,10 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   hub,
   panic,
   iommu,
+  vsock,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], iommu: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], iommu: [], vsock: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -14,7 +14,7 @@ import type { DomainDef } from '../model.js';
 import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
-import { COMMAND_ORDER } from './order.js';
+import { AFTER_SANDBOX, COMMAND_ORDER } from './order.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -90,22 +90,28 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
-  for (const kind of COMMAND_ORDER) {
+  const kindArgs = (kind: (typeof COMMAND_ORDER)[number]) => {
+    const out: string[][] = [];
     const k = KINDS[kind] as DeviceKind<unknown>;
     const list = def.devices[kind] as unknown[];
-    args.push(...(k.commandBefore?.(list, ctx) ?? []));
+    out.push(...(k.commandBefore?.(list, ctx) ?? []));
     for (const dev of k.commandOrder?.(list) ?? list) {
       tick();
-      args.push(...(k.command?.(dev, ctx) ?? []));
+      out.push(...(k.command?.(dev, ctx) ?? []));
     }
-    args.push(...(k.commandAfter?.(list, ctx) ?? []));
-  }
+    out.push(...(k.commandAfter?.(list, ctx) ?? []));
+    return out;
+  };
+  for (const kind of COMMAND_ORDER) if (!AFTER_SANDBOX.includes(kind)) args.push(...kindArgs(kind));
 
   args.push(...vmcoreinfoArgs(def));
   applyDeviceOverrides(args, def.misc.qemuNs);
   appendPassthrough(args, ns.args);
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  const late = COMMAND_ORDER.filter((k) => AFTER_SANDBOX.includes(k)).flatMap(kindArgs);
+  applyDeviceOverrides(late, def.misc.qemuNs);
+  args.push(...late);
   add('-msg', 'timestamp=on');
 
   return {

@@ -28,17 +28,18 @@ import { PARSE_ORDER } from './order.js';
 const NOT_IMPLEMENTED = [
   'lease', 'sound', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
   'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm', 'shmem', 'memory',
-  'vsock', 'crypto', 'nvram', 'pstore',
+  'nvram', 'pstore',
 ];
 
 /** Kinds a domain has at most one of, with libvirt's message for a second one. */
 const ONE_AT_MOST: Partial<Record<Kind, () => Error>> = {
   memballoon: () => internalError('only a single memory balloon device is supported'),
   iommu: () => xmlError('only a single IOMMU device is supported'),
+  vsock: () => xmlError('only a single vsock device is supported'),
 };
 
 /** Kinds libvirt reads after <launchSecurity> (which follows ./devices/shmem). */
-const AFTER_LAUNCH_SECURITY: readonly Kind[] = ['iommu'];
+const AFTER_LAUNCH_SECURITY: readonly Kind[] = ['iommu', 'vsock'];
 
 function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef): void {
   const k = KINDS[kind] as DeviceKind<DeviceOf<K>>;
