@@ -13,6 +13,7 @@ import { tick } from '../deadline.js';
 import type { DeviceKind } from './kind.js';
 import type { DeviceInfo, Devices } from '../model.js';
 import { memballoon } from './memballoon.js';
+import { memory } from './memory-device.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
 import { vsock } from './vsock.js';
@@ -32,11 +33,12 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   memballoon,
   hub,
   panic,
+  memory,
   iommu,
   vsock,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], iommu: [], vsock: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], memory: [], iommu: [], vsock: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

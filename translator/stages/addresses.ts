@@ -10,6 +10,7 @@ import { ITERATE_ORDER } from './order.js';
 import { assignPciAddresses } from './pci-assign.js';
 import { assignUsbAddresses } from './usb-assign.js';
 import { assignSpaprVioAddresses } from '../devices/controller-storage.js';
+import { assignMemorySlots } from '../devices/memory-device.js';
 
 export function assignAddresses(ctx: StageContext): void {
   const { def, machine } = ctx;
@@ -42,6 +43,8 @@ export function assignAddresses(ctx: StageContext): void {
 
   // USB (qemuDomainAssignUSBAddresses)
   assignUsbAddresses(ctx);
+  // DIMM slots (qemuDomainAssignMemorySlots)
+  assignMemorySlots(def);
 }
 
 /** … which get theirs when the domain starts (qemuProcessPrepareDomain assigns addresses

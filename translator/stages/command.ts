@@ -15,6 +15,7 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { AFTER_SANDBOX, COMMAND_ORDER } from './order.js';
+import { initialMemoryKiB, memoryDeviceMachineOpts } from '../devices/memory-device.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -30,7 +31,7 @@ export { shortName };
 export function alignedMemoryKiB(def: DomainDef): number {
   // With NUMA, the sum of the cells, each aligned (qemuDomainAlignMemorySizes).
   if (def.numa) return def.numa.reduce((s, c) => s + alignedCellKiB(c), 0);
-  return Math.ceil(def.memory.totalKiB / 1024) * 1024;
+  return Math.ceil(initialMemoryKiB(def) / 1024) * 1024;
 }
 
 export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): QemuCommand {
@@ -50,7 +51,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
+  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def), ...memoryDeviceMachineOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
   machineOpts.push(...loadparmMachineParam(def, caps));
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.

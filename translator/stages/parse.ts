@@ -27,7 +27,7 @@ import { PARSE_ORDER } from './order.js';
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
   'lease', 'sound', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
-  'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm', 'shmem', 'memory',
+  'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm', 'shmem',
   'nvram', 'pstore',
 ];
 
@@ -39,7 +39,7 @@ const ONE_AT_MOST: Partial<Record<Kind, () => Error>> = {
 };
 
 /** Kinds libvirt reads after <launchSecurity> (which follows ./devices/shmem). */
-const AFTER_LAUNCH_SECURITY: readonly Kind[] = ['iommu', 'vsock'];
+const AFTER_LAUNCH_SECURITY: readonly Kind[] = ['memory', 'iommu', 'vsock'];
 
 function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef): void {
   const k = KINDS[kind] as DeviceKind<DeviceOf<K>>;

@@ -3,7 +3,8 @@
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
 import { guestNumaCells } from '../domain/numatune.js';
-import { checkAlignedSizes, validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
+import { checkAlignedSizes, validateBacking, validateHugepages } from '../domain/memory.js';
+import { validateMemoryHotplug } from '../devices/memory-device.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig } from '../errors.js';
@@ -89,7 +90,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
   validateCpu(def, caps); // qemuValidateDomainDefCpu
-  validateMemoryHotplug(def, guestNumaCells(def));
+  validateMemoryHotplug(def);
   validateIOThreadCaps(def, caps);
   validateClock(def, caps);
   // qemuValidateDomainDefPM
