@@ -16,6 +16,7 @@ import { memballoon } from './memballoon.js';
 import { memory } from './memory-device.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
+import { shmem } from './shmem.js';
 import { vsock } from './vsock.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
@@ -33,12 +34,13 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   memballoon,
   hub,
   panic,
+  shmem,
   memory,
   iommu,
   vsock,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], memory: [], iommu: [], vsock: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], shmem: [], memory: [], iommu: [], vsock: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

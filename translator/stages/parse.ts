@@ -27,7 +27,7 @@ import { PARSE_ORDER } from './order.js';
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
   'lease', 'sound', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
-  'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm', 'shmem',
+  'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm',
   'nvram', 'pstore',
 ];
 
