@@ -44,6 +44,7 @@ export function readCaps(path: string): QemuCaps {
     if (host?.networks) caps.hostNetworks = host.networks;
     if (host?.netScripts) caps.hostNetScripts = host.netScripts;
     if (host?.tpm) caps.tpmHost = host.tpm;
+    if (host?.vsock) caps.vsockHost = host.vsock;
     capsCache.set(path, caps);
   }
   return caps;

@@ -68,6 +68,12 @@ test('host facts: hugetlbfs mounts, read strictly', () => {
   for (const bad of ['[]', '{"hugetlbfs":{}}', '{"numaNodes":[-1]}', '{"numaNodes":"0"}', '{"hugetlbfs":[{"path":"rel","sizeKiB":1}]}', '{"hugetlbfs":[{"path":"/a","sizeKiB":0}]}', 'nope']) {
     assert.match(err(() => loadHostFacts(bad, 'h.json')), /^h\.json: /);
   }
+  // <vsock>'s CID and descriptor: domxml-to-native's (the CID kept) or the test harness's
+  assert.equal(loadHostFacts('{"vsock":{"autoCid":null,"vhostfd":-1}}', 'h.json'), { vsock: { autoCid: null, vhostfd: -1 } });
+  assert.equal(loadHostFacts('{"vsock":{"autoCid":42,"vhostfd":6789}}', 'h.json'), { vsock: { autoCid: 42, vhostfd: 6789 } });
+  for (const bad of ['{"vsock":{}}', '{"vsock":{"autoCid":-1,"vhostfd":3}}', '{"vsock":{"autoCid":3,"vhostfd":-2}}', '{"vsock":[]}', '{"vsock":null}']) {
+    assert.match(err(() => loadHostFacts(bad, 'h.json')), /^h\.json: "vsock" is not/);
+  }
 });
 
 test.run();

@@ -193,6 +193,11 @@ export const CAPS_FLAGS = [
   'virtio-rng', 'rng-random', 'rng-egd', 'rng-builtin',
   'tpm-passthrough', 'tpm-emulator', 'tpm-tis', 'tpm-crb',
   'virtio-balloon-pci.deflate-on-oom', 'virtio-balloon.free-page-reporting', 'pvpanic', 'usb-host.hostdevice', 'usb-host.guest-resets-all', 'vfio-ccw', 'vfio-ap', 'vfio-pci.display',
+  // <iommu>, <memory> devices, <vsock>, <shmem> (devices/iommu.ts, memory-device*.ts, vsock.ts, shmem.ts)
+  'intel-iommu', 'intel-iommu.intremap', 'intel-iommu.caching-mode', 'intel-iommu.eim', 'intel-iommu.device-iotlb', 'intel-iommu.aw-bits',
+  'virtio-iommu-pci', 'virtio-iommu.boot-bypass',
+  'pc-dimm', 'nvdimm', 'nvdimm.unarmed', 'virtio-pmem-pci', 'virtio-mem-pci', 'virtio-mem-pci.prealloc', 'memory-backend-file.reserve', 'memory-backend-file.pmem',
+  'vhost-vsock', 'ivshmem-plain', 'ivshmem-doorbell',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

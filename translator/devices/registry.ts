@@ -11,15 +11,19 @@ import { filesystem } from './filesystem.js';
 import { hostdev } from './hostdev.js';
 import { hub } from './hub.js';
 import { input } from './input.js';
+import { iommu } from './iommu.js';
 import { tick } from '../deadline.js';
 import type { DeviceKind } from './kind.js';
 import type { DeviceInfo, Devices } from '../model.js';
 import { memballoon } from './memballoon.js';
+import { memory } from './memory-device.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
 import { rng } from './rng.js';
 import { tpm } from './tpm.js';
 import { watchdog } from './watchdog.js';
+import { shmem } from './shmem.js';
+import { vsock } from './vsock.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -46,9 +50,13 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   rng,
   tpm,
   watchdog,
+  shmem,
+  memory,
+  iommu,
+  vsock,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [], rng: [], tpm: [], watchdog: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [], rng: [], tpm: [], watchdog: [], shmem: [], memory: [], iommu: [], vsock: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -146,11 +146,6 @@ export function validateHugepages(def: DomainDef, numaCells: number): void {
   });
 }
 
-/** qemuDomainDefValidateMemoryHotplug, for a domain without memory devices. */
-export function validateMemoryHotplug(def: DomainDef, numaCells: number): void {
-  if (def.maxMemory && !numaCells) throw unsupportedConfig('At least one numa node has to be configured when enabling memory hotplug');
-}
-
 /** virMemoryMaxValue on a 64-bit host (LLONG_MAX bytes), in KiB. */
 const MAX_MEMORY_KIB = (2n ** 63n - 1n) >> 10n;
 const alignUp = (kib: number | bigint) => ((BigInt(kib) + 1023n) / 1024n) * 1024n;
@@ -244,9 +239,29 @@ export interface BackendInput {
   targetNode: number;
   /** the domain's short name, as in its directories */
   shortName: string;
-  /** the cell's own memAccess/discard (<numa><cell>), which take precedence */
+  /** the cell's own memAccess/discard (<numa><cell>), or a memory device's (then its
+   *  cell's), which take precedence */
   cellAccess?: 'shared' | 'private';
   cellDiscard?: 'yes' | 'no';
+  /** a <memory> device's own backend settings (devices/memory-device.ts) */
+  device?: DeviceBackend;
+}
+
+/** What a memory device adds to its backend (qemuBuildMemoryDimmBackendStr): libvirt
+ *  forces a backend object for it, and it is never the system RAM. */
+export interface DeviceBackend {
+  model: 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem';
+  /** <source><pagesize>, KiB; 0 when none */
+  pagesizeKiB: number;
+  /** <source><path> of an NVDIMM or virtio-pmem */
+  path?: string;
+  pmem: boolean;
+  /** <source><alignsize>, KiB; 0 when none */
+  alignKiB: number;
+  /** <source><nodemask> */
+  sourceNodes?: number[];
+  /** the device's alias, which names its file under the memory backing directory */
+  pathAlias: string;
 }
 
 /** The memory-backend-* object of a guest's RAM or of one NUMA cell
@@ -262,30 +277,44 @@ export function memoryBackendProps(o: BackendInput): { json: string; needed: boo
   // a tristate: a cell's discard='no' is written as false
   const discard = o.cellDiscard ?? (mb.discard ? 'yes' : undefined);
   const cell = def.memnodes?.find((m) => m.cellid === targetNode);
-  const huge = hugepageKiB(def, caps, targetNode);
-  const system = targetNode < 0;
+  const dev = o.device;
+  // qemuBuildMemoryGetPagesize: a device's own page size, else the domain's for the cell
+  const huge = dev?.pagesizeKiB ? (BigInt(dev.pagesizeKiB) === SYSTEM_PAGE_KIB ? 0 : dev.pagesizeKiB) : hugepageKiB(def, caps, targetNode);
+  const system = targetNode < 0 && !dev;
   const parts: string[] = [];
   let type = 'memory-backend-ram';
   const share = access ? [`"share":${access === 'shared'}`] : [];
   const canon = system && hasFlag(caps, 'memory-backend-file.x-use-canonical-path-for-ramblock-id') ? ['"x-use-canonical-path-for-ramblock-id":false'] : [];
-  if (mb.source === 'memfd') {
+  if (!dev?.path && mb.source === 'memfd') {
     type = 'memory-backend-memfd';
     if (huge) parts.push('"hugetlb":true', `"hugetlbsize":${huge * 1024}`);
     parts.push(...share, ...canon);
-  } else if (huge || access || mb.source === 'file') {
+  } else if (huge || dev?.path || access || mb.source === 'file') {
     type = 'memory-backend-file';
-    const path = huge ? hugepageMemPath(caps.hugetlbfs, huge, o.shortName) : `${memoryDir(o.shortName)}/${alias}`;
+    const path = dev?.path ?? (huge ? hugepageMemPath(caps.hugetlbfs, huge, o.shortName) : `${memoryDir(o.shortName)}/${dev?.pathAlias ?? alias}`);
     parts.push(`"mem-path":${JSON.stringify(path)}`);
-    if (discard) parts.push(`"discard-data":${discard === 'yes'}`);
+    if (discard && !dev?.path) parts.push(`"discard-data":${discard === 'yes'}`);
     parts.push(...share, ...canon);
   }
-  if (huge || mb.allocation === 'immediate') parts.push('"prealloc":true');
-  if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
+  // (a real NVDIMM is not preallocated, nor is a virtio-pmem's file)
+  const prealloc = mb.allocation === 'immediate' || (dev?.path ? !dev.pmem && dev.model !== 'virtio-pmem' : huge > 0);
+  if (dev?.model === 'virtio-mem') {
+    // no prealloc on the backend (the device has it); never -mem-prealloc here (memory-device.ts)
+    if (hasFlag(caps, 'memory-backend-file.reserve')) parts.push('"reserve":false');
+  } else {
+    if (prealloc) parts.push('"prealloc":true');
+    if (mb.allocationThreads) parts.push(`"prealloc-threads":${mb.allocationThreads}`);
+  }
   parts.push(`"size":${BigInt(o.sizeKiB) * 1024n}`);
+  if (dev?.alignKiB) parts.push(`"align":${BigInt(dev.alignKiB) * 1024n}`);
+  if (dev?.pmem) {
+    if (!hasFlag(caps, 'memory-backend-file.pmem')) throw unsupportedConfig('nvdimm pmem property is not available with this QEMU binary');
+    parts.push('"pmem":true');
+  }
   // virDomainNumatuneMaybeGetNodeset: the cell's <memnode>, else <numatune><memory>.
   const nt = def.numatune;
-  if (nt?.placement === 'auto') throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
-  const nodeset = cell?.nodeset ?? nt?.nodeset;
+  if (!dev?.sourceNodes && nt?.placement === 'auto') throw new TranslationError('internal error', 'Advice from numad is needed in case of automatic numa placement');
+  const nodeset = dev?.sourceNodes ?? cell?.nodeset ?? nt?.nodeset;
   checkHostNodes(caps, nodeset);
   const mode = cell?.mode ?? nt?.mode ?? 'strict';
   let tc: string | undefined;
@@ -298,7 +327,7 @@ export function memoryBackendProps(o: BackendInput): { json: string; needed: boo
       parts.push(`"prealloc-context":${JSON.stringify(`tc-${alias}`)}`);
     }
   }
-  const needed = needHugepage(def, targetNode) || cell !== undefined || mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
+  const needed = dev !== undefined || needHugepage(def, targetNode) || cell !== undefined || mb.source === 'file' || mb.source === 'memfd' || access !== undefined;
   if (needed && type === 'memory-backend-memfd' && !hasFlag(caps, 'memory-backend-memfd')) {
     throw unsupportedConfig("this qemu doesn't support the memory-backend-memfd object");
   }

@@ -11,6 +11,7 @@ import { assignPciAddresses } from './pci-assign.js';
 import { assignUsbAddresses } from './usb-assign.js';
 import { assignSpaprVioAddresses } from '../devices/controller-storage.js';
 import { assignVirtioSerialAddresses } from '../devices/chardev.js';
+import { assignMemorySlots } from '../devices/memory-device.js';
 
 export function assignAddresses(ctx: StageContext): void {
   const { def, machine } = ctx;
@@ -56,6 +57,8 @@ export function assignAddresses(ctx: StageContext): void {
 
   // USB (qemuDomainAssignUSBAddresses)
   assignUsbAddresses(ctx);
+  // DIMM slots (qemuDomainAssignMemorySlots)
+  assignMemorySlots(def);
 }
 
 /** … which get theirs when the domain starts (qemuProcessPrepareDomain assigns addresses

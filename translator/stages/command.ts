@@ -7,7 +7,7 @@ import { iothreadArgs } from '../domain/tuning.js';
 import { bootVcpus } from '../domain/vcpu.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DeviceKind, StageContext } from '../devices/kind.js';
-import { KINDS, type Kind } from '../devices/registry.js';
+import { KINDS } from '../devices/registry.js';
 import { tick } from '../deadline.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
@@ -15,6 +15,7 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { AFTER_SANDBOX, COMMAND_ORDER } from './order.js';
+import { initialMemoryKiB, memoryDeviceMachineOpts } from '../devices/memory-device.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -30,7 +31,7 @@ export { shortName };
 export function alignedMemoryKiB(def: DomainDef): number {
   // With NUMA, the sum of the cells, each aligned (qemuDomainAlignMemorySizes).
   if (def.numa) return def.numa.reduce((s, c) => s + alignedCellKiB(c), 0);
-  return Math.ceil(def.memory.totalKiB / 1024) * 1024;
+  return Math.ceil(initialMemoryKiB(def) / 1024) * 1024;
 }
 
 export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): QemuCommand {
@@ -50,7 +51,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...pflashBlockdevs(def.os));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
-  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def)];
+  const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def), ...memoryDeviceMachineOpts(def)];
   if (ramId) machineOpts.push(`memory-backend=${ramId}`);
   machineOpts.push(...loadparmMachineParam(def, caps));
   // libvirt writes hmat=on after the pflash parameters, before graphics=off.
@@ -90,24 +91,28 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   args.push(...bootArgs(def.os));
 
   const ctx: StageContext = { def, caps, machine };
-  const kindArgs = (kind: Kind) => {
+  const kindArgs = (kind: (typeof COMMAND_ORDER)[number]) => {
+    const out: string[][] = [];
     const k = KINDS[kind] as DeviceKind<unknown>;
     const list = def.devices[kind] as unknown[];
-    args.push(...(k.commandBefore?.(list, ctx) ?? []));
+    out.push(...(k.commandBefore?.(list, ctx) ?? []));
     for (const dev of k.commandOrder?.(list) ?? list) {
       tick();
-      args.push(...(k.command?.(dev, ctx) ?? []));
+      out.push(...(k.command?.(dev, ctx) ?? []));
     }
-    args.push(...(k.commandAfter?.(list, ctx) ?? []));
+    out.push(...(k.commandAfter?.(list, ctx) ?? []));
+    return out;
   };
-  for (const kind of COMMAND_ORDER) if (!AFTER_SANDBOX.includes(kind)) kindArgs(kind);
+  for (const kind of COMMAND_ORDER) if (!AFTER_SANDBOX.includes(kind)) args.push(...kindArgs(kind));
 
   args.push(...vmcoreinfoArgs(def));
   applyDeviceOverrides(args, def.misc.qemuNs);
   appendPassthrough(args, ns.args);
 
   if (hasFlag(caps, 'seccomp-sandbox')) add('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
-  for (const kind of AFTER_SANDBOX) kindArgs(kind);
+  const late = COMMAND_ORDER.filter((k) => AFTER_SANDBOX.includes(k)).flatMap(kindArgs);
+  applyDeviceOverrides(late, def.misc.qemuNs);
+  args.push(...late);
   add('-msg', 'timestamp=on');
 
   return {

@@ -27,22 +27,26 @@ import { PARSE_ORDER } from './order.js';
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
   'lease', 'sound', 'graphics', 'video',
-  'shmem', 'memory', 'iommu',
-  'vsock', 'crypto', 'nvram', 'pstore',
+  'nvram', 'pstore',
 ];
 
-/** Kinds a domain has at most one of, with libvirt's message for a second one. */
-const ONE_AT_MOST: Partial<Record<Kind, string>> = {
-  watchdog: 'only a single watchdog device is supported',
-  memballoon: 'only a single memory balloon device is supported',
-  redirfilter: 'only one set of redirection filter rule is supported',
+/** Kinds a domain has at most one of, with libvirt's error for a second one. */
+const ONE_AT_MOST: Partial<Record<Kind, () => Error>> = {
+  watchdog: () => internalError('only a single watchdog device is supported'),
+  memballoon: () => internalError('only a single memory balloon device is supported'),
+  redirfilter: () => internalError('only one set of redirection filter rule is supported'),
+  iommu: () => xmlError('only a single IOMMU device is supported'),
+  vsock: () => xmlError('only a single vsock device is supported'),
 };
+
+/** Kinds libvirt reads after <launchSecurity> (which follows ./devices/shmem). */
+const AFTER_LAUNCH_SECURITY: readonly Kind[] = ['memory', 'iommu', 'vsock'];
 
 function parseKind<K extends Kind>(kind: K, devicesEl: XElement, def: DomainDef): void {
   const k = KINDS[kind] as DeviceKind<DeviceOf<K>>;
   const list = def.devices[kind] as DeviceOf<K>[];
   const found = elements(devicesEl, k.element);
-  if (found.length > 1 && ONE_AT_MOST[kind]) throw internalError(ONE_AT_MOST[kind]);
+  if (found.length > 1 && ONE_AT_MOST[kind]) throw ONE_AT_MOST[kind]!();
   if (kind === 'tpm' && found.length > 2) throw xmlError('a maximum of two TPM devices is supported, one of them being a TPM Proxy device');
   const collector = k.collector?.();
   found.forEach((e, index) => {
@@ -84,6 +88,7 @@ export const DOMAIN_PARSE_ORDER: readonly Section[] = [
   { follows: 'virDomainDefParseBootOptions', parse: (r, d) => parseBootOptions(r, d.os) },
   { follows: './devices/* (PARSE_ORDER)', parse: parseDevices },
   { follows: 'virDomainSecDefParseXML (after ./devices/shmem)', parse: parseLaunchSecurityOf },
+  { follows: './devices/memory, iommu, vsock (AFTER_LAUNCH_SECURITY)', parse: (r, d) => { const el = devicesOf(r); for (const k of PARSE_ORDER) if (AFTER_LAUNCH_SECURITY.includes(k)) parseKind(k, el, d); } },
   { follows: 'virDomainIdmapDefParseXML', parse: parseIdmaps },
   { follows: 'virSysinfoParseXML (a system uuid may stand in for a missing <uuid>)', parse: (r, d, st) => parseSysinfo(r, d, st.uuidGenerated) },
   { follows: 'os/smbios/@mode', parse: (r, d) => parseSmbiosMode(r, d.os) },
@@ -102,13 +107,15 @@ function parseGuestNuma(root: XElement, def: DomainDef): void {
   if (def.vcpu.max === 0) throw internalError('CPU IDs in <numa> exceed the <vcpu> count');
 }
 
+/** libvirt reads ./devices/*: several <devices> blocks act as one. */
+const devicesOf = (root: XElement): XElement => ({ name: 'devices', attrs: {}, children: elements(root, 'devices').flatMap((b) => b.children) });
+
 function parseDevices(root: XElement, def: DomainDef): void {
-  // libvirt reads ./devices/*: several <devices> blocks act as one.
-  const devicesEl: XElement = { name: 'devices', attrs: {}, children: elements(root, 'devices').flatMap((b) => b.children) };
+  const devicesEl = devicesOf(root);
   for (const c of elements(devicesEl)) if (NOT_IMPLEMENTED.includes(c.name)) throw notImplemented(`<devices><${c.name}>`);
   const emu = child(devicesEl, 'emulator');
   if (emu && textOf(emu).trim()) def.emulator = textOf(emu).trim();
-  for (const kind of PARSE_ORDER) parseKind(kind, devicesEl, def);
+  for (const kind of PARSE_ORDER) if (!AFTER_LAUNCH_SECURITY.includes(kind)) parseKind(kind, devicesEl, def);
 }
 
 /** Parse the XML text into a domain definition. */

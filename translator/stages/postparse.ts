@@ -15,7 +15,8 @@ import { machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
 import { cpuPostParse, cpuSetDefault } from '../domain/cpu.js';
-import { numaMemoryKiB, numaPostParse } from '../domain/numa.js';
+import { numaPostParse } from '../domain/numa.js';
+import { postParseMemoryTotal } from '../devices/memory-device.js';
 import { HOST_ARCH } from '../domain/host.js';
 import { postParseTimers } from '../domain/clock.js';
 import { postParseFeatures } from '../domain/features.js';
@@ -88,8 +89,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   // with guest NUMA, the memory is what the cells add up to.
   if (def.os.type === 'exe') throw xmlError('init binary must be specified');
   postParseVcpusCommon(def);
-  if (def.numa) def.memory.totalKiB = numaMemoryKiB(def);
-  if (def.memory.totalKiB === 0) throw xmlError('Memory size must be specified via <memory> or in the <numa> configuration');
+  postParseMemoryTotal(def); // (with the memory devices')
   const cur = def.memory.currentKiB;
   if (cur === undefined || cur === 0 || cur > def.memory.totalKiB) def.memory.currentKiB = def.memory.totalKiB;
   postParseMaxMemory(def);

@@ -3,7 +3,8 @@
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
 import { guestNumaCells } from '../domain/numatune.js';
-import { checkAlignedSizes, validateBacking, validateHugepages, validateMemoryHotplug } from '../domain/memory.js';
+import { checkAlignedSizes, validateBacking, validateHugepages } from '../domain/memory.js';
+import { validateMemoryHotplug } from '../devices/memory-device.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
 import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig } from '../errors.js';
@@ -26,6 +27,7 @@ import { cpuPrepareStart, cpuStartValidate, validateCpu, validateTopology, valid
 import { validateClock, validateClockStart } from '../domain/clock.js';
 import { validateFeatures } from '../domain/features.js';
 import { validateConsoles } from '../devices/chardev.js';
+import { validateEimVcpus, validateIommuDomain } from '../devices/iommu.js';
 
 export function validateDefine(ctx: StageContext): void {
   const { def, caps, machine } = ctx;
@@ -59,6 +61,7 @@ export function validateDefine(ctx: StageContext): void {
   validateHostdevDriveAddresses(def);
   validateTopologyOverflow(def);
   validateAliases(def);
+  validateIommuDomain(def);
   // … then the lifecycle actions, the memtune (hugepages), <os>, cputune and boot checks,
   // the blkio paths, the id maps and NUMA.
   validateLifecycleActions(def);
@@ -108,7 +111,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig("qemu driver doesn't support 'onReboot' set to 'destroy and 'onPoweroff' set to 'reboot'");
   }
   validateCpu(def, caps); // qemuValidateDomainDefCpu
-  validateMemoryHotplug(def, guestNumaCells(def));
+  validateMemoryHotplug(def);
   validateIOThreadCaps(def, caps);
   validateClock(def, caps);
   // qemuValidateDomainDefPM
@@ -121,6 +124,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
   }
   validateTopology(def, caps);
+  validateEimVcpus(def, q35);
   validateFeatures(def, caps);
   validateBacking(def, caps, machine.defaultRAMid, guestNumaCells(def));
   validateSysinfo(def);
