@@ -185,6 +185,9 @@ export const CAPS_FLAGS = [
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
+  // sound cards, audio backends, inputs (devices/sound.ts, devices/audio.ts, devices/input.ts)
+  'usb-audio', 'ich9-intel-hda', 'hda-duplex', 'hda-micro', 'hda-output', 'display-dbus', 'i8042', 'input-linux',
+  'virtio-mouse', 'virtio-tablet', 'virtio-keyboard', 'virtio-input-host', 'virtio-mouse-ccw', 'virtio-tablet-ccw', 'virtio-keyboard-ccw',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -14,6 +14,7 @@ import type { DeviceInfo, Devices } from '../model.js';
 import { memballoon } from './memballoon.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
+import { sound } from './sound.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -25,6 +26,7 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   filesystem,
   interface: net,
   input,
+  sound,
   audio,
   hostdev,
   memballoon,
@@ -32,7 +34,7 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   panic,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], sound: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

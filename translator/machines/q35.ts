@@ -8,6 +8,7 @@ import type { DomainDef, PciHostAddress } from '../model.js';
 import { C, type PciAddressSet } from '../pci/addrset.js';
 import { addImplicitInput, addPciRoot } from './common.js';
 import type { Machine } from './machine.js';
+import { placeIch9Sound } from '../devices/sound.js';
 
 const SATA0: PciHostAddress = { domain: 0, bus: 0, slot: 0x1f, function: 2 };
 const same = (a: PciHostAddress, b: PciHostAddress) => a.domain === b.domain && a.bus === b.bus && a.slot === b.slot && a.function === b.function;
@@ -69,5 +70,6 @@ export const q35: Machine = {
       set.reserve({ domain: 0, bus: 0, slot: 0x1f, function: 0 }, flags, true);
       set.reserve({ domain: 0, bus: 0, slot: 0x1f, function: 3 }, flags, true);
     }
+    placeIch9Sound(def, set);
   },
 };

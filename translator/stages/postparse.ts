@@ -22,6 +22,7 @@ import { postParseFeatures } from '../domain/features.js';
 import { addImplicitDiskControllers } from './drive-address.js';
 import { postParseStorage } from '../devices/controller-storage.js';
 import { addHostdevScsiControllers } from '../devices/hostdev-scsi.js';
+import { addDefaultAudio } from '../devices/audio.js';
 
 export { HOST_ARCH };
 
@@ -62,7 +63,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     machine = machineOf(def);
     // … the implicit devices (qemuDomainDefAddDefaultDevices) …
     machine.addDefaultDevices(def, caps);
-    if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
+    addDefaultAudio(def); // (its last step: qemuDomainDefAddDefaultAudioBackend)
     // … the guest CPU: the machine's default model, check and migratable defaults
     // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
     cpuSetDefault(def, caps, known);
