@@ -185,6 +185,10 @@ export const CAPS_FLAGS = [
   'nbd-tls', 'blockdev.nbd.tls-hostname', 'vhost-user-blk',
   // LUN passthrough, SCSI hostdevs, loadparm (devices/disk-lun.ts, devices/hostdev-scsi.ts, devices/loadparm.ts)
   'scsi-block', 'pr-manager-helper', 'vhost-scsi', 'set-action', 'loadparm',
+  // graphics and video (devices/graphics*.ts, devices/video.ts)
+  'sdl', 'vnc', 'spice', 'egl-headless', 'display-dbus', 'spice-gl', 'spice-rendernode', 'egl-headless.rendernode', 'vnc-power-control',
+  'VGA', 'cirrus-vga', 'vmware-svga', 'qxl', 'virtio-gpu', 'bochs-display', 'ramfb', 'virtio-vga', 'virtio-vga-gl', 'virtio-gpu-gl-pci',
+  'qxl.vram64_size_mb', 'qxl.vgamem_mb', 'VGA.vgamem_mb', 'vmware-svga.vgamem_mb', 'vhost-user-gpu', 'vhost-user-vga',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -7,7 +7,8 @@ import type { DeviceKind } from './kind.js';
 
 export interface AudioDef {
   id: number;
-  type: 'none';
+  /** 'spice': only as the default of SPICE graphics (post-parse) */
+  type: 'none' | 'spice';
 }
 
 declare module '../model.js' {

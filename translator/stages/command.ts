@@ -76,7 +76,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   args.push(...genidCommand(def));
-  add('-display', 'none');
+  if (!def.devices.graphics.length) add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
