@@ -1,13 +1,13 @@
 // <audio>: the audio backend (libvirt's virDomainAudioDef); only type='none', the
 // default libvirt adds when a domain has none.
-import { notImplemented, xmlError } from '../errors.js';
+import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import { propEnum, propUInt, required } from '../xml/props.js';
 import { elements, type XElement } from '../xml/tree.js';
 import type { DeviceKind } from './kind.js';
 
 export interface AudioDef {
   id: number;
-  /** 'spice': only as the default of SPICE graphics (post-parse) */
+  /** 'spice': the default of SPICE graphics */
   type: 'none' | 'spice';
 }
 
@@ -32,8 +32,8 @@ function idCounts(list: AudioDef[]): Map<number, number> {
 
 function parse(e: XElement): AudioDef {
   const type = propEnum(e, 'type', TYPES);
-  if (type !== 'none') throw notImplemented(`<audio type='${type ?? ''}'>`);
-  if (elements(e).length) throw notImplemented('children of <audio type=\'none\'>');
+  if (type !== 'none' && type !== 'spice') throw notImplemented(`<audio type='${type ?? ''}'>`);
+  if (elements(e).length) throw notImplemented(`children of <audio type='${type}'>`);
   required(e, 'id');
   return { id: propUInt(e, 'id', { nonZero: true })!, type };
 }
@@ -44,6 +44,10 @@ export const audio: DeviceKind<AudioDef> = {
   validateConf(a, { def }) {
     // virDomainAudioDefValidate: ids are unique (counted once per domain, not per device).
     if ((idCounts(def.devices.audio).get(a.id) ?? 0) > 1) throw xmlError(`audio ID ${a.id} is used multiple times`);
+  },
+  // qemuValidateDomainDeviceDefAudio
+  validate(a, { def }) {
+    if (a.type === 'spice' && !def.devices.graphics.some((g) => g.type === 'spice')) throw unsupportedConfig('Spice audio is not supported without spice graphics');
   },
   format: (w, a) => w.line(`<audio id='${a.id}' type='${a.type}'/>`),
   command: (a) => [['-audiodev', JSON.stringify({ id: `audio${a.id}`, driver: a.type })]],

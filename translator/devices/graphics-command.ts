@@ -3,7 +3,7 @@
 // sockets, render nodes, and the ports a pretend start writes in: VNC 5900, SPICE 5901
 // and TLS 5902), and the options (qemuBuildGraphics*CommandLine).
 import { hasFlag, type QemuCaps } from '../capabilities.js';
-import { domainLibDir } from '../domain/ids.js';
+import { domainLibDir, shortName } from '../domain/ids.js';
 import type { GraphicsHostFacts } from '../domain/graphics-host.js';
 import { escapeComma } from '../argv.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig } from '../errors.js';
@@ -231,8 +231,7 @@ export function commandGraphics(g: GraphicsDef, { def, caps }: StageContext): st
     case 'spice':
       return spiceCommand(g, def, caps, graphicsHost(caps, "<graphics type='spice'> on a command line"));
     case 'sdl': {
-      // XAUTHORITY and DISPLAY go to the environment of QEMU
-      if (g.xauth !== undefined || g.display !== undefined) throw notImplemented("<graphics type='sdl'> with xauth or display on a command line");
+      // (XAUTHORITY and DISPLAY go to QEMU's environment: graphicsEnv)
       const out: string[][] = [];
       if (g.fullscreen) out.push(['-full-screen']);
       out.push(['-display', `sdl${g.gl ? `,gl=${g.gl === 'yes' ? 'on' : 'off'}` : ''}`]);
@@ -247,8 +246,8 @@ export function commandGraphics(g: GraphicsDef, { def, caps }: StageContext): st
       if (g.p2p) opt += ',p2p=on';
       else {
         // qemuProcessGraphicsSetupDBus: the domain's own bus daemon when no address is given
-        if (g.dbusAddress === undefined) throw notImplemented("<graphics type='dbus'> without address or p2p on a command line (the domain's D-Bus daemon)");
-        opt += `,addr=${escapeComma(g.dbusAddress)}`;
+        const addr = g.dbusAddress ?? `unix:path=${graphicsHost(caps, "<graphics type='dbus'> without address").dbusStateDir}/-1-${shortName(def.name)}-dbus.sock`;
+        opt += `,addr=${escapeComma(addr)}`;
       }
       if (g.gl) opt += `,gl=${g.gl === 'yes' ? 'on' : 'off'}`;
       const node = renderNode(g, caps);
@@ -289,4 +288,15 @@ export function defaultAudioType(def: DomainDef, caps: QemuCaps): 'none' | 'spic
     }
   }
   return add && !passthrough ? type : undefined;
+}
+
+/** The environment SDL displays give QEMU (qemuBuildGraphicsSDLCommandLine). */
+export function graphicsEnv(def: DomainDef): [string, string][] {
+  const out: [string, string][] = [];
+  for (const g of def.devices.graphics) {
+    if (g.type !== 'sdl') continue;
+    if (g.xauth !== undefined) out.push(['XAUTHORITY', g.xauth]);
+    if (g.display !== undefined) out.push(['DISPLAY', g.display]);
+  }
+  return out;
 }

@@ -27,6 +27,8 @@ export interface GraphicsHostFacts {
   drmRenderNode: string | null;
   /** qemu.conf's directory for domain state (cfg->libDir) */
   libDir: string;
+  /** where per-domain D-Bus daemons put their sockets (cfg->dbusStateDir) */
+  dbusStateDir: string;
   /** settings that differ where a domain is only defined (libvirt's test harness runs
    *  qemuxml2xmltest with qemu.conf's defaults, qemuxml2argvtest with its own) */
   xml2xml?: Partial<Omit<GraphicsHostFacts, 'xml2xml'>>;
@@ -64,6 +66,8 @@ export function parseGraphicsHost(raw: Record<string, unknown>, fail: (message: 
   out.drmRenderNode = o.drmRenderNode as string | null;
   if (typeof o.libDir !== 'string' || !o.libDir.startsWith('/')) throw bad('"libDir"');
   out.libDir = o.libDir;
+  if (typeof o.dbusStateDir !== 'string' || !o.dbusStateDir.startsWith('/')) throw bad('"dbusStateDir"');
+  out.dbusStateDir = o.dbusStateDir;
   if (o.xml2xml !== undefined) {
     if (typeof o.xml2xml !== 'object' || o.xml2xml === null || Array.isArray(o.xml2xml)) throw bad('"xml2xml"');
     const full = parseGraphicsHost({ graphics: { ...o, xml2xml: undefined, ...o.xml2xml } }, fail)!;

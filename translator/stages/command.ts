@@ -15,6 +15,7 @@ import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
+import { graphicsEnv } from '../devices/graphics-command.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -119,6 +120,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
       ...clockEnv(def),
+      ...graphicsEnv(def),
     ], ns.env),
     emulator: def.emulator!,
     args,
