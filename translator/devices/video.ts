@@ -7,7 +7,7 @@ import { internalError, notImplemented, TranslationError, unsupportedConfig, xml
 import type { DeviceInfo, DomainDef } from '../model.js';
 import type { PciAddressSet } from '../pci/addrset.js';
 import { pciFlags, pcieFlags, virtioFlags } from '../pci/connect.js';
-import { propEnum, propUInt, required, YES_NO } from '../xml/props.js';
+import { ON_OFF, propEnum, propUInt, required, YES_NO } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
 import { addressProps, formatInfo, parseDeviceInfo, zpciDevice } from './info.js';
@@ -26,8 +26,17 @@ export interface VideoDef {
   primary: boolean;
   accel?: { accel3d?: 'yes' | 'no'; accel2d?: 'yes' | 'no'; rendernode?: string };
   res?: { x: number; y: number };
+  /** <driver name> (the vhost-user backend is refused after libvirt's own checks) */
+  backend?: 'qemu' | 'vhostuser';
+  /** <driver iommu ats packed page_per_vq> (virDomainVirtioOptions) */
+  virtio?: Partial<Record<(typeof VIRTIO_OPTS)[number][0], 'on' | 'off'>>;
+  /** <driver vgaconf> */
+  vgaconf?: 'on' | 'off';
   info: DeviceInfo;
 }
+
+/** virtio options: XML attribute, QEMU property */
+const VIRTIO_OPTS = [['iommu', 'iommu_platform'], ['ats', 'ats'], ['packed', 'packed'], ['page_per_vq', 'page-per-vq']] as const;
 
 declare module '../model.js' {
   interface Devices {
@@ -66,7 +75,15 @@ function parse(e: XElement): VideoDef {
     required(res, 'y');
     v.res = { x, y: propUInt(res, 'y')! };
   }
-  if (child(e, 'driver')) throw notImplemented('<driver> of <video>');
+  const driver = child(e, 'driver');
+  if (driver) {
+    const name = propEnum(driver, 'name', ['default', 'qemu', 'vhostuser'] as const, { nonZero: true });
+    if (name && name !== 'default') v.backend = name;
+    for (const [a] of VIRTIO_OPTS) {
+      const o = propEnum(driver, a, ON_OFF);
+      if (o) (v.virtio ??= {})[a] = o;
+    }
+  }
   const type = model?.attrs.type;
   if (type !== undefined) {
     if (!TYPES.includes(type as VideoType)) throw unsupportedConfig(`unknown video model '${type}'`);
@@ -80,6 +97,11 @@ function parse(e: XElement): VideoDef {
     if (model.attrs.heads !== undefined) v.heads = uip(model, 'heads', (x) => internalError(`cannot parse video heads '${x}'`));
   }
   v.info = parseDeviceInfo(e, '<video>', false);
+  if (driver) {
+    const vgaconf = propEnum(driver, 'vgaconf', ['io', 'on', 'off'] as const);
+    // ('io' is the enum's zero: never written back)
+    if (vgaconf && vgaconf !== 'io') v.vgaconf = vgaconf;
+  }
   return v;
 }
 
@@ -202,7 +224,8 @@ export const video: DeviceKind<VideoDef> = {
     if (v === list[0] && v.primary && list.slice(1).some((o) => o.primary)) throw unsupportedConfig('Only one primary video device is supported');
     if (v.type === 'default') throw internalError('missing video model and cannot determine default');
     if (list.some((o) => o.type === 'none') && list.length > 1) throw unsupportedConfig("a 'none' video type must be the only video device defined for the domain");
-    if (v.accel?.rendernode !== undefined) throw unsupportedConfig("unsupported rendernode accel attribute without 'vhostuser'");
+    if (v.backend === 'vhostuser' && v.type !== 'virtio') throw unsupportedConfig("'vhostuser' driver is only supported with 'virtio' device");
+    if (v.backend !== 'vhostuser' && v.accel?.rendernode !== undefined) throw unsupportedConfig("unsupported rendernode accel attribute without 'vhostuser'");
     if (v.res && (v.res.x === 0 || v.res.y === 0)) throw unsupportedConfig('video resolution values must be greater than 0');
     if (v.type !== 'qxl') {
       if (v.ram) throw unsupportedConfig('ram attribute only supported for video type qxl');
@@ -210,10 +233,19 @@ export const video: DeviceKind<VideoDef> = {
       if (v.vgamem) throw unsupportedConfig('vgamem attribute only supported for video type qxl');
     }
     if (v.type === 'ramfb' && v.info.address) throw unsupportedConfig('address not supported for video type ramfb');
+    if (v.type !== 'virtio' && v.virtio) {
+      // virDomainCheckVirtioOptionsAreAbsent
+      if (v.virtio.iommu) throw unsupportedConfig('iommu driver option is only supported for virtio devices');
+      if (v.virtio.ats) throw unsupportedConfig('ats driver option is only supported for virtio devices');
+      if (v.virtio.packed) throw unsupportedConfig('packed driver option is only supported for virtio devices');
+      if (v.virtio.page_per_vq) throw unsupportedConfig('page_per_vq option is only supported for virtio devices');
+    }
   },
   // qemuValidateDomainDeviceDefVideo
   validate(v, { caps }) {
     if (v.type === 'none') return;
+    // (a vhost-user GPU runs as a helper process of the host, with its own socket)
+    if (v.backend === 'vhostuser') throw notImplemented("<video><driver name='vhostuser'>");
     if (!modelSupported(v.type, caps)) throw unsupportedConfig(`domain configuration does not support video model '${v.type}'`);
     if (!QXL_OR_VIRTIO(v.type)) {
       if (!v.primary) throw unsupportedConfig(`video type '${v.type}' is only valid as primary video device`);
@@ -240,6 +272,8 @@ export const video: DeviceKind<VideoDef> = {
   alias: (_v, index) => `video${index}`,
   format(w: Writer, v: VideoDef) {
     w.open('<video>');
+    const drv = VIRTIO_OPTS.map(([a]) => attr(a, v.virtio?.[a])).join('') + attr('vgaconf', v.vgaconf) + attr('name', v.backend);
+    if (drv) w.line(`<driver${drv}/>`);
     let head = `model type='${v.type}'`;
     if (v.ram) head += ` ram='${v.ram}'`;
     if (v.vram) head += ` vram='${v.vram}'`;
@@ -258,7 +292,10 @@ export const video: DeviceKind<VideoDef> = {
   command(v, { def, caps }) {
     if (v.type === 'none') return [];
     const ccw = v.info.address?.type === 'ccw';
-    const props: Record<string, unknown> = { driver: qemuModel(v, caps, ccw), id: v.info.alias };
+    const props: Record<string, unknown> = { driver: qemuModel(v, caps, ccw) };
+    // qemuBuildVirtioDevProps
+    if (v.type === 'virtio') for (const [a, q] of VIRTIO_OPTS) if (v.virtio?.[a]) props[q] = v.virtio[a] === 'on';
+    props.id = v.info.alias;
     if (QXL_OR_VIRTIO(v.type) && v.heads) props.max_outputs = v.heads;
     if (v.type === 'qxl') {
       if (v.ram) props.ram_size = v.ram * 1024;
