@@ -37,7 +37,9 @@ function parseAuth(e: XElement, type: GraphicsType): GraphicsAuth {
   const auth: GraphicsAuth = { passwd };
   const validTo = e.attrs.passwdValidTo;
   if (validTo !== undefined) {
-    const m = /^([+-]?\d+)-([+-]?\d+)-([+-]?\d+)T([+-]?\d+):([+-]?\d+):([+-]?\d+)$/.exec(validTo);
+    // (each number as strtol reads it: leading blanks and a sign allowed)
+    const n = '[ \\t\\n\\v\\f\\r]*([+-]?\\d+)';
+    const m = new RegExp(`^${n}-${n}-${n}T${n}:${n}:${n}$`).exec(validTo);
     if (!m) throw internalError(`cannot parse password validity time '${validTo}', expect YYYY-MM-DDTHH:MM:SS`);
     const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
     // GLib accepts only a real date and time; otherwise libvirt goes on with no date.
@@ -82,6 +84,8 @@ function parseListen(l: XElement, type: GraphicsType, parent: XElement | undefin
     socket ??= socketCompat;
   }
   const out: GraphicsListen = { type: lt };
+  // libvirt writes the address back unescaped: what would need escaping is not followed
+  if (address && /[<>&'"]/.test(address)) throw notImplemented(`a listen address with XML special characters ('${address}')`);
   // (an address of a type='network' listen is live state, dropped when defining)
   if (address && lt === 'address') out.address = address;
   const network = l.attrs.network;
@@ -221,7 +225,11 @@ function parseRdp(e: XElement, g: GraphicsDef): void {
 
 function parseDbus(e: XElement, g: GraphicsDef): void {
   g.p2p = tristateBool(e, 'p2p') === 'yes';
-  if (e.attrs.address !== undefined) g.dbusAddress = e.attrs.address;
+  if (e.attrs.address !== undefined) {
+    // written back unescaped by libvirt: not followed where that matters
+    if (/[<>&'"]/.test(e.attrs.address)) throw notImplemented(`a D-Bus address with XML special characters`);
+    g.dbusAddress = e.attrs.address;
+  }
   const gl = child(e, 'gl');
   if (gl) {
     if (gl.attrs.rendernode !== undefined) g.rendernode = gl.attrs.rendernode;
