@@ -6,6 +6,7 @@ import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceInfo, DomainDef } from '../model.js';
 import type { PciAddressSet } from '../pci/addrset.js';
+import { sanitizePath } from '../domain/os.js';
 import { pciFlags, pcieFlags, virtioFlags } from '../pci/connect.js';
 import { ON_OFF, propEnum, propUInt, required, YES_NO } from '../xml/props.js';
 import { child, type XElement } from '../xml/tree.js';
@@ -64,9 +65,8 @@ function parse(e: XElement): VideoDef {
     const accel2d = propEnum(accel, 'accel2d', YES_NO);
     const rendernode = accel.attrs.rendernode;
     if (rendernode === undefined && !accel3d && !accel2d) throw unsupportedConfig('missing values for acceleration');
-    // (a rendernode is only valid with the vhost-user backend, which is not implemented:
-    // validation refuses it as libvirt does without that backend)
-    v.accel = { ...(accel3d ? { accel3d } : {}), ...(accel2d ? { accel2d } : {}), ...(rendernode !== undefined ? { rendernode } : {}) };
+    // (a rendernode is only valid with the vhost-user backend)
+    v.accel = { ...(accel3d ? { accel3d } : {}), ...(accel2d ? { accel2d } : {}), ...(rendernode !== undefined ? { rendernode: sanitizePath(rendernode) } : {}) };
   }
   const res = model && child(model, 'resolution');
   if (res) {
@@ -244,8 +244,6 @@ export const video: DeviceKind<VideoDef> = {
   // qemuValidateDomainDeviceDefVideo
   validate(v, { caps }) {
     if (v.type === 'none') return;
-    // (a vhost-user GPU runs as a helper process of the host, with its own socket)
-    if (v.backend === 'vhostuser') throw notImplemented("<video><driver name='vhostuser'>");
     if (!modelSupported(v.type, caps)) throw unsupportedConfig(`domain configuration does not support video model '${v.type}'`);
     if (!QXL_OR_VIRTIO(v.type)) {
       if (!v.primary) throw unsupportedConfig(`video type '${v.type}' is only valid as primary video device`);
@@ -263,10 +261,19 @@ export const video: DeviceKind<VideoDef> = {
     }
     if (v.type !== 'vga' && v.type !== 'qxl' && v.type !== 'virtio' && v.type !== 'bochs' && v.res) throw xmlError('model resolution is not supported');
     if ((v.type === 'vga' || v.type === 'vmvga') && v.vram && v.vram < 1024) throw unsupportedConfig("value for 'vram' must be at least 1 MiB (1024 KiB)");
-    if (v.accel?.accel3d === 'yes') {
+    if (v.backend === 'vhostuser') {
+      if (v.type === 'virtio' && !hasFlag(caps, 'vhost-user-gpu')) throw unsupportedConfig("this QEMU does not support 'vhost-user' video device");
+    } else if (v.accel?.accel3d === 'yes') {
       if (v.type !== 'virtio') throw unsupportedConfig("3d acceleration is supported only with 'virtio' video device");
       if (!hasFlag(caps, 'virtio-gpu-gl-pci') && !hasFlag(caps, 'virtio-vga-gl')) throw unsupportedConfig('3d acceleration is not supported by this QEMU binary');
     }
+  },
+  // qemuExtVhostUserGPUPrepareDomain: the host's vhost-user-gpu helper, found by its
+  // JSON description and asked for its features
+  validateStart(v, { caps }) {
+    if (v.backend !== 'vhostuser') return;
+    if (caps.graphicsHost?.vhostUserGpu === false) throw new TranslationError('operation failed', 'Unable to find a satisfying vhost-user-gpu');
+    throw notImplemented("<video><driver name='vhostuser'> on a command line (a vhost-user-gpu helper of the host)");
   },
   // qemuAssignDeviceVideoAlias
   alias: (_v, index) => `video${index}`,
@@ -282,7 +289,7 @@ export const video: DeviceKind<VideoDef> = {
     if (v.heads) head += ` heads='${v.heads}'`;
     if (v.primary) head += " primary='yes'";
     w.element(head, 'model', v.accel || v.res ? () => {
-      if (v.accel) w.line(`<acceleration${attr('accel3d', v.accel.accel3d)}${attr('accel2d', v.accel.accel2d)}/>`);
+      if (v.accel) w.line(`<acceleration${attr('accel3d', v.accel.accel3d)}${attr('accel2d', v.accel.accel2d)}${attr('rendernode', v.accel.rendernode)}/>`);
       if (v.res) w.line(`<resolution x='${v.res.x}' y='${v.res.y}'/>`);
     } : undefined);
     formatInfo(w, v.info);

@@ -29,6 +29,9 @@ export interface GraphicsHostFacts {
   libDir: string;
   /** where per-domain D-Bus daemons put their sockets (cfg->dbusStateDir) */
   dbusStateDir: string;
+  /** false: the host has no vhost-user-gpu helper (/usr/share/qemu/vhost-user/*.json);
+   *  absent: unknown (a command line with one is refused) */
+  vhostUserGpu?: false;
   /** settings that differ where a domain is only defined (libvirt's test harness runs
    *  qemuxml2xmltest with qemu.conf's defaults, qemuxml2argvtest with its own) */
   xml2xml?: Partial<Omit<GraphicsHostFacts, 'xml2xml'>>;
@@ -68,6 +71,10 @@ export function parseGraphicsHost(raw: Record<string, unknown>, fail: (message: 
   out.libDir = o.libDir;
   if (typeof o.dbusStateDir !== 'string' || !o.dbusStateDir.startsWith('/')) throw bad('"dbusStateDir"');
   out.dbusStateDir = o.dbusStateDir;
+  if (o.vhostUserGpu !== undefined) {
+    if (o.vhostUserGpu !== false) throw bad('"vhostUserGpu"');
+    out.vhostUserGpu = false;
+  }
   if (o.xml2xml !== undefined) {
     if (typeof o.xml2xml !== 'object' || o.xml2xml === null || Array.isArray(o.xml2xml)) throw bad('"xml2xml"');
     const full = parseGraphicsHost({ graphics: { ...o, xml2xml: undefined, ...o.xml2xml } }, fail)!;
