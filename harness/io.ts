@@ -40,6 +40,7 @@ export function readCaps(path: string): QemuCaps {
     if (host?.cdromDevices) caps.hostCdroms = host.cdromDevices;
     if (host?.storage) caps.storageHost = host.storage;
     if (host?.scsi) caps.scsiHost = host.scsi;
+    if (host?.graphics) caps.graphicsHost = host.graphics;
     capsCache.set(path, caps);
   }
   return caps;

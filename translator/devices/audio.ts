@@ -248,29 +248,6 @@ function audiodevProps(a: AudioDef): Record<string, unknown> {
   return p;
 }
 
-/** The graphics of the domain, as far as the audio rules look at them (their types). */
-function graphicsTypes(def: DomainDef): string[] {
-  const list = (def.devices as unknown as { graphics?: { type: string }[] }).graphics;
-  return (list ?? []).map((g) => g.type);
-}
-
-/** qemuDomainDefAddDefaultAudioBackend, with the qemu.conf of Debian's libvirt (and of
- *  libvirt's test harness): vnc_allow_host_audio and nographics_allow_host_audio off,
- *  and no QEMU_AUDIO_DRV in libvirtd's environment. Without graphics, or when the last
- *  VNC/SPICE/SDL display is VNC, the backend is 'none'; SPICE gets 'spice'; a last SDL
- *  display would pass the host's audio through, which without QEMU_AUDIO_DRV means no
- *  backend at all, as do graphics of other types only. */
-export function addDefaultAudio(def: DomainDef): void {
-  if (def.devices.audio.length) return;
-  const types = graphicsTypes(def);
-  let type: AudioType | undefined = 'none';
-  if (types.length) {
-    const last = types.filter((t) => t === 'vnc' || t === 'spice' || t === 'sdl').pop();
-    type = last === 'vnc' ? 'none' : last === 'spice' ? 'spice' : undefined;
-  }
-  if (type) def.devices.audio.push({ id: 1, type, input: {}, output: {} });
-}
-
 /** virDomainDefFindAudioByID: the backend of that id; id 0 (none given): the first. */
 export function findAudio(def: DomainDef, id: number | undefined): AudioDef | undefined {
   return id ? def.devices.audio.find((a) => a.id === id) : def.devices.audio[0];
@@ -295,7 +272,7 @@ export const audio: DeviceKind<AudioDef> = {
   },
   // qemuValidateDomainDeviceDefAudio
   validate(a, { def, caps }) {
-    if (a.type === 'spice' && !graphicsTypes(def).includes('spice')) throw unsupportedConfig('Spice audio is not supported without spice graphics');
+    if (a.type === 'spice' && !def.devices.graphics.some((g) => g.type === 'spice')) throw unsupportedConfig('Spice audio is not supported without spice graphics');
     if (a.type === 'dbus' && !hasFlag(caps, 'display-dbus')) throw unsupportedConfig('D-Bus audio is not supported with this QEMU');
   },
   format(w, a) {

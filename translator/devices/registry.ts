@@ -5,6 +5,7 @@ import { audio } from './audio.js';
 import { controller } from './controller.js';
 import { disk } from './disk.js';
 import { filesystem } from './filesystem.js';
+import { graphics } from './graphics.js';
 import { hostdev } from './hostdev.js';
 import { hub } from './hub.js';
 import { input } from './input.js';
@@ -15,6 +16,7 @@ import { memballoon } from './memballoon.js';
 import { net } from './net.js';
 import { panic } from './panic.js';
 import { sound } from './sound.js';
+import { video } from './video.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -32,9 +34,11 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   memballoon,
   hub,
   panic,
+  graphics,
+  video,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], sound: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], sound: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], graphics: [], video: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -7,6 +7,7 @@
 import { internalError, notImplemented } from '../errors.js';
 import { parseStorageHost, type StorageHostFacts } from './storage-host.js';
 import { parseScsiHost, type ScsiHostFacts } from './scsi-host.js';
+import { parseGraphicsHost, type GraphicsHostFacts } from './graphics-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -38,7 +39,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts; graphics?: GraphicsHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -56,7 +57,8 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
   }
   const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
-  const numa = { ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}) };
+  const graphics = parseGraphicsHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const numa = { ...(graphics ? { graphics } : {}), ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);

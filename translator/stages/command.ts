@@ -16,6 +16,7 @@ import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { COMMAND_ORDER } from './order.js';
 import { audioEnv } from '../devices/audio.js';
+import { graphicsEnv } from '../devices/graphics-command.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -77,7 +78,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   args.push(...genidCommand(def));
-  add('-display', 'none');
+  if (!def.devices.graphics.length) add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
@@ -120,7 +121,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
       ...clockEnv(def),
-    ], [...audioEnv(def), ...ns.env]),
+    ], [...audioEnv(def), ...graphicsEnv(def), ...ns.env]),
     emulator: def.emulator!,
     args,
   };

@@ -26,7 +26,7 @@ import { PARSE_ORDER } from './order.js';
 
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
-  'lease', 'graphics', 'video', 'console', 'serial', 'parallel', 'channel',
+  'lease', 'console', 'serial', 'parallel', 'channel',
   'smartcard', 'redirdev', 'redirfilter', 'watchdog', 'rng', 'tpm', 'shmem', 'memory', 'iommu',
   'vsock', 'crypto', 'nvram', 'pstore',
 ];

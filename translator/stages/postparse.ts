@@ -22,7 +22,9 @@ import { postParseFeatures } from '../domain/features.js';
 import { addImplicitDiskControllers } from './drive-address.js';
 import { postParseStorage } from '../devices/controller-storage.js';
 import { addHostdevScsiControllers } from '../devices/hostdev-scsi.js';
-import { addDefaultAudio } from '../devices/audio.js';
+import { defaultAudioType } from '../devices/graphics-command.js';
+import { postParseGraphics } from '../devices/graphics.js';
+import { postParseVideos } from '../devices/video.js';
 
 export { HOST_ARCH };
 
@@ -63,7 +65,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     machine = machineOf(def);
     // … the implicit devices (qemuDomainDefAddDefaultDevices) …
     machine.addDefaultDevices(def, caps);
-    addDefaultAudio(def); // (its last step: qemuDomainDefAddDefaultAudioBackend)
+    if (!def.devices.audio.length) {
+      // qemuDomainDefAddDefaultAudioBackend
+      const type = defaultAudioType(def, caps);
+      if (type) def.devices.audio.push({ id: 1, type, input: {}, output: {} });
+    }
     // … the guest CPU: the machine's default model, check and migratable defaults
     // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
     cpuSetDefault(def, caps, known);
@@ -99,8 +105,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   postParseTimers(def.clock);
   addImplicitDiskControllers(def, def.devices.disk); // virDomainDefAddImplicitDevices
   addHostdevScsiControllers(def); // (its last implicit controllers)
+  // virDomainDefAddImplicitVideo, virDomainDefPostParseVideo
+  if (machine) postParseVideos(def, { def, caps, machine });
   // … whose SCSI controllers get their post-parse (the model) now
   if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });
+  postParseGraphics(def.devices.graphics, caps);
   return { machine };
 }
 
