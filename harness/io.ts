@@ -45,6 +45,7 @@ export function readCaps(path: string): QemuCaps {
     if (host?.netScripts) caps.hostNetScripts = host.netScripts;
     if (host?.tpm) caps.tpmHost = host.tpm;
     if (host?.vsock) caps.vsockHost = host.vsock;
+    if (host?.graphics) caps.graphicsHost = host.graphics;
     capsCache.set(path, caps);
   }
   return caps;

@@ -198,6 +198,13 @@ export const CAPS_FLAGS = [
   'virtio-iommu-pci', 'virtio-iommu.boot-bypass',
   'pc-dimm', 'nvdimm', 'nvdimm.unarmed', 'virtio-pmem-pci', 'virtio-mem-pci', 'virtio-mem-pci.prealloc', 'memory-backend-file.reserve', 'memory-backend-file.pmem',
   'vhost-vsock', 'ivshmem-plain', 'ivshmem-doorbell',
+  // sound cards, audio backends, inputs (devices/sound.ts, devices/audio.ts, devices/input.ts)
+  'usb-audio', 'ich9-intel-hda', 'hda-duplex', 'hda-micro', 'hda-output', 'display-dbus', 'i8042', 'input-linux',
+  'virtio-mouse', 'virtio-tablet', 'virtio-keyboard', 'virtio-input-host', 'virtio-mouse-ccw', 'virtio-tablet-ccw', 'virtio-keyboard-ccw',
+  // graphics and video (devices/graphics*.ts, devices/video.ts)
+  'sdl', 'vnc', 'spice', 'egl-headless', 'display-dbus', 'spice-gl', 'spice-rendernode', 'egl-headless.rendernode', 'vnc-power-control',
+  'VGA', 'cirrus-vga', 'vmware-svga', 'qxl', 'virtio-gpu', 'bochs-display', 'ramfb', 'virtio-vga', 'virtio-vga-gl', 'virtio-gpu-gl-pci',
+  'qxl.vram64_size_mb', 'qxl.vgamem_mb', 'VGA.vgamem_mb', 'vmware-svga.vgamem_mb', 'vhost-user-gpu', 'vhost-user-vga',
 ] as const;
 export type CapsFlag = (typeof CAPS_FLAGS)[number];
 

@@ -11,6 +11,7 @@ import { TranslationError, xmlError } from './errors.js';
 import { withDeadline } from './deadline.js';
 import { decodeUtf8 } from './xml/chars.js';
 import { MAX_XML_BYTES } from './xml/tree.js';
+import { capsForDefine } from './domain/graphics-host.js';
 import { assignAddresses, assignStartAddresses } from './stages/addresses.js';
 import { assignAliases } from './stages/aliases.js';
 import { buildCommand } from './stages/command.js';
@@ -62,7 +63,7 @@ export function commandOf(xml: string | Uint8Array, caps: QemuCaps): QemuCommand
 /** Translate one domain; throws TranslationError for anything libvirt would refuse, and
  *  TranslationTimeout when it takes longer than `timeoutMs`. */
 export function translate(mode: Mode, xml: string | Uint8Array, caps: QemuCaps, timeoutMs?: number): string {
-  return withDeadline(timeoutMs, () => (mode === 'xml2xml' ? formatDomain(defineDomain(xml, caps)) : renderArgs(commandOf(xml, caps))));
+  return withDeadline(timeoutMs, () => (mode === 'xml2xml' ? formatDomain(defineDomain(xml, capsForDefine(caps))) : renderArgs(commandOf(xml, caps))));
 }
 
 export { TranslationError, isTranslationError, oneLine } from './errors.js';

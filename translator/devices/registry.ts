@@ -8,6 +8,7 @@ import { smartcard } from './smartcard.js';
 import { controller } from './controller.js';
 import { disk } from './disk.js';
 import { filesystem } from './filesystem.js';
+import { graphics } from './graphics.js';
 import { hostdev } from './hostdev.js';
 import { hub } from './hub.js';
 import { input } from './input.js';
@@ -24,6 +25,8 @@ import { tpm } from './tpm.js';
 import { watchdog } from './watchdog.js';
 import { shmem } from './shmem.js';
 import { vsock } from './vsock.js';
+import { sound } from './sound.js';
+import { video } from './video.js';
 
 /** A kind, by the key its module gave its list in the model's `Devices`. */
 export type Kind = keyof Devices;
@@ -35,6 +38,7 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   filesystem,
   interface: net,
   input,
+  sound,
   audio,
   hostdev,
   memballoon,
@@ -54,9 +58,11 @@ export const KINDS: { [K in Kind]: DeviceKind<DeviceOf<K>> } = {
   memory,
   iommu,
   vsock,
+  graphics,
+  video,
 };
 
-export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [], rng: [], tpm: [], watchdog: [], shmem: [], memory: [], iommu: [], vsock: [] });
+export const emptyDevices = (): Devices => ({ disk: [], controller: [], filesystem: [], interface: [], input: [], audio: [], hostdev: [], memballoon: [], hub: [], panic: [], serial: [], parallel: [], console: [], channel: [], redirdev: [], redirfilter: [], smartcard: [], rng: [], tpm: [], watchdog: [], shmem: [], memory: [], iommu: [], vsock: [], sound: [], graphics: [], video: [] });
 
 /** Every device's info, visited as libvirt's device iterator does (in `order`, once each). */
 export function eachInfo(devices: Devices, order: readonly Kind[], fn: (info: DeviceInfo, kind: Kind) => void): void {

@@ -11,6 +11,7 @@ import { parseChardevHost, type ChardevHostFacts } from './chardev-host.js';
 import { parseNetHost, parseNetScripts, type HostNetwork } from './net-host.js';
 import { parseTpmHost, type TpmHostFacts } from './tpm-host.js';
 import { parseVsockHost, type VsockHostFacts } from '../devices/vsock-host.js';
+import { parseGraphicsHost, type GraphicsHostFacts } from './graphics-host.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -42,7 +43,7 @@ export class HostFactsError extends Error {
 }
 
 /** Reads host/<snapshot>.json. */
-export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts; chardev?: ChardevHostFacts; networks?: HostNetwork[]; netScripts?: string[] | 'libvirt-test-mock'; tpm?: TpmHostFacts; vsock?: VsockHostFacts } {
+export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeTLBFS[]; numaNodes?: number[]; cdromDevices?: string[]; storage?: StorageHostFacts; scsi?: ScsiHostFacts; chardev?: ChardevHostFacts; networks?: HostNetwork[]; netScripts?: string[] | 'libvirt-test-mock'; tpm?: TpmHostFacts; vsock?: VsockHostFacts; graphics?: GraphicsHostFacts } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -61,11 +62,12 @@ export function loadHostFacts(text: string, source: string): { hugetlbfs?: HugeT
   const scsi = parseScsiHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const tpm = parseTpmHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const storage = parseStorageHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
+  const graphics = parseGraphicsHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const vsock = parseVsockHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const chardev = parseChardevHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const networks = parseNetHost(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
   const netScripts = parseNetScripts(raw as Record<string, unknown>, (m) => new HostFactsError(`${source}: ${m}`));
-  const numa = { ...(chardev ? { chardev } : {}), ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}), ...(networks ? { networks } : {}), ...(netScripts ? { netScripts } : {}), ...(tpm ? { tpm } : {}), ...(vsock ? { vsock } : {}) };
+  const numa = { ...(chardev ? { chardev } : {}), ...(nodes ? { numaNodes: nodes as number[] } : {}), ...(cdroms ? { cdromDevices: cdroms as string[] } : {}), ...(storage ? { storage } : {}), ...(scsi ? { scsi } : {}), ...(networks ? { networks } : {}), ...(netScripts ? { netScripts } : {}), ...(tpm ? { tpm } : {}), ...(vsock ? { vsock } : {}), ...(graphics ? { graphics } : {}) };
   const mounts = (raw as Record<string, unknown>).hugetlbfs;
   if (mounts === undefined) return numa;
   if (!Array.isArray(mounts)) throw new HostFactsError(`${source}: "hugetlbfs" is not a list`);

@@ -2,6 +2,8 @@
 // management, a default USB controller, PS/2 mouse and keyboard, ACPI.
 import { internalError } from '../errors.js';
 import type { DomainDef } from '../model.js';
+import type { QemuCaps } from '../capabilities.js';
+import { reservePrimaryVideo } from '../devices/video.js';
 import { C, type PciAddressSet } from '../pci/addrset.js';
 import type { Machine } from './machine.js';
 import { addImplicitInput, addPciRoot } from './common.js';
@@ -26,7 +28,7 @@ export const i440fx: Machine = {
   },
   // qemuDomainValidateDevicePCISlotsPIIX3: the PIIX3's USB function is fixed at 1.2, its
   // ISA bridge (1.0) and power management (1.3) are always there.
-  chipsetPci(def: DomainDef, set: PciAddressSet): void {
+  chipsetPci(def: DomainDef, set: PciAddressSet, caps: QemuCaps): void {
     const flags = C.AUTOASSIGN | C.PCI_DEVICE;
     for (const c of def.devices.controller) {
       const ide = c.type === 'ide' && c.index === 0;
@@ -44,5 +46,6 @@ export const i440fx: Machine = {
       set.reserve({ domain: 0, bus: 0, slot: 1, function: 0 }, flags, true);
       set.reserve({ domain: 0, bus: 0, slot: 1, function: 3 }, flags, true);
     }
+    reservePrimaryVideo(def, caps, set, 2, flags);
   },
 };

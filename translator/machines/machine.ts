@@ -22,5 +22,5 @@ export interface Machine {
   addDefaultDevices(def: DomainDef, caps: QemuCaps): void;
   /** qemuDomainValidateDevicePCISlotsChipsets: the chipset's own PCI functions, and
    *  the fixed places of its integrated controllers */
-  chipsetPci?(def: DomainDef, set: PciAddressSet): void;
+  chipsetPci?(def: DomainDef, set: PciAddressSet, caps: QemuCaps): void;
 }

@@ -7,7 +7,9 @@ import { internalError, notImplemented } from '../errors.js';
 import type { DomainDef, PciHostAddress } from '../model.js';
 import { C, type PciAddressSet } from '../pci/addrset.js';
 import { addImplicitInput, addPciRoot } from './common.js';
+import { reservePrimaryVideo } from '../devices/video.js';
 import type { Machine } from './machine.js';
+import { placeIch9Sound } from '../devices/sound.js';
 
 const SATA0: PciHostAddress = { domain: 0, bus: 0, slot: 0x1f, function: 2 };
 const same = (a: PciHostAddress, b: PciHostAddress) => a.domain === b.domain && a.bus === b.bus && a.slot === b.slot && a.function === b.function;
@@ -36,7 +38,7 @@ export const q35: Machine = {
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
   },
   // qemuDomainValidateDevicePCISlotsQ35
-  chipsetPci(def: DomainDef, set: PciAddressSet): void {
+  chipsetPci(def: DomainDef, set: PciAddressSet, caps: QemuCaps): void {
     const flags = C.PCIE_DEVICE;
     for (const c of def.devices.controller) {
       const a = c.info.address;
@@ -69,5 +71,7 @@ export const q35: Machine = {
       set.reserve({ domain: 0, bus: 0, slot: 0x1f, function: 0 }, flags, true);
       set.reserve({ domain: 0, bus: 0, slot: 0x1f, function: 3 }, flags, true);
     }
+    reservePrimaryVideo(def, caps, set, 1, flags);
+    placeIch9Sound(def, set);
   },
 };

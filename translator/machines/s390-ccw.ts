@@ -15,7 +15,6 @@ export const s390Ccw: Machine = {
   addDefaultDevices(def: DomainDef, caps: QemuCaps): void {
     const d = def.devices;
     if (d.controller.some((c) => c.type === 'usb' && c.model !== 'none')) throw notImplemented('USB controllers on s390x');
-    if (d.input.length) throw notImplemented('ps2 input devices on s390x');
     if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
     // (a default-model panic becomes the s390 one in post-parse)

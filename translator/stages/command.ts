@@ -16,6 +16,8 @@ import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { AFTER_SANDBOX, COMMAND_ORDER } from './order.js';
 import { initialMemoryKiB, memoryDeviceMachineOpts } from '../devices/memory-device.js';
+import { audioEnv } from '../devices/audio.js';
+import { graphicsEnv } from '../devices/graphics-command.js';
 import { loadparmMachineParam } from '../devices/loadparm.js';
 import { managedPrObject } from '../devices/disk-reservations.js';
 import { appendPassthrough, genidCommand, keywrapMachineParams, qemuNsCommandOf } from '../domain/misc.js';
@@ -77,7 +79,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
   add('-uuid', def.uuid);
   args.push(...sysinfoArgs(def));
   args.push(...genidCommand(def));
-  add('-display', 'none');
+  if (!def.devices.graphics.length) add('-display', 'none');
   add('-no-user-config');
   add('-nodefaults');
   add('-chardev', 'socket,id=charmonitor,fd=1729,server=on,wait=off');
@@ -126,7 +128,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
       ['XDG_CACHE_HOME', `${home}/.cache`],
       ['XDG_CONFIG_HOME', `${home}/.config`],
       ...clockEnv(def),
-    ], ns.env),
+    ], [...audioEnv(def), ...graphicsEnv(def), ...ns.env]),
     emulator: def.emulator!,
     args,
   };

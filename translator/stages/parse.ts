@@ -26,7 +26,7 @@ import { PARSE_ORDER } from './order.js';
 
 /** Device elements libvirt acts on that no kind implements yet: refused, never ignored. */
 const NOT_IMPLEMENTED = [
-  'lease', 'sound', 'graphics', 'video',
+  'lease',
   'nvram', 'pstore',
 ];
 

@@ -101,7 +101,7 @@ export function assignPciAddresses(ctx: StageContext): void {
 
   if (nbuses > 0) {
     const dry = createSet(ctx, nbuses, true, flags);
-    machine.chipsetPci?.(def, dry);
+    machine.chipsetPci?.(def, dry, ctx.caps);
     // With a pci-root, keep one slot free for a future pci-bridge (unless every bus is
     // already full of configured addresses).
     if (def.devices.controller.some((c) => c.type === 'pci' && c.model === 'pci-root') && !dry.buses.every((b) => dry.fullyReserved(b))) {
@@ -123,7 +123,7 @@ export function assignPciAddresses(ctx: StageContext): void {
   }
 
   const set = createSet(ctx, nbuses, false, flags);
-  machine.chipsetPci?.(def, set);
+  machine.chipsetPci?.(def, set, ctx.caps);
   assignSlots(ctx, set);
   setAllMulti(ctx);
 

@@ -25,6 +25,9 @@ import { postParseStorage } from '../devices/controller-storage.js';
 import { addHostdevScsiControllers } from '../devices/hostdev-scsi.js';
 import { addConsoleCompat, addVirtioSerialControllers, postParseIsaSerials } from '../devices/chardev.js';
 import { addSmartcardControllers } from '../devices/smartcard.js';
+import { defaultAudioType } from '../devices/graphics-command.js';
+import { postParseGraphics } from '../devices/graphics.js';
+import { postParseVideos } from '../devices/video.js';
 
 export { HOST_ARCH };
 
@@ -65,7 +68,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     machine = machineOf(def);
     // … the implicit devices (qemuDomainDefAddDefaultDevices) …
     machine.addDefaultDevices(def, caps);
-    if (!def.devices.audio.length) def.devices.audio.push({ id: 1, type: 'none' }); // qemuDomainDefAddDefaultAudioBackend
+    if (!def.devices.audio.length) {
+      // qemuDomainDefAddDefaultAudioBackend
+      const type = defaultAudioType(def, caps);
+      if (type) def.devices.audio.push({ id: 1, type, input: {}, output: {} });
+    }
     // … the guest CPU: the machine's default model, check and migratable defaults
     // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
     cpuSetDefault(def, caps, known);
@@ -105,8 +112,11 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   addVirtioSerialControllers(def);
   addSmartcardControllers(def);
   addHostdevScsiControllers(def); // (its last implicit controllers)
+  // virDomainDefAddImplicitVideo, virDomainDefPostParseVideo
+  if (machine) postParseVideos(def, { def, caps, machine });
   // … whose SCSI controllers get their post-parse (the model) now
   if (machine) for (const c of def.devices.controller) if (c.type === 'scsi' && c.model === undefined) postParseStorage(c, { def, caps, machine });
+  postParseGraphics(def.devices.graphics, caps);
   return { machine };
 }
 

@@ -1,0 +1,53 @@
+// Unit tests of the display's host facts (domain/graphics-host.ts) and of what no shipped
+// snapshot reaches: qemu.conf settings other than the two shipped configurations.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { loadCaps, type QemuCaps } from '../translator/capabilities.js';
+import { capsForDefine, type GraphicsHostFacts } from '../translator/domain/graphics-host.js';
+import { loadHostFacts } from '../translator/domain/hugetlbfs.js';
+import { translate } from '../translator/index.js';
+import { anyErrorMessage } from './helpers/errors.js';
+
+const err = anyErrorMessage;
+
+const FACTS: GraphicsHostFacts = {
+  vncListen: '127.0.0.1', spiceListen: '127.0.0.1', vncTLS: false, vncSASL: false, vncPassword: false, vncAutoUnixSocket: false,
+  spiceTLS: false, spiceTLSx509certdir: '/etc/pki/qemu', spiceSASL: false, spicePassword: false, spiceAutoUnixSocket: false,
+  vncAllowHostAudio: false, nogfxAllowHostAudio: false, drmRenderNode: null, libDir: '/var/lib/libvirt/qemu', dbusStateDir: '/run/libvirt/qemu/dbus',
+};
+
+test('host facts: "graphics" is read strictly, with its "xml2xml" overrides', () => {
+  const facts = loadHostFacts(JSON.stringify({ graphics: { ...FACTS, xml2xml: { spiceTLS: true } } }), 'h.json');
+  assert.equal(facts.graphics, { ...FACTS, xml2xml: { spiceTLS: true } });
+  for (const bad of [{ ...FACTS, vncTLS: 'no' }, { ...FACTS, libDir: 'rel' }, { ...FACTS, drmRenderNode: 3 }, { ...FACTS, xml2xml: { spiceTLS: 1 } }, []]) {
+    assert.match(err(() => loadHostFacts(JSON.stringify({ graphics: bad }), 'h.json')), /^h\.json: "graphics" has a missing or invalid /);
+  }
+  const caps = { graphicsHost: { ...FACTS, xml2xml: { spiceTLS: true } } };
+  assert.is(capsForDefine(caps).graphicsHost!.spiceTLS, true);
+  assert.is(capsForDefine(caps), capsForDefine(caps));
+  const plain = { graphicsHost: FACTS };
+  assert.is(capsForDefine(plain), plain);
+});
+
+const caps72 = loadCaps(readFileSync('capabilities/caps_7.2.0_x86_64.xml', 'utf8'), 'caps_7.2.0_x86_64.xml');
+const withFacts = (g: Partial<GraphicsHostFacts>): QemuCaps => ({ ...caps72, graphicsHost: { ...FACTS, ...g } });
+const domain = (devices: string) =>
+  `<domain type='qemu'><name>g</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid><memory>219136</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>${devices}</devices></domain>`;
+const line = (args: string, opt: string) => args.split(' \\\n').find((l) => l.startsWith(`${opt} `));
+
+test('qemu.conf: auto unix sockets, passwords, host audio and render nodes', () => {
+  const vnc = domain("<graphics type='vnc'/>");
+  assert.is(line(translate('xml2argv', vnc, withFacts({ vncAutoUnixSocket: true })), '-vnc'), '-vnc vnc=unix:/var/lib/libvirt/qemu/domain--1-g/vnc.sock,audiodev=audio1');
+  assert.is(line(translate('xml2argv', vnc, withFacts({ vncPassword: true, vncListen: undefined })), '-vnc'), '-vnc :0,password=on,audiodev=audio1');
+  // vnc_allow_host_audio without QEMU_AUDIO_DRV: no default audio, so no audiodev to name
+  assert.is(err(() => translate('xml2argv', vnc, withFacts({ vncAllowHostAudio: true }))), 'internal error: unable to find audio backend for sound device');
+  assert.not.match(translate('xml2xml', vnc, withFacts({ vncAllowHostAudio: true })), '<audio');
+  assert.match(err(() => translate('xml2argv', vnc, withFacts({ vncTLS: true }))), /^unsupported: vnc_tls/);
+  const spice = domain("<graphics type='spice' autoport='yes'/>");
+  assert.is(line(translate('xml2argv', spice, withFacts({ spiceAutoUnixSocket: true })), '-spice'), '-spice unix,addr=/var/lib/libvirt/qemu/domain--1-g/spice.sock,disable-ticketing=on,seamless-migration=on');
+  assert.is(line(translate('xml2argv', domain("<graphics type='egl-headless'/><graphics type='vnc'/>"), withFacts({ drmRenderNode: '/dev/dri/renderD128' })), '-display'), '-display egl-headless,rendernode=/dev/dri/renderD128');
+  assert.match(err(() => translate('xml2argv', vnc, caps72)), /^unsupported: .*host\/<snapshot>\.json "graphics"/);
+});
+
+test.run();
