@@ -373,6 +373,13 @@ function format(w: Writer, g: GraphicsDef): void {
   w.element(head, 'graphics', body.length ? () => body.forEach((b) => b()) : undefined);
 }
 
+/** qemuProcessStartValidateGraphics: QEMU listens in one place per display. */
+export function startValidateGraphics(list: GraphicsDef[]): void {
+  for (const g of list) {
+    if ((g.type === 'vnc' || g.type === 'spice') && g.listens.length > 1) throw unsupportedConfig('QEMU does not support multiple listens for one graphics device.');
+  }
+}
+
 export const graphics: DeviceKind<GraphicsDef> = {
   element: 'graphics',
   parse,

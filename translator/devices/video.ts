@@ -252,8 +252,8 @@ export const video: DeviceKind<VideoDef> = {
     if (v.accel?.accel2d === 'yes') throw unsupportedConfig('qemu does not support the accel2d setting');
     if (v.type === 'qxl') {
       const max = Math.floor(4294967295 / 1024);
-      if (v.vram > max) throw new TranslationError('bare', `value too large: value for 'vram' must be less than '${max}'`);
-      if (v.ram > max) throw new TranslationError('bare', `value too large: value for 'ram' must be less than '${max}'`);
+      if (v.vram > max) throw new TranslationError('bare', `numerical overflow: value for 'vram' must be less than '${max}'`);
+      if (v.ram > max) throw new TranslationError('bare', `numerical overflow: value for 'ram' must be less than '${max}'`);
       if (v.vgamem) {
         if (v.vgamem < 1024) throw unsupportedConfig("value for 'vgamem' must be at least 1 MiB (1024 KiB)");
         if (v.vgamem !== pow2(v.vgamem)) throw unsupportedConfig("value for 'vgamem' must be power of two");

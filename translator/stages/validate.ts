@@ -2,6 +2,7 @@
 // when a domain is defined (virDomainDefValidate: the qemu driver's domain checks, then
 // each device in ITERATE_ORDER, then the generic cross-device checks), and checks made
 // only when the command line is built (domxml-to-native, start).
+import { startValidateGraphics } from '../devices/graphics.js';
 import { guestNumaCells } from '../domain/numatune.js';
 import { checkAlignedSizes, validateBacking, validateHugepages } from '../domain/memory.js';
 import { validateMemoryHotplug } from '../devices/memory-device.js';
@@ -139,7 +140,8 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
 /** Checks libvirt makes only on the way to a command line: numad advice when the
  *  process is prepared, then each kind's checks as its part of the command is built. */
 export function validateStart(ctx: StageContext): void {
-  cpuStartValidate(ctx.def, ctx.caps); // qemuProcessStartValidate: CPU features …
+  startValidateGraphics(ctx.def.devices.graphics); // qemuProcessStartValidate: the displays' listens …
+  cpuStartValidate(ctx.def, ctx.caps); // … CPU features …
   validateClockStart(ctx.def); // … then the TSC
   if (ctx.def.vcpu.placement === 'auto' || ctx.def.numatune?.placement === 'auto') throw internalError('Advice from numad is needed in case of automatic numa placement');
   // qemuFirmwareFillDomain
