@@ -191,9 +191,19 @@ test('Ctrl-C, SIGTERM and SIGHUP during an update release the lock', async () =>
       // Work enough to be sure the signal finds it still running, even on a loaded machine.
       for (const f of goldens) writeFileSync(join(gdir, f), 'tampered\n');
       const child = execa('node', [join(repo, 'bin/virtgold.js'), 'update', '--root', dir], { reject: false });
-      for (let i = 0; i < 5000 && !existsSync(lock); i++) await pause(2);
-      assert.ok(existsSync(lock), 'the update took no lock');
+      // Stopped while it holds the lock, it cannot be past the lock's release, so its
+      // handlers are still listening when the signal is let in (without the stop, a slow
+      // look on a loaded machine could find the lock just before the update's very end).
+      let held = false;
+      for (let i = 0; i < 5000 && !held; i++) {
+        await pause(2);
+        process.kill(child.pid!, 'SIGSTOP');
+        held = existsSync(lock);
+        if (!held) process.kill(child.pid!, 'SIGCONT');
+      }
+      assert.ok(held, 'the update took no lock');
       child.kill(signal);
+      process.kill(child.pid!, 'SIGCONT');
       const r = await child;
       assert.is(r.exitCode, code, `${signal}: ${r.stderr}`);
       assert.not.ok(existsSync(lock), `${signal} left the lock behind`);
