@@ -9,6 +9,7 @@
 // tlsX509Verify: qemu.conf's chardev_tls_x509_cert_dir and chardev_tls_x509_verify (a
 // TCP chardev with tls='yes'; no chardev_tls_x509_secret_uuid is assumed). Without the
 // facts, what needs them is refused.
+import { hostSection } from './host-section.js';
 export interface ChardevHostFacts {
   channelTargetDir?: string;
   sourceFds?: 'none' | 'libvirt-test-mock';
@@ -25,11 +26,9 @@ declare module '../capabilities.js' {
 
 /** The "chardev" member of host/<snapshot>.json; undefined when absent. */
 export function parseChardevHost(raw: Record<string, unknown>, fail: (message: string) => Error): ChardevHostFacts | undefined {
-  const c = raw.chardev;
-  if (c === undefined) return undefined;
-  const bad = (what: string) => fail(`"chardev" has a missing or invalid ${what}`);
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw bad('object');
-  const o = c as Record<string, unknown>;
+  const section = hostSection(raw, 'chardev', fail);
+  if (!section) return undefined;
+  const { o, bad } = section;
   const out: ChardevHostFacts = {};
   if (o.channelTargetDir !== undefined) {
     if (typeof o.channelTargetDir !== 'string' || !o.channelTargetDir.startsWith('/')) throw bad('"channelTargetDir"');

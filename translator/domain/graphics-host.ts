@@ -7,6 +7,7 @@
 //    "spicePassword": false, "spiceAutoUnixSocket": false,
 //    "vncAllowHostAudio": false, "nogfxAllowHostAudio": false, "drmRenderNode": null}
 // Without the facts, what needs them is refused rather than guessed.
+import { hostSection } from './host-section.js';
 export interface GraphicsHostFacts {
   vncListen?: string;
   spiceListen?: string;
@@ -48,11 +49,9 @@ const BOOLS = ['vncTLS', 'vncSASL', 'vncPassword', 'vncAutoUnixSocket', 'spiceTL
 
 /** The "graphics" member of host/<snapshot>.json; undefined when absent. */
 export function parseGraphicsHost(raw: Record<string, unknown>, fail: (message: string) => Error): GraphicsHostFacts | undefined {
-  const g = raw.graphics;
-  if (g === undefined) return undefined;
-  const bad = (what: string) => fail(`"graphics" has a missing or invalid ${what}`);
-  if (typeof g !== 'object' || g === null || Array.isArray(g)) throw bad('object');
-  const o = g as Record<string, unknown>;
+  const section = hostSection(raw, 'graphics', fail);
+  if (!section) return undefined;
+  const { o, bad } = section;
   const out = {} as GraphicsHostFacts;
   for (const k of BOOLS) {
     if (typeof o[k] !== 'boolean') throw bad(`"${k}"`);

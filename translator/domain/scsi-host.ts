@@ -6,6 +6,7 @@
 // or "sgDevices": "libvirt-test-mock" (libvirt's test harness: every address is sg0) and
 // "vhostScsiFd": 3 (the descriptor the harness's mock hands out; null: no
 // /dev/vhost-scsi on the host). Without the facts, what needs them is refused.
+import { hostSection } from './host-section.js';
 export interface ScsiHostFacts {
   sgDevices?: { address: string; sg: string }[] | 'libvirt-test-mock';
   /** the descriptor number /dev/vhost-scsi gets; null: the host has none */
@@ -21,11 +22,9 @@ declare module '../capabilities.js' {
 
 /** The "scsi" member of host/<snapshot>.json; undefined when absent. */
 export function parseScsiHost(raw: Record<string, unknown>, fail: (message: string) => Error): ScsiHostFacts | undefined {
-  const s = raw.scsi;
-  if (s === undefined) return undefined;
-  const bad = (what: string) => fail(`"scsi" has a missing or invalid ${what}`);
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad('object');
-  const o = s as Record<string, unknown>;
+  const section = hostSection(raw, 'scsi', fail);
+  if (!section) return undefined;
+  const { o, bad } = section;
   const out: ScsiHostFacts = {};
   if (o.sgDevices === 'libvirt-test-mock') out.sgDevices = o.sgDevices;
   else if (o.sgDevices !== undefined) {

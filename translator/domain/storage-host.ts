@@ -7,6 +7,7 @@
 // or "secrets": "libvirt-test-mock", the fake secret driver of libvirt's test harness
 // (usages 'mycluster_myname' and 'client.admin secret', any UUID, one fixed value).
 // Without the facts, what needs them is refused rather than guessed.
+import { hostSection } from './host-section.js';
 export interface HostSecret {
   usageType: string;
   usage?: string;
@@ -32,11 +33,9 @@ declare module '../capabilities.js' {
 
 /** The "storage" member of host/<snapshot>.json; undefined when absent. */
 export function parseStorageHost(raw: Record<string, unknown>, fail: (message: string) => Error): StorageHostFacts | undefined {
-  const s = raw.storage;
-  if (s === undefined) return undefined;
-  const bad = (what: string) => fail(`"storage" has a missing or invalid ${what}`);
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad('object');
-  const o = s as Record<string, unknown>;
+  const section = hostSection(raw, 'storage', fail);
+  if (!section) return undefined;
+  const { o, bad } = section;
   const out: StorageHostFacts = {};
   if (o.nbdTlsX509CertDir !== undefined) {
     if (typeof o.nbdTlsX509CertDir !== 'string' || !o.nbdTlsX509CertDir.startsWith('/')) throw bad('"nbdTlsX509CertDir"');

@@ -9,6 +9,7 @@
 // socket libvirt's test harness puts there. devices: the host TPM devices that exist
 // (none here: opening one fails), or the harness's mock, where every device opens (as
 // descriptor 1730, its cancel file as 1731). Without the facts, what needs them is refused.
+import { hostSection } from './host-section.js';
 export interface TpmHostFacts {
   swtpmVersions?: ('1.2' | '2.0')[] | null;
   emulatorSocket?: string | null;
@@ -24,11 +25,9 @@ declare module '../capabilities.js' {
 
 /** The "tpm" member of host/<snapshot>.json; undefined when absent. */
 export function parseTpmHost(raw: Record<string, unknown>, fail: (message: string) => Error): TpmHostFacts | undefined {
-  const t = raw.tpm;
-  if (t === undefined) return undefined;
-  const bad = (what: string) => fail(`"tpm" has a missing or invalid ${what}`);
-  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw bad('object');
-  const o = t as Record<string, unknown>;
+  const section = hostSection(raw, 'tpm', fail);
+  if (!section) return undefined;
+  const { o, bad } = section;
   const out: TpmHostFacts = {};
   if (o.swtpmVersions !== undefined) {
     const v = o.swtpmVersions;
