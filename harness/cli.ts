@@ -9,13 +9,18 @@ const USAGE = `usage:
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
   virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
-                    [--no-determinism] [--schema]
+                    [--no-determinism] [--schema] [--update|-u]
                                             compare the corpus with the goldens (--schema: also
                                             validate inputs and xml2xml outputs against libvirt's
-                                            schema + the vf-token overlay)
+                                            schema + the vf-token overlay); failing results are
+                                            kept as pending in .virtgold/pending/ (--update, or
+                                            VIRTGOLD_UPDATE=1: written as the goldens instead)
   virtgold update   [FILTERS] [--check] [--prune]
                                             rewrite goldens from the reference translator
-  virtgold review   [FILTERS]               accept or reject each golden that would change
+  virtgold review   [FILTERS]               accept, reject or skip each pending result (with none
+                                            pending: each golden that update would change)
+  virtgold accept   [FILTERS]               make the pending results the goldens
+  virtgold reject   [FILTERS]               drop the pending results
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
                     (--reference builtin|libvirt|libvirt-tests | --reference-cmd CMD | --reference-worker CMD)
                     [--caps FILE]… [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
@@ -40,6 +45,9 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
       return (await import('./compare.js')).compareCommand(rest);
     case 'worker':
       return (await import('./worker.js')).serve();
+    case 'accept':
+    case 'reject':
+      return (await import('./pending-cli.js')).pendingCommand(command, rest);
     case 'run':
     case 'update':
     case 'review':

@@ -3,6 +3,8 @@
 // and XML / command-line syntax lightly highlighted.
 import { diffLines } from 'diff';
 import { changedRegion, countLines, MAX_DIFF_LINES, MAX_LINE_CHARS, takeLines } from './diff.js';
+import { contextOf } from './failure-context.js';
+import { wordDiff, type Part } from './intraline.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -66,18 +68,35 @@ function why(r: EntryResult): string {
   return first.startsWith('=') || first === '' ? 'the output differs from the golden' : first;
 }
 
-function failureSection(r: EntryResult, i: number): string {
+/** A changed line with its changed words marked (<del> on the golden's side, <ins> on the
+ *  actual one); the syntax colours give way to them on such lines. */
+const marked = (parts: Part[], tag: 'del' | 'ins') => parts.map((p) => (p.changed && p.text ? `<${tag}>${esc(p.text)}</${tag}>` : esc(p.text))).join('');
+
+function rowHtml(row: Row, kind: 'xml' | 'args'): string {
+  const words = row.kind === 'change' && row.left !== undefined && row.right !== undefined ? wordDiff(row.left, row.right) : undefined;
+  const cell = (text: string | undefined, parts: Part[] | undefined, tag: 'del' | 'ins') =>
+    text === undefined ? '' : parts ? marked(parts, tag) : highlight(text, kind);
+  return `<tr class="${row.kind}"><td class="code">${cell(row.left, words?.a, 'del')}</td><td class="code">${cell(row.right, words?.b, 'ins')}</td></tr>`;
+}
+
+function contextHtml(r: EntryResult, s: SuiteResult): string {
+  const c = contextOf(r, s);
+  if (!c) return '';
+  const item = (k: string, v: string) => `<dt>${k}</dt><dd><code>${esc(v)}</code></dd>`;
+  return `<dl class="context">${item('case', c.input)}${item('snapshot', c.snapshot)}${c.golden ? item('golden', c.golden) : ''}` +
+    `${item('translator', c.translator)}${item('reproduce', c.reproduce)}</dl>`;
+}
+
+function failureSection(r: EntryResult, i: number, s: SuiteResult): string {
   const kind = r.entry.mode === 'xml2argv' ? 'args' : 'xml';
   const expected = r.expected ?? '';
   const actual = r.outcome ? (r.outcome.kind === 'crash' ? `(${r.outcome.message})` : r.outcome.text) : '';
-  const rows = sideBySide(expected, actual)
-    .map((row) => `<tr class="${row.kind}"><td class="code">${row.left === undefined ? '' : highlight(row.left, kind)}</td>` +
-      `<td class="code">${row.right === undefined ? '' : highlight(row.right, kind)}</td></tr>`)
-    .join('\n');
+  const rows = sideBySide(expected, actual).map((row) => rowHtml(row, kind)).join('\n');
   const label = r.status === 'broken' ? 'broken translator' : 'differs';
   return `<section class="failure" id="f${i}">
 <h2><span class="badge ${r.status}">${label}</span> ${esc(r.name)}</h2>
 <p class="why">${esc(why(r))}</p>
+${contextHtml(r, s)}
 <table class="diff"><thead><tr><th>golden ${esc(r.goldenPath ?? '')}</th><th>actual</th></tr></thead>
 <tbody>
 ${rows}
@@ -104,13 +123,15 @@ tr.change td.code:nth-child(2),tr.add td.code:nth-child(2){background:#dfd}
 .tag{color:#22863a}.attr{color:#6f42c1}.val{color:#032f62}.opt{color:#d73a49;font-weight:600}
 section.failure{margin:2em 0;border-top:2px solid #ccc;padding-top:.5em}
 .why{color:#555;margin:.2em 0 .6em}
+del{background:#f5a3a3;text-decoration:none}ins{background:#9be09b;text-decoration:none}
+dl.context{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.3em 0 .8em}dl.context dd{margin:0}
 </style></head><body>
 <h1>virtgold report</h1>
 <p>translator: <code>${esc(s.adapter)}</code> — ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s</p>
 <p class="summary"><span class="pass">${c.pass} passed</span><span class="fail">${c.fail} failed</span><span class="broken">${c.broken} broken</span><span class="skip">${c.skip} skipped</span></p>
 ${failures.length ? `<h2>Failures</h2><ol>${list}</ol>` : '<p>All entries match their goldens.</p>'}
 ${s.stale.length ? `<h2>Stale goldens</h2><ul>${s.stale.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
-${failures.map(failureSection).join('\n')}
+${failures.map((r, i) => failureSection(r, i, s)).join('\n')}
 </body></html>
 `;
 }

@@ -1,6 +1,8 @@
 // Reporters for `virtgold run`: pretty (default), tap, junit, json.
 // Each takes the finished suite and returns text; `--reporter NAME:FILE` writes it to FILE.
 import { relative } from 'node:path';
+import { contextLines, contextOf } from './failure-context.js';
+import { colorDiff } from './intraline.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 
 export type ReporterName = 'pretty' | 'tap' | 'junit' | 'json' | 'html';
@@ -12,19 +14,15 @@ const summaryLine = (s: SuiteResult) => {
   return `${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped`;
 };
 
-export function colorDiff(text: string, color: boolean): string {
-  if (!color) return text;
-  return text.split('\n').map((l) =>
-    l.startsWith('+') && !l.startsWith('+++') ? `\x1b[32m${l}\x1b[39m`
-      : l.startsWith('-') && !l.startsWith('---') ? `\x1b[31m${l}\x1b[39m`
-        : l.startsWith('@@') ? `\x1b[36m${l}\x1b[39m` : l).join('\n');
-}
+export { colorDiff };
 
 export function pretty(s: SuiteResult, color: boolean, root: string): string {
   const out: string[] = [];
   const bad = (r: EntryResult) => r.status === 'fail' || r.status === 'broken';
   for (const r of s.results.filter(bad)) {
     out.push(`${color ? '\x1b[31mFAIL\x1b[39m' : 'FAIL'} ${r.name}${r.status === 'broken' ? ' (broken translator)' : ''}`);
+    const ctx = contextOf(r, s);
+    if (ctx) out.push(...contextLines(ctx));
     out.push(colorDiff(r.message ?? '', color));
   }
   for (const p of s.stale) out.push(`FAIL stale golden ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
@@ -49,7 +47,11 @@ export function tap(s: SuiteResult): string {
     else if (r.status === 'pass') out.push(`ok ${n} - ${r.name}`);
     else {
       out.push(`not ok ${n} - ${r.name}`);
-      out.push('  ---', `  status: ${r.status}`, '  message: |', ...(r.message ?? '').split('\n').map((l) => `    ${l}`), '  ...');
+      const ctx = contextOf(r, s);
+      const yaml = (v: string) => JSON.stringify(v); // a JSON string is a YAML scalar
+      const where = ctx ? [`  case: ${yaml(ctx.input)}`, `  snapshot: ${yaml(ctx.snapshot)}`, ...(ctx.golden ? [`  golden: ${yaml(ctx.golden)}`] : []),
+        `  translator: ${yaml(ctx.translator)}`, `  reproduce: ${yaml(ctx.reproduce)}`] : [];
+      out.push('  ---', `  status: ${r.status}`, ...where, '  message: |', ...(r.message ?? '').split('\n').map((l) => `    ${l}`), '  ...');
     }
   });
   s.stale.forEach((p, i) => out.push(`not ok ${s.results.length + i + 1} - stale golden ${p}`));
@@ -74,7 +76,9 @@ export function junit(s: SuiteResult): string {
     else {
       const tag = r.status === 'broken' ? 'error' : 'failure';
       const first = (r.message ?? '').split('\n')[0]!;
-      lines.push(`${head}>`, `      <${tag} message="${xmlEsc(first)}">${xmlEsc(r.message ?? '')}</${tag}>`, '    </testcase>');
+      const ctx = contextOf(r, s);
+      const body = [...(ctx ? contextLines(ctx, '') : []), r.message ?? ''].join('\n');
+      lines.push(`${head}>`, `      <${tag} message="${xmlEsc(first)}">${xmlEsc(body)}</${tag}>`, '    </testcase>');
     }
   }
   for (const p of s.stale) {
@@ -82,6 +86,12 @@ export function junit(s: SuiteResult): string {
   }
   lines.push('  </testsuite>', '</testsuites>');
   return lines.join('\n') + '\n';
+}
+
+/** input, snapshot, golden, translator, reproduce: where a failure of `run` comes from. */
+function contextFields(r: EntryResult, s: SuiteResult): Record<string, string> {
+  const { translator: _, ...ctx } = contextOf(r, s) ?? { translator: '' };
+  return ctx as Record<string, string>;
 }
 
 export function json(s: SuiteResult, root: string): string {
@@ -97,6 +107,7 @@ export function json(s: SuiteResult, root: string): string {
       version: r.entry.snapshot.version,
       status: r.status,
       ...(r.message ? { message: r.message } : {}),
+      ...(r.status === 'fail' || r.status === 'broken' ? contextFields(r, s) : {}),
     })),
     stale: s.stale.map((p) => relative(root, p)),
   }, null, 2) + '\n';

@@ -13,12 +13,16 @@ import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { realPathOf } from './confine.js';
+import { reproducer } from './failure-context.js';
+import { wantsColor } from './intraline.js';
+import { pendingFooter, pendingKeeper, updateFromEnv } from './pending.js';
+import { plainProgress } from './progress.js';
 import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
 import type { Filters, Outcome } from './types.js';
 import { formatUpdateReport, outOfDate, plan, turn, updateGoldens } from './update.js';
 
-const SELECTION_OPTIONS = {
+export const SELECTION_OPTIONS = {
   case: { type: 'string', multiple: true },
   arch: { type: 'string', multiple: true },
   version: { type: 'string', multiple: true },
@@ -143,6 +147,7 @@ async function run(argv: string[]): Promise<number> {
       reporter: { type: 'string', multiple: true },
       'no-determinism': { type: 'boolean' },
       schema: { type: 'boolean' },
+      update: { type: 'boolean', short: 'u' },
     },
   }));
   const sel = selectionOf(v);
@@ -154,20 +159,37 @@ async function run(argv: string[]): Promise<number> {
   const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
 
   const tty = process.stdout.isTTY === true;
-  const suite = await runSuite({
-    ...sel, adapter, jobs: adapter.drivesHost ? 1 : jobs,
-    determinism: !v['no-determinism'],
-    schema,
-    // A progress line only on a terminal, and only for runs long enough to want one.
-    onResult: tty ? (_r, done, total) => { if (total > 50) process.stderr.write(`\r${done}/${total}`); } : undefined,
-  });
-  if (tty) process.stderr.write('\r\x1b[K');
+  // Failing results are kept as pending (harness/pending.ts), or with --update written as
+  // goldens at once; the update lock is then held for the run.
+  const update = v.update === true || updateFromEnv();
+  const reproduce = reproducer(v, sel.root);
+  const go = async () => {
+    const keeper = pendingKeeper(sel.root, adapter.name, { update, command: reproduce });
+    const suite = await runSuite({
+      ...sel, adapter, jobs: adapter.drivesHost ? 1 : jobs,
+      determinism: !v['no-determinism'],
+      schema,
+      golden: keeper.golden,
+      // Progress on a terminal: a count for runs long enough to want one; elsewhere (CI)
+      // a line now and then (harness/progress.ts). Both on stderr, never in a report.
+      onResult: tty ? (_r, done, total) => { if (total > 50) process.stderr.write(`\r${done}/${total}`); }
+        : plainProgress((line) => process.stderr.write(line)),
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    suite.reproduce = reproduce;
+    return { suite, keeper };
+  };
+  const { suite, keeper } = update ? await lockedValue(sel.root, go) : await go();
 
   for (const r of reporters) {
-    const text = r.name === 'pretty' ? pretty(suite, tty && !r.file && !process.env.NO_COLOR, sel.root)
+    const text = r.name === 'pretty' ? pretty(suite, !r.file && wantsColor(process.stdout), sel.root)
       : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, sel.root);
     writeReport(r, text);
   }
+  // What is pending and how to act on it: after the pretty report on stdout, else on
+  // stderr (a report on stdout stays machine-readable).
+  const footer = pendingFooter(sel.root, keeper) + (keeper.problem ? `warning: ${keeper.problem}\n` : '');
+  (reporters.some((r) => r.name === 'pretty' && !r.file) ? process.stdout : process.stderr).write(footer);
   const c = counts(suite);
   return c.fail + c.broken ? 1 : 0;
 }
@@ -205,7 +227,7 @@ async function update(argv: string[]): Promise<number> {
  *  Each golden write is synchronous, so a signal is handled between two of them (update
  *  yields after each), never in the middle of one: the tree is left as a prefix of the
  *  update, which is consistent (see updateGoldens). */
-async function locked(root: string, fn: () => Promise<number>): Promise<number> {
+export async function locked(root: string, fn: () => Promise<number>): Promise<number> {
   let release: (() => void) | undefined;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   const onSignal = (s: NodeJS.Signals) => {
@@ -238,6 +260,21 @@ function fsProblem(e: unknown, root: string): string | undefined {
   // The temporary file of an atomic write is named after the golden (or the lock): name that.
   const file = path ? relative(root, realPathOf(path)).replace(/(^|\/)\.([^/]+)\.\d+\.tmp$/, '$1$2').replace(/(^|\/)update\.lock\.[0-9a-f]+$/, '$1.update.lock') : 'in golden/';
   return `cannot write ${file}: ${why[code]} (${code})`;
+}
+
+/** FN's value, computed holding the update lock (run --update). */
+async function lockedValue<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  let value: T | undefined;
+  await locked(root, async () => {
+    try {
+      value = await fn();
+    } catch (e) {
+      const why = fsProblem(e, root);
+      throw why ? new SetupError(`run --update stopped: ${why}`) : e;
+    }
+    return 0;
+  });
+  return value!;
 }
 
 /** The update lock, or one line saying why golden/ cannot hold it. */

@@ -27,6 +27,8 @@ export interface SuiteResult {
   /** goldens no entry produces, within the filters (each counts as a failure) */
   stale: string[];
   ms: number;
+  /** the command that reproduces an entry's result (harness/failure-context.ts), set by `run` */
+  reproduce?: (entry: MatrixEntry) => string;
 }
 
 export interface Selected {
@@ -44,6 +46,10 @@ export interface RunOptions extends Selected {
   /** `--schema`: checks the entry's input and xml2xml output against the schema */
   schema?: (entry: MatrixEntry, xml: string, outcome: Outcome) => Verdict;
   onResult?: (r: EntryResult, done: number, total: number) => void;
+  /** pending results and --update (harness/pending.ts): each outcome judged against its
+   *  golden file, with whether it matched; a golden returned (written by --update) is
+   *  what the outcome is then judged against */
+  golden?: (entry: MatrixEntry, outcome: Outcome & { kind: 'output' | 'error' }, ok: boolean) => Golden | undefined;
 }
 
 export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snapshot.arch}-${e.snapshot.version}`;
@@ -72,7 +78,8 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
   const name = entryName(entry);
   const xml = readCase(entry);
   const done = (r: Omit<EntryResult, 'entry' | 'name' | 'ms'>): EntryResult => ({ entry, name, ms: performance.now() - start, ...r });
-  const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry);
+  const instead = adapter.expected?.(entry, xml);
+  let expected: Golden | string = instead ?? lookupGolden(entry);
   const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected);
   if (reason) return done({ status: 'skip', message: reason });
   const outcome = await adapter.translate(entry, xml);
@@ -89,7 +96,12 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResu
       return done({ status: 'fail', outcome: kept, message: `not deterministic: a second translation differs\n${diff}` });
     }
   }
-  const verdicts: Verdict[] = [judge(outcome, expected, adapter.normalize && ((t) => adapter.normalize!(entry, t)))];
+  const normalize = adapter.normalize && ((t: string) => adapter.normalize!(entry, t));
+  const verdicts: Verdict[] = [judge(outcome, expected, normalize)];
+  if (opts.golden && instead === undefined) {
+    const written = opts.golden(entry, outcome, verdicts[0]!.ok);
+    if (written) verdicts[0] = judge(outcome, (expected = written), normalize);
+  }
   if (adapter.checksIdempotence) verdicts.push(checkIdempotent(entry, outcome));
   if (opts.schema) verdicts.push(opts.schema(entry, xml, outcome));
   const bad = verdicts.filter((v) => !v.ok);
