@@ -24,10 +24,10 @@ const SUITES = {
     golden: 0, // sharded
     schema: 1250, harness: 750, translator: 480, fuzz: 360, classify: 270, probe: 270, limits: 160,
     snapshots: 145, cpu: 135, 'hostdev-scsi': 135, 'tpm-host': 60, boot: 120, 'libvirt-tests': 95, 'drive-address': 80, confine: 80,
-    controller: 40, imports: 30, 'parse-order': 30, tuning: 20, 'disk-net': 15, graphics: 20, chardev: 10, usb: 5, 'disk-extra': 5, net: 5,
+    pending: 60, controller: 40, imports: 30, 'parse-order': 30, tuning: 20, 'disk-net': 15, graphics: 20, chardev: 10, usb: 5, 'disk-extra': 5, net: 5,
   },
   integration: {
-    update: 40, cli: 25, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
+    update: 40, cli: 25, run: 15, review: 10, 'pending-cli': 8, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
   },
 };
 

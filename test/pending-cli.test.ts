@@ -1,0 +1,98 @@
+// Pending results from the command line: a failing `run` keeps them and says how to act
+// on them, `accept` / `reject`, `run --update` and VIRTGOLD_UPDATE=1, and the progress
+// lines of a run whose stdout is no terminal.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execa } from 'execa';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/tmp.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(repo, 'bin/virtgold.js');
+const ARGS = 'golden/xml2argv/domain/minimal.x86_64-7.2.0.args';
+const XML = 'golden/xml2xml/domain/minimal.x86_64-7.2.0.xml';
+const PENDING = '.virtgold/pending/xml2argv/domain/minimal.x86_64-7.2.0.args';
+
+function project(): string {
+  const dir = tempDir('pending-cli');
+  for (const f of ['cases/domain/minimal.xml', 'capabilities/caps_7.2.0_x86_64.xml', ARGS, XML]) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(join(repo, f), join(dir, f));
+  }
+  writeFileSync(join(dir, ARGS), readFileSync(join(repo, ARGS), 'utf8').replace('-m 214', '-m 215'));
+  return dir;
+}
+
+/** The environment without what changes colour or update mode, plus ENV. */
+function envWith(env: Record<string, string>): Record<string, string> {
+  const e = { ...process.env } as Record<string, string>;
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'VIRTGOLD_UPDATE']) delete e[k];
+  return { ...e, ...env };
+}
+const virtgold = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+  execa('node', [bin, ...args], { cwd, reject: false, extendEnv: false, env: envWith(env) });
+
+test('a failing run keeps the result, shows where it comes from and how to act on it; accept makes it the golden', async () => {
+  const dir = project();
+  const r = await virtgold(dir, ['run']);
+  assert.is(r.exitCode, 1, r.stderr);
+  assert.match(r.stdout, /FAIL xml2argv domain\/minimal x86_64-7\.2\.0\n {2}case: {7}cases\/domain\/minimal\.xml\n/);
+  assert.match(r.stdout, /^ {2}reproduce: {2}npx virtgold xml2argv --caps capabilities\/caps_7\.2\.0_x86_64\.xml cases\/domain\/minimal\.xml$/m);
+  assert.match(r.stdout, /^1 result pending in \.virtgold\/pending\/:$/m);
+  assert.match(r.stdout, /virtgold review/);
+  assert.match(r.stdout, /npm run update-golden/);
+  assert.is(readFileSync(join(dir, PENDING), 'utf8'), readFileSync(join(repo, ARGS), 'utf8'));
+  // With the report on stdout, the footer goes to stderr.
+  const j = await virtgold(dir, ['run', '--reporter', 'json']);
+  assert.is(JSON.parse(j.stdout).summary.failed, 1);
+  assert.match(j.stderr, /1 result pending/);
+
+  const none = await virtgold(dir, ['accept', '--mode', 'xml2xml']);
+  assert.is(none.exitCode, 0);
+  assert.match(none.stdout, /^no pending result matching --mode xml2xml/);
+  const a = await virtgold(dir, ['accept']);
+  assert.is(a.exitCode, 0, a.stderr);
+  assert.is(a.stdout, `accepted  ${ARGS}\n1 accepted`);
+  assert.is(readFileSync(join(dir, ARGS), 'utf8'), readFileSync(join(repo, ARGS), 'utf8'));
+  assert.not.ok(existsSync(join(dir, PENDING)));
+  const after = await virtgold(dir, ['run']);
+  assert.is(after.exitCode, 0, after.stdout);
+  assert.not.match(after.stdout, /pending/);
+});
+
+test('reject drops the pending result and leaves the golden', async () => {
+  const dir = project();
+  const wrong = readFileSync(join(dir, ARGS), 'utf8');
+  await virtgold(dir, ['run']);
+  const r = await virtgold(dir, ['reject', '--case', 'domain/*']);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(r.stdout, `rejected  ${PENDING}\n1 rejected matching --case 'domain/*'`);
+  assert.is(readFileSync(join(dir, ARGS), 'utf8'), wrong);
+  assert.not.ok(existsSync(join(dir, '.virtgold/pending/xml2argv')));
+});
+
+for (const [how, args, env] of [['run --update', ['run', '--update'], {}], ['run -u', ['run', '-u'], {}], ['VIRTGOLD_UPDATE=1', ['run'], { VIRTGOLD_UPDATE: '1' }]] as const) {
+  test(`${how}: failing results are written as goldens during the run, which passes`, async () => {
+    const dir = project();
+    const r = await virtgold(dir, [...args], env);
+    assert.is(r.exitCode, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^2 passed, 0 failed, 0 skipped$/m);
+    assert.match(r.stdout, new RegExp(`^written {3}${ARGS.replace(/\./g, '\\.')}\n1 golden written from this run's results \\(--update\\)$`, 'm'));
+    assert.is(readFileSync(join(dir, ARGS), 'utf8'), readFileSync(join(repo, ARGS), 'utf8'));
+    assert.not.ok(existsSync(join(dir, '.virtgold/pending/xml2argv')));
+  });
+}
+
+test('outside a terminal a long run prints progress lines on stderr; stdout holds only the report', async () => {
+  const r = await virtgold(repo, ['run', '--case', 'usb/*', '--reporter', 'json', '--jobs', '2']);
+  assert.is(r.exitCode, 0, r.stderr);
+  const total = (JSON.parse(r.stdout) as { results: unknown[] }).results.length;
+  assert.ok(total >= 50, `only ${total} entries`);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.ok(lines.length >= 8, r.stderr); // a tenth at a time, the last one left to the summary
+  for (const l of lines) assert.match(l, new RegExp(`^virtgold: \\d+/${total} entries, 0 failed, \\d+ s$`));
+});
+
+test.run();
