@@ -35,7 +35,8 @@ test('the page is self-contained and lists every failure with its two sides', ()
   assert.match(page, new RegExp(`${c.pass} passed</span><span class="fail">${c.fail} failed`));
   assert.is((page.match(/<section class="failure"/g) ?? []).length, c.fail);
   assert.is((page.match(/<tr class="change">/g) ?? []).length >= c.fail, true);
-  assert.match(page, /<tr class="change"><td class="code">.*vfio-pci&quot;.*<\/td><td class="code">.*vfio-pcx&quot;/);
+  // The changed word is marked inside the changed line, on each side.
+  assert.match(page, /<tr class="change"><td class="code">.*vfio-<del>pci<\/del>&quot;.*<\/td><td class="code">.*vfio-<ins>pcx<\/ins>&quot;/);
 });
 
 if (!existsSync(CHROMIUM)) {
