@@ -69,10 +69,8 @@ export function colorDiff(text: string, color: boolean): string {
   return out.join('\n');
 }
 
-/** Whether a stream gets colour: a terminal, unless NO_COLOR is set; FORCE_COLOR (not
- *  "0") turns it on elsewhere too (CI logs that render ANSI colours). */
+/** Whether a stream gets colour: a terminal, unless NO_COLOR is set. (Not FORCE_COLOR:
+ *  test runners such as uvu set it for their own output, and every child would inherit it.) */
 export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR) return false;
-  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
-  return stream.isTTY === true;
+  return !env.NO_COLOR && stream.isTTY === true;
 }

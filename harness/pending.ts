@@ -201,7 +201,7 @@ export interface Keeper {
 
 /** What `run` does with each judged outcome: a pass clears the entry's pending result; a
  *  failure is kept as pending, or (update) written as the golden at once. */
-export function pendingKeeper(root: string, adapter: string, o: { update?: boolean; command?: (entry: MatrixEntry) => string } = {}): Keeper {
+export function pendingKeeper(root: string, adapter: string, o: { update?: boolean; keep?: boolean; command?: (entry: MatrixEntry) => string } = {}): Keeper {
   const when = new Date().toISOString();
   // Which entries have something pending, listed once: a passing run of thousands of
   // entries then touches nothing on disk.
@@ -217,7 +217,7 @@ export function pendingKeeper(root: string, adapter: string, o: { update?: boole
         return undefined;
       }
       if (!o.update) {
-        if (k.problem) return undefined;
+        if (k.problem || o.keep === false) return undefined;
         try {
           k.kept.push(keepPending(root, entry, outcome, { adapter, when, command: o.command?.(entry) }));
         } catch (e) {
@@ -238,8 +238,13 @@ export function pendingKeeper(root: string, adapter: string, o: { update?: boole
   return k;
 }
 
-/** VIRTGOLD_UPDATE=1 (as libvirt's VIR_TEST_REGENERATE_OUTPUT=1): `run --update`. */
-export const updateFromEnv = (env: NodeJS.ProcessEnv = process.env) => !!env.VIRTGOLD_UPDATE && env.VIRTGOLD_UPDATE !== '0';
+/** VIRTGOLD_UPDATE: `1` is `run --update` (as libvirt's VIR_TEST_REGENERATE_OUTPUT=1);
+ *  `no` keeps no pending results either (as insta's INSTA_UPDATE=no: a run that must not
+ *  write anything); unset, empty or `0`: failing results are kept as pending. */
+export function updateFromEnv(env: NodeJS.ProcessEnv = process.env): 'update' | 'pending' | 'none' {
+  const v = env.VIRTGOLD_UPDATE;
+  return !v || v === '0' ? 'pending' : v === 'no' ? 'none' : 'update';
+}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 

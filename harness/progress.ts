@@ -3,7 +3,7 @@
 // is not silent. stderr, so that a report on stdout (--reporter json) stays clean.
 import type { EntryResult } from './runner.js';
 
-/** Runs with fewer entries than this finish before anyone wonders. */
+/** Runs of at most this many entries finish before anyone wonders (as on a terminal). */
 export const PROGRESS_MIN_ENTRIES = 50;
 
 export function plainProgress(write: (line: string) => void, everyMs = 10_000, now = () => performance.now()) {
@@ -13,7 +13,7 @@ export function plainProgress(write: (line: string) => void, everyMs = 10_000, n
   let failed = 0;
   return (r: EntryResult, done: number, total: number): void => {
     if (r.status === 'fail' || r.status === 'broken') failed++;
-    if (total < PROGRESS_MIN_ENTRIES || done === total) return;
+    if (total <= PROGRESS_MIN_ENTRIES || done === total) return;
     const step = Math.ceil(total / 10);
     const t = now();
     if (done - lastDone < step && t - last < everyMs) return;

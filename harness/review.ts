@@ -54,6 +54,18 @@ function pendingItems(root: string, pending: Pending[], output: NodeJS.WriteStre
   return items;
 }
 
+const GOLDEN = /^golden\/(xml2argv|xml2xml)\/(.+)\.([A-Za-z0-9_]+)-(\d+\.\d+\.\d+)\.(?:args|xml|err)$/;
+
+/** What an update of golden REL comes from: its case, snapshot, and the translator. */
+function updateContext(rel: string): string[] {
+  const m = GOLDEN.exec(rel);
+  if (!m) return [];
+  const [, mode, name, arch, version] = m as unknown as [string, string, string, string, string];
+  const caps = `capabilities/caps_${version}_${arch}.xml`;
+  return [`  case:       cases/${name}.xml`, `  snapshot:   ${caps}`, '  translator: builtin (the reference translator)',
+    `  reproduce:  npx virtgold ${mode} --caps ${caps} cases/${name}.xml`];
+}
+
 /** No pending results: what `update` would change, each accepted or rejected. */
 async function reviewUpdate(o: UpdateOptions, input: NodeJS.ReadStream, output: NodeJS.WriteStream, color: boolean): Promise<number> {
   const root = o.root;
@@ -74,7 +86,7 @@ async function reviewUpdate(o: UpdateOptions, input: NodeJS.ReadStream, output: 
     const what = ch.replaces ? `replace ${was} by` : ch.after === undefined ? 'remove' : ch.before === undefined ? 'create' : 'update';
     return {
       title: `${what} ${rel}`,
-      context: [],
+      context: updateContext(rel),
       diff: boundedPatch(`${was} (now)`, `${rel} (new)`, ch.before ?? '', ch.after ?? '', null),
       accept: () => (ch.after === undefined ? removeGolden(root, ch.path) : writeGolden(root, ch.path, ch.after, ch.replaces)),
       reject: () => undefined,

@@ -161,10 +161,11 @@ async function run(argv: string[]): Promise<number> {
   const tty = process.stdout.isTTY === true;
   // Failing results are kept as pending (harness/pending.ts), or with --update written as
   // goldens at once; the update lock is then held for the run.
-  const update = v.update === true || updateFromEnv();
+  const fromEnv = updateFromEnv();
+  const update = v.update === true || fromEnv === 'update';
   const reproduce = reproducer(v, sel.root);
   const go = async () => {
-    const keeper = pendingKeeper(sel.root, adapter.name, { update, command: reproduce });
+    const keeper = pendingKeeper(sel.root, adapter.name, { update, keep: fromEnv !== 'none', command: reproduce });
     const suite = await runSuite({
       ...sel, adapter, jobs: adapter.drivesHost ? 1 : jobs,
       determinism: !v['no-determinism'],

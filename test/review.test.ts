@@ -61,6 +61,8 @@ if (!existsSync(SCRIPT)) {
       const screen = await inTerminal(dir, ['a', 'r']);
       assert.match(screen, /\[1\/2\] update golden\/xml2argv\/domain\/minimal\.x86_64-7\.2\.0\.args/);
       assert.match(screen, /-old args/);
+      assert.match(screen, /nothing pending: reviewing what `virtgold update --prune` would change/);
+      assert.match(screen, /case: {7}cases\/domain\/minimal\.xml\r?\n {2}snapshot: {3}capabilities\/caps_7\.2\.0_x86_64\.xml/);
       assert.match(screen, /\+-m 214 \\/);
       assert.match(screen, /\[2\/2\] update golden\/xml2xml\/domain\/minimal\.x86_64-7\.2\.0\.xml/);
       assert.match(screen, /1 accepted, 1 rejected/);

@@ -16,7 +16,8 @@ const virtgold = (args: string[], env: Record<string, string> = {}) =>
 
 // Started together: each process costs about half a second.
 const good = virtgold(['run', '--schema', '--no-determinism', '--case', 'vf-token/*', '--translator-cmd', `${echo} {mode} {caps} {input}`]);
-const bad = virtgold(['run', '--schema', '--no-determinism', '--case', 'vf-token/hostdev', '--translator-cmd', `${echo} {mode} {caps} {input} double-vf-token`]);
+// (VIRTGOLD_UPDATE=no: its failures are not kept as pending results in this checkout)
+const bad = virtgold(['run', '--schema', '--no-determinism', '--case', 'vf-token/hostdev', '--translator-cmd', `${echo} {mode} {caps} {input} double-vf-token`], { VIRTGOLD_UPDATE: 'no' });
 const missing = virtgold(['run', '--schema', '--case', 'domain/minimal'], { VIRTGOLD_LIBVIRT_SCHEMAS: '/nonexistent/schemas' });
 
 test('run --schema without libvirt\'s schema: one line saying why, exit 2', async () => {
