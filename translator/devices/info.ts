@@ -44,8 +44,10 @@ function parseZpci(z: XElement): ZpciAddress {
 }
 
 /** The device's guest address (<address type=…/> directly under the device); a
- *  spapr-vio or USB one only where the caller can place it. */
-export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false, usb = false): DeviceAddress | undefined {
+ *  spapr-vio or USB one only where the caller can place it, and 'unassigned' (a device
+ *  the domain holds but does not show its guest) only on host devices, which validate
+ *  it each in their own words. */
+export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false, usb = false, unassigned = false): DeviceAddress | undefined {
   const addr = child(dev, 'address');
   if (!addr) return undefined;
   const type = addr.attrs.type;
@@ -68,6 +70,7 @@ export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false
     return { ...a, unassigned: true };
   }
   if (type === 'usb' && usb) return parseUsbAddress(addr);
+  if (type === 'unassigned' && unassigned) return { type };
   if (type === 'spapr-vio' && spaprVio) {
     // virXMLPropULongLong, base 16; a reg of 0 is a reg too (only QEMU's property skips it).
     const raw = addr.attrs.reg;
@@ -100,14 +103,14 @@ export function parseUserAlias(dev: XElement): string | undefined {
 }
 
 /** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom, ACPI index. */
-export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false, usb = false): DeviceInfo {
+export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false, usb = false, unassigned = false): DeviceInfo {
   const info: DeviceInfo = {};
   const userAlias = parseUserAlias(dev);
   if (userAlias !== undefined) info.userAlias = userAlias;
   const acpi = child(dev, 'acpi');
   const acpiIndex = acpi && propUInt(acpi, 'index', { nonZero: true });
   if (acpiIndex) info.acpiIndex = acpiIndex;
-  const address = parseDeviceAddress(dev, what, spaprVio, usb);
+  const address = parseDeviceAddress(dev, what, spaprVio, usb, unassigned);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
   const rom = child(dev, 'rom');
@@ -151,6 +154,10 @@ export function formatAddress(w: Writer, a: DeviceAddress): void {
   }
   if (a.type === 'spapr-vio') {
     w.line(`<address type='spapr-vio'${a.reg !== undefined ? ` reg='0x${hex(a.reg, 8)}'` : ''}/>`);
+    return;
+  }
+  if (a.type === 'unassigned') {
+    w.line("<address type='unassigned'/>");
     return;
   }
   if (a.type === 'ccw') {
@@ -204,6 +211,7 @@ export function addressProps(info: DeviceInfo, def: DomainDef): Record<string, u
   if (!a) return {};
   if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
   if (a.type === 'spapr-vio') return a.reg ? { reg: a.reg } : {};
+  if (a.type === 'unassigned') return {}; // (such a device is not on the command line)
   if (a.type === 'usb') {
     // virDomainControllerAliasFind: the first USB controller of that index names the bus
     const c = def.devices.controller.find((o) => o.type === 'usb' && o.index === a.bus);
