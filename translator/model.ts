@@ -40,7 +40,9 @@ export type SpaprVioAddress = { type: 'spapr-vio'; reg?: number };
 export type UsbAddress = { type: 'usb'; bus: number; port: number[] };
 /** A host device the domain holds but does not show its guest (libvirt binds its driver). */
 export type UnassignedAddress = { type: 'unassigned' };
-export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress | UsbAddress | UnassignedAddress;
+/** ARM's virtio-mmio transport: parsed only where libvirt refuses it on these machines. */
+export type VirtioMmioAddress = { type: 'virtio-mmio' };
+export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress | UsbAddress | UnassignedAddress | VirtioMmioAddress;
 
 /** virDomainDeviceInfo: what every device carries besides its own settings. */
 export interface DeviceInfo {

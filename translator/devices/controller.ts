@@ -66,7 +66,7 @@ function parse(e: XElement): ControllerDef {
     const driver = parseControllerDriver(e);
     if (driver) c.driver = driver;
     checkSingleChildren(e);
-    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true, type === 'ccid');
+    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, type === 'ccid' ? ['spapr-vio', 'usb'] : ['spapr-vio']);
     if (type === 'ccid') checkCcidAddress(c);
     parseStorageController(e, c);
     return c;

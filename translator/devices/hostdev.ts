@@ -146,7 +146,7 @@ function parse(e: XElement, { def }: ParseContext): AnyHostdev {
   for (const c of elements(e)) if (['origstates'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
   if (e.attrs.model !== undefined) throw notImplemented('<hostdev model=…>');
   for (const a of Object.keys(child(e, 'source')?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
-  const h: HostdevDef = { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true, false, false, true) };
+  const h: HostdevDef = { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true, ['unassigned']) };
   const teaming = parseTeaming(e);
   if (teaming) h.teaming = teaming;
   return h;
