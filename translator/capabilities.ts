@@ -4,7 +4,8 @@
 import { child, elements, parseXml, textOf, type XElement } from './xml/tree.js';
 
 /** libvirt's accelerator names in the cache: 'kvm' and 'tcg' (virt type 'qemu'). */
-export type CapsVirtType = 'kvm' | 'tcg';
+/** An accelerator a snapshot may list machines for ('hvf': macOS's, never in a Linux QEMU's). */
+export type CapsVirtType = 'kvm' | 'tcg' | 'hvf';
 
 export interface MachineType {
   virtType: CapsVirtType;
@@ -161,7 +162,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
 /** The capability flags the translator reads, spelt as libvirt's cache spells them
  *  (virQEMUCaps names). A flag outside this list is a compile error at its use. */
 export const CAPS_FLAGS = [
-  'kvm', 'tcg', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
+  'kvm', 'tcg', 'hvf', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
   'query-hotpluggable-cpus', 'query-cpu-model-expansion', 'numa.hmat', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
@@ -228,4 +229,4 @@ export function defaultMachine(caps: QemuCaps, virtType: CapsVirtType): MachineT
 
 /** The accelerator whose facts (machines, CPU models) apply to a domain type
  *  (virQEMUCapsGetAccel): KVM's for type='kvm', TCG's otherwise. */
-export const accelOf = (virtType: 'qemu' | 'kvm'): CapsVirtType => (virtType === 'kvm' ? 'kvm' : 'tcg');
+export const accelOf = (virtType: 'qemu' | 'kvm' | 'hvf'): CapsVirtType => (virtType === 'qemu' ? 'tcg' : virtType);

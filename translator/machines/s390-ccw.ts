@@ -8,7 +8,8 @@ import type { Machine } from './machine.js';
 
 export const s390Ccw: Machine = {
   family: 's390-ccw',
-  matches: (m) => m.startsWith('s390-ccw-virtio'),
+  // qemuDomainIsS390CCW
+  matches: (m) => m.startsWith('s390-ccw'),
   virtioCcw: true,
   zpci: true,
   acpi: false,
