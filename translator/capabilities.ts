@@ -162,7 +162,7 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
 /** The capability flags the translator reads, spelt as libvirt's cache spells them
  *  (virQEMUCaps names). A flag outside this list is a compile error at its use. */
 export const CAPS_FLAGS = [
-  'kvm', 'tcg', 'hvf', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
+  'kvm', 'tcg', 'no-acpi', 'cpu-cache', 'cpu-max', 'cpu.migratable', 'cpu-unavailable-features', 'smp-dies',
   'query-hotpluggable-cpus', 'query-cpu-model-expansion', 'numa.hmat', 'disable-s3', 'disable-s4', 'seccomp-sandbox', 'zpci',
   'vfio-pci', 'vfio-pci.vf-token',
   'vmgenid', 'aes-key-wrap', 'dea-key-wrap', 'confidential-guest-support', 's390-pv-guest', 'compat-deprecated',
@@ -230,3 +230,7 @@ export function defaultMachine(caps: QemuCaps, virtType: CapsVirtType): MachineT
 /** The accelerator whose facts (machines, CPU models) apply to a domain type
  *  (virQEMUCapsGetAccel): KVM's for type='kvm', TCG's otherwise. */
 export const accelOf = (virtType: 'qemu' | 'kvm' | 'hvf'): CapsVirtType => (virtType === 'qemu' ? 'tcg' : virtType);
+
+/** Whether the QEMU runs guests with the accelerator (its 'kvm' or 'tcg' flag; a Linux
+ *  QEMU never has macOS's hvf). */
+export const hasAccel = (caps: QemuCaps, accel: CapsVirtType) => accel !== 'hvf' && hasFlag(caps, accel);
