@@ -4,7 +4,8 @@
 import { child, elements, parseXml, textOf, type XElement } from './xml/tree.js';
 
 /** libvirt's accelerator names in the cache: 'kvm' and 'tcg' (virt type 'qemu'). */
-export type CapsVirtType = 'kvm' | 'tcg';
+/** An accelerator a snapshot may list machines for ('hvf': macOS's, never in a Linux QEMU's). */
+export type CapsVirtType = 'kvm' | 'tcg' | 'hvf';
 
 export interface MachineType {
   virtType: CapsVirtType;
@@ -228,4 +229,8 @@ export function defaultMachine(caps: QemuCaps, virtType: CapsVirtType): MachineT
 
 /** The accelerator whose facts (machines, CPU models) apply to a domain type
  *  (virQEMUCapsGetAccel): KVM's for type='kvm', TCG's otherwise. */
-export const accelOf = (virtType: 'qemu' | 'kvm'): CapsVirtType => (virtType === 'kvm' ? 'kvm' : 'tcg');
+export const accelOf = (virtType: 'qemu' | 'kvm' | 'hvf'): CapsVirtType => (virtType === 'qemu' ? 'tcg' : virtType);
+
+/** Whether the QEMU runs guests with the accelerator (its 'kvm' or 'tcg' flag; a Linux
+ *  QEMU never has macOS's hvf). */
+export const hasAccel = (caps: QemuCaps, accel: CapsVirtType) => accel !== 'hvf' && hasFlag(caps, accel);
