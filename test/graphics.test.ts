@@ -80,4 +80,14 @@ test('a helper must have virgl for any accel3d and render-node for a rendernode;
   assert.throws(() => translate('xml2argv', vuDomain(''), caps), /unsupported: .*vhost-user-gpu facts/);
 });
 
+test('a network listen: no network driver, no such network, or a network whose address the facts lack', () => {
+  assert.is(parseGraphicsHost({ graphics: { ...vuBase, networkDriver: false } }, vuFail)!.networkDriver, false);
+  assert.throws(() => parseGraphicsHost({ graphics: { ...vuBase, networkDriver: true } }, vuFail), /networkDriver/);
+  const dom = domain("<graphics type='vnc' port='5903' autoport='no'><listen type='network' network='default'/></graphics>");
+  const caps = { ...withFacts({}), hostNetworks: [{ name: 'default', forward: 'nat' }] };
+  assert.match(err(() => translate('xml2argv', dom, caps)), /unsupported: .*the address of host network 'default'/);
+  assert.match(err(() => translate('xml2argv', dom, { ...caps, hostNetworks: [] })), /^Network not found: no network with matching name 'default'$/);
+  assert.match(err(() => translate('xml2argv', dom, withFacts({ networkDriver: false }))), /^this function is not supported by the connection driver: virNetworkLookupByName$/);
+});
+
 test.run();

@@ -35,6 +35,9 @@ export interface GraphicsHostFacts {
    *  QEMU gets to it (the harness's mock: 1729); absent: unknown (a command line with
    *  one is refused) */
   vhostUserGpu?: false | VhostUserGpuFacts;
+  /** false: the daemon has no network driver (libvirt's test harness), so a listen of
+   *  type network fails its lookup; absent: the network driver answers from "networks" */
+  networkDriver?: false;
   /** settings that differ where a domain is only defined (libvirt's test harness runs
    *  qemuxml2xmltest with qemu.conf's defaults, qemuxml2argvtest with its own) */
   xml2xml?: Partial<Omit<GraphicsHostFacts, 'xml2xml'>>;
@@ -85,6 +88,10 @@ export function parseGraphicsHost(raw: Record<string, unknown>, fail: (message: 
       if (!ok) throw bad('"vhostUserGpu"');
       out.vhostUserGpu = { features: v.features as VhostUserGpuFacts['features'], fd: v.fd as number };
     } else out.vhostUserGpu = false;
+  }
+  if (o.networkDriver !== undefined) {
+    if (o.networkDriver !== false) throw bad('"networkDriver"');
+    out.networkDriver = false;
   }
   if (o.xml2xml !== undefined) {
     if (typeof o.xml2xml !== 'object' || o.xml2xml === null || Array.isArray(o.xml2xml)) throw bad('"xml2xml"');
