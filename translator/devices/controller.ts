@@ -190,6 +190,9 @@ export const controller: DeviceKind<ControllerDef> = {
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
     if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
+    // s390x has no USB: a controller without a model is none, unless it has an address
+    // (then it stays a legacy one, which the command line skips there)
+    if (c.model === undefined && ctx.def.os.arch === 's390x' && !c.info.address) c.model = 'none';
   },
   // qemuDomainDeviceCalculatePCIConnectFlags
   pci(c, ctx) {
@@ -245,6 +248,15 @@ export const controller: DeviceKind<ControllerDef> = {
     } : undefined);
   },
   commandOrder: (list) => COMMAND_TYPES.flatMap((t) => list.filter((c) => c.type === t)),
+  // qemuBuildLegacyUSBControllerCommandLine (no machine here gets -usb: each has a default
+  // model, or is q35 or s390x)
+  commandAfter(list) {
+    const usb = list.filter((c) => c.type === 'usb');
+    if (!usb.some((c) => c.model === 'none') && usb.filter((c) => c.model === undefined).length > 1) {
+      throw unsupportedConfig('Multiple legacy USB controllers are not supported');
+    }
+    return [];
+  },
   commandBefore: (list) => list.flatMap((c) => (pciModel(c) ? pciHoleGlobal(pciModel(c)!, c.pci) : [])),
   command(c, ctx) {
     const { def } = ctx;
