@@ -3,9 +3,11 @@
 // 3 a bug in virtgold).
 import { CapsError } from '../translator/index.js';
 import { SetupError, UsageError, UserError } from './errors.js';
+import { commandsOf, commandUsage, version, wantsHelp } from './help.js';
 
 const USAGE = `usage:
-  virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
+  virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format);
+                                            INPUT.xml - reads stdin
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
   virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
@@ -23,15 +25,23 @@ const USAGE = `usage:
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens
   virtgold worker                           serve translations as JSON lines on stdin/stdout
+                                            (protocol: README, "The command line")
+  virtgold --version                        print virtgold's version
 
 FILTERS (each repeatable; repeated values combine): --case GLOB --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
   capabilities/), --pass-with-no-entries (succeed when the selection is empty)
 
 exit status: 0 success, 1 translation error, failing goldens, or a compare with
-  entries that differ or a broken translator, 2 usage or setup error`;
+  entries that differ or a broken translator, 2 usage or setup error (a file that cannot
+  be read, a translator that cannot be started), 3 a bug in virtgold`;
 
 async function dispatch(command: string | undefined, rest: string[]): Promise<number> {
+  // Every command's --help is its usage, before anything else it would do.
+  if (command && commandsOf(USAGE).includes(command) && wantsHelp(rest)) {
+    process.stdout.write(`${commandUsage(USAGE, command)}\n`);
+    return 0;
+  }
   switch (command) {
     case 'xml2argv':
     case 'xml2xml':
@@ -48,6 +58,10 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
     case '-h':
     case 'help':
       process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(`virtgold ${version()}\n`);
       return 0;
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'a command is required');
@@ -73,7 +87,9 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(command, rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`virtgold: ${e.message}\n${USAGE}\n`);
+      // One line and where the usage is, not the whole usage.
+      const known = command !== undefined && commandsOf(USAGE).includes(command);
+      process.stderr.write(`virtgold: ${e.message}\n(virtgold ${known ? `${command} ` : ''}--help shows the usage)\n`);
       return 2;
     }
     if (e instanceof SetupError) {
