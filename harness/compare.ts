@@ -125,6 +125,7 @@ async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOut
   try {
     return await a.translate(entry, xml);
   } catch (e) {
+    if (e instanceof SetupError) throw e; // it cannot be run at all: the compare stops
     return { kind: 'crash', message: `virtgold could not run it: ${(e as Error).message}` } satisfies Outcome;
   }
 }

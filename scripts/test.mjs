@@ -27,7 +27,7 @@ const SUITES = {
     controller: 40, imports: 30, 'parse-order': 30, tuning: 20, 'disk-net': 15, graphics: 20, chardev: 10, usb: 5, 'disk-extra': 5, net: 5,
   },
   integration: {
-    update: 40, cli: 25, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
+    update: 40, cli: 25, 'cli-setup': 20, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
   },
 };
 
