@@ -77,13 +77,8 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions, onDisk: ReadonlySe
   const name = entryName(entry);
   const xml = readCase(entry);
   const done = (r: Omit<EntryResult, 'entry' | 'name' | 'ms'>): EntryResult => ({ entry, name, ms: performance.now() - start, ...r });
-<<<<<<< HEAD
-  const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry);
-  const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected) ?? ownRefusalSkip(adapter, expected);
-=======
   const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry, onDisk);
-  const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected);
->>>>>>> main
+  const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected) ?? ownRefusalSkip(adapter, expected);
   if (reason) return done({ status: 'skip', message: reason });
   const outcome = await adapter.translate(entry, xml);
   if (outcome.kind === 'crash') return done({ status: 'broken', message: `broken translator: ${outcome.message}`, outcome });
