@@ -15,9 +15,11 @@ const USAGE = `usage:
                                             compare the corpus with the goldens (--schema: also
                                             validate inputs and xml2xml outputs against libvirt's
                                             schema + the vf-token overlay)
-  virtgold update   [FILTERS] [--check] [--prune]
-                                            rewrite goldens from the reference translator
-  virtgold review   [FILTERS]               accept or reject each golden that would change
+  virtgold update   [FILTERS] [--check] [--prune] [TRANSLATOR]
+                                            rewrite goldens from the reference translator, or
+                                            from TRANSLATOR (bless your own; --translator
+                                            libvirt records real libvirt on the host's snapshot)
+  virtgold review   [FILTERS] [TRANSLATOR]  accept or reject each golden that would change
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
                     (--reference builtin|libvirt|libvirt-tests | --reference-cmd CMD | --reference-worker CMD)
                     [--caps FILE]… [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
@@ -27,6 +29,9 @@ const USAGE = `usage:
   virtgold worker                           serve translations as JSON lines on stdin/stdout
                                             (protocol: README, "The command line")
   virtgold --version                        print virtgold's version
+
+TRANSLATOR (update, review): --translator builtin|libvirt | --translator-cmd CMD |
+  --translator-worker CMD, with --timeout MS --max-output SIZE --jobs N as for run
 
 FILTERS (each repeatable; repeated values combine): --case GLOB --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
@@ -49,6 +54,7 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
     case 'compare':
       return (await import('./compare.js')).compareCommand(rest);
     case 'worker':
+      if (rest.length) throw new UsageError(`worker takes no arguments (got '${rest[0]}')`);
       return (await import('./worker.js')).serve();
     case 'run':
     case 'update':
@@ -57,6 +63,11 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
     case '--help':
     case '-h':
     case 'help':
+      // `virtgold help run` is `virtgold run --help`.
+      if (command === 'help' && rest[0] && commandsOf(USAGE).includes(rest[0])) {
+        process.stdout.write(`${commandUsage(USAGE, rest[0])}\n`);
+        return 0;
+      }
       process.stdout.write(`${USAGE}\n`);
       return 0;
     case '--version':

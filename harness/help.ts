@@ -25,7 +25,8 @@ export function commandUsage(usage: string, command: string): string {
     return ['', ...lines.slice(i, j)];
   };
   const filters = own.some((l) => l.includes('FILTERS')) ? paragraph(/^FILTERS/) : [];
-  return ['usage:', ...own, ...filters, ...paragraph(/^exit status/)].join('\n');
+  const translator = own.some((l) => l.includes('[TRANSLATOR]')) ? paragraph(/^TRANSLATOR/) : [];
+  return ['usage:', ...own, ...translator, ...filters, ...paragraph(/^exit status/)].join('\n');
 }
 
 /** Does ARGS ask for help (before a `--`, which ends the options)? */

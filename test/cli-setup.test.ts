@@ -58,6 +58,11 @@ test('every command\'s --help prints its usage and exits 0; worker --help starts
   }
   const h = await vg(repo, ['run', '-h']);
   assert.match(h.stdout, /FILTERS/);
+  const help = await vg(repo, ['help', 'update']);
+  assert.match(help.stdout, /^usage:\n {2}virtgold update [\s\S]*TRANSLATOR \(update, review\)/);
+  const w = await vg(repo, ['worker', '--bogus'], '');
+  assert.is(w.exitCode, 2);
+  assert.match(w.stderr, /^virtgold: worker takes no arguments/);
 });
 
 test('--version prints the version', async () => {
