@@ -23,7 +23,7 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
     out.push(`${color ? '\x1b[31mFAIL\x1b[39m' : 'FAIL'} ${r.name}${r.status === 'broken' ? ' (broken translator)' : ''}`);
     out.push(colorDiff(r.message ?? '', color));
   }
-  for (const p of s.stale) out.push(`FAIL stale golden ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
+  for (const p of s.stale) out.push(`STALE ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
   // Skips grouped by reason: a libvirt run skips whole snapshots at a time.
   const byReason = new Map<string, string[]>();
   for (const r of s.results.filter((x) => x.status === 'skip')) {

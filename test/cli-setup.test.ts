@@ -259,6 +259,7 @@ test('stale goldens are counted on their own, relative in every reporter; diff h
   assert.is(one.exitCode, 1);
   assert.match(one.stdout, /; 1 entry in /);
   assert.match(one.stdout, /^1 passed, 0 failed, 0 skipped; 1 stale golden$/m);
+  assert.match(one.stdout, /^STALE golden\/xml2argv\/d\/minimal\.x86_64-9\.9\.9\.args: no case produces it/m);
   const rel = 'golden/xml2argv/d/minimal.x86_64-9.9.9.args';
   const html = readFileSync(join(dir, 'h.html'), 'utf8');
   assert.ok(html.includes(`<li>${rel}</li>`));
