@@ -58,10 +58,10 @@ const TRANSLATOR_OPTIONS = {
 } as const;
 
 /** update's and review's translator: the reference translator unless one is named. */
-async function writerOf(v: AdapterFlags & { timeout?: string; jobs?: string; 'max-output'?: string }): Promise<{ adapter?: Adapter; jobs: number }> {
+async function writerOf(v: AdapterFlags & { timeout?: string; jobs?: string; 'max-output'?: string }): Promise<{ adapter?: Adapter; jobs?: number }> {
   const limits = timeoutAndJobs(v);
   const adapter = await chooseAdapter('translator', v, limits);
-  return { ...(adapter ? { adapter } : {}), jobs: limits.jobs };
+  return adapter ? { adapter, jobs: limits.jobs } : {};
 }
 
 export async function runCommand(command: 'run' | 'update' | 'review', argv: string[]): Promise<number> {
@@ -199,7 +199,8 @@ async function update(argv: string[]): Promise<number> {
   const { values: v } = usage(() => parseArgs({ args: argv, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
   const sel = selectionOf(v);
   const writer = await writerOf(v);
-  const o = { ...sel, prune: v.prune === true, jobs: writer.jobs, ...(writer.adapter ? { adapter: writer.adapter } : {}) };
+  // (the reference translator, in-process, as ever: one at a time)
+  const o = { ...sel, prune: v.prune === true, ...(writer.adapter ? { adapter: writer.adapter, jobs: writer.jobs } : {}) };
   if (v.check) {
     const { report } = await plan(o);
     process.stdout.write(formatUpdateReport(report, true));
