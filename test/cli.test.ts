@@ -68,7 +68,7 @@ const bad: [string, string[], number, RegExp][] = [
   ['an unknown machine type', ['xml2argv', '--caps', caps, join(repo, 'cases/domain/machine-unknown.xml')], 1, /^unsupported configuration: Emulator '\/usr\/bin\/qemu-system-x86_64' does not support machine type 'pc-i440fx-99\.0'$/],
   ['no --caps', ['xml2argv', join(repo, 'cases/domain/minimal.xml')], 2, /--caps FILE is required/],
   ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
-  ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /^virtgold: unknown option '--nope'\n\(virtgold xml2xml --help shows the usage\)\n$/],
+  ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /^virtgold: unknown option '--nope'\n\(virtgold xml2xml --help shows the usage\)$/],
   ['a --timeout no timer can hold', ['run', '--timeout', '3000000000'], 2, /--timeout takes a positive number of milliseconds, at most 2147483647/],
   ['a --max-output that is no size', ['run', '--max-output', 'lots'], 2, /--max-output takes a size/],
 ];
