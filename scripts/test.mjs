@@ -32,7 +32,7 @@ const SUITES = {
     usb: 15, 'tpm-host': 15, 'memory-sgx': 40,
   },
   integration: {
-    update: 40, cli: 25, 'schema-corpus': 1, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
+    update: 40, cli: 25, 'cli-setup': 20, 'schema-corpus': 1, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
   },
 };
 
