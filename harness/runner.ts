@@ -44,6 +44,10 @@ export interface RunOptions extends Selected {
   /** `--schema`: checks the entry's input and xml2xml output against the schema */
   schema?: (entry: MatrixEntry, xml: string, outcome: Outcome) => Verdict;
   onResult?: (r: EntryResult, done: number, total: number) => void;
+  /** run only part of the selection (--only-failures, --shard: harness/focus.ts) */
+  narrow?: (entries: MatrixEntry[]) => MatrixEntry[];
+  /** leave stale goldens to another run (shards other than the first) */
+  skipStale?: boolean;
 }
 
 export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snapshot.arch}-${e.snapshot.version}`;
@@ -105,11 +109,12 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   let results: EntryResult[];
   let stale: string[];
   try {
-    const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const { all, entries: selected } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const entries = opts.narrow ? opts.narrow(selected) : selected;
     // A translator that answers in batches (libvirt's harness) gets the selection first.
     await opts.adapter.prepare?.(entries.map((entry) => ({ entry, xml: readCase(entry) })));
     results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
-    stale = staleGoldens(opts.root, all, opts.filters);
+    stale = opts.skipStale ? [] : staleGoldens(opts.root, all, opts.filters);
   } finally {
     await opts.adapter.close?.();
   }
