@@ -7,7 +7,7 @@ import { SetupError, UsageError, UserError } from './errors.js';
 const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
-  virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
+  virtgold run      [FILTERS] [--only-failures] [--shard K/N] [--watch] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
                     [--no-determinism] [--schema]
                                             compare the corpus with the goldens (--schema: also
@@ -22,9 +22,16 @@ const USAGE = `usage:
                     [--reporter NAME[:FILE]]… PATH…
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens
+  virtgold merge-reports A.json B.json… [--reporter junit:FILE|html:FILE|json:FILE]…
+                                            one report of a run's shards (run --shard K/N)
+  virtgold reduce   [--translator… ] [--reference… ] --caps FILE [--mode MODE] [--out cases/AREA/NAME.xml] DOMAIN.xml
+                                            shrink a domain on which two translators disagree
+  virtgold coverage [--root DIR] [--reporter json:FILE] [AREA…]
+                                            which elements and attributes of libvirt's domain
+                                            schema the cases exercise
   virtgold worker                           serve translations as JSON lines on stdin/stdout
 
-FILTERS (each repeatable; repeated values combine): --case GLOB --mode MODE --arch ARCH
+FILTERS (each repeatable; repeated values combine): --case GLOB (or GLOB alone) --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
   capabilities/), --pass-with-no-entries (succeed when the selection is empty)
 
@@ -38,6 +45,12 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
       return (await import('./translate-one.js')).translateOne(command, rest);
     case 'compare':
       return (await import('./compare.js')).compareCommand(rest);
+    case 'merge-reports':
+      return (await import('./merge-reports.js')).mergeReportsCommand(rest);
+    case 'reduce':
+      return (await import('./reduce-cli.js')).reduceCommand(rest);
+    case 'coverage':
+      return (await import('./coverage-cli.js')).coverageCommand(rest);
     case 'worker':
       return (await import('./worker.js')).serve();
     case 'run':
