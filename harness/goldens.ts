@@ -31,12 +31,15 @@ export const goldenPaths = (entry: MatrixEntry) => ({ output: entry.stem + golde
 /** The project root of an entry (its stem is ROOT/relStem). */
 export const rootOf = (entry: MatrixEntry) => entry.stem.slice(0, entry.stem.length - entry.relStem.length - 1);
 
-/** The entry's golden, or why it has none usable (missing, or both kinds present). */
-export function lookupGolden(entry: MatrixEntry): Golden | string {
+/** The entry's golden, or why it has none usable (missing, or both kinds present).
+ *  With `onDisk` (existingGoldens() of the run, as a set) only files listed there are
+ *  opened: a matrix of thousands of entries then skips a failed open per entry. */
+export function lookupGolden(entry: MatrixEntry, onDisk?: ReadonlySet<string>): Golden | string {
   const { output, error } = goldenPaths(entry);
   const root = rootOf(entry);
-  const out = readInside(root, output);
-  const err = readInside(root, error);
+  const read = (p: string) => (onDisk && !onDisk.has(p) ? undefined : readInside(root, p));
+  const out = read(output);
+  const err = read(error);
   const ext = goldenExtension(entry.mode);
   if (out !== undefined && err !== undefined) return `both ${entry.relStem}${ext} and ${entry.relStem}.err exist; remove one`;
   if (out !== undefined) return { rel: entry.relStem + ext, kind: 'output', text: out };
@@ -92,10 +95,10 @@ const GOLDEN_NAME = /^(xml2argv|xml2xml)\/(.+)\.([A-Za-z0-9_]+)-(\d+\.\d+\.\d+)\
 
 /** Goldens that no entry of the full matrix produces, limited to those the filters would
  *  select, so that `run` and `update` with the same filters name the same ones. */
-export function staleGoldens(root: string, all: MatrixEntry[], filters: Filters = {}): string[] {
+export function staleGoldens(root: string, all: MatrixEntry[], filters: Filters = {}, onDisk = existingGoldens(root)): string[] {
   const wanted = new Set<string>();
   for (const e of all) for (const p of Object.values(goldenPaths(e))) wanted.add(p);
-  return existingGoldens(root).filter((p) => {
+  return [...onDisk].filter((p) => {
     if (wanted.has(p)) return false;
     const m = GOLDEN_NAME.exec(relative(dirs(root).golden, p));
     // A name the layout cannot parse is stale under any filter.

@@ -2,7 +2,7 @@
 // entries through an adapter here, in parallel, in matrix order.
 import { checkedSelection, readCase } from './cases.js';
 import { boundedPatch, keptText } from './diff.js';
-import { lookupGolden, staleGoldens } from './goldens.js';
+import { existingGoldens, lookupGolden, staleGoldens } from './goldens.js';
 import { checkIdempotent, judge, type Verdict } from './judge.js';
 import type { Adapter, Filters, Golden, MatrixEntry, Outcome } from './types.js';
 
@@ -70,13 +70,13 @@ export async function inParallel<T, R>(items: T[], jobs: number, fn: (item: T) =
 
 const outcomeText = (o: Outcome) => (o.kind === 'crash' ? `(crash: ${o.message})\n` : o.text);
 
-async function runEntry(entry: MatrixEntry, opts: RunOptions): Promise<EntryResult> {
+async function runEntry(entry: MatrixEntry, opts: RunOptions, onDisk: ReadonlySet<string>): Promise<EntryResult> {
   const { adapter } = opts;
   const start = performance.now();
   const name = entryName(entry);
   const xml = readCase(entry);
   const done = (r: Omit<EntryResult, 'entry' | 'name' | 'ms'>): EntryResult => ({ entry, name, ms: performance.now() - start, ...r });
-  const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry);
+  const expected: Golden | string = adapter.expected?.(entry, xml) ?? lookupGolden(entry, onDisk);
   const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected);
   if (reason) return done({ status: 'skip', message: reason });
   const outcome = await adapter.translate(entry, xml);
@@ -113,8 +113,11 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
     const entries = opts.narrow ? opts.narrow(selected) : selected;
     // A translator that answers in batches (libvirt's harness) gets the selection first.
     await opts.adapter.prepare?.(entries.map((entry) => ({ entry, xml: readCase(entry) })));
-    results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts), (r, n) => opts.onResult?.(r, n, entries.length));
-    stale = opts.skipStale ? [] : staleGoldens(opts.root, all, opts.filters);
+    // The golden tree as the run found it: looked up for every entry, and for stale goldens.
+    const onDisk = existingGoldens(opts.root);
+    const listed = new Set(onDisk);
+    results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts, listed), (r, n) => opts.onResult?.(r, n, entries.length));
+    stale = opts.skipStale ? [] : staleGoldens(opts.root, all, opts.filters, onDisk);
   } finally {
     await opts.adapter.close?.();
   }

@@ -1,6 +1,8 @@
 // npm test / npm run test:integration: uvu over the project's test files, split across
-// the machine's cores (at most 2 processes: the golden matrix is dealt out between
-// them by VIRTGOLD_TEST_SHARD, the other files go whole to the least loaded one).
+// the machine's cores (at most 2 processes): each file goes whole to the least loaded
+// one, so the golden matrix gets a process of its own, then hands the other processes
+// slices of its cases (VIRTGOLD_GOLDEN_SLICE) up to a common level. (An even split of
+// the matrix had both halves pay the translator's warm-up in full.)
 // Every test/*.test.ts must be listed below, in one suite, so none is silently skipped.
 //
 // The test files and everything they import are first compiled by esbuild (≈0.1 s) into
@@ -17,17 +19,20 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// Each file with its cost (ms of work beyond the process start, measured alone), to
-// balance the shards.
+// Each file with its cost, to balance the processes: ms of work beyond the process start,
+// as measured alone, scaled down to what it costs among the others (which warm the
+// translator up for it); the golden matrix's as it runs beside another process.
+const GOLDEN = 'golden';
 const SUITES = {
   fast: {
-    golden: 0, // sharded
-    schema: 1250, harness: 750, translator: 480, fuzz: 360, classify: 270, probe: 270, limits: 160,
-    snapshots: 145, cpu: 135, 'hostdev-scsi': 135, 'tpm-host': 60, boot: 120, 'libvirt-tests': 95, 'drive-address': 80, confine: 80,
-    controller: 40, imports: 30, 'parse-order': 30, tuning: 20, 'disk-net': 15, graphics: 20, chardev: 10, usb: 5, 'disk-extra': 5, net: 5,
+    [GOLDEN]: 6000,
+    schema: 380, harness: 390, translator: 245, fuzz: 200, classify: 160, probe: 155, limits: 110,
+    snapshots: 100, cpu: 90, 'hostdev-scsi': 85, graphics: 80, chardev: 80, boot: 75, 'libvirt-tests': 70, confine: 65,
+    'drive-address': 55, net: 55, controller: 40, 'parse-order': 35, imports: 30, 'disk-extra': 30, 'disk-net': 30, tuning: 30,
+    usb: 15, 'tpm-host': 15,
   },
   integration: {
-    update: 40, cli: 25, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
+    update: 40, cli: 25, 'schema-corpus': 1, run: 15, review: 10, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
   },
 };
 
@@ -43,15 +48,22 @@ if (unlisted.length) {
 const n = Math.max(1, Math.min(2, availableParallelism()));
 const shards = Array.from({ length: n }, () => ({ files: [], cost: 0 }));
 for (const [file, cost] of Object.entries(suite).sort((a, b) => b[1] - a[1])) {
-  if (file === 'golden') {
-    for (const s of shards) s.files.push(file);
-    continue;
-  }
   const s = shards.reduce((a, b) => (b.cost < a.cost ? b : a));
   s.files.push(file);
   s.cost += cost;
 }
-
+// The shard holding the matrix hands the others slices of it, up to the common level.
+const home = shards.find((s) => s.files.includes(GOLDEN));
+if (home && n > 1) {
+  const level = shards.reduce((a, s) => a + s.cost, 0) / n;
+  let from = 0;
+  for (const s of shards.filter((x) => x !== home && x.cost < level)) {
+    const to = Math.min(100, from + Math.round((100 * (level - s.cost)) / suite[GOLDEN]));
+    if (to > from) s.files.push(GOLDEN), (s.slice = `${from}-${to}`);
+    from = to;
+  }
+  if (from > 0) home.slice = `${from}-100`;
+}
 // A folder of its own per run: worktrees may share one node_modules, runs may overlap.
 mkdirSync(`${root}/node_modules/.cache/virtgold-test`, { recursive: true });
 const compiled = mkdtempSync(`${root}/node_modules/.cache/virtgold-test/${suiteName}-`);
@@ -88,17 +100,18 @@ if (!process.env.TMPDIR) {
 }
 
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
-const runs = shards.filter((s) => s.files.length).map((s, i, all) => new Promise((done) => {
+const runs = shards.filter((s) => s.files.length).map((s, i) => new Promise((done) => {
   const pattern = `^(${s.files.map((f) => f.replace(/[-]/g, '\\-')).join('|')})\\.test\\.mjs$`;
   // Output goes to a file, read back when the process ends: uvu writes a mark per test,
   // and thousands of writes to a pipe cost the process a tenth of its time.
   const log = `${compiled}/shard-${i + 1}.log`;
   const fd = openSync(log, 'w');
   // A larger V8 interrupt budget: fewer functions are sent to the optimizing compiler,
-  // whose threads otherwise take a third of the CPU of two processes on two cores.
-  const child = spawn(process.execPath, ['--interrupt-budget=300000', 'node_modules/uvu/bin.js', compiled, pattern], {
+  // whose threads otherwise take a third of the CPU of two processes on two cores. A larger
+  // young generation: the translator's short-lived trees then rarely outlive a scavenge.
+  const child = spawn(process.execPath, ['--interrupt-budget=300000', '--min-semi-space-size=32', '--max-semi-space-size=64', 'node_modules/uvu/bin.js', compiled, pattern], {
     cwd: root,
-    env: { ...process.env, VIRTGOLD_TEST_SHARD: `${i + 1}/${all.length}`, ...(scratch && { TMPDIR: scratch }) },
+    env: { ...process.env, ...(s.slice && { VIRTGOLD_GOLDEN_SLICE: s.slice }), ...(scratch && { TMPDIR: scratch }) },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

@@ -11,6 +11,7 @@ import { checkedSelection, discoverCases, selectEntries } from '../harness/cases
 import { SetupError } from '../harness/errors.js';
 import { matchGlob } from '../harness/filters.js';
 import { excuseNetdev, hostCpuDiffers, normalizeNativeArgv } from '../harness/libvirt.js';
+import { existingGoldens, lookupGolden } from '../harness/goldens.js';
 import { findProject } from '../harness/project.js';
 import { runCommand, selectionOf } from '../harness/run.js';
 import { counts, runSuite } from '../harness/runner.js';
@@ -212,6 +213,19 @@ test('run and update --check name the same stale goldens, within the same filter
     assert.is(outOfDate(report), expected.length > 0);
     assert.is(counts(suite).fail, expected.length);
   }
+});
+
+test('a golden is looked up in the listing of the golden tree when given one, and read from disk', () => {
+  const dir = project({ caps: ['caps_8.1.0_x86_64.xml'], files: { 'cases/m.xml': minimalXml(), 'golden/xml2argv/m.x86_64-8.1.0.args': 'argv\n' } });
+  const entry = selectEntries(dir).all.find((e) => e.mode === 'xml2argv')!;
+  const listed = new Set(existingGoldens(dir));
+  assert.equal(lookupGolden(entry, listed), { rel: 'golden/xml2argv/m.x86_64-8.1.0.args', kind: 'output', text: 'argv\n' });
+  assert.equal(lookupGolden(entry), lookupGolden(entry, listed));
+  // The listing is what the run saw: a golden written after it is not the run's.
+  assert.match(String(lookupGolden(entry, new Set())), /^no golden: /);
+  writeFileSync(join(dir, 'golden/xml2argv/m.x86_64-8.1.0.err'), 'error\n');
+  assert.match(String(lookupGolden(entry)), /^both .* exist; remove one$/);
+  assert.equal(lookupGolden(entry, listed), { rel: 'golden/xml2argv/m.x86_64-8.1.0.args', kind: 'output', text: 'argv\n' });
 });
 
 // ---- libvirt's command line, as libvirt wrote it ----
