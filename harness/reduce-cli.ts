@@ -1,6 +1,7 @@
 // `virtgold reduce [--translator… ] [--reference… ] --caps FILE [--mode MODE] [--out
 // cases/AREA/NAME.xml] DOMAIN.xml`: the command around harness/reduce.ts. The reduced
 // domain goes to stdout, or to a new case (written atomically, never over a file).
+import { XMLValidator } from 'fast-xml-parser';
 import { readFileSync, linkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -83,6 +84,9 @@ export async function reduceCommand(argv: string[], cwd = process.cwd()): Promis
   } catch (e) {
     throw new SetupError(`reduce: cannot read ${positionals[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Reduced as a tree of elements: a document that is not one cannot be.
+  const wf = XMLValidator.validate(xml);
+  if (wf !== true) throw new SetupError(`reduce: ${positionals[0]} is not well-formed XML (line ${wf.err.line}: ${wf.err.msg}); reduce works on elements and attributes`);
   const capsPath = resolve(cwd, v.caps);
   let snapshot: Snapshot;
   try {

@@ -194,6 +194,10 @@ test('reduce keeps the kind: an error that one side gives stays that error; agre
     assert.is(u.exitCode, 2, `${args.join(' ')}: ${u.stderr}`);
     assert.match(u.stderr, re);
   }
+  writeFileSync(join(dir, 'broken.xml'), '<domain><name>x</domain>\n');
+  const broken = await vg(dir, 'reduce', '--caps', caps, join(dir, 'broken.xml'));
+  assert.is(broken.exitCode, 2);
+  assert.match(broken.stderr, /^virtgold: reduce: .*broken\.xml is not well-formed XML \(line 1: .*\); reduce works on elements and attributes\n$/);
   const missing = await vg(dir, 'reduce', '--caps', caps, join(dir, 'nope.xml'));
   assert.is(missing.exitCode, 2);
   assert.match(missing.stderr, /cannot read .*nope\.xml: ENOENT/);
@@ -202,9 +206,11 @@ test('reduce keeps the kind: an error that one side gives stays that error; agre
 test('coverage: the table by area, the uncovered listed, json, an area filter, no schema', async () => {
   const dir = project();
   if (schemaInstalled) {
+    mkdirSync(join(dir, 'cases/xml'));
+    writeFileSync(join(dir, 'cases/xml/mismatch.xml'), "<domain type='kvm'><name>x</nam></domain>\n");
     const r = await vg(dir, 'coverage');
     assert.is(r.exitCode, 0, r.stderr);
-    assert.match(r.stdout, /^3 case inputs against libvirt's domain schema/);
+    assert.match(r.stdout, /^4 case inputs against libvirt's domain schema \(.*\); 1 not well-formed, left out\n/);
     assert.match(r.stdout, /\ndevices\/hostdev +\d+\/\d+ +\d+% +\d+\/\d+ +\d+%\n/);
     assert.match(r.stdout, /\ntotal +\d+\/\d+/);
     assert.match(r.stdout, /\nuncovered:\n[\s\S]*  devices\/lease: <key> <lease> /);
