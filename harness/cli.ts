@@ -24,7 +24,7 @@ const USAGE = `usage:
                                             files (folders are searched for *.xml), no goldens
   virtgold merge-reports A.json B.json… [--reporter junit:FILE|html:FILE|json:FILE]…
                                             one report of a run's shards (run --shard K/N)
-  virtgold reduce   [--translator… ] [--reference… ] --caps FILE [--mode MODE] [--out cases/AREA/NAME.xml]
+  virtgold reduce   [--translator… ] [--reference… | --reference golden] --caps FILE [--mode MODE] [--out cases/AREA/NAME.xml]
                     [--max-tests N] DOMAIN.xml
                                             shrink a domain on which two translators disagree
   virtgold coverage [--root DIR] [--reporter json:FILE] [AREA…]

@@ -3,7 +3,7 @@
 // domain goes to stdout, or to a new case (written atomically, never over a file).
 import { XMLValidator } from 'fast-xml-parser';
 import { readFileSync, linkSync, unlinkSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapterWith } from './adapters.js';
@@ -11,10 +11,12 @@ import { domainArch, namedVersion } from './cases.js';
 import { at, closeDir, openDir, writeAtomicIn } from './confine.js';
 import { SetupError, UsageError } from './errors.js';
 import { readCaps } from './io.js';
+import { lookupGolden, relStemOf } from './goldens.js';
+import { judge, runBuiltin } from './judge.js';
 import { findProject } from './project.js';
 import { reduce } from './reduce.js';
 import { chooseAdapter, timeoutAndJobs } from './run.js';
-import type { Snapshot } from './types.js';
+import type { MatrixEntry, Snapshot } from './types.js';
 import { undefineLeftovers } from './virsh.js';
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -49,6 +51,27 @@ export function writeNewCase(root: string, target: { dir: string; name: string; 
     try { unlinkSync(at(d, tmp)); } catch { /* never made */ }
     closeDir(d);
   }
+}
+
+/** `--reference golden`: the domain is a case of the project, and its goldens on the
+ *  snapshot are what the reference translator gives for it, which then stands in for them
+ *  on the smaller domains (a golden exists only for the input it was written for). */
+export function checkGoldens(root: string, domain: string, xml: string, snapshot: Snapshot, modes: Mode[]): void {
+  const rel = relative(join(root, 'cases'), domain);
+  if (rel.startsWith('..') || isAbsolute(rel) || !rel.endsWith('.xml')) throw new UsageError(`--reference golden: the domain must be a case of the project (${join(root, 'cases')}/…)`);
+  const name = rel.slice(0, -'.xml'.length).split('\\').join('/');
+  let found = 0;
+  for (const mode of modes) {
+    const relStem = relStemOf(mode, name, snapshot.arch, snapshot.version);
+    const entry: MatrixEntry = { case: { name, path: domain, arch: snapshot.arch, options: {} }, snapshot, mode, stem: join(root, relStem), relStem };
+    const g = lookupGolden(entry);
+    if (typeof g === 'string') continue;
+    found++;
+    if (!judge(runBuiltin(mode, snapshot.path, xml), g).ok) {
+      throw new SetupError(`--reference golden: ${g.rel} is not what the reference translator now gives for cases/${name}.xml (virtgold update --check lists it); reduce needs a translator that stands for the golden on smaller domains`);
+    }
+  }
+  if (!found) throw new SetupError(`--reference golden: cases/${name}.xml has no golden on ${snapshot.arch} ${snapshot.version}${modes.length === 1 ? ` in ${modes[0]}` : ''}`);
 }
 
 export async function reduceCommand(argv: string[], cwd = process.cwd()): Promise<number> {
@@ -95,13 +118,17 @@ export async function reduceCommand(argv: string[], cwd = process.cwd()): Promis
   } catch (e) {
     throw new SetupError(`--caps: ${(e as Error).message}`);
   }
+  const modes = v.mode ? [v.mode as Mode] : MODES;
+  const golden = v.reference === 'golden';
+  if (golden && (v['reference-cmd'] !== undefined || v['reference-worker'] !== undefined)) throw new UsageError('use one of --reference, --reference-cmd, --reference-worker');
+  if (golden) checkGoldens(findProject(v.root, cwd), domain, xml, snapshot, modes);
   const translator = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
-  const reference = (await chooseAdapter('reference', v, limits)) ?? builtinAdapterWith(limits.timeout);
+  const reference = golden ? builtinAdapterWith(limits.timeout) : (await chooseAdapter('reference', v, limits)) ?? builtinAdapterWith(limits.timeout);
   const tty = process.stderr.isTTY === true;
   let result;
   try {
     result = await reduce({
-      xml, snapshot, arch: domainArch(xml), modes: v.mode ? [v.mode as Mode] : MODES, translator, reference, maxTests,
+      xml, snapshot, arch: domainArch(xml), modes, translator, reference, maxTests,
       onProgress: tty ? (n, now) => process.stderr.write(`\r${n} tests: ${now.elements} elements, ${now.attributes} attributes\x1b[K`) : undefined,
     });
   } finally {

@@ -173,6 +173,27 @@ test('reduce: a translator wrong in one attribute of one device kind; the reduce
   assert.is(readFileSync(join(dir, 'cases/reduced/vfio-pcx.xml'), 'utf8'), reduced);
 });
 
+test('reduce --reference golden: a case that fails against its golden, the reference translator standing in for it', async () => {
+  const dir = project();
+  const caps = join(dir, 'capabilities/caps_8.1.0_x86_64.xml');
+  const r = await vg(dir, 'reduce', '--translator-worker', mangler, '--reference', 'golden', '--caps', caps, 'cases/hostdev/vfio.xml');
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /<hostdev[^>]*>/);
+  assert.match(r.stderr, /disagreement kept: differs: translator output \| reference output/);
+  const golden = join(dir, 'golden/xml2argv/hostdev/vfio.x86_64-8.1.0.args');
+  writeFileSync(golden, readFileSync(golden, 'utf8').replace('-msg timestamp=on', '-msg timestamp=off'));
+  const stale = await vg(dir, 'reduce', '--translator-worker', mangler, '--reference', 'golden', '--caps', caps, 'cases/hostdev/vfio.xml');
+  assert.is(stale.exitCode, 2);
+  assert.is(stale.stderr, 'virtgold: --reference golden: golden/xml2argv/hostdev/vfio.x86_64-8.1.0.args is not what the reference translator now gives for cases/hostdev/vfio.xml (virtgold update --check lists it); reduce needs a translator that stands for the golden on smaller domains\n');
+  const outside = await vg(dir, 'reduce', '--reference', 'golden', '--caps', caps, richDomain(dir));
+  assert.is(outside.exitCode, 2);
+  assert.match(outside.stderr, /--reference golden: the domain must be a case of the project/);
+  cpSync(join(dir, 'cases/hostdev/vfio.xml'), join(dir, 'cases/hostdev/new.xml'));
+  const none = await vg(dir, 'reduce', '--reference', 'golden', '--caps', caps, '--mode', 'xml2xml', 'cases/hostdev/new.xml');
+  assert.is(none.exitCode, 2);
+  assert.is(none.stderr, 'virtgold: --reference golden: cases/hostdev/new.xml has no golden on x86_64 8.1.0 in xml2xml\n');
+});
+
 test('reduce keeps the kind: an error that one side gives stays that error; agreeing sides, bad usage', async () => {
   const dir = project();
   const caps = join(dir, 'capabilities/caps_7.2.0_x86_64.xml');
