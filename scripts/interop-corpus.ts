@@ -4,7 +4,8 @@
 // x86_64 when absent, as libvirt picks on this host.
 //
 //   npm run interop:corpus    real libvirt (`virtgold compare --reference libvirt`), on the
-//                             snapshots of the QEMU it drives here (7.2.0)
+//                             project's snapshots of the QEMU it drives here (7.2.0, with
+//                             their host facts)
 //   npm run interop:corpus8   libvirt's own test harness (`--reference libvirt-tests`), on
 //                             every other snapshot in capabilities/ (8.1.0, 8.2.0) of those
 //                             arches, each domain on each snapshot of its arch
@@ -36,7 +37,13 @@ async function referenceArgs(harness: boolean, name: string): Promise<string[] |
   const started = await execa(setup, { reject: false, stdio: ['ignore', 'inherit', 'inherit'] }).catch((e: Error) => ({ exitCode: 127, message: e.message }));
   const why = started.exitCode === 0 ? await libvirtUnavailable() : 'scripts/setup-libvirt failed';
   if (why) return `libvirt is not available: ${why}`;
-  return ['--reference', 'libvirt'];
+  // The project's snapshots of the host's QEMU, not libvirt's bare probe files: they carry
+  // the host facts (qemu.conf's display and chardev settings, swtpm, …) that libvirt reads
+  // from this host and the translator takes from host/.
+  const snaps = discoverSnapshots(root).filter((s) => s.version === HOST_QEMU && CORPUS_ARCHES.includes(s.arch));
+  if (!snaps.length) return `no ${HOST_QEMU} snapshot of ${CORPUS_ARCHES.join(' or ')} in capabilities/`;
+  console.error(`interop:corpus: on ${snaps.map((s) => `${s.arch} ${s.version}`).join(', ')}`);
+  return ['--reference', 'libvirt', ...snaps.flatMap((s) => ['--caps', s.path])];
 }
 
 async function corpus(argv: string[]): Promise<number> {

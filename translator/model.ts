@@ -38,7 +38,11 @@ export type SpaprVioAddress = { type: 'spapr-vio'; reg?: number };
 /** A USB port: the bus is the index of a USB controller; `port` holds the path through
  *  hubs (up to 4 levels, 0 ending it: libvirt's fixed array); port[0] 0: none given. */
 export type UsbAddress = { type: 'usb'; bus: number; port: number[] };
-export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress | UsbAddress;
+/** A host device the domain holds but does not show its guest (libvirt binds its driver). */
+export type UnassignedAddress = { type: 'unassigned' };
+/** ARM's virtio-mmio transport: parsed only where libvirt refuses it on these machines. */
+export type VirtioMmioAddress = { type: 'virtio-mmio' };
+export type DeviceAddress = PciAddress | CcwAddress | SpaprVioAddress | UsbAddress | UnassignedAddress | VirtioMmioAddress;
 
 /** virDomainDeviceInfo: what every device carries besides its own settings. */
 export interface DeviceInfo {

@@ -110,7 +110,7 @@ function parseChrInfo(e: XElement, c: ChrDef): void {
     const n = (k: string) => propUInt(a, k) ?? 0;
     c.vioserial = { controller: n('controller'), bus: n('bus'), port: n('port') };
     const rest: XElement = { ...e, children: e.children.filter((x) => x !== a) };
-    c.info = parseDeviceInfo(rest, `<${c.deviceType}>`, false, false, true);
+    c.info = parseDeviceInfo(rest, `<${c.deviceType}>`, false, ['usb']);
     return;
   }
   if (a?.attrs.type === 'isa') {
@@ -124,10 +124,10 @@ function parseChrInfo(e: XElement, c: ChrDef): void {
       return n;
     };
     c.isa = { iobase: hex('iobase'), irq: hex('irq') };
-    c.info = parseDeviceInfo({ ...e, children: e.children.filter((x) => x !== a) }, `<${c.deviceType}>`, false, false, true);
+    c.info = parseDeviceInfo({ ...e, children: e.children.filter((x) => x !== a) }, `<${c.deviceType}>`, false, ['usb']);
     return;
   }
-  c.info = parseDeviceInfo(e, `<${c.deviceType}>`, false, false, true);
+  c.info = parseDeviceInfo(e, `<${c.deviceType}>`, false, ['usb']);
 }
 
 /** virDomainChrDefParseXML */

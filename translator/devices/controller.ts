@@ -66,7 +66,7 @@ function parse(e: XElement): ControllerDef {
     const driver = parseControllerDriver(e);
     if (driver) c.driver = driver;
     checkSingleChildren(e);
-    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, true, type === 'ccid');
+    c.info = parseDeviceInfo(e, `<controller type='${type}'>`, false, type === 'ccid' ? ['spapr-vio', 'usb'] : ['spapr-vio']);
     if (type === 'ccid') checkCcidAddress(c);
     parseStorageController(e, c);
     return c;
@@ -190,6 +190,12 @@ export const controller: DeviceKind<ControllerDef> = {
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
     if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
+    // qemuDomainControllerDefPostParse on s390x: no USB unless an address asks for one,
+    // and then a model only if the QEMU has piix3's (else none is built: see `command`)
+    if (c.model === undefined && machine.family === 's390-ccw') {
+      if (!c.info.address) c.model = 'none';
+      else if (hasFlag(ctx.caps, 'piix3-usb-uhci')) c.model = 'piix3-uhci';
+    }
   },
   // qemuDomainDeviceCalculatePCIConnectFlags
   pci(c, ctx) {

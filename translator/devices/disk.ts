@@ -129,7 +129,7 @@ function parse(e: XElement): DiskDef {
   const own = (c: XNode) => c === addr && addr.attrs.type === 'drive';
   const infoEl = { ...e, children: e.children.filter((c) => !own(c)) };
   if (addr?.attrs.type === 'drive') disk.drive = parseDrive(addr);
-  disk.info = parseDeviceInfo(infoEl, '<disk>', true, false, true);
+  disk.info = parseDeviceInfo(infoEl, '<disk>', true, ['usb']);
   if (disk.info.rom) throw notImplemented('<rom> in <disk>');
   return disk;
 }

@@ -47,7 +47,7 @@ export function parseMdevHostdev(e: XElement, managed: boolean): MdevHostdevDef 
     drive = true;
   }
   const infoEl = drive ? { ...e, children: e.children.filter((c) => c !== devAddr) } : e;
-  const h: MdevHostdevDef = { subsys: 'mdev', managed, model, uuid, info: parseDeviceInfo(infoEl, "<hostdev type='mdev'>", true) };
+  const h: MdevHostdevDef = { subsys: 'mdev', managed, model, uuid, info: parseDeviceInfo(infoEl, "<hostdev type='mdev'>", true, ['unassigned']) };
   if (drive) h.driveAddress = true;
   // (libvirt drops a vfio-ap device's address on s390x machines and keeps it elsewhere)
   if (model === 'vfio-ap' && h.info.address) throw notImplemented("<address> on <hostdev type='mdev' model='vfio-ap'>");

@@ -96,7 +96,7 @@ export function parseStorageHostdev(e: XElement, type: 'scsi' | 'scsi_host', man
     const wwpn = source.attrs.wwpn;
     if (wwpn === undefined) throw xmlError('missing vhost-scsi hostdev source wwpn');
     if (!wwpn.startsWith('naa.') || !WWN_RE.test(wwpn.slice(4))) throw xmlError("malformed 'wwpn' value");
-    const h: VhostScsiHostdevDef = { subsys: 'scsi_host', managed, wwpn, info: parseDeviceInfo(e, "<hostdev type='scsi_host'>", true) };
+    const h: VhostScsiHostdevDef = { subsys: 'scsi_host', managed, wwpn, info: parseDeviceInfo(e, "<hostdev type='scsi_host'>", true, ['unassigned']) };
     if (model && model !== 'default') h.model = model;
     return h;
   }
@@ -124,7 +124,7 @@ function parseScsiInfo(e: XElement): Pick<ScsiHostdevDef, 'info' | 'drive'> {
   const addr = child(e, 'address');
   const own = (c: XNode) => c === addr && addr.attrs.type === 'drive';
   const out: Pick<ScsiHostdevDef, 'info' | 'drive'> = {
-    info: parseDeviceInfo({ ...e, children: e.children.filter((c) => !own(c)) }, "<hostdev type='scsi'>", true),
+    info: parseDeviceInfo({ ...e, children: e.children.filter((c) => !own(c)) }, "<hostdev type='scsi'>", true, ['unassigned']),
   };
   if (addr?.attrs.type === 'drive') {
     const f = (k: string) => propUInt(addr, k) ?? 0;

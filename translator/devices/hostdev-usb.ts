@@ -58,7 +58,7 @@ export function parseUsbHostdev(e: XElement, managed: boolean): UsbHostdevDef {
     required(addr, 'device');
     h.device = propUInt(addr, 'device', { base0: true })!;
   }
-  h.info = parseDeviceInfo(e, "<hostdev type='usb'>", true, false, true);
+  h.info = parseDeviceInfo(e, "<hostdev type='usb'>", true, ['usb', 'unassigned']);
   if (h.info.rom) throw notImplemented("<rom> on <hostdev type='usb'>");
   return h;
 }

@@ -146,7 +146,7 @@ function parse(e: XElement, { def }: ParseContext): AnyHostdev {
   for (const c of elements(e)) if (['origstates'].includes(c.name)) throw notImplemented(`<${c.name}> in <hostdev>`);
   if (e.attrs.model !== undefined) throw notImplemented('<hostdev model=…>');
   for (const a of Object.keys(child(e, 'source')?.attrs ?? {})) throw notImplemented(`<source ${a}> in <hostdev>`);
-  const h: HostdevDef = { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true) };
+  const h: HostdevDef = { managed: parseManaged(e), ...parseBackend(e, '<hostdev>', false), info: parseDeviceInfo(e, '<hostdev>', true, ['unassigned']) };
   const teaming = parseTeaming(e);
   if (teaming) h.teaming = teaming;
   return h;
@@ -229,7 +229,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     if (isMdev(h)) return;
     if (!isPci(h)) return validateConfStorageHostdev(h);
     const type = h.info.address?.type;
-    if (type !== undefined && type !== 'pci') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
+    if (type !== undefined && type !== 'pci' && type !== 'unassigned') throw internalError("PCI host devices must use 'pci' or 'unassigned' address type");
     if (h.teaming?.type === 'persistent') throw unsupportedConfig("teaming hostdev devices must have type='transient'");
     if (h.teaming && !h.teaming.persistent) throw unsupportedConfig('missing required persistent attribute in hostdev teaming element');
   },
@@ -272,6 +272,7 @@ export const hostdev: DeviceKind<AnyHostdev> = {
     if (isUsb(h)) return usbHostdevCommand(h, ctx.def, ctx);
     if (isMdev(h)) return mdevHostdevCommand(h, ctx.def);
     if (!isPci(h)) return storageHostdevCommand(h, backendIds.get(h) ?? 0, sgPaths.get(h) ?? '', ctx);
+    if (h.info.address?.type === 'unassigned') return []; // the domain's, not the guest's
     return [...zpciDevice(h.info), ['-device', JSON.stringify(vfioDevice(h, ctx.def))]];
   },
 };

@@ -26,7 +26,7 @@ export const hub: DeviceKind<HubDef> = {
     const type = e.attrs.type;
     if (type === undefined) throw internalError('missing hub device type');
     if (type !== 'usb') throw unsupportedConfig(`unknown hub device type '${type}'`);
-    const info = parseDeviceInfo(e, '<hub>', false, false, true);
+    const info = parseDeviceInfo(e, '<hub>', false, ['usb']);
     if (info.address && info.address.type !== 'usb') throw notImplemented(`<address type='${info.address.type}'> on <hub>`);
     // (virDomainDefParseXML, with the controllers parsed before the hubs)
     if (def.devices.controller.some((c) => c.type === 'usb' && c.model === 'none')) throw unsupportedConfig("Can't add USB hub: USB is disabled for this domain");

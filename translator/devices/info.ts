@@ -43,9 +43,15 @@ function parseZpci(z: XElement): ZpciAddress {
   return out;
 }
 
-/** The device's guest address (<address type=…/> directly under the device); a
- *  spapr-vio or USB one only where the caller can place it. */
-export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false, usb = false): DeviceAddress | undefined {
+/** Address types a device takes only where its kind says so (`also`): spapr-vio and USB
+ *  where the kind can place them, 'unassigned' (a device the domain holds but does not
+ *  show its guest) on host devices, 'virtio-mmio' where libvirt validates it away. */
+export type OptionalAddressType = 'spapr-vio' | 'usb' | 'unassigned' | 'virtio-mmio';
+
+/** The device's guest address (<address type=…/> directly under the device): PCI and
+ *  CCW on every kind (validation refuses them where they do not belong), the others
+ *  where `also` lists them. */
+export function parseDeviceAddress(dev: XElement, what: string, also: readonly OptionalAddressType[] = []): DeviceAddress | undefined {
   const addr = child(dev, 'address');
   if (!addr) return undefined;
   const type = addr.attrs.type;
@@ -67,8 +73,9 @@ export function parseDeviceAddress(dev: XElement, what: string, spaprVio = false
     if (given) throw internalError('Invalid partial specification for virtio ccw address');
     return { ...a, unassigned: true };
   }
-  if (type === 'usb' && usb) return parseUsbAddress(addr);
-  if (type === 'spapr-vio' && spaprVio) {
+  if (type === 'usb' && also.includes('usb')) return parseUsbAddress(addr);
+  if ((type === 'unassigned' || type === 'virtio-mmio') && also.includes(type)) return { type };
+  if (type === 'spapr-vio' && also.includes('spapr-vio')) {
     // virXMLPropULongLong, base 16; a reg of 0 is a reg too (only QEMU's property skips it).
     const raw = addr.attrs.reg;
     if (raw === undefined) return { type };
@@ -100,14 +107,14 @@ export function parseUserAlias(dev: XElement): string | undefined {
 }
 
 /** virDomainDeviceInfoParseXML for the parts in scope: alias, address, boot order, rom, ACPI index. */
-export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, spaprVio = false, usb = false): DeviceInfo {
+export function parseDeviceInfo(dev: XElement, what: string, allowBootRom: boolean, also: readonly OptionalAddressType[] = []): DeviceInfo {
   const info: DeviceInfo = {};
   const userAlias = parseUserAlias(dev);
   if (userAlias !== undefined) info.userAlias = userAlias;
   const acpi = child(dev, 'acpi');
   const acpiIndex = acpi && propUInt(acpi, 'index', { nonZero: true });
   if (acpiIndex) info.acpiIndex = acpiIndex;
-  const address = parseDeviceAddress(dev, what, spaprVio, usb);
+  const address = parseDeviceAddress(dev, what, also);
   if (address) info.address = address;
   const boot = child(dev, 'boot');
   const rom = child(dev, 'rom');
@@ -151,6 +158,10 @@ export function formatAddress(w: Writer, a: DeviceAddress): void {
   }
   if (a.type === 'spapr-vio') {
     w.line(`<address type='spapr-vio'${a.reg !== undefined ? ` reg='0x${hex(a.reg, 8)}'` : ''}/>`);
+    return;
+  }
+  if (a.type === 'unassigned' || a.type === 'virtio-mmio') {
+    w.line(`<address type='${a.type}'/>`);
     return;
   }
   if (a.type === 'ccw') {
@@ -204,6 +215,7 @@ export function addressProps(info: DeviceInfo, def: DomainDef): Record<string, u
   if (!a) return {};
   if (a.type === 'ccw') return { devno: `${a.cssid.toString(16)}.${a.ssid.toString(16)}.${hex(a.devno, 4)}` };
   if (a.type === 'spapr-vio') return a.reg ? { reg: a.reg } : {};
+  if (a.type === 'unassigned' || a.type === 'virtio-mmio') return {}; // (never on a command line: see OptionalAddressType)
   if (a.type === 'usb') {
     // virDomainControllerAliasFind: the first USB controller of that index names the bus
     const c = def.devices.controller.find((o) => o.type === 'usb' && o.index === a.bus);

@@ -84,7 +84,7 @@ function parse(e: XElement, { def }: ParseContext): InputDef {
   const busAttr = e.attrs.bus;
   if (busAttr !== undefined && !BUSES.includes(busAttr as InputBus)) throw unsupportedConfig(`unknown input bus type '${busAttr}'`);
   const bus = (busAttr as InputBus | undefined) ?? defaultBus(type, def);
-  const input: InputDef = { type, bus, info: parseDeviceInfo(e, `<input type='${type}'>`, false, false, true) };
+  const input: InputDef = { type, bus, info: parseDeviceInfo(e, `<input type='${type}'>`, false, ['usb']) };
   if (modelAttr !== undefined) input.model = modelAttr as InputDef['model'];
   const a = input.info.address;
   if (bus === 'usb' && a && a.type !== 'usb') throw xmlError('Invalid address for a USB device');

@@ -48,7 +48,7 @@ function parse(e: XElement): IommuDef {
     set('eim', 'eim');
     d.awBits = propUInt(driver, 'aw_bits') ?? 0;
   }
-  d.info = parseDeviceInfo(e, '<iommu>', false);
+  d.info = parseDeviceInfo(e, '<iommu>', false, ['virtio-mmio']);
   return d;
 }
 

@@ -80,6 +80,9 @@ export interface NetDef {
   vlan?: Vlan;
   filterRef?: FilterRef;
   bandwidth?: Bandwidth;
+  /** <port isolated>: a bridge port that talks only to unisolated ports (set on the
+   *  host's bridge, nothing on QEMU's command line) */
+  isolatedPort?: YesNo;
   target?: { dev?: string; managed?: YesNo };
   guest?: { dev?: string; actual?: string };
   script?: string;

@@ -88,6 +88,7 @@ export function formatNet(w: Writer, n: NetDef): void {
   } else formatSource(w, n);
   if (n.vlan) formatVlan(w, n.vlan);
   if (n.bandwidth) formatBandwidth(w, n.bandwidth);
+  if (n.isolatedPort) w.line(`<port isolated='${n.isolatedPort}'/>`);
   if (n.guestIps) formatIps(w, n.guestIps);
   if (n.portForwards) formatPortForwards(w, n.portForwards);
   if (n.script !== undefined) w.line(`<script${attr('path', n.script)}/>`);

@@ -233,6 +233,7 @@ export function parseNet(e: XElement, ctx: ParseContext): NetDef {
   const hostIps = sourceEl ? parseIps(sourceEl, 'interface host IP') : [];
   if (type === 'hostdev') {
     if (trust) throw notImplemented("trustGuestRxFilters on <interface type='hostdev'>");
+    if (child(e, 'port')) throw notImplemented("<port> in <interface type='hostdev'>");
     if (hostIps.length) throw notImplemented("<ip> in <interface type='hostdev'><source>");
     return parseHostdevNet(e, parseMacElement(e, ctx), ctx.def);
   }
@@ -340,7 +341,9 @@ export function parseNet(e: XElement, ctx: ParseContext): NetDef {
       if (n > 0n) net.coalesceRxFrames = Number(n);
     }
   }
-  if (child(e, 'port')) throw notImplemented('<port isolated> in <interface>');
+  const port = child(e, 'port');
+  const isolated = port && propYesNo(port, 'isolated');
+  if (isolated) net.isolatedPort = isolated;
   // (<actual> is status XML: inactive XML ignores it)
   return net;
 }

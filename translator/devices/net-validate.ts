@@ -21,6 +21,11 @@ export function validateNetConf(n: NetDef): void {
   if (t?.type === 'persistent' && t.persistent !== undefined) {
     throw unsupportedConfig("teaming persistent attribute not allowed if teaming type is 'persistent'");
   }
+  // virDomainNetDefValidatePortOptions: only a port of a Linux host bridge can be isolated
+  // (<virtualport>, which it also excludes, is refused at parse)
+  if (n.isolatedPort === 'yes' && n.type !== 'network' && n.type !== 'bridge') {
+    throw unsupportedConfig(`interface ${n.mac} - <port isolated='yes'/> is not supported for network interfaces with type='${n.type}'`);
+  }
   if (!isVirtioModel(n)) {
     const v = n.virtio;
     if (v?.iommu) throw unsupportedConfig('iommu driver option is only supported for virtio devices');

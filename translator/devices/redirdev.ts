@@ -51,7 +51,7 @@ function parse(e: XElement): RedirdevDef {
   if (source.type === 'dbus' && source.channel === undefined) source.channel = 'org.qemu.usbredir';
   // libvirt reads <boot> here, not <rom>
   if (child(e, 'rom')) throw notImplemented('<rom> in <redirdev>');
-  const info = parseDeviceInfo(e, '<redirdev>', true, false, true);
+  const info = parseDeviceInfo(e, '<redirdev>', true, ['usb']);
   if (info.address && info.address.type !== 'usb') throw xmlError('Invalid address for a USB device');
   return { bus, source, info };
 }

@@ -59,7 +59,7 @@ function parse(e: XElement): SmartcardDef {
     s.ccid = { controller: propUInt(a, 'controller') ?? 0, slot: propUInt(a, 'slot') ?? 0 };
     s.info = parseDeviceInfo({ ...e, children: e.children.filter((x) => x !== a) }, '<smartcard>', false);
   } else {
-    s.info = parseDeviceInfo(e, '<smartcard>', false, false, true);
+    s.info = parseDeviceInfo(e, '<smartcard>', false, ['usb']);
   }
   return s;
 }

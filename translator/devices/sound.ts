@@ -59,7 +59,7 @@ function parse(e: XElement): SoundDef {
     required(audio, 'id');
     s.audioId = propUInt(audio, 'id', { nonZero: true });
   }
-  s.info = parseDeviceInfo(e, `<sound model='${model}'>`, false, false, model === 'usb');
+  s.info = parseDeviceInfo(e, `<sound model='${model}'>`, false, model === 'usb' ? ['usb'] : []);
   // Cards that take no PCI slot and are not on USB have no address QEMU could use.
   const a = s.info.address;
   if (a && !(isPci(s) && a.type === 'pci') && !(model === 'usb' && a.type === 'usb')) throw notImplemented(`<address type='${a.type}'> on <sound model='${model}'>`);

@@ -12,6 +12,9 @@ export type { Machine };
 
 const FAMILIES: Machine[] = [i440fx, q35, s390Ccw];
 
+/** The family a machine name belongs to, if any (libvirt's qemuDomainIsQ35 & co.). */
+export const familyOf = (name: string): Machine | undefined => FAMILIES.find((f) => f.matches(name));
+
 /** The family of the domain's machine (canonical name, after post-parse). */
 export function machineOf(def: DomainDef): Machine {
   const name = def.os.machine ?? '';

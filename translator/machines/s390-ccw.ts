@@ -14,7 +14,9 @@ export const s390Ccw: Machine = {
   acpi: false,
   addDefaultDevices(def: DomainDef, caps: QemuCaps): void {
     const d = def.devices;
-    if (d.controller.some((c) => c.type === 'usb' && c.model !== 'none')) throw notImplemented('USB controllers on s390x');
+    // (a model-less USB controller becomes 'none' or is left out of the command line: see
+    // the controller's post-parse; a USB controller of a given model is not implemented)
+    if (d.controller.some((c) => c.type === 'usb' && c.model !== undefined && c.model !== 'none')) throw notImplemented('USB controllers of a given model on s390x');
     if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
     // (a default-model panic becomes the s390 one in post-parse)

@@ -6,12 +6,12 @@
 import { guestNumaCells } from '../domain/numatune.js';
 import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
 import { postParseVcpus, postParseVcpusCommon } from '../domain/vcpu.js';
-import { accelOf, defaultMachine, findMachine, type QemuCaps } from '../capabilities.js';
+import { accelOf, defaultMachine, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
 import { postParseNvram, postParseOsCommon, postParseOsQemu } from '../domain/os.js';
 import { eachDevice, eachInfo } from '../devices/registry.js';
-import { machineOf, type Machine } from '../machines/index.js';
+import { familyOf, machineOf, type Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { ITERATE_ORDER } from './order.js';
 import { cpuPostParse, cpuSetDefault } from '../domain/cpu.js';
@@ -63,9 +63,13 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     throw new TranslationError('invalid argument', `could not get preferred machine for ${def.emulator} type=${def.virtType}`);
   }
   let machine: Machine | undefined;
-  if (known) {
-    def.os.machine = known.name;
-    machine = machineOf(def);
+  // A domain type the QEMU has no accelerator for (KVM on a TCG-only snapshot): libvirt
+  // knows no machine of that type, keeps the machine's name as given, post-parses and
+  // places the devices by that name alone (no default CPU model) and fails validation.
+  const foreign = !known && def.os.machine !== undefined && !hasFlag(caps, accel) ? familyOf(def.os.machine) : undefined;
+  if (known || foreign) {
+    if (known) def.os.machine = known.name;
+    machine = foreign ?? machineOf(def);
     // … the implicit devices (qemuDomainDefAddDefaultDevices) …
     machine.addDefaultDevices(def, caps);
     if (!def.devices.audio.length) {
@@ -75,7 +79,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
     }
     // … the guest CPU: the machine's default model, check and migratable defaults
     // (qemuDomainDefSetDefaultCPU, qemuDomainDefCPUPostParse) …
-    cpuSetDefault(def, caps, known);
+    if (known) cpuSetDefault(def, caps, known);
     postParseVcpus(def); // qemuDomainDefVcpusPostParse
     cpuPostParse(def, caps);
     postParseFeatures(def, caps);
