@@ -12,6 +12,7 @@ import { libvirtTestsAdapter } from './libvirt-tests-adapter.js';
 import { DEFAULT_MAX_OUTPUT } from './proc.js';
 import { focusOf } from './focus.js';
 import { recordOf, writeLastRun } from './last-run.js';
+import { parseShard } from './shard.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { realPathOf } from './confine.js';
@@ -159,6 +160,7 @@ async function run(argv: string[]): Promise<number> {
   const limits = timeoutAndJobs(v);
   const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
+  if (v.shard !== undefined) parseShard(v.shard); // a usage error before anything starts, --watch too
   if (v.watch) return (await import('./watch.js')).watch(argv, sel);
   const focus = focusOf(sel.root, { onlyFailures: v['only-failures'], shard: v.shard }, (line) => process.stderr.write(`${line}\n`));
   if (typeof focus === 'string') {
