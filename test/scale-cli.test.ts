@@ -12,7 +12,7 @@ import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin/virtgold.js');
-const vg = (cwd: string, ...args: string[]) => execa('node', [bin, ...args], { reject: false, cwd, env: { NO_COLOR: '1' }, stripFinalNewline: false });
+const vg = (cwd: string, ...args: string[]) => execa('node', [bin, ...args], { reject: false, cwd, stripFinalNewline: false });
 const schemaInstalled = existsSync('/usr/share/libvirt/schemas/domain.rng');
 
 /** A project of a few cases on two x86_64 snapshots: 3 cases × 2 snapshots × 2 modes. */

@@ -29,7 +29,7 @@ function project(): string {
 
 test('run --watch: runs the selection, then what each change affects; Ctrl-C stops it', async () => {
   const dir = project();
-  const child = spawn(process.execPath, [bin, 'run', '--watch', '--no-determinism'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'run', '--watch', '--no-determinism'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
