@@ -3,9 +3,11 @@
 // 3 a bug in virtgold).
 import { CapsError } from '../translator/index.js';
 import { SetupError, UsageError, UserError } from './errors.js';
+import { commandsOf, commandUsage, version, wantsHelp } from './help.js';
 
 const USAGE = `usage:
-  virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
+  virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format);
+                                            INPUT.xml - reads stdin
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
   virtgold run      [FILTERS] [--only-failures] [--shard K/N] [--watch] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
@@ -13,9 +15,11 @@ const USAGE = `usage:
                                             compare the corpus with the goldens (--schema: also
                                             validate inputs and xml2xml outputs against libvirt's
                                             schema + the vf-token overlay)
-  virtgold update   [FILTERS] [--check] [--prune]
-                                            rewrite goldens from the reference translator
-  virtgold review   [FILTERS]               accept or reject each golden that would change
+  virtgold update   [FILTERS] [--check] [--prune] [TRANSLATOR]
+                                            rewrite goldens from the reference translator, or
+                                            from TRANSLATOR (bless your own; --translator
+                                            libvirt records real libvirt on the host's snapshot)
+  virtgold review   [FILTERS] [TRANSLATOR]  accept or reject each golden that would change
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
                     (--reference builtin|libvirt|libvirt-tests | --reference-cmd CMD | --reference-worker CMD)
                     [--caps FILE]… [--mode MODE]… [--arch ARCH]… [--jobs N] [--timeout MS] [--max-output SIZE]
@@ -31,15 +35,26 @@ const USAGE = `usage:
                                             which elements and attributes of libvirt's domain
                                             schema the cases exercise
   virtgold worker                           serve translations as JSON lines on stdin/stdout
+                                            (protocol: README, "The command line")
+  virtgold --version                        print virtgold's version
+
+TRANSLATOR (update, review): --translator builtin|libvirt | --translator-cmd CMD |
+  --translator-worker CMD, with --timeout MS --max-output SIZE --jobs N as for run
 
 FILTERS (each repeatable; repeated values combine): --case GLOB (or GLOB alone) --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
   capabilities/), --pass-with-no-entries (succeed when the selection is empty)
 
 exit status: 0 success, 1 translation error, failing goldens, or a compare with
-  entries that differ or a broken translator, 2 usage or setup error`;
+  entries that differ or a broken translator, 2 usage or setup error (a file that cannot
+  be read, a translator that cannot be started), 3 a bug in virtgold`;
 
 async function dispatch(command: string | undefined, rest: string[]): Promise<number> {
+  // Every command's --help is its usage, before anything else it would do.
+  if (command && commandsOf(USAGE).includes(command) && wantsHelp(rest)) {
+    process.stdout.write(`${commandUsage(USAGE, command)}\n`);
+    return 0;
+  }
   switch (command) {
     case 'xml2argv':
     case 'xml2xml':
@@ -53,6 +68,7 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
     case 'coverage':
       return (await import('./coverage-cli.js')).coverageCommand(rest);
     case 'worker':
+      if (rest.length) throw new UsageError(`worker takes no arguments (got '${rest[0]}')`);
       return (await import('./worker.js')).serve();
     case 'run':
     case 'update':
@@ -61,7 +77,16 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
     case '--help':
     case '-h':
     case 'help':
+      // `virtgold help run` is `virtgold run --help`.
+      if (command === 'help' && rest[0] && commandsOf(USAGE).includes(rest[0])) {
+        process.stdout.write(`${commandUsage(USAGE, rest[0])}\n`);
+        return 0;
+      }
       process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(`virtgold ${version()}\n`);
       return 0;
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'a command is required');
@@ -87,7 +112,9 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(command, rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`virtgold: ${e.message}\n${USAGE}\n`);
+      // One line and where the usage is, not the whole usage.
+      const known = command !== undefined && commandsOf(USAGE).includes(command);
+      process.stderr.write(`virtgold: ${e.message}\n(virtgold ${known ? `${command} ` : ''}--help shows the usage)\n`);
       return 2;
     }
     if (e instanceof SetupError) {

@@ -1,7 +1,7 @@
 // `virtgold coverage [--root DIR] [--reporter pretty|json[:FILE]]… [AREA…]`: the table of
 // harness/coverage.ts, with the uncovered names of each area listed.
 import { XMLValidator } from 'fast-xml-parser';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.js';
 import { discoverCases } from './cases.js';
 import { readInside } from './confine.js';
 import { coverageOf, documentAreas, domainGrammar, loadGrammar, schemaAreas, type AreaCoverage, type Areas } from './coverage.js';

@@ -6,6 +6,7 @@ import { SetupError } from './errors.js';
 import { LAST_RUN, readLastRun } from './last-run.js';
 import { entryName } from './runner.js';
 import { inShard, parseShard, selectionDigest, type Shard } from './shard.js';
+import { plural } from './summary.js';
 import type { MatrixEntry } from './types.js';
 
 export const WATCH_ENTRIES_ENV = 'VIRTGOLD_WATCH_ENTRIES';
@@ -27,7 +28,6 @@ export interface ShardReport extends Shard {
   entries: number;
 }
 
-export const plural = (n: number, what: string) => `${n} ${n === 1 ? what : what.endsWith('y') ? `${what.slice(0, -1)}ies` : `${what}s`}`;
 
 /** The focus of a run, or (a string) why there is nothing to run. */
 export function focusOf(root: string, o: { onlyFailures?: boolean; shard?: string }, say: (line: string) => void, env = process.env): Focus | string {
@@ -40,13 +40,13 @@ export function focusOf(root: string, o: { onlyFailures?: boolean; shard?: strin
     const last = readLastRun(root);
     if (!last) throw new SetupError(`--only-failures: no record of a last run (${LAST_RUN}); run without it first`);
     const when = `${last.finished.slice(0, 16).replace('T', ' ')} UTC, translator ${last.translator}`;
-    if (!last.failed.length) return `--only-failures: nothing failed in the last run (${when}: ${plural(last.entries, 'entry')}${last.stale ? `; ${plural(last.stale, 'stale golden')}` : ''}); nothing to re-run`;
+    if (!last.failed.length) return `--only-failures: nothing failed in the last run (${when}: ${plural(last.entries, 'entry', 'entries')}${last.stale ? `; ${plural(last.stale, 'stale golden')}` : ''}); nothing to re-run`;
     const failed = new Set(last.failed);
     steps.push((entries) => {
       const again = entries.filter((e) => failed.has(entryName(e)));
-      if (!again.length) throw new SetupError(`--only-failures: none of the ${plural(failed.size, 'entry')} that failed in the last run (${when}) is selected or still exists`);
+      if (!again.length) throw new SetupError(`--only-failures: none of the ${plural(failed.size, 'entry', 'entries')} that failed in the last run (${when}) is selected or still exists`);
       const gone = failed.size - again.length;
-      say(`re-running the ${plural(again.length, 'entry')} that failed in the last run (${when})${gone ? `; ${gone} other${gone === 1 ? ' is' : 's are'} not selected or no longer exist` : ''}`);
+      say(`re-running the ${plural(again.length, 'entry', 'entries')} that failed in the last run (${when})${gone ? `; ${gone} other${gone === 1 ? ' is' : 's are'} not selected or no longer exist` : ''}`);
       return again;
     });
   }
@@ -59,7 +59,7 @@ export function focusOf(root: string, o: { onlyFailures?: boolean; shard?: strin
       split = entries;
       const part = inShard(entries, s);
       mine = part.length;
-      say(`shard ${s.index}/${s.total}: ${plural(part.length, 'entry')} of ${entries.length}${s.index === 1 ? '' : ' (stale goldens are reported by shard 1)'}`);
+      say(`shard ${s.index}/${s.total}: ${plural(part.length, 'entry', 'entries')} of ${entries.length}${s.index === 1 ? '' : ' (stale goldens are reported by shard 1)'}`);
       return part;
     });
   }

@@ -3,6 +3,7 @@
 // and XML / command-line syntax lightly highlighted.
 import { diffLines } from 'diff';
 import { changedRegion, countLines, MAX_DIFF_LINES, MAX_LINE_CHARS, takeLines } from './diff.js';
+import { plural, staleName } from './summary.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -106,10 +107,12 @@ section.failure{margin:2em 0;border-top:2px solid #ccc;padding-top:.5em}
 .why{color:#555;margin:.2em 0 .6em}
 </style></head><body>
 <h1>virtgold report</h1>
-<p>translator: <code>${esc(s.adapter)}</code> — ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s</p>
-<p class="summary"><span class="pass">${c.pass} passed</span><span class="fail">${c.fail} failed</span><span class="broken">${c.broken} broken</span><span class="skip">${c.skip} skipped</span></p>
-${failures.length ? `<h2>Failures</h2><ol>${list}</ol>` : '<p>All entries match their goldens.</p>'}
-${s.stale.length ? `<h2>Stale goldens</h2><ul>${s.stale.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
+<p>translator: <code>${esc(s.adapter)}</code> — ${plural(s.results.length, 'entry', 'entries')} in ${(s.ms / 1000).toFixed(2)} s</p>
+<p class="summary"><span class="pass">${c.pass} passed</span><span class="fail">${c.fail} failed</span><span class="broken">${c.broken} broken</span><span class="skip">${c.skip} skipped</span>${c.stale ? `<span class="fail">${plural(c.stale, 'stale golden')}</span>` : ''}</p>
+${failures.length ? `<h2>Failures</h2><ol>${list}</ol>`
+    : c.stale ? `<p>Every entry matches its golden, but the run fails on ${plural(c.stale, 'stale golden')} (below): no case produces ${c.stale === 1 ? 'it' : 'them'}.</p>`
+      : '<p>All entries match their goldens.</p>'}
+${s.stale.length ? `<h2>Stale goldens</h2><ul>${s.stale.map((p) => `<li>${esc(staleName(s, p))}</li>`).join('')}</ul>` : ''}
 ${failures.map(failureSection).join('\n')}
 </body></html>
 `;

@@ -4,9 +4,10 @@
 // way) and hold disjoint entries; missing shards are named, the report of those present
 // is still written, and the exit status is 2.
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.js';
 import { SetupError, UsageError } from './errors.js';
-import { plural, type ShardReport } from './focus.js';
+import type { ShardReport } from './focus.js';
+import { plural, summaryLine } from './summary.js';
 import { html, json, junit, pretty, tap } from './reporters.js';
 import { parseReporters, writeReport } from './run.js';
 import { counts, type EntryResult, type Status, type SuiteResult } from './runner.js';
@@ -59,7 +60,7 @@ export interface Merged {
   missingEntries: number;
 }
 
-const describe = (s: ShardFile) => `${s.file} is shard ${s.shard.index}/${s.shard.total} of ${plural(s.shard.selected, 'entry')} (selection ${s.shard.digest}, translator ${s.translator})`;
+const describe = (s: ShardFile) => `${s.file} is shard ${s.shard.index}/${s.shard.total} of ${plural(s.shard.selected, 'entry', 'entries')} (selection ${s.shard.digest}, translator ${s.translator})`;
 
 /** The shards as one suite; throws SetupError when they do not belong together. */
 export function mergeShards(shards: ShardFile[]): Merged {
@@ -130,9 +131,9 @@ export async function mergeReportsCommand(argv: string[]): Promise<number> {
   }
   const c = counts(suite);
   if (merged.missing.length) {
-    process.stderr.write(`virtgold: merge-reports: incomplete: no report of shard${merged.missing.length === 1 ? '' : 's'} ${merged.missing.join(', ')} of ${shards + merged.missing.length} (${plural(merged.missingEntries, 'entry')} missing); the report holds the ${plural(suite.results.length, 'entry')} of the others\n`);
+    process.stderr.write(`virtgold: merge-reports: incomplete: no report of shard${merged.missing.length === 1 ? '' : 's'} ${merged.missing.join(', ')} of ${shards + merged.missing.length} (${plural(merged.missingEntries, 'entry', 'entries')} missing); the report holds the ${plural(suite.results.length, 'entry', 'entries')} of the others\n`);
     return 2;
   }
-  if (reporters.every((r) => r.file)) process.stderr.write(`merged ${plural(shards, 'shard')}: ${plural(suite.results.length, 'entry')}, ${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped\n`);
-  return c.fail + c.broken ? 1 : 0;
+  if (reporters.every((r) => r.file)) process.stderr.write(`merged ${plural(shards, 'shard')}: ${plural(suite.results.length, 'entry', 'entries')}, ${summaryLine(suite)}\n`);
+  return c.fail + c.broken + c.stale ? 1 : 0;
 }

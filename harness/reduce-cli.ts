@@ -4,7 +4,7 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { readFileSync, linkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs } from './args.js';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapterWith } from './adapters.js';
 import { domainArch, namedVersion } from './cases.js';

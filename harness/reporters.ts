@@ -2,15 +2,11 @@
 // Each takes the finished suite and returns text; `--reporter NAME:FILE` writes it to FILE.
 import { relative } from 'node:path';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
+import { plural, staleName, summaryLine } from './summary.js';
 
 export type ReporterName = 'pretty' | 'tap' | 'junit' | 'json' | 'html';
 export const REPORTERS: ReporterName[] = ['pretty', 'tap', 'junit', 'json', 'html'];
 export { html } from './html-report.js';
-
-const summaryLine = (s: SuiteResult) => {
-  const c = counts(s);
-  return `${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped`;
-};
 
 export function colorDiff(text: string, color: boolean): string {
   if (!color) return text;
@@ -27,7 +23,7 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
     out.push(`${color ? '\x1b[31mFAIL\x1b[39m' : 'FAIL'} ${r.name}${r.status === 'broken' ? ' (broken translator)' : ''}`);
     out.push(colorDiff(r.message ?? '', color));
   }
-  for (const p of s.stale) out.push(`FAIL stale golden ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
+  for (const p of s.stale) out.push(`STALE ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
   // Skips grouped by reason: a libvirt run skips whole snapshots at a time.
   const byReason = new Map<string, string[]>();
   for (const r of s.results.filter((x) => x.status === 'skip')) {
@@ -36,7 +32,7 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
   for (const [reason, names] of byReason) {
     out.push(names.length <= 3 ? names.map((n) => `skip ${n}: ${reason}`).join('\n') : `skip ${names.length} entries: ${reason} (${names[0]}, …)`);
   }
-  out.push(`translator: ${s.adapter}; ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s`);
+  out.push(`translator: ${s.adapter}; ${plural(s.results.length, 'entry', 'entries')} in ${(s.ms / 1000).toFixed(2)} s`);
   out.push(summaryLine(s));
   return out.join('\n') + '\n';
 }
@@ -52,7 +48,7 @@ export function tap(s: SuiteResult): string {
       out.push('  ---', `  status: ${r.status}`, '  message: |', ...(r.message ?? '').split('\n').map((l) => `    ${l}`), '  ...');
     }
   });
-  s.stale.forEach((p, i) => out.push(`not ok ${s.results.length + i + 1} - stale golden ${p}`));
+  s.stale.forEach((p, i) => out.push(`not ok ${s.results.length + i + 1} - stale golden ${staleName(s, p)}`));
   out.push(`# ${summaryLine(s)}`);
   return out.join('\n') + '\n';
 }
@@ -64,8 +60,9 @@ export function junit(s: SuiteResult): string {
   const c = counts(s);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="virtgold" tests="${s.results.length + s.stale.length}" failures="${c.fail}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
-    `  <testsuite name="${xmlEsc(`virtgold (${s.adapter})`)}" tests="${s.results.length + s.stale.length}" failures="${c.fail}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
+    // A stale golden is a test case of its own here, failing: counted with the failures.
+    `<testsuites name="virtgold" tests="${s.results.length + s.stale.length}" failures="${c.fail + c.stale}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xmlEsc(`virtgold (${s.adapter})`)}" tests="${s.results.length + s.stale.length}" failures="${c.fail + c.stale}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
   ];
   for (const r of s.results) {
     const head = `    <testcase classname="${xmlEsc(`${r.entry.mode}.${r.entry.snapshot.arch}-${r.entry.snapshot.version}`)}" name="${xmlEsc(r.entry.case.name)}" time="${(r.ms / 1000).toFixed(3)}"`;
@@ -78,7 +75,7 @@ export function junit(s: SuiteResult): string {
     }
   }
   for (const p of s.stale) {
-    lines.push(`    <testcase classname="stale" name="${xmlEsc(p)}">`, '      <failure message="stale golden: no case produces it"/>', '    </testcase>');
+    lines.push(`    <testcase classname="stale" name="${xmlEsc(staleName(s, p))}">`, '      <failure message="stale golden: no case produces it"/>', '    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>');
   return lines.join('\n') + '\n';
@@ -91,7 +88,7 @@ export function json(s: SuiteResult, root: string, extra: Record<string, unknown
   return JSON.stringify({
     translator: s.adapter,
     ...extra,
-    summary: { passed: c.pass, failed: c.fail, broken: c.broken, skipped: c.skip, seconds: +(s.ms / 1000).toFixed(3) },
+    summary: { passed: c.pass, failed: c.fail, broken: c.broken, skipped: c.skip, stale: c.stale, seconds: +(s.ms / 1000).toFixed(3) },
     results: s.results.map((r) => ({
       name: r.name,
       case: r.entry.case.name,

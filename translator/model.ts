@@ -103,7 +103,8 @@ export interface OsDef {
 }
 
 /** The domain types the qemu driver runs: TCG ('qemu') and KVM. */
-export type VirtType = 'qemu' | 'kvm';
+/** 'hvf' (macOS's accelerator) only to fail validation as libvirt does on Linux. */
+export type VirtType = 'qemu' | 'kvm' | 'hvf';
 
 export interface DomainDef {
   virtType: VirtType;

@@ -79,7 +79,7 @@ export function parseVirtType(root: XElement, def: DomainDef): void {
   if (!virtType) throw internalError('missing domain type attribute');
   const VIRT_TYPES = ['none', 'qemu', 'kqemu', 'kvm', 'xen', 'lxc', 'uml', 'openvz', 'test', 'vmware', 'hyperv', 'vbox', 'phyp', 'parallels', 'bhyve', 'vz', 'hvf'];
   if (!VIRT_TYPES.includes(virtType)) throw unsupportedConfig(`invalid domain type ${virtType}`);
-  if (virtType !== 'qemu' && virtType !== 'kvm') throw notImplemented(`<domain type='${virtType}'>`);
+  if (virtType !== 'qemu' && virtType !== 'kvm' && virtType !== 'hvf') throw notImplemented(`<domain type='${virtType}'>`);
   def.virtType = virtType;
 }
 

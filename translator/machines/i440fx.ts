@@ -13,7 +13,8 @@ const sameAddress = (a: { domain: number; bus: number; slot: number; function: n
 
 export const i440fx: Machine = {
   family: 'i440fx',
-  matches: (m) => m.startsWith('pc-i440fx-'),
+  // qemuDomainIsI440FX
+  matches: (m) => m === 'pc' || m.startsWith('pc-0.') || m.startsWith('pc-1.') || m.startsWith('pc-i440fx-') || m.startsWith('rhel'),
   defaultUsbModel: 'piix3-uhci',
   virtioCcw: false,
   zpci: false,

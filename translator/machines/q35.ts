@@ -16,7 +16,8 @@ const same = (a: PciHostAddress, b: PciHostAddress) => a.domain === b.domain && 
 
 export const q35: Machine = {
   family: 'q35',
-  matches: (m) => m.startsWith('pc-q35-'),
+  // qemuDomainIsQ35
+  matches: (m) => m === 'q35' || m.startsWith('pc-q35'),
   // qemuDomainControllerDefPostParse picks this for every x86 machine (q35 adds its own default USB controller).
   defaultUsbModel: 'piix3-uhci',
   virtioCcw: false,

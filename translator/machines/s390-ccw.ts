@@ -1,6 +1,6 @@
-// s390x 's390-ccw-virtio-*': virtio devices on CCW, PCI devices with zPCI ids, no USB,
+// s390x 's390-ccw-virtio-*': virtio devices on CCW, PCI devices with zPCI ids, no USB
+// (a USB controller without a model is 'none', or with a PCI address ignored),
 // no PS/2, an s390 panic device always present.
-import { notImplemented } from '../errors.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DomainDef } from '../model.js';
 import { addPciRoot } from './common.js';
@@ -8,15 +8,13 @@ import type { Machine } from './machine.js';
 
 export const s390Ccw: Machine = {
   family: 's390-ccw',
-  matches: (m) => m.startsWith('s390-ccw-virtio'),
+  // qemuDomainIsS390CCW
+  matches: (m) => m.startsWith('s390-ccw'),
   virtioCcw: true,
   zpci: true,
   acpi: false,
   addDefaultDevices(def: DomainDef, caps: QemuCaps): void {
     const d = def.devices;
-    // (a model-less USB controller becomes 'none' or is left out of the command line: see
-    // the controller's post-parse; a USB controller of a given model is not implemented)
-    if (d.controller.some((c) => c.type === 'usb' && c.model !== undefined && c.model !== 'none')) throw notImplemented('USB controllers of a given model on s390x');
     if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
     // (a default-model panic becomes the s390 one in post-parse)

@@ -6,7 +6,7 @@
 import { guestNumaCells } from '../domain/numatune.js';
 import { postParseMaxMemory, postParseMemtune } from '../domain/memory.js';
 import { postParseVcpus, postParseVcpusCommon } from '../domain/vcpu.js';
-import { accelOf, defaultMachine, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import { accelOf, defaultMachine, findMachine, hasAccel, type QemuCaps } from '../capabilities.js';
 import { notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
 import { checkDuplicatePanics } from '../devices/panic.js';
 import { postParseNvram, postParseOsCommon, postParseOsQemu } from '../domain/os.js';
@@ -66,7 +66,7 @@ export function postParse(def: DomainDef, caps: QemuCaps): PostParsed {
   // A domain type the QEMU has no accelerator for (KVM on a TCG-only snapshot): libvirt
   // knows no machine of that type, keeps the machine's name as given, post-parses and
   // places the devices by that name alone (no default CPU model) and fails validation.
-  const foreign = !known && def.os.machine !== undefined && !hasFlag(caps, accel) ? familyOf(def.os.machine) : undefined;
+  const foreign = !known && def.os.machine !== undefined && !hasAccel(caps, accel) ? familyOf(def.os.machine) : undefined;
   if (known || foreign) {
     if (known) def.os.machine = known.name;
     machine = foreign ?? machineOf(def);

@@ -7,7 +7,7 @@ import { guestNumaCells } from '../domain/numatune.js';
 import { checkAlignedSizes, validateBacking, validateHugepages } from '../domain/memory.js';
 import { validateMemoryHotplug } from '../devices/memory-device.js';
 import { validateBlkio, validateIOThreadCaps, validateIOThreadPools, validateMinGuarantee, validateTunables } from '../domain/tuning.js';
-import { accelOf, findMachine, hasFlag, type QemuCaps } from '../capabilities.js';
+import { accelOf, findMachine, hasAccel, hasFlag, type QemuCaps } from '../capabilities.js';
 import { internalError, unsupportedConfig } from '../errors.js';
 import { validateDuplicateAddresses, validateDuplicateTargets } from '../devices/disk-validate.js';
 import type { StageContext } from '../devices/kind.js';
@@ -93,7 +93,7 @@ function validateAliases(def: DomainDef): void {
 export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   validateOsType(def);
   const accel = accelOf(def.virtType);
-  if (!hasFlag(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
+  if (!hasAccel(caps, accel)) throw unsupportedConfig(`Emulator '${def.emulator}' does not support virt type '${def.virtType}'`);
   const machine = findMachine(caps, accel, def.os.machine!);
   if (!machine) throw unsupportedConfig(`Emulator '${def.emulator}' does not support machine type '${def.os.machine}'`);
   validateMinGuarantee(def);
