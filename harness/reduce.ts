@@ -213,7 +213,9 @@ export async function reduce(o: ReduceOptions): Promise<Reduced> {
           cut = { ...cut, elements: new Set([...cut.elements, ...level.filter((el) => !keep.includes(el)).map((el) => el.id)]) };
         }
       }
-      const attrs = live(tree, cut).flatMap((el) => el.attrs.map(([k]) => `${el.id}@${k}` as AttrRef)).filter((a) => !cut.attrs.has(a));
+      // Namespace declarations stay: without them a prefixed element is not namespace-well-formed.
+      const attrs = live(tree, cut).flatMap((el) => el.attrs.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:')).map(([k]) => `${el.id}@${k}` as AttrRef))
+        .filter((a) => !cut.attrs.has(a));
       const keep = await ddmin(attrs, (kept) => holds({ ...cut, attrs: new Set([...cut.attrs, ...attrs.filter((a) => !kept.includes(a))]) }));
       if (keep.length < attrs.length) {
         changed = true;
