@@ -3,19 +3,20 @@
 // ddmin and the XML tree reduce works on, and the RELAX NG walk of coverage.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { coverageOf, documentAreas, loadGrammar, schemaAreas } from '../harness/coverage.js';
 import { ddmin } from '../harness/ddmin.js';
-import { SetupError, UsageError } from '../harness/errors.js';
+import { SetupError, UsageError, UserError } from '../harness/errors.js';
 import { focusOf } from '../harness/focus.js';
 import { LAST_RUN, readLastRun, recordOf, writeLastRun } from '../harness/last-run.js';
 import { mergeShards, readShard, type ShardFile } from '../harness/merge-reports.js';
-import { disagreement, parseTree, serialize } from '../harness/reduce.js';
+import { disagreement, parseTree, reduce, serialize } from '../harness/reduce.js';
+import { caseTarget, writeNewCase } from '../harness/reduce-cli.js';
 import { withPositionals } from '../harness/run.js';
 import { entryName, type SuiteResult } from '../harness/runner.js';
 import { inShard, parseShard, selectionDigest } from '../harness/shard.js';
-import type { MatrixEntry, Mode } from '../harness/types.js';
+import type { Adapter, MatrixEntry, Mode } from '../harness/types.js';
 import { affectedBy } from '../harness/watch.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -212,6 +213,42 @@ test('reduce keeps the kind of disagreement', () => {
   assert.is(disagreement('message', err('a'), err('b')), 'message: translator error a | reference error b');
   assert.is(disagreement('broken', { kind: 'crash', message: 'x' }, out), 'broken: translator');
   for (const c of ['same', 'refused', 'skipped'] as const) assert.is(disagreement(c, out, out), undefined);
+});
+
+test('reduce: ddmin over elements then attributes, the kind kept, namespace declarations kept, a new case never over a file', async () => {
+  // The translator is wrong on a hostdev with bad='1'; both sides refuse a domain without <name> alike.
+  const side = (name: string, wrong: boolean): Adapter => ({
+    name,
+    translate: async (_e, xml) => (!xml.includes('<name>') ? { kind: 'error', text: 'XML error: no name\n' }
+      : wrong && /<hostdev[^>]*bad='1'/.test(xml) ? { kind: 'output', text: 'wrong\n' } : { kind: 'output', text: 'right\n' }),
+  });
+  const xml = `<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>d</name><memory unit='KiB'>1024</memory>
+  <devices><disk type='file'><source file='/a'/></disk><hostdev mode='subsystem' bad='1'><source><address bus='1'/></source></hostdev><hostdev bad='0'/></devices>
+  <qemu:commandline><qemu:arg value='-x'/></qemu:commandline>
+</domain>`;
+  const snapshot = { arch: 'x86_64', version: '7.2.0', path: '/nowhere/caps.xml' };
+  const r = await reduce({ xml, snapshot, arch: 'x86_64', modes: ['xml2argv'], translator: side('t', true), reference: side('r', false) });
+  assert.is(r.xml, `<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n  <name>d</name>\n  <devices>\n    <hostdev bad='1'/>\n  </devices>\n</domain>\n`);
+  assert.is(r.kind, 'differs: translator output | reference output');
+  assert.equal([r.before, r.after], [{ elements: 12, attributes: 10 }, { elements: 4, attributes: 2 }]);
+  assert.match(r.diff!, /^-right\n\+wrong$/m);
+  const agree = await reduce({ xml, snapshot, arch: 'x86_64', modes: ['xml2argv', 'xml2xml'], translator: side('t', false), reference: side('r', false) }).catch((e: Error) => e);
+  assert.ok(agree instanceof UserError);
+  assert.match((agree as Error).message, /^the two sides do not disagree on this domain \(xml2argv: translator output; reference output; xml2xml: .*\); nothing to reduce$/);
+  const capped = await reduce({ xml, snapshot, arch: 'x86_64', modes: ['xml2argv'], translator: side('t', true), reference: side('r', false), maxTests: 3 });
+  assert.ok(capped.cutShort);
+  // --out: a new case, atomically, never over a file
+  const root = tempDir('scale');
+  const target = caseTarget('cases/reduced/x.xml', root, root);
+  writeNewCase(root, target, r.xml);
+  assert.is(readFileSync(join(root, 'cases/reduced/x.xml'), 'utf8'), r.xml);
+  assert.throws(() => writeNewCase(root, target, 'other'), (e: Error) => e instanceof SetupError && e.message === 'cases/reduced/x.xml already exists; reduce writes only new cases');
+  assert.is(readFileSync(join(root, 'cases/reduced/x.xml'), 'utf8'), r.xml);
+  assert.equal(readdirSync(join(root, 'cases/reduced')), ['x.xml']);
+  for (const bad of ['x.xml', 'cases/x.xml', 'cases/a/b.txt', 'cases/a/options.xml', 'cases/a b/c.xml', '../cases/a/b.xml']) {
+    assert.throws(() => caseTarget(bad, root, root), (e: Error) => e instanceof UsageError, bad);
+  }
 });
 
 test('coverage: the grammar walked from <start> through includes, overrides and combines, by area', () => {
