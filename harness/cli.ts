@@ -9,7 +9,7 @@ const USAGE = `usage:
   virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format);
                                             INPUT.xml - reads stdin
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
-  virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
+  virtgold run      [FILTERS] [--only-failures] [--shard K/N] [--watch] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
                     [--no-determinism] [--schema]
                                             compare the corpus with the goldens (--schema: also
@@ -26,6 +26,14 @@ const USAGE = `usage:
                     [--reporter NAME[:FILE]]… PATH…
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens
+  virtgold merge-reports A.json B.json… [--reporter junit:FILE|html:FILE|json:FILE]…
+                                            one report of a run's shards (run --shard K/N)
+  virtgold reduce   [--translator… ] [--reference… | --reference golden] --caps FILE [--mode MODE] [--out cases/AREA/NAME.xml]
+                    [--max-tests N] DOMAIN.xml
+                                            shrink a domain on which two translators disagree
+  virtgold coverage [--root DIR] [--reporter json:FILE] [AREA…]
+                                            which elements and attributes of libvirt's domain
+                                            schema the cases exercise
   virtgold worker                           serve translations as JSON lines on stdin/stdout
                                             (protocol: README, "The command line")
   virtgold --version                        print virtgold's version
@@ -33,7 +41,7 @@ const USAGE = `usage:
 TRANSLATOR (update, review): --translator builtin|libvirt | --translator-cmd CMD |
   --translator-worker CMD, with --timeout MS --max-output SIZE --jobs N as for run
 
-FILTERS (each repeatable; repeated values combine): --case GLOB --mode MODE --arch ARCH
+FILTERS (each repeatable; repeated values combine): --case GLOB (or GLOB alone) --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
   capabilities/), --pass-with-no-entries (succeed when the selection is empty)
 
@@ -53,6 +61,12 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
       return (await import('./translate-one.js')).translateOne(command, rest);
     case 'compare':
       return (await import('./compare.js')).compareCommand(rest);
+    case 'merge-reports':
+      return (await import('./merge-reports.js')).mergeReportsCommand(rest);
+    case 'reduce':
+      return (await import('./reduce-cli.js')).reduceCommand(rest);
+    case 'coverage':
+      return (await import('./coverage-cli.js')).coverageCommand(rest);
     case 'worker':
       if (rest.length) throw new UsageError(`worker takes no arguments (got '${rest[0]}')`);
       return (await import('./worker.js')).serve();

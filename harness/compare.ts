@@ -119,7 +119,7 @@ function workOf(o: CompareOptions): Work[] {
   });
 }
 
-async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOutcome> {
+export async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOutcome> {
   const why = a.skip?.(entry, xml, undefined);
   if (why) return { kind: 'not-run', reason: why };
   try {

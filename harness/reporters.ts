@@ -81,10 +81,13 @@ export function junit(s: SuiteResult): string {
   return lines.join('\n') + '\n';
 }
 
-export function json(s: SuiteResult, root: string): string {
+/** `extra` adds top-level members (a shard's `shard`). Failures carry what merge-reports
+ *  needs to rebuild the other reports: the golden, what was expected, what came. */
+export function json(s: SuiteResult, root: string, extra: Record<string, unknown> = {}): string {
   const c = counts(s);
   return JSON.stringify({
     translator: s.adapter,
+    ...extra,
     summary: { passed: c.pass, failed: c.fail, broken: c.broken, skipped: c.skip, stale: c.stale, seconds: +(s.ms / 1000).toFixed(3) },
     results: s.results.map((r) => ({
       name: r.name,
@@ -94,6 +97,12 @@ export function json(s: SuiteResult, root: string): string {
       version: r.entry.snapshot.version,
       status: r.status,
       ...(r.message ? { message: r.message } : {}),
+      ms: +r.ms.toFixed(1),
+      ...(r.status === 'fail' || r.status === 'broken' ? {
+        ...(r.goldenPath ? { golden: r.goldenPath } : {}),
+        ...(r.expected !== undefined ? { expected: r.expected } : {}),
+        ...(r.outcome ? { actual: r.outcome } : {}),
+      } : {}),
     })),
     stale: s.stale.map((p) => relative(root, p)),
   }, null, 2) + '\n';

@@ -9,6 +9,9 @@ import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
 import { libvirtTestsAdapter } from './libvirt-tests-adapter.js';
 import { DEFAULT_MAX_OUTPUT } from './proc.js';
+import { focusOf } from './focus.js';
+import { recordOf, writeLastRun } from './last-run.js';
+import { parseShard } from './shard.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { realPathOf } from './confine.js';
@@ -46,6 +49,10 @@ export function selectionOf(v: { case?: string[]; arch?: string[]; version?: str
   return { root: findProject(v.root, cwd), filters, passWithNoEntries: v['pass-with-no-entries'] === true };
 }
 
+/** Positional arguments are --case patterns: `virtgold run 'hostdev/*'`. */
+export const withPositionals = <T extends { case?: string[] }>(v: T, positionals: string[]): T =>
+  (positionals.length ? { ...v, case: [...(v.case ?? []), ...positionals] } : v);
+
 /** The translator options of run, update and review: whose outputs are compared, or
  *  written as goldens (a tool author blesses their own translator). */
 const TRANSLATOR_OPTIONS = {
@@ -66,8 +73,8 @@ async function writerOf(v: AdapterFlags & { timeout?: string; jobs?: string; 'ma
 
 export async function runCommand(command: 'run' | 'update' | 'review', argv: string[]): Promise<number> {
   if (command === 'review') {
-    const { values: v } = usage(() => parseArgs({ args: argv, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS } }));
-    const sel = selectionOf(v);
+    const { values: v, positionals } = usage(() => parseArgs({ args: argv, allowPositionals: true, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS } }));
+    const sel = selectionOf(withPositionals(v, positionals));
     const writer = await writerOf(v);
     const { review } = await import('./review.js');
     return locked(sel.root, () => review({ ...sel, ...writer }));
@@ -153,10 +160,14 @@ export function timeoutAndJobs(v: { timeout?: string; jobs?: string; 'max-output
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v } = usage(() => parseArgs({
+  const { values: v, positionals } = usage(() => parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
       ...SELECTION_OPTIONS,
+      'only-failures': { type: 'boolean' },
+      shard: { type: 'string' },
+      watch: { type: 'boolean' },
       translator: { type: 'string' },
       'translator-cmd': { type: 'string' },
       'translator-worker': { type: 'string' },
@@ -168,10 +179,17 @@ async function run(argv: string[]): Promise<number> {
       schema: { type: 'boolean' },
     },
   }));
-  const sel = selectionOf(v);
+  const sel = selectionOf(withPositionals(v, positionals));
   const limits = timeoutAndJobs(v);
   const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
+  if (v.shard !== undefined) parseShard(v.shard); // a usage error before anything starts, --watch too
+  if (v.watch) return (await import('./watch.js')).watch(argv, sel);
+  const focus = focusOf(sel.root, { onlyFailures: v['only-failures'], shard: v.shard }, (line) => process.stderr.write(`${line}\n`));
+  if (typeof focus === 'string') {
+    process.stdout.write(`${focus}\n`);
+    return 0;
+  }
   // Loaded before the adapter starts anything, so a missing schema stops the run at once.
   const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
   const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
@@ -181,6 +199,8 @@ async function run(argv: string[]): Promise<number> {
     ...sel, adapter, jobs: adapter.drivesHost ? 1 : jobs,
     determinism: !v['no-determinism'],
     schema,
+    narrow: focus.narrow,
+    skipStale: focus.skipStale,
     // A progress line only on a terminal, and only for runs long enough to want one.
     onResult: tty ? (_r, done, total) => { if (total > 50) process.stderr.write(`\r${done}/${total}`); } : undefined,
   });
@@ -188,16 +208,19 @@ async function run(argv: string[]): Promise<number> {
 
   for (const r of reporters) {
     const text = r.name === 'pretty' ? pretty(suite, tty && !r.file && !process.env.NO_COLOR, sel.root)
-      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, sel.root);
+      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite)
+        : json(suite, sel.root, focus.shardReport ? { shard: focus.shardReport() } : {});
     writeReport(r, text);
   }
+  const unrecorded = writeLastRun(sel.root, recordOf(suite));
+  if (unrecorded) process.stderr.write(`virtgold: warning: ${unrecorded}\n`);
   const c = counts(suite);
   return c.fail + c.broken + c.stale ? 1 : 0;
 }
 
 async function update(argv: string[]): Promise<number> {
-  const { values: v } = usage(() => parseArgs({ args: argv, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
-  const sel = selectionOf(v);
+  const { values: v, positionals } = usage(() => parseArgs({ args: argv, allowPositionals: true, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
+  const sel = selectionOf(withPositionals(v, positionals));
   const writer = await writerOf(v);
   // (the reference translator, in-process, as ever: one at a time)
   const o = { ...sel, prune: v.prune === true, ...(writer.adapter ? { adapter: writer.adapter, jobs: writer.jobs } : {}) };

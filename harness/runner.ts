@@ -49,6 +49,10 @@ export interface RunOptions extends Selected {
   /** `--schema`: checks the entry's input and xml2xml output against the schema */
   schema?: (entry: MatrixEntry, xml: string, outcome: Outcome) => Verdict;
   onResult?: (r: EntryResult, done: number, total: number) => void;
+  /** run only part of the selection (--only-failures, --shard: harness/focus.ts) */
+  narrow?: (entries: MatrixEntry[]) => MatrixEntry[];
+  /** leave stale goldens to another run (shards other than the first) */
+  skipStale?: boolean;
 }
 
 export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snapshot.arch}-${e.snapshot.version}`;
@@ -110,7 +114,8 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   let results: EntryResult[];
   let stale: string[];
   try {
-    const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const { all, entries: selected } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const entries = opts.narrow ? opts.narrow(selected) : selected;
     checkSnapshots(opts.root, entries);
     // A translator that answers in batches (libvirt's harness) gets the selection first.
     await opts.adapter.prepare?.(entries.map((entry) => ({ entry, xml: readCase(entry) })));
@@ -118,7 +123,7 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
     const onDisk = existingGoldens(opts.root);
     const listed = new Set(onDisk);
     results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts, listed), (r, n) => opts.onResult?.(r, n, entries.length));
-    stale = staleGoldens(opts.root, all, opts.filters, onDisk);
+    stale = opts.skipStale ? [] : staleGoldens(opts.root, all, opts.filters, onDisk);
   } finally {
     await opts.adapter.close?.();
   }
