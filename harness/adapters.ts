@@ -6,6 +6,8 @@
 import { readCaseBytes } from './cases.js';
 import { runBuiltin } from './judge.js';
 import { DEFAULT_MAX_OUTPUT, formatBytes, killTree, runTranslator, startTranslator } from './proc.js';
+import { SetupError } from './errors.js';
+import { checkPlaceholders, checkProgram } from './preflight.js';
 import { shellWords } from './shell-words.js';
 import type { Adapter, LateProblem, MatrixEntry, Outcome } from './types.js';
 
@@ -17,6 +19,7 @@ export function builtinAdapterWith(timeoutMs?: number): Adapter {
   let calls = 0;
   return {
     name: 'builtin',
+    reference: true,
     checksIdempotence: true,
     // The case's bytes, not the text the runner read: bytes that are not UTF-8 are the
     // translator's to refuse, as libxml2 refuses them for libvirt.
@@ -49,18 +52,24 @@ export function expandPlaceholders(words: string[], entry: MatrixEntry): string[
   return words.map((w) => w.replace(/\{(mode|caps|input|arch|version)\}/g, (_, k: string) => values[k]!));
 }
 
-/** Any program obeying `virtgold xml2argv|xml2xml`'s contract, run once per entry, no shell. */
-export function commandAdapter(cmd: string, timeoutMs: number, maxOutput = DEFAULT_MAX_OUTPUT): Adapter {
+/** Any program obeying `virtgold xml2argv|xml2xml`'s contract, run once per entry, no shell.
+ *  Checked before the first entry: known placeholders only, a program that can be run. */
+export function commandAdapter(cmd: string, timeoutMs: number, maxOutput = DEFAULT_MAX_OUTPUT, option = '--translator-cmd'): Adapter {
   const words = splitCommand(cmd);
+  checkPlaceholders(words, option);
   if (!words.some((w) => /\{(mode|input)\}/.test(w))) {
-    throw new Error("--translator-cmd needs the {mode} and {input} placeholders (and usually {caps})");
+    throw new Error(`${option} needs the {mode} and {input} placeholders (and usually {caps})`);
   }
+  checkProgram(words[0]!, option);
   return {
     name: `command: ${cmd}`,
     async translate(entry) {
       const [file, ...args] = expandPlaceholders(words, entry);
       const r = await runTranslator(file!, args, timeoutMs, maxOutput);
       const firstLine = (t: string) => t.trim().split('\n')[0]!.slice(0, 200);
+      // It cannot be started at all (an interpreter that is not there): the same for
+      // every entry, so the run stops here with one message.
+      if (r.problem?.startsWith('could not run')) throw new SetupError(`${option}: ${r.problem}`);
       if (r.problem) return { kind: 'crash', message: r.problem };
       if (r.signal) return { kind: 'crash', message: `killed by ${r.signal}` };
       if (r.exitCode === 0) {
@@ -71,6 +80,8 @@ export function commandAdapter(cmd: string, timeoutMs: number, maxOutput = DEFAU
         if (r.stdout) return { kind: 'crash', message: 'exit 1 with output on stdout' };
         return { kind: 'error', text: r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n` };
       }
+      // Exit 2 (or any other): the tool could not do its job (a file it could not read, bad
+      // usage), which is never compared with an .err golden.
       return { kind: 'crash', message: `exit ${r.exitCode}${r.stderr ? `: ${firstLine(r.stderr)}` : ''}` };
     },
   };
@@ -93,6 +104,7 @@ class WorkerProcess {
     private readonly words: string[],
     private readonly maxOutput: number,
     private readonly late: (entry: MatrixEntry, message: string) => void,
+    private readonly option = '--translator-worker',
   ) {}
 
   /** JSON escaping may double the output: a longer line breaks the entry at once. */
@@ -124,7 +136,7 @@ class WorkerProcess {
       this.partLength += rest.length;
       if (this.partLength > this.maxLine) this.fail(`worker sent more than ${formatBytes(this.maxLine)} without a newline`, true);
     });
-    child.on('error', (e) => { if (this.proc === proc) this.fail(`could not start the worker: ${e.message}`); });
+    child.on('error', (e) => { if (this.proc === proc) this.fail(`could not start the worker: ${e.message}`, false, true); });
     // Exited: what it left behind is killed so that its stdout ends; the lines it sent
     // before are all handled by then ('close' comes after the last 'data').
     child.on('exit', () => { if (this.proc === proc) killTree(child.pid, proc.marker); });
@@ -159,12 +171,12 @@ class WorkerProcess {
   /** The worker broke: the request waiting (if any) gets the reason, the worker is killed.
    *  Between requests only what it sent counts against the entry answered last (a worker
    *  that exits then is simply replaced). */
-  private fail(message: string, sent = false): void {
+  private fail(message: string, sent = false, setup = false): void {
     const w = this.waiting;
     this.waiting = undefined;
     if (!w && sent && this.answered) this.late(this.answered.entry, `${message} after answering request ${this.answered.id}`);
     this.kill();
-    w?.resolve(new Error(message));
+    w?.resolve(setup ? new SetupError(`${this.option}: ${message}`) : new Error(message));
   }
 
   /** End of the run: stdin closed, up to `graceMs` for the worker to exit, so that what it
@@ -203,8 +215,9 @@ class WorkerProcess {
       this.kill(); // a fresh worker for the next entry
       return { kind: 'crash', message };
     };
+    if (got instanceof SetupError) throw got; // it cannot be started: the run stops
     if (got instanceof Error) return broken(got.message);
-    let res: { id?: unknown; ok?: unknown; output?: unknown; error?: unknown; protocol?: unknown };
+    let res: { id?: unknown; ok?: unknown; output?: unknown; error?: unknown; protocol?: unknown; tool?: unknown };
     try {
       res = JSON.parse(got) as typeof res;
     } catch {
@@ -216,15 +229,20 @@ class WorkerProcess {
       return { kind: 'output', text: res.output };
     }
     if (res.ok === false && typeof res.error === 'string') return { kind: 'error', text: `${res.error.slice(0, this.maxOutput)}\n` };
+    // A tool error (a file it could not read): the entry is broken, the worker stays.
+    if (res.ok === false && typeof res.tool === 'string') return { kind: 'crash', message: `the worker could not translate it: ${res.tool.slice(0, 200)}` };
     return broken(`worker protocol error: ${typeof res.protocol === 'string' ? res.protocol.slice(0, 200) : got.slice(0, 80)}`);
   }
 }
 
-/** A pool of long-lived workers speaking JSON lines; one request at a time per worker. */
-export function workerAdapter(cmd: string, timeoutMs: number, size: number, maxOutput = DEFAULT_MAX_OUTPUT): Adapter {
+/** A pool of long-lived workers speaking JSON lines; one request at a time per worker.
+ *  Checked before the first entry: no placeholders, a program that can be run. */
+export function workerAdapter(cmd: string, timeoutMs: number, size: number, maxOutput = DEFAULT_MAX_OUTPUT, option = '--translator-worker'): Adapter {
   const words = splitCommand(cmd);
+  checkPlaceholders(words, option, []);
+  checkProgram(words[0]!, option);
   const late: LateProblem[] = [];
-  const idle = Array.from({ length: size }, () => new WorkerProcess(words, maxOutput, (entry, message) => late.push({ entry, message })));
+  const idle = Array.from({ length: size }, () => new WorkerProcess(words, maxOutput, (entry, message) => late.push({ entry, message }), option));
   const queue: ((w: WorkerProcess) => void)[] = [];
   const acquire = () => new Promise<WorkerProcess>((resolve) => {
     const w = idle.pop();

@@ -3,11 +3,13 @@
 // 3 a bug in virtgold).
 import { CapsError } from '../translator/index.js';
 import { SetupError, UsageError, UserError } from './errors.js';
+import { commandsOf, commandUsage, version, wantsHelp } from './help.js';
 
 const USAGE = `usage:
-  virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format)
+  virtgold xml2argv --caps FILE INPUT.xml   print the QEMU command line (.args format);
+                                            INPUT.xml - reads stdin
   virtgold xml2xml  --caps FILE INPUT.xml   print libvirt's normalized domain XML
-  virtgold run      [FILTERS] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
+  virtgold run      [FILTERS] [--only-failures] [--shard K/N] [--watch] [--translator builtin|libvirt|libvirt-tests | --translator-cmd CMD | --translator-worker CMD]
                     [--timeout MS] [--max-output SIZE] [--jobs N] [--reporter NAME[:FILE]]
                     [--no-determinism] [--schema] [--update|-u]
                                             compare the corpus with the goldens (--schema: also
@@ -15,9 +17,11 @@ const USAGE = `usage:
                                             schema + the vf-token overlay); failing results are
                                             kept as pending in .virtgold/pending/ (--update, or
                                             VIRTGOLD_UPDATE=1: written as the goldens instead)
-  virtgold update   [FILTERS] [--check] [--prune]
-                                            rewrite goldens from the reference translator
-  virtgold review   [FILTERS]               accept, reject or skip each pending result (with none
+  virtgold update   [FILTERS] [--check] [--prune] [TRANSLATOR]
+                                            rewrite goldens from the reference translator, or
+                                            from TRANSLATOR (bless your own; --translator
+                                            libvirt records real libvirt on the host's snapshot)
+  virtgold review   [FILTERS] [TRANSLATOR]  accept, reject or skip each pending result (with none
                                             pending: each golden that update would change)
   virtgold accept   [FILTERS]               make the pending results the goldens
   virtgold reject   [FILTERS]               drop the pending results
@@ -27,23 +31,49 @@ const USAGE = `usage:
                     [--reporter NAME[:FILE]]… PATH…
                                             hold two translators against each other on domain
                                             files (folders are searched for *.xml), no goldens
+  virtgold merge-reports A.json B.json… [--reporter junit:FILE|html:FILE|json:FILE]…
+                                            one report of a run's shards (run --shard K/N)
+  virtgold reduce   [--translator… ] [--reference… | --reference golden] --caps FILE [--mode MODE] [--out cases/AREA/NAME.xml]
+                    [--max-tests N] DOMAIN.xml
+                                            shrink a domain on which two translators disagree
+  virtgold coverage [--root DIR] [--reporter json:FILE] [AREA…]
+                                            which elements and attributes of libvirt's domain
+                                            schema the cases exercise
   virtgold worker                           serve translations as JSON lines on stdin/stdout
+                                            (protocol: README, "The command line")
+  virtgold --version                        print virtgold's version
 
-FILTERS (each repeatable; repeated values combine): --case GLOB --mode MODE --arch ARCH
+TRANSLATOR (update, review): --translator builtin|libvirt | --translator-cmd CMD |
+  --translator-worker CMD, with --timeout MS --max-output SIZE --jobs N as for run
+
+FILTERS (each repeatable; repeated values combine): --case GLOB (or GLOB alone) --mode MODE --arch ARCH
   --version V; and --root DIR (default: the nearest directory upwards with cases/ and
   capabilities/), --pass-with-no-entries (succeed when the selection is empty)
 
 exit status: 0 success, 1 translation error, failing goldens, or a compare with
-  entries that differ or a broken translator, 2 usage or setup error`;
+  entries that differ or a broken translator, 2 usage or setup error (a file that cannot
+  be read, a translator that cannot be started), 3 a bug in virtgold`;
 
 async function dispatch(command: string | undefined, rest: string[]): Promise<number> {
+  // Every command's --help is its usage, before anything else it would do.
+  if (command && commandsOf(USAGE).includes(command) && wantsHelp(rest)) {
+    process.stdout.write(`${commandUsage(USAGE, command)}\n`);
+    return 0;
+  }
   switch (command) {
     case 'xml2argv':
     case 'xml2xml':
       return (await import('./translate-one.js')).translateOne(command, rest);
     case 'compare':
       return (await import('./compare.js')).compareCommand(rest);
+    case 'merge-reports':
+      return (await import('./merge-reports.js')).mergeReportsCommand(rest);
+    case 'reduce':
+      return (await import('./reduce-cli.js')).reduceCommand(rest);
+    case 'coverage':
+      return (await import('./coverage-cli.js')).coverageCommand(rest);
     case 'worker':
+      if (rest.length) throw new UsageError(`worker takes no arguments (got '${rest[0]}')`);
       return (await import('./worker.js')).serve();
     case 'accept':
     case 'reject':
@@ -55,7 +85,16 @@ async function dispatch(command: string | undefined, rest: string[]): Promise<nu
     case '--help':
     case '-h':
     case 'help':
+      // `virtgold help run` is `virtgold run --help`.
+      if (command === 'help' && rest[0] && commandsOf(USAGE).includes(rest[0])) {
+        process.stdout.write(`${commandUsage(USAGE, rest[0])}\n`);
+        return 0;
+      }
       process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(`virtgold ${version()}\n`);
       return 0;
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'a command is required');
@@ -81,7 +120,9 @@ export async function main(argv: string[]): Promise<number> {
     return await dispatch(command, rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`virtgold: ${e.message}\n${USAGE}\n`);
+      // One line and where the usage is, not the whole usage.
+      const known = command !== undefined && commandsOf(USAGE).includes(command);
+      process.stderr.write(`virtgold: ${e.message}\n(virtgold ${known ? `${command} ` : ''}--help shows the usage)\n`);
       return 2;
     }
     if (e instanceof SetupError) {

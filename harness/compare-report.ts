@@ -4,6 +4,7 @@
 // fails, `broken` is broken, the other classes are skips that say their class.
 import { CLASSES } from './classify.js';
 import { colorDiff } from './reporters.js';
+import { plural } from './summary.js';
 import type { EntryResult, SuiteResult } from './runner.js';
 import type { Class, CompareResult, CompareRun, SideOutcome } from './types.js';
 
@@ -49,7 +50,7 @@ export function comparePretty(run: CompareRun, color = false): string {
   out.push(...rankedBlock('refused, most frequent first (what to implement next):', run.results.filter((x) => x.class === 'refused').map((x) => x.reason!), 15));
   out.push(...rankedBlock('skipped, most frequent reasons:', run.results.filter((x) => x.class === 'skipped').map((x) => x.reason!), 10));
   const spent = (k: 'translator' | 'reference') => ((run.results.reduce((n, r) => n + (r.sideMs?.[k] ?? 0), run.batchMs?.[k] ?? 0)) / 1000).toFixed(2);
-  out.push(`translator: ${run.translator}; reference: ${run.reference}; ${run.results.length} entries in ${(run.ms / 1000).toFixed(2)} s ` +
+  out.push(`translator: ${run.translator}; reference: ${run.reference}; ${plural(run.results.length, 'entry', 'entries')} in ${(run.ms / 1000).toFixed(2)} s ` +
     `(translator ${spent('translator')} s, reference ${spent('reference')} s)`);
   // How often each side answered with output at all: the reach of each, whatever the class.
   const outputs = (k: 'translator' | 'reference') => {
@@ -57,7 +58,7 @@ export function comparePretty(run: CompareRun, color = false): string {
     const modes = [...new Set(run.results.map((r) => r.mode))];
     return `${k} ${modes.map((m) => `${m} ${by(m)}`).join(', ')}`;
   };
-  out.push(`output from: ${outputs('translator')}; ${outputs('reference')} (of ${new Set(run.results.map((r) => r.input.path)).size} inputs)`);
+  out.push(`output from: ${outputs('translator')}; ${outputs('reference')} (of ${plural(new Set(run.results.map((r) => r.input.path)).size, 'input')})`);
   for (const k of CLASSES) out.push(`${k.padEnd(8)} ${String(c[k]).padStart(6)}`);
   return out.join('\n') + '\n';
 }

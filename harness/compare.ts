@@ -7,13 +7,13 @@
 import { globSync } from 'glob';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapterWith, type Adapter } from './adapters.js';
 import { domainArch, namedVersion } from './cases.js';
 import { keptText } from './diff.js';
 import { classify } from './classify.js';
 import { compareCounts, compareJson, comparePretty, compareSuite } from './compare-report.js';
+import { parseArgs } from './args.js';
 import { SetupError, UsageError } from './errors.js';
 import { readCaps } from './io.js';
 import { hostProbes, PROBE_CACHE, type HostProbe } from './libvirt.js';
@@ -119,12 +119,13 @@ function workOf(o: CompareOptions): Work[] {
   });
 }
 
-async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOutcome> {
+export async function ask(a: Adapter, entry: MatrixEntry, xml: string): Promise<SideOutcome> {
   const why = a.skip?.(entry, xml, undefined);
   if (why) return { kind: 'not-run', reason: why };
   try {
     return await a.translate(entry, xml);
   } catch (e) {
+    if (e instanceof SetupError) throw e; // it cannot be run at all: the compare stops
     return { kind: 'crash', message: `virtgold could not run it: ${(e as Error).message}` } satisfies Outcome;
   }
 }

@@ -108,8 +108,9 @@ export function changedRegion(a: string, b: string): Region {
  * MAX_SHOWN_LINES lines of MAX_LINE_CHARS characters, and a changed region too big to
  * diff line by line shown as removed-then-added, with how much was left out.
  */
-export function boundedPatch(oldName: string, newName: string, a: string, b: string, headers: string | null = '', context = 3): string {
-  // jsdiff writes a tab after each name when headers are given ('' included), none with null.
+export function boundedPatch(oldName: string, newName: string, a: string, b: string, headers: string | null = null, context = 3): string {
+  // jsdiff writes a tab after each name when headers are given ('' included), none with
+  // null: a header line ending in a tab is noise (and trips editors and linters).
   const header = headers ?? undefined;
   const head = { oldFileName: oldName, newFileName: newName, oldHeader: header, newHeader: header, hunks: [] } as unknown as StructuredPatch;
   if (a === b) return formatPatch(head);

@@ -5,6 +5,7 @@ import { diffLines } from 'diff';
 import { changedRegion, countLines, MAX_DIFF_LINES, MAX_LINE_CHARS, takeLines } from './diff.js';
 import { contextOf } from './failure-context.js';
 import { wordDiff, type Part } from './intraline.js';
+import { plural, staleName } from './summary.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -127,10 +128,12 @@ del{background:#f5a3a3;text-decoration:none}ins{background:#9be09b;text-decorati
 dl.context{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.3em 0 .8em}dl.context dd{margin:0}
 </style></head><body>
 <h1>virtgold report</h1>
-<p>translator: <code>${esc(s.adapter)}</code> — ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s</p>
-<p class="summary"><span class="pass">${c.pass} passed</span><span class="fail">${c.fail} failed</span><span class="broken">${c.broken} broken</span><span class="skip">${c.skip} skipped</span></p>
-${failures.length ? `<h2>Failures</h2><ol>${list}</ol>` : '<p>All entries match their goldens.</p>'}
-${s.stale.length ? `<h2>Stale goldens</h2><ul>${s.stale.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
+<p>translator: <code>${esc(s.adapter)}</code> — ${plural(s.results.length, 'entry', 'entries')} in ${(s.ms / 1000).toFixed(2)} s</p>
+<p class="summary"><span class="pass">${c.pass} passed</span><span class="fail">${c.fail} failed</span><span class="broken">${c.broken} broken</span><span class="skip">${c.skip} skipped</span>${c.stale ? `<span class="fail">${plural(c.stale, 'stale golden')}</span>` : ''}</p>
+${failures.length ? `<h2>Failures</h2><ol>${list}</ol>`
+    : c.stale ? `<p>Every entry matches its golden, but the run fails on ${plural(c.stale, 'stale golden')} (below): no case produces ${c.stale === 1 ? 'it' : 'them'}.</p>`
+      : '<p>All entries match their goldens.</p>'}
+${s.stale.length ? `<h2>Stale goldens</h2><ul>${s.stale.map((p) => `<li>${esc(staleName(s, p))}</li>`).join('')}</ul>` : ''}
 ${failures.map((r, i) => failureSection(r, i, s)).join('\n')}
 </body></html>
 `;

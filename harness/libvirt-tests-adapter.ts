@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaseBytes } from './cases.js';
-import { excuseNetdev, isVirtgoldRefusal } from './libvirt.js';
+import { excuseNetdev } from './libvirt.js';
+import { isVirtgoldRefusal, OWN_REFUSAL } from './refusals.js';
 import { hasNativeNics, nativeNicTrace, passedToCommandLine } from './native-nics.js';
 import { writeNativeNicInputs } from './native-nics-run.js';
 import { withVfioDriver } from './libvirt-tests.js';
@@ -124,7 +125,7 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
     name: LIBVIRT_TESTS_NAME,
     skip(entry, xml, expected) {
       // run: a golden that is virtgold's own refusal is no claim about libvirt
-      if (expected?.kind === 'error' && isVirtgoldRefusal(expected.text)) return `virtgold refuses it on purpose: ${expected.text.trim()}`;
+      if (expected?.kind === 'error' && isVirtgoldRefusal(expected.text)) return OWN_REFUSAL;
       return harnessCannot(entry.mode, xml);
     },
     prepare,

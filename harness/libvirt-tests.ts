@@ -5,7 +5,8 @@
 // and where it can be, the rest of libvirt's answer is held to the reference translator.
 import { oneLine } from '../translator/index.js';
 import { judge } from './judge.js';
-import { excuseNetdev, isVirtgoldRefusal, normalizeNativeArgv, stripVfToken } from './libvirt.js';
+import { excuseNetdev, normalizeNativeArgv, stripVfToken } from './libvirt.js';
+import { isVirtgoldRefusal } from './refusals.js';
 import { nativeNicTrace, passedToCommandLine } from './native-nics.js';
 import type { Golden, Mode, Outcome } from './types.js';
 

@@ -12,6 +12,7 @@ import { readCaseBytes } from './cases.js';
 import { readCaps } from './io.js';
 import { runBuiltin } from './judge.js';
 import { DAEMON_GONE, hostReason } from './libvirt-host.js';
+import { isVirtgoldRefusal, OWN_REFUSAL } from './refusals.js';
 import { shellTokens } from './shell-words.js';
 import type { Adapter, Golden, MatrixEntry } from './types.js';
 import { defineTemporary, domainExists, undefineLeftovers, undefineTemporary, virsh, VIRSH_URI, type VirshResult } from './virsh.js';
@@ -29,8 +30,7 @@ export function libvirtCannot(mode: 'xml2argv' | 'xml2xml', xml: string): string
 /** Remove every <vf-token …/> (the extension libvirt 9.0.0 does not know, and ignores). */
 export const stripVfToken = (xml: string) => xml.replace(/<vf-token\b[^>]*\/>|<vf-token\b[^>]*>[\s\S]*?<\/vf-token>/g, '');
 
-/** virtgold's own refusals: libvirt handles these, so they are no claim about libvirt. */
-export const isVirtgoldRefusal = (errText: string) => errText.startsWith('unsupported: ');
+export { isVirtgoldRefusal };
 
 /** timedOut: virsh did not answer (a hang, not an answer). */
 export type LibvirtResult = { ok: true; output: string } | { ok: false; error: string; timedOut?: boolean };
@@ -276,7 +276,7 @@ export async function libvirtAdapter(o: LibvirtAdapterOptions = {}): Promise<Ada
       if (!hostVersion) return `no ${entry.snapshot.arch} QEMU on this host`;
       if (entry.snapshot.version !== hostVersion) return `libvirt here drives QEMU ${hostVersion}, not ${entry.snapshot.version}`;
       if (!strip && hasVfToken(xml)) return 'libvirt 9.0.0 has no vf-token support';
-      if (expected?.kind === 'error' && isVirtgoldRefusal(expected.text)) return `virtgold refuses it on purpose: ${expected.text.trim()}`;
+      if (expected?.kind === 'error' && isVirtgoldRefusal(expected.text)) return OWN_REFUSAL;
       const probe = probes.find((p) => p.arch === entry.snapshot.arch)?.path;
       return libvirtCannot(entry.mode, xml) ?? hostCpuDiffers(entry.mode, xml, entry.snapshot.path, probe);
     },

@@ -4,15 +4,11 @@ import { relative } from 'node:path';
 import { contextLines, contextOf } from './failure-context.js';
 import { colorDiff } from './intraline.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
+import { plural, staleName, summaryLine } from './summary.js';
 
 export type ReporterName = 'pretty' | 'tap' | 'junit' | 'json' | 'html';
 export const REPORTERS: ReporterName[] = ['pretty', 'tap', 'junit', 'json', 'html'];
 export { html } from './html-report.js';
-
-const summaryLine = (s: SuiteResult) => {
-  const c = counts(s);
-  return `${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped`;
-};
 
 export { colorDiff };
 
@@ -25,7 +21,7 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
     if (ctx) out.push(...contextLines(ctx));
     out.push(colorDiff(r.message ?? '', color));
   }
-  for (const p of s.stale) out.push(`FAIL stale golden ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
+  for (const p of s.stale) out.push(`STALE ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
   // Skips grouped by reason: a libvirt run skips whole snapshots at a time.
   const byReason = new Map<string, string[]>();
   for (const r of s.results.filter((x) => x.status === 'skip')) {
@@ -34,7 +30,7 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
   for (const [reason, names] of byReason) {
     out.push(names.length <= 3 ? names.map((n) => `skip ${n}: ${reason}`).join('\n') : `skip ${names.length} entries: ${reason} (${names[0]}, …)`);
   }
-  out.push(`translator: ${s.adapter}; ${s.results.length} entries in ${(s.ms / 1000).toFixed(2)} s`);
+  out.push(`translator: ${s.adapter}; ${plural(s.results.length, 'entry', 'entries')} in ${(s.ms / 1000).toFixed(2)} s`);
   out.push(summaryLine(s));
   return out.join('\n') + '\n';
 }
@@ -54,7 +50,7 @@ export function tap(s: SuiteResult): string {
       out.push('  ---', `  status: ${r.status}`, ...where, '  message: |', ...(r.message ?? '').split('\n').map((l) => `    ${l}`), '  ...');
     }
   });
-  s.stale.forEach((p, i) => out.push(`not ok ${s.results.length + i + 1} - stale golden ${p}`));
+  s.stale.forEach((p, i) => out.push(`not ok ${s.results.length + i + 1} - stale golden ${staleName(s, p)}`));
   out.push(`# ${summaryLine(s)}`);
   return out.join('\n') + '\n';
 }
@@ -66,8 +62,9 @@ export function junit(s: SuiteResult): string {
   const c = counts(s);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="virtgold" tests="${s.results.length + s.stale.length}" failures="${c.fail}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
-    `  <testsuite name="${xmlEsc(`virtgold (${s.adapter})`)}" tests="${s.results.length + s.stale.length}" failures="${c.fail}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
+    // A stale golden is a test case of its own here, failing: counted with the failures.
+    `<testsuites name="virtgold" tests="${s.results.length + s.stale.length}" failures="${c.fail + c.stale}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xmlEsc(`virtgold (${s.adapter})`)}" tests="${s.results.length + s.stale.length}" failures="${c.fail + c.stale}" errors="${c.broken}" skipped="${c.skip}" time="${(s.ms / 1000).toFixed(3)}">`,
   ];
   for (const r of s.results) {
     const head = `    <testcase classname="${xmlEsc(`${r.entry.mode}.${r.entry.snapshot.arch}-${r.entry.snapshot.version}`)}" name="${xmlEsc(r.entry.case.name)}" time="${(r.ms / 1000).toFixed(3)}"`;
@@ -82,7 +79,7 @@ export function junit(s: SuiteResult): string {
     }
   }
   for (const p of s.stale) {
-    lines.push(`    <testcase classname="stale" name="${xmlEsc(p)}">`, '      <failure message="stale golden: no case produces it"/>', '    </testcase>');
+    lines.push(`    <testcase classname="stale" name="${xmlEsc(staleName(s, p))}">`, '      <failure message="stale golden: no case produces it"/>', '    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>');
   return lines.join('\n') + '\n';
@@ -94,11 +91,14 @@ function contextFields(r: EntryResult, s: SuiteResult): Record<string, string> {
   return ctx as Record<string, string>;
 }
 
-export function json(s: SuiteResult, root: string): string {
+/** `extra` adds top-level members (a shard's `shard`). Failures carry what merge-reports
+ *  needs to rebuild the other reports: the golden, what was expected, what came. */
+export function json(s: SuiteResult, root: string, extra: Record<string, unknown> = {}): string {
   const c = counts(s);
   return JSON.stringify({
     translator: s.adapter,
-    summary: { passed: c.pass, failed: c.fail, broken: c.broken, skipped: c.skip, seconds: +(s.ms / 1000).toFixed(3) },
+    ...extra,
+    summary: { passed: c.pass, failed: c.fail, broken: c.broken, skipped: c.skip, stale: c.stale, seconds: +(s.ms / 1000).toFixed(3) },
     results: s.results.map((r) => ({
       name: r.name,
       case: r.entry.case.name,
@@ -107,7 +107,13 @@ export function json(s: SuiteResult, root: string): string {
       version: r.entry.snapshot.version,
       status: r.status,
       ...(r.message ? { message: r.message } : {}),
-      ...(r.status === 'fail' || r.status === 'broken' ? contextFields(r, s) : {}),
+      ms: +r.ms.toFixed(1),
+      ...(r.status === 'fail' || r.status === 'broken' ? {
+        ...contextFields(r, s),
+        ...(r.goldenPath ? { golden: r.goldenPath } : {}),
+        ...(r.expected !== undefined ? { expected: r.expected } : {}),
+        ...(r.outcome ? { actual: r.outcome } : {}),
+      } : {}),
     })),
     stale: s.stale.map((p) => relative(root, p)),
   }, null, 2) + '\n';

@@ -57,13 +57,13 @@ function pendingItems(root: string, pending: Pending[], output: NodeJS.WriteStre
 const GOLDEN = /^golden\/(xml2argv|xml2xml)\/(.+)\.([A-Za-z0-9_]+)-(\d+\.\d+\.\d+)\.(?:args|xml|err)$/;
 
 /** What an update of golden REL comes from: its case, snapshot, and the translator. */
-function updateContext(rel: string): string[] {
+function updateContext(rel: string, adapter = 'builtin (the reference translator)'): string[] {
   const m = GOLDEN.exec(rel);
   if (!m) return [];
   const [, mode, name, arch, version] = m as unknown as [string, string, string, string, string];
   const caps = `capabilities/caps_${version}_${arch}.xml`;
-  return [`  case:       cases/${name}.xml`, `  snapshot:   ${caps}`, '  translator: builtin (the reference translator)',
-    `  reproduce:  npx virtgold ${mode} --caps ${caps} cases/${name}.xml`];
+  return [`  case:       cases/${name}.xml`, `  snapshot:   ${caps}`, `  translator: ${adapter}`,
+    ...(adapter.startsWith('builtin') ? [`  reproduce:  npx virtgold ${mode} --caps ${caps} cases/${name}.xml`] : [])];
 }
 
 /** No pending results: what `update` would change, each accepted or rejected. */
@@ -86,7 +86,7 @@ async function reviewUpdate(o: UpdateOptions, input: NodeJS.ReadStream, output: 
     const what = ch.replaces ? `replace ${was} by` : ch.after === undefined ? 'remove' : ch.before === undefined ? 'create' : 'update';
     return {
       title: `${what} ${rel}`,
-      context: updateContext(rel),
+      context: updateContext(rel, o.adapter?.name),
       diff: boundedPatch(`${was} (now)`, `${rel} (new)`, ch.before ?? '', ch.after ?? '', null),
       accept: () => (ch.after === undefined ? removeGolden(root, ch.path) : writeGolden(root, ch.path, ch.after, ch.replaces)),
       reject: () => undefined,

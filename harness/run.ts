@@ -1,15 +1,17 @@
 // `virtgold run` / `update` / `review`: their options, then the runner.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, constants as osConstants } from 'node:os';
-import { dirname, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, builtinAdapterWith, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
+import { parseArgs } from './args.js';
 import { SetupError, UsageError } from './errors.js';
 import { takeLock } from './goldens.js';
 import { libvirtAdapter } from './libvirt.js';
 import { libvirtTestsAdapter } from './libvirt-tests-adapter.js';
 import { DEFAULT_MAX_OUTPUT } from './proc.js';
+import { focusOf } from './focus.js';
+import { recordOf, writeLastRun } from './last-run.js';
+import { parseShard } from './shard.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { realPathOf } from './confine.js';
@@ -17,6 +19,7 @@ import { reproducer } from './failure-context.js';
 import { wantsColor } from './intraline.js';
 import { pendingFooter, pendingKeeper, updateFromEnv } from './pending.js';
 import { plainProgress } from './progress.js';
+import { checkReportFiles, writeReportFile } from './report-files.js';
 import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
 import type { Filters, Outcome } from './types.js';
@@ -50,12 +53,35 @@ export function selectionOf(v: { case?: string[]; arch?: string[]; version?: str
   return { root: findProject(v.root, cwd), filters, passWithNoEntries: v['pass-with-no-entries'] === true };
 }
 
+/** Positional arguments are --case patterns: `virtgold run 'hostdev/*'`. */
+export const withPositionals = <T extends { case?: string[] }>(v: T, positionals: string[]): T =>
+  (positionals.length ? { ...v, case: [...(v.case ?? []), ...positionals] } : v);
+
+/** The translator options of run, update and review: whose outputs are compared, or
+ *  written as goldens (a tool author blesses their own translator). */
+const TRANSLATOR_OPTIONS = {
+  translator: { type: 'string' },
+  'translator-cmd': { type: 'string' },
+  'translator-worker': { type: 'string' },
+  timeout: { type: 'string' },
+  'max-output': { type: 'string' },
+  jobs: { type: 'string' },
+} as const;
+
+/** update's and review's translator: the reference translator unless one is named. */
+async function writerOf(v: AdapterFlags & { timeout?: string; jobs?: string; 'max-output'?: string }): Promise<{ adapter?: Adapter; jobs?: number }> {
+  const limits = timeoutAndJobs(v);
+  const adapter = await chooseAdapter('translator', v, limits);
+  return adapter ? { adapter, jobs: limits.jobs } : {};
+}
+
 export async function runCommand(command: 'run' | 'update' | 'review', argv: string[]): Promise<number> {
   if (command === 'review') {
-    const { values: v } = usage(() => parseArgs({ args: argv, options: SELECTION_OPTIONS }));
-    const sel = selectionOf(v);
+    const { values: v, positionals } = usage(() => parseArgs({ args: argv, allowPositionals: true, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS } }));
+    const sel = selectionOf(withPositionals(v, positionals));
+    const writer = await writerOf(v);
     const { review } = await import('./review.js');
-    return locked(sel.root, () => review(sel));
+    return locked(sel.root, () => review({ ...sel, ...writer }));
   }
   return command === 'update' ? update(argv) : run(argv);
 }
@@ -73,13 +99,15 @@ export async function chooseAdapter(side: 'translator' | 'reference', v: Adapter
     throw new UsageError(`use one of --${side}, --${side}-cmd, --${side}-worker`);
   }
   try {
-    if (cmd !== undefined) return commandAdapter(cmd, timeout, maxOutput);
-    if (worker !== undefined) return workerAdapter(worker, timeout, jobs, maxOutput);
+    if (cmd !== undefined) return commandAdapter(cmd, timeout, maxOutput, `--${side}-cmd`);
+    if (worker !== undefined) return workerAdapter(worker, timeout, jobs, maxOutput, `--${side}-worker`);
     if (name === undefined) return undefined;
     if (name === 'builtin') return builtinAdapterWith(timeout);
-    if (name === 'libvirt') return await libvirtAdapter();
-    if (name === 'libvirt-tests') return await libvirtTestsAdapter();
+    // The host cannot give what was asked (no daemon, no harness programs): setup, not usage.
+    if (name === 'libvirt') return await libvirtAdapter().catch((e: Error) => { throw new SetupError(e.message); });
+    if (name === 'libvirt-tests') return await libvirtTestsAdapter().catch((e: Error) => { throw new SetupError(e.message); });
   } catch (e) {
+    if (e instanceof SetupError || e instanceof UsageError) throw e;
     throw new UsageError((e as Error).message);
   }
   throw new UsageError(`unknown ${side} '${name}' (builtin, libvirt or libvirt-tests; or --${side}-cmd, --${side}-worker)`);
@@ -87,21 +115,23 @@ export async function chooseAdapter(side: 'translator' | 'reference', v: Adapter
 
 export interface ReporterSpec { name: ReporterName; file?: string }
 
-/** --reporter NAME[:FILE], repeatable; pretty to stdout when none is given. */
+/** --reporter NAME[:FILE], repeatable; pretty to stdout when none is given. Each FILE is
+ *  checked now, before anything runs. */
 export function parseReporters(specs: string[] | undefined): ReporterSpec[] {
-  return (specs ?? ['pretty']).map((spec) => {
+  const specsOut = (specs ?? ['pretty']).map((spec): ReporterSpec => {
     const i = spec.indexOf(':');
     const name = (i < 0 ? spec : spec.slice(0, i)) as ReporterName;
     if (!REPORTERS.includes(name)) throw new UsageError(`unknown reporter '${name}' (one of ${REPORTERS.join(', ')})`);
     return i < 0 ? { name } : { name, file: spec.slice(i + 1) };
   });
+  checkReportFiles(specsOut.map((r) => r.file));
+  return specsOut;
 }
 
 /** A report to its FILE (folders created) or to stdout. */
 export function writeReport(r: ReporterSpec, text: string): void {
-  if (r.file) {
-    mkdirSync(dirname(resolve(r.file)), { recursive: true });
-    writeFileSync(r.file, text);
+  if (r.file !== undefined) {
+    writeReportFile(r.file, text);
   } else {
     process.stdout.write(text);
   }
@@ -124,20 +154,24 @@ export function parseSize(text: string): number | undefined {
 export function timeoutAndJobs(v: { timeout?: string; jobs?: string; 'max-output'?: string }): Limits {
   const timeout = v.timeout === undefined ? 10_000 : Number(v.timeout);
   if (!Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT) {
-    throw new UsageError(`--timeout takes a positive number of milliseconds, at most ${MAX_TIMEOUT}`);
+    throw new UsageError(`--timeout takes a positive number of milliseconds, at most ${MAX_TIMEOUT} (got '${v.timeout}')`);
   }
   const jobs = v.jobs === undefined ? availableParallelism() : Number(v.jobs);
-  if (!Number.isInteger(jobs) || jobs <= 0) throw new UsageError('--jobs takes a positive whole number');
+  if (!Number.isInteger(jobs) || jobs <= 0) throw new UsageError(`--jobs takes a positive whole number (got '${v.jobs}')`);
   const maxOutput = v['max-output'] === undefined ? DEFAULT_MAX_OUTPUT : parseSize(v['max-output']);
-  if (!maxOutput || maxOutput > 1024 ** 3) throw new UsageError('--max-output takes a size from 1 byte to 1G (e.g. 16M, 512K, 1000000)');
+  if (!maxOutput || maxOutput > 1024 ** 3) throw new UsageError(`--max-output takes a size from 1 byte to 1G, e.g. 16M, 512K, 1000000 (got '${v['max-output']}')`);
   return { timeout, jobs, maxOutput };
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { values: v } = usage(() => parseArgs({
+  const { values: v, positionals } = usage(() => parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
       ...SELECTION_OPTIONS,
+      'only-failures': { type: 'boolean' },
+      shard: { type: 'string' },
+      watch: { type: 'boolean' },
       translator: { type: 'string' },
       'translator-cmd': { type: 'string' },
       'translator-worker': { type: 'string' },
@@ -150,10 +184,17 @@ async function run(argv: string[]): Promise<number> {
       update: { type: 'boolean', short: 'u' },
     },
   }));
-  const sel = selectionOf(v);
+  const sel = selectionOf(withPositionals(v, positionals));
   const limits = timeoutAndJobs(v);
   const { jobs } = limits;
   const reporters = parseReporters(v.reporter);
+  if (v.shard !== undefined) parseShard(v.shard); // a usage error before anything starts, --watch too
+  if (v.watch) return (await import('./watch.js')).watch(argv, sel);
+  const focus = focusOf(sel.root, { onlyFailures: v['only-failures'], shard: v.shard }, (line) => process.stderr.write(`${line}\n`));
+  if (typeof focus === 'string') {
+    process.stdout.write(`${focus}\n`);
+    return 0;
+  }
   // Loaded before the adapter starts anything, so a missing schema stops the run at once.
   const schema = v.schema ? schemaCheck(await loadSchema().catch((e: Error) => { throw new SetupError(`--schema: ${e.message}`); })) : undefined;
   const adapter = (await chooseAdapter('translator', v, limits)) ?? builtinAdapterWith(limits.timeout);
@@ -171,6 +212,8 @@ async function run(argv: string[]): Promise<number> {
       determinism: !v['no-determinism'],
       schema,
       golden: keeper.golden,
+      narrow: focus.narrow,
+      skipStale: focus.skipStale,
       // Progress on a terminal: a count for runs long enough to want one; elsewhere (CI)
       // a line now and then (harness/progress.ts). Both on stderr, never in a report.
       onResult: tty ? (_r, done, total) => { if (total > 50) process.stderr.write(`\r${done}/${total}`); }
@@ -184,20 +227,26 @@ async function run(argv: string[]): Promise<number> {
 
   for (const r of reporters) {
     const text = r.name === 'pretty' ? pretty(suite, !r.file && wantsColor(process.stdout), sel.root)
-      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite) : json(suite, sel.root);
+      : r.name === 'tap' ? tap(suite) : r.name === 'junit' ? junit(suite) : r.name === 'html' ? html(suite)
+        : json(suite, sel.root, focus.shardReport ? { shard: focus.shardReport() } : {});
     writeReport(r, text);
   }
+  const unrecorded = writeLastRun(sel.root, recordOf(suite));
+  if (unrecorded) process.stderr.write(`virtgold: warning: ${unrecorded}\n`);
   // What is pending and how to act on it: after the pretty report on stdout, else on
   // stderr (a report on stdout stays machine-readable).
   const footer = pendingFooter(sel.root, keeper) + (keeper.problem ? `warning: ${keeper.problem}\n` : '');
   (reporters.some((r) => r.name === 'pretty' && !r.file) ? process.stdout : process.stderr).write(footer);
   const c = counts(suite);
-  return c.fail + c.broken ? 1 : 0;
+  return c.fail + c.broken + c.stale ? 1 : 0;
 }
 
 async function update(argv: string[]): Promise<number> {
-  const { values: v } = usage(() => parseArgs({ args: argv, options: { ...SELECTION_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
-  const o = { ...selectionOf(v), prune: v.prune === true };
+  const { values: v, positionals } = usage(() => parseArgs({ args: argv, allowPositionals: true, options: { ...SELECTION_OPTIONS, ...TRANSLATOR_OPTIONS, check: { type: 'boolean' }, prune: { type: 'boolean' } } }));
+  const sel = selectionOf(withPositionals(v, positionals));
+  const writer = await writerOf(v);
+  // (the reference translator, in-process, as ever: one at a time)
+  const o = { ...sel, prune: v.prune === true, ...(writer.adapter ? { adapter: writer.adapter, jobs: writer.jobs } : {}) };
   if (v.check) {
     const { report } = await plan(o);
     process.stdout.write(formatUpdateReport(report, true));
@@ -206,7 +255,7 @@ async function update(argv: string[]): Promise<number> {
   return locked(o.root, async () => {
     // Translations are cached, so that when a write fails the plan can be made again
     // cheaply: what it still holds was not applied, the rest was.
-    const adapter = cachingAdapter(builtinAdapter);
+    const adapter = cachingAdapter(o.adapter ?? builtinAdapter);
     const planned = (await plan({ ...o, adapter })).report;
     try {
       const report = await updateGoldens({ ...o, adapter });
@@ -289,11 +338,14 @@ function lockOrSay(root: string): () => void {
   }
 }
 
-/** The same translation is asked for at most once (update plans twice when a write fails). */
+/** The same translation is asked for at most once (update plans twice when a write fails),
+ *  a batch translator prepared once. */
 function cachingAdapter(a: Adapter): Adapter {
   const seen = new Map<string, Promise<Outcome>>();
+  let prepared: Promise<void> | undefined;
   return {
     ...a,
+    ...(a.prepare ? { prepare: (jobs) => (prepared ??= a.prepare!(jobs)) } : {}),
     translate(entry, xml) {
       const key = `${entryName(entry)}\0${xml}`;
       let o = seen.get(key);

@@ -4,6 +4,8 @@ import { checkedSelection, readCase } from './cases.js';
 import { boundedPatch, keptText } from './diff.js';
 import { existingGoldens, lookupGolden, staleGoldens } from './goldens.js';
 import { checkIdempotent, judge, type Verdict } from './judge.js';
+import { checkSnapshots } from './preflight.js';
+import { ownRefusalSkip } from './refusals.js';
 import type { Adapter, Filters, Golden, MatrixEntry, Outcome } from './types.js';
 
 export type Status = 'pass' | 'fail' | 'broken' | 'skip';
@@ -24,8 +26,11 @@ export interface EntryResult {
 export interface SuiteResult {
   adapter: string;
   results: EntryResult[];
-  /** goldens no entry produces, within the filters (each counts as a failure) */
+  /** goldens no entry produces, within the filters (absolute paths; each fails the run,
+   *  counted on their own, not as failed entries) */
   stale: string[];
+  /** the project root (stale goldens are shown relative to it) */
+  root?: string;
   ms: number;
   /** the command that reproduces an entry's result (harness/failure-context.ts), set by `run` */
   reproduce?: (entry: MatrixEntry) => string;
@@ -50,6 +55,10 @@ export interface RunOptions extends Selected {
    *  golden file, with whether it matched; a golden returned (written by --update) is
    *  what the outcome is then judged against */
   golden?: (entry: MatrixEntry, outcome: Outcome & { kind: 'output' | 'error' }, ok: boolean) => Golden | undefined;
+  /** run only part of the selection (--only-failures, --shard: harness/focus.ts) */
+  narrow?: (entries: MatrixEntry[]) => MatrixEntry[];
+  /** leave stale goldens to another run (shards other than the first) */
+  skipStale?: boolean;
 }
 
 export const entryName = (e: MatrixEntry) => `${e.mode} ${e.case.name} ${e.snapshot.arch}-${e.snapshot.version}`;
@@ -80,7 +89,7 @@ async function runEntry(entry: MatrixEntry, opts: RunOptions, onDisk: ReadonlySe
   const done = (r: Omit<EntryResult, 'entry' | 'name' | 'ms'>): EntryResult => ({ entry, name, ms: performance.now() - start, ...r });
   const instead = adapter.expected?.(entry, xml);
   let expected: Golden | string = instead ?? lookupGolden(entry, onDisk);
-  const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected);
+  const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected) ?? ownRefusalSkip(adapter, expected);
   if (reason) return done({ status: 'skip', message: reason });
   const outcome = await adapter.translate(entry, xml);
   if (outcome.kind === 'crash') return done({ status: 'broken', message: `broken translator: ${outcome.message}`, outcome });
@@ -117,19 +126,21 @@ export async function runSuite(opts: RunOptions): Promise<SuiteResult> {
   let results: EntryResult[];
   let stale: string[];
   try {
-    const { all, entries } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const { all, entries: selected } = checkedSelection(opts.root, opts.filters, opts.passWithNoEntries);
+    const entries = opts.narrow ? opts.narrow(selected) : selected;
+    checkSnapshots(opts.root, entries);
     // A translator that answers in batches (libvirt's harness) gets the selection first.
     await opts.adapter.prepare?.(entries.map((entry) => ({ entry, xml: readCase(entry) })));
     // The golden tree as the run found it: looked up for every entry, and for stale goldens.
     const onDisk = existingGoldens(opts.root);
     const listed = new Set(onDisk);
     results = await inParallel(entries, opts.jobs, (e) => runEntry(e, opts, listed), (r, n) => opts.onResult?.(r, n, entries.length));
-    stale = staleGoldens(opts.root, all, opts.filters, onDisk);
+    stale = opts.skipStale ? [] : staleGoldens(opts.root, all, opts.filters, onDisk);
   } finally {
     await opts.adapter.close?.();
   }
   markLate(results, opts.adapter); // after close: what a worker sent last is in
-  return { adapter: opts.adapter.name, results, stale, ms: performance.now() - start };
+  return { adapter: opts.adapter.name, results, stale, root: opts.root, ms: performance.now() - start };
 }
 
 /** Entries found broken after they were judged (a worker that answered twice). */
@@ -147,21 +158,48 @@ export interface Translated {
   outcome: Outcome;
 }
 
-/** Translate the selection without judging it (`update`, `review`): outcomes, and the
- *  whole matrix the stale goldens are judged against. */
-export async function translateSelection(sel: Selected, adapter: Adapter, jobs = 1): Promise<{ all: MatrixEntry[]; translated: Translated[] }> {
+/** Translate the selection without judging it (`update`, `review`): outcomes, the entries
+ *  the translator is not asked (its own skips, virtgold's own refusals for any translator
+ *  but the reference one, errors that depend on the host), and the whole matrix the stale
+ *  goldens are judged against. */
+export async function translateSelection(sel: Selected, adapter: Adapter, jobs = 1): Promise<{ all: MatrixEntry[]; translated: Translated[]; skipped: { entry: MatrixEntry; reason: string }[] }> {
+  const skipped: { entry: MatrixEntry; reason: string }[] = [];
+  let all: MatrixEntry[];
+  let translated: Translated[];
   try {
-    const { all, entries } = checkedSelection(sel.root, sel.filters, sel.passWithNoEntries);
-    const translated = await inParallel(entries, jobs, async (entry) => ({ entry, outcome: await adapter.translate(entry, readCase(entry)) }));
-    return { all, translated };
+    const sl = checkedSelection(sel.root, sel.filters, sel.passWithNoEntries);
+    all = sl.all;
+    checkSnapshots(sel.root, sl.entries);
+    const asked = adapter.reference ? sl.entries.map((entry) => ({ entry, xml: '' })) : sl.entries.flatMap((entry) => {
+      const xml = readCase(entry);
+      const expected = lookupGolden(entry);
+      const reason = adapter.skip?.(entry, xml, typeof expected === 'string' ? undefined : expected) ?? ownRefusalSkip(adapter, expected);
+      if (reason) skipped.push({ entry, reason });
+      return reason ? [] : [{ entry, xml }];
+    });
+    await adapter.prepare?.(asked);
+    translated = await inParallel(asked, adapter.drivesHost ? 1 : jobs, async ({ entry, xml }) => ({ entry, outcome: await adapter.translate(entry, xml || readCase(entry)) }));
   } finally {
     await adapter.close?.();
   }
+  // What a worker sent after answering (a second answer) breaks that entry: nothing written.
+  for (const { entry, message } of adapter.lateProblems?.() ?? []) {
+    const t = translated.find((x) => x.entry === entry);
+    if (t) t.outcome = { kind: 'crash', message };
+  }
+  // An error that depends on the host (real libvirt's missing file) is no golden.
+  translated = translated.filter((t) => {
+    const host = t.outcome.kind === 'error' ? adapter.hostSpecific?.(t.outcome.text) : undefined;
+    if (host) skipped.push({ entry: t.entry, reason: `depends on the host: ${host}` });
+    return !host;
+  });
+  return { all, translated, skipped };
 }
 
-export function counts(s: SuiteResult): Record<Status, number> {
-  const c: Record<Status, number> = { pass: 0, fail: 0, broken: 0, skip: 0 };
+/** Entries by status, and stale goldens on their own: pass + fail + broken + skip is the
+ *  number of entries; a run fails on fail, broken or stale. */
+export function counts(s: SuiteResult): Record<Status | 'stale', number> {
+  const c: Record<Status | 'stale', number> = { pass: 0, fail: 0, broken: 0, skip: 0, stale: s.stale.length };
   for (const r of s.results) c[r.status]++;
-  c.fail += s.stale.length;
   return c;
 }

@@ -65,6 +65,9 @@ export interface Golden {
 /** A translator under test. */
 export interface Adapter {
   name: string;
+  /** the reference translator itself: held to its own `unsupported` refusals, which every
+   *  other translator skips (harness/refusals.ts) */
+  reference?: boolean;
   /** whether the runner also checks that xml2xml output is a fixed point (reference translator) */
   checksIdempotence?: boolean;
   /** what the entry is compared with when not its golden file; a string says why there is nothing */

@@ -6,6 +6,7 @@ import { builtinAdapter } from './adapters.js';
 import { readInside } from './confine.js';
 import { goldenPathFor, goldenPaths, removeGolden, removeLeftovers, staleGoldens, writeGolden } from './goldens.js';
 import { translateSelection, type Selected } from './runner.js';
+import { isVirtgoldRefusal } from './refusals.js';
 import { loadSchema, SCHEMA_NAME, schemaUnavailable } from './schema.js';
 import type { Adapter } from './types.js';
 
@@ -20,6 +21,13 @@ export interface UpdateReport {
   /** .xml goldens written (or to be) that do not validate against libvirt's schema +
    *  the vf-token overlay: a warning only, checked when the schema is installed */
   schemaInvalid: string[];
+  /** entries the translator was not asked or whose answer is no golden (real libvirt on
+   *  another snapshot, virtgold's own refusal kept, an error that depends on the host):
+   *  their goldens are left as they are */
+  notRecorded?: { golden: string; reason: string }[];
+  /** of the created, updated and unchanged goldens, the paths that are virtgold's own
+   *  `unsupported` refusals (no claim about libvirt) */
+  ownRefusals?: string[];
 }
 
 export interface Plan {
@@ -33,8 +41,11 @@ export interface Plan {
 export interface UpdateOptions extends Selected {
   /** remove stale goldens (else they are only listed) */
   prune?: boolean;
-  /** the translator that writes goldens: the reference translator unless a test says otherwise */
+  /** the translator that writes goldens: the reference translator unless told otherwise
+   *  (`update --translator-cmd …`: a tool author blesses their own translator) */
   adapter?: Adapter;
+  /** translations at a time (translators run as processes) */
+  jobs?: number;
 }
 
 /** Decide every write and removal without touching the disk. */
@@ -43,8 +54,10 @@ export async function plan(o: UpdateOptions): Promise<Plan> {
   const rel = (p: string) => relative(o.root, p);
   const writes: Plan['writes'] = [];
   const removals: string[] = [];
-  const { all, translated } = await translateSelection(o, o.adapter ?? builtinAdapter);
+  const { all, translated, skipped } = await translateSelection(o, o.adapter ?? builtinAdapter, o.jobs);
   await turn();
+  report.notRecorded = skipped.map((x) => ({ golden: x.entry.relStem, reason: x.reason }));
+  report.ownRefusals = [];
   for (const { entry, outcome } of translated) {
     if (outcome.kind === 'crash') {
       report.crashed.push({ golden: entry.relStem, message: outcome.message });
@@ -55,6 +68,7 @@ export async function plan(o: UpdateOptions): Promise<Plan> {
     const other = path === error ? output : error;
     const replaces = readInside(o.root, other) === undefined ? undefined : other;
     const old = readInside(o.root, path);
+    if (outcome.kind === 'error' && isVirtgoldRefusal(outcome.text)) report.ownRefusals.push(rel(path));
     if (old === outcome.text) {
       report.unchanged.push(rel(path));
       if (replaces) removals.push(replaces);
@@ -117,8 +131,23 @@ export function formatUpdateReport(r: UpdateReport, check = false): string {
   for (const p of r.removed) lines.push(`${w}removed   ${p}`);
   for (const p of r.stale) lines.push(`stale     ${p} (no case produces it; --prune removes it)`);
   for (const c of r.crashed) lines.push(`CRASHED   ${c.golden}.*: ${c.message} (nothing written)`);
+  // Grouped by reason: real libvirt leaves whole snapshots out at a time.
+  const byReason = new Map<string, string[]>();
+  for (const n of r.notRecorded ?? []) byReason.set(n.reason, [...(byReason.get(n.reason) ?? []), n.golden]);
+  for (const [reason, goldens] of byReason) {
+    if (goldens.length <= 3) for (const g of goldens) lines.push(`not recorded ${g}.*: ${reason}`);
+    else lines.push(`not recorded ${goldens.length} goldens: ${reason} (${goldens[0]}.*, ${goldens[1]}.*, …)`);
+  }
   for (const p of r.schemaInvalid) lines.push(`warning   ${p} (does not validate against ${SCHEMA_NAME})`);
-  lines.push(`${check ? 'check: ' : ''}${r.created.length} created, ${r.updated.length} updated, ${r.removed.length} removed, ${r.unchanged.length} unchanged` +
-    (r.stale.length ? `, ${r.stale.length} stale` : '') + (r.crashed.length ? `, ${r.crashed.length} crashed` : ''));
+  // How many of the goldens are virtgold's own refusals: they say what the reference
+  // translator does not do, not what libvirt does.
+  const own = new Set(r.ownRefusals ?? []);
+  const n = (list: string[], what: string) => {
+    const k = list.filter((p) => own.has(p)).length;
+    return `${list.length} ${what}${k ? ` (${k} of them virtgold's own \`unsupported\` refusal${k > 1 ? 's' : ''})` : ''}`;
+  };
+  lines.push(`${check ? 'check: ' : ''}${n(r.created, 'created')}, ${n(r.updated, 'updated')}, ${r.removed.length} removed, ${n(r.unchanged, 'unchanged')}` +
+    (r.stale.length ? `, ${r.stale.length} stale` : '') + (r.crashed.length ? `, ${r.crashed.length} crashed` : '') +
+    (r.notRecorded?.length ? `, ${r.notRecorded.length} not recorded` : ''));
   return lines.join('\n') + '\n';
 }

@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   process.stdout.write(pretty(suite, false, root));
   const c = counts(suite);
   if (!schemaOk) console.error('interop: the schema check failed (above)');
-  return c.fail + c.broken || !schemaOk ? 1 : 0;
+  return c.fail + c.broken + c.stale || !schemaOk ? 1 : 0;
 }
 
 /** The corpus against libvirt's schema + the overlay; a missing schema is a failure. */

@@ -61,13 +61,14 @@ test('vf-token without the capability is refused, naming vf-token', async () => 
 const bad: [string, string[], number, RegExp][] = [
   ['a closing tag that does not match', ['xml2xml', '--caps', caps, 'MALFORMED'], 1, /^\(domain_definition\):2: Opening and ending tag mismatch: name line 2 and nam$/],
   ['malformed XML', ['xml2xml', '--caps', caps, 'UNCLOSED'], 1, /^XML error: domain XML is not well-formed at line \d+, column \d+/],
-  ['a missing input file', ['xml2xml', '--caps', caps, join(tmp, 'nope.xml')], 1, /^virtgold: cannot read domain XML .*nope\.xml: no such file$/],
-  ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /^virtgold: cannot read capabilities file .*: no such file$/],
-  ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/domain/minimal.xml'), join(repo, 'cases/domain/minimal.xml')], 1, /not a QEMU capabilities file \(root element is <domain>/],
+  // A file the tool cannot read is a setup error (2), never a translation error (1).
+  ['a missing input file', ['xml2xml', '--caps', caps, join(tmp, 'nope.xml')], 2, /^virtgold: cannot read domain XML .*nope\.xml: no such file$/],
+  ['a missing caps file', ['xml2xml', '--caps', join(tmp, 'nope-caps.xml'), join(repo, 'cases/domain/minimal.xml')], 2, /^virtgold: cannot read capabilities file .*: no such file$/],
+  ['a file that is not a caps file', ['xml2xml', '--caps', join(repo, 'cases/domain/minimal.xml'), join(repo, 'cases/domain/minimal.xml')], 2, /not a QEMU capabilities file \(root element is <domain>/],
   ['an unknown machine type', ['xml2argv', '--caps', caps, join(repo, 'cases/domain/machine-unknown.xml')], 1, /^unsupported configuration: Emulator '\/usr\/bin\/qemu-system-x86_64' does not support machine type 'pc-i440fx-99\.0'$/],
   ['no --caps', ['xml2argv', join(repo, 'cases/domain/minimal.xml')], 2, /--caps FILE is required/],
   ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
-  ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /Unknown option '--nope'/],
+  ['an unknown option', ['xml2xml', '--nope', '--caps', caps, 'x.xml'], 2, /^virtgold: unknown option '--nope'\n\(virtgold xml2xml --help shows the usage\)$/],
   ['a --timeout no timer can hold', ['run', '--timeout', '3000000000'], 2, /--timeout takes a positive number of milliseconds, at most 2147483647/],
   ['a --max-output that is no size', ['run', '--max-output', 'lots'], 2, /--max-output takes a size/],
 ];
@@ -86,6 +87,9 @@ for (const [what, args, code, message] of bad) {
     assert.match(r.stderr, message);
     assert.not.match(r.stderr, /\n\s+at /); // no stack trace
     if (code === 1) assert.ok(oneLine(r.stderr + '\n'), r.stderr);
+    // A usage or setup error: one line, and for usage a hint where the usage is, never
+    // the whole usage text.
+    if (code === 2) assert.ok(r.stderr.trimEnd().split('\n').length <= 2 && !/usage:/.test(r.stderr), r.stderr);
   });
 }
 

@@ -209,7 +209,9 @@ test('every capability flag the translator reads is spelt as some shipped snapsh
   const { readdirSync } = await import('node:fs');
   const all = new Set(readdirSync(`${repo}/capabilities`).filter((f) => f.endsWith('.xml'))
     .flatMap((f) => [...loadCaps(readFileSync(`${repo}/capabilities/${f}`, 'utf8'), f).flags]));
-  for (const flag of CAPS_FLAGS) assert.ok(all.has(flag), flag);
+  // flags no shipped snapshot has, as libvirt spells them (its tests' caps_7.0.0.x86_64.xml)
+  const unshipped = new Set(['sgx-epc']);
+  for (const flag of CAPS_FLAGS) assert.ok(all.has(flag) !== unshipped.has(flag), flag);
 });
 
 test('stage order: an address clash is found before the vCPU limit, a boot order clash before both', () => {

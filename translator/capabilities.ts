@@ -45,6 +45,9 @@ export interface QemuCaps {
   /** the host CPU as QEMU expanded it, per accelerator (<hostCPU>): what libvirt derives
    *  host-model from */
   hostCpus: HostCpu[];
+  /** the host's SGX EPC sections QEMU reported (<sgx><sections>), in the file's order;
+   *  read only where QEMU has sgx-epc, as libvirt reads them */
+  sgxSections?: { node: number; sizeKiB: number }[];
 }
 
 export interface HostCpu {
@@ -79,6 +82,17 @@ function virtTypeOf(e: XElement, source: string): CapsVirtType {
   const t = e.attrs.type ?? 'kvm';
   if (t !== 'kvm' && t !== 'tcg') throw new CapsError(`${source}: <${e.name}> has unknown type '${t}'`);
   return t;
+}
+
+/** virQEMUCapsParseSGXInfo's sections (their sizes are KiB, whatever the unit says). */
+function sgxSections(root: XElement, source: string): { node: number; sizeKiB: number }[] {
+  const sections = child(root, 'sgx') && child(child(root, 'sgx')!, 'sections');
+  return (sections ? elements(sections, 'section') : []).map((e) => {
+    const node = e.attrs.node !== undefined && /^\d+$/.test(e.attrs.node) ? Number(e.attrs.node) : NaN;
+    const size = e.attrs.size !== undefined && /^\d+$/.test(e.attrs.size) ? Number(e.attrs.size) : NaN;
+    if (!Number.isSafeInteger(node) || !Number.isSafeInteger(size)) throw new CapsError(`${source}: an SGX <section> without a valid node or size`);
+    return { node, sizeKiB: size };
+  });
 }
 
 export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
@@ -131,7 +145,10 @@ export function loadCaps(text: string, source = 'capabilities'): QemuCaps {
     blockers: elements(c, 'blocker').map((b) => b.attrs.name ?? ''),
   }));
 
+  const sgx = flags.has('sgx-epc') ? sgxSections(root, source) : undefined;
+
   return {
+    ...(sgx ? { sgxSections: sgx } : {}),
     source,
     version: {
       number,
@@ -198,7 +215,7 @@ export const CAPS_FLAGS = [
   'intel-iommu', 'intel-iommu.intremap', 'intel-iommu.caching-mode', 'intel-iommu.eim', 'intel-iommu.device-iotlb', 'intel-iommu.aw-bits',
   'virtio-iommu-pci', 'virtio-iommu.boot-bypass',
   'pc-dimm', 'nvdimm', 'nvdimm.unarmed', 'virtio-pmem-pci', 'virtio-mem-pci', 'virtio-mem-pci.prealloc', 'memory-backend-file.reserve', 'memory-backend-file.pmem',
-  'vhost-vsock', 'ivshmem-plain', 'ivshmem-doorbell',
+  'vhost-vsock', 'ivshmem-plain', 'ivshmem-doorbell', 'sgx-epc',
   // sound cards, audio backends, inputs (devices/sound.ts, devices/audio.ts, devices/input.ts)
   'usb-audio', 'ich9-intel-hda', 'hda-duplex', 'hda-micro', 'hda-output', 'display-dbus', 'i8042', 'input-linux',
   'virtio-mouse', 'virtio-tablet', 'virtio-keyboard', 'virtio-input-host', 'virtio-mouse-ccw', 'virtio-tablet-ccw', 'virtio-keyboard-ccw',

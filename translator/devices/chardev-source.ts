@@ -315,6 +315,10 @@ export interface ChardevContext {
   caps: QemuCaps;
   /** the device alias (serial0); the chardev is char<alias> */
   alias: string;
+  /** the chardev's id when it is not char<alias> (a TPM's chrtpm) */
+  id?: string;
+  /** the harness's mock leaves this device's files alone (a TPM's): paths, no fd sets */
+  noFdPassing?: boolean;
   /** the UNIX socket path libvirt generated (virtio channels without one) */
   autoPath?: string;
   /** the next fd set number (qemuDomainFDSetIDNew), shared by the domain's chardevs */
@@ -323,9 +327,9 @@ export interface ChardevContext {
 
 /** qemuBuildChardevCommand: [-add-fd …] -chardev …, in libvirt's order. */
 export function chardevArgs(s: ChrSource, c: ChardevContext): string[][] {
-  const id = `char${c.alias}`;
+  const id = c.id ?? `char${c.alias}`;
   const facts = c.caps.chardevHost;
-  const mock = facts?.sourceFds === 'libvirt-test-mock';
+  const mock = facts?.sourceFds === 'libvirt-test-mock' && !c.noFdPassing;
   const needFacts = (what: string) => {
     if (!facts?.sourceFds) throw notImplemented(`${what} on a command line with a snapshot that carries no chardev host facts (host/<snapshot>.json)`);
   };

@@ -251,6 +251,15 @@ export const controller: DeviceKind<ControllerDef> = {
     } : undefined);
   },
   commandOrder: (list) => COMMAND_TYPES.flatMap((t) => list.filter((c) => c.type === t)),
+  // qemuBuildLegacyUSBControllerCommandLine (no machine here gets -usb: each has a default
+  // model, or is q35 or s390x)
+  commandAfter(list) {
+    const usb = list.filter((c) => c.type === 'usb');
+    if (!usb.some((c) => c.model === 'none') && usb.filter((c) => c.model === undefined).length > 1) {
+      throw unsupportedConfig('Multiple legacy USB controllers are not supported');
+    }
+    return [];
+  },
   commandBefore: (list) => list.flatMap((c) => (pciModel(c) ? pciHoleGlobal(pciModel(c)!, c.pci) : [])),
   command(c, ctx) {
     const { def } = ctx;

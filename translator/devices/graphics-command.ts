@@ -94,7 +94,7 @@ function renderNode(g: GraphicsDef, caps: QemuCaps): string | undefined {
 }
 
 /** qemuProcessGraphicsSetupListen: the first listen as the command line sees it. */
-function setupListen(g: GraphicsDef, def: DomainDef, host: GraphicsHostFacts): GraphicsListen {
+function setupListen(g: GraphicsDef, def: DomainDef, host: GraphicsHostFacts, hostNetworks: QemuCaps['hostNetworks']): GraphicsListen {
   const l = { ...g.listens[0]! };
   const vnc = g.type === 'vnc';
   const useSocket = vnc ? host.vncAutoUnixSocket : host.spiceAutoUnixSocket;
@@ -105,16 +105,26 @@ function setupListen(g: GraphicsDef, def: DomainDef, host: GraphicsHostFacts): G
     if (listenAddr !== undefined) l.address = listenAddr;
   } else if (l.type === 'network' && listenAddr !== undefined) {
     // qemuProcessGraphicsSetupNetworkAddress asks the network driver for its address
-    throw notImplemented(`<listen type='network'> of <graphics type='${g.type}'> on a command line (the address of a host network)`);
+    if (l.network === undefined) l.address = listenAddr;
+    else l.address = networkAddress(l.network, g, host, hostNetworks);
   } else if (l.type === 'socket' && l.socket === undefined) {
     l.socket = sock;
   }
   return l;
 }
 
-function vncCommand(g: GraphicsDef, def: DomainDef, host: GraphicsHostFacts): string[][] {
+/** qemuProcessGetNetworkAddress: the host network's address, from the network driver. */
+function networkAddress(name: string, g: GraphicsDef, host: GraphicsHostFacts, networks: QemuCaps['hostNetworks']): string {
+  if (host.networkDriver === false) throw new TranslationError('bare', 'this function is not supported by the connection driver: virNetworkLookupByName');
+  if (networks === undefined) throw notImplemented(`<listen type='network'> of <graphics type='${g.type}'> on a command line with a snapshot that carries no host networks (host/<snapshot>.json)`);
+  if (!networks.some((n) => n.name === name)) throw new TranslationError('bare', `Network not found: no network with matching name '${name}'`);
+  // (its first IP address, or its bridge's or interface's: host state the facts lack)
+  throw notImplemented(`<listen type='network'> of <graphics type='${g.type}'> on a command line (the address of host network '${name}')`);
+}
+
+function vncCommand(g: GraphicsDef, def: DomainDef, caps: QemuCaps, host: GraphicsHostFacts): string[][] {
   const audio = audioIdString(def, g.audioId);
-  const l = setupListen(g, def, host);
+  const l = setupListen(g, def, host, caps.hostNetworks);
   let opt = '';
   if (l.type === 'socket') opt = `vnc=unix:${escapeComma(l.socket!)}`;
   else if (l.type === 'address' || l.type === 'network') {
@@ -161,7 +171,7 @@ function spicePorts(g: GraphicsDef, host: GraphicsHostFacts): { port: number; tl
 }
 
 function spiceCommand(g: GraphicsDef, def: DomainDef, caps: QemuCaps, host: GraphicsHostFacts): string[][] {
-  const l = setupListen(g, def, host);
+  const l = setupListen(g, def, host, caps.hostNetworks);
   let opt = '';
   let secure = false;
   let insecure = false;
@@ -227,7 +237,7 @@ function spiceCommand(g: GraphicsDef, def: DomainDef, caps: QemuCaps, host: Grap
 export function commandGraphics(g: GraphicsDef, { def, caps }: StageContext): string[][] {
   switch (g.type) {
     case 'vnc':
-      return vncCommand(g, def, graphicsHost(caps, "<graphics type='vnc'> on a command line"));
+      return vncCommand(g, def, caps, graphicsHost(caps, "<graphics type='vnc'> on a command line"));
     case 'spice':
       return spiceCommand(g, def, caps, graphicsHost(caps, "<graphics type='spice'> on a command line"));
     case 'sdl': {

@@ -1,6 +1,7 @@
 // <memory> devices (libvirt's virDomainMemoryDef): pc-dimm and nvdimm in DIMM slots,
 // virtio-pmem and virtio-mem on PCI; each with its memory backend object (memory.ts's
-// memoryBackendProps, as for the guest's RAM). sgx-epc is refused. The domain-level
+// memoryBackendProps, as for the guest's RAM); sgx-epc, an SGX enclave page cache that
+// QEMU takes on -machine (and only where the snapshot's QEMU reports SGX). The domain-level
 // rules of memory hotplug (<maxMemory>, the total size, the slots) are here too.
 import { findMachine, accelOf, hasFlag } from '../capabilities.js';
 import { internalError, notImplemented, TranslationError, unsupportedConfig, xmlError } from '../errors.js';
@@ -18,7 +19,7 @@ import { virtioFlags } from '../pci/connect.js';
 import { addressProps, formatInfo, parseDeviceInfo } from './info.js';
 import type { DeviceKind, StageContext } from './kind.js';
 
-export type MemoryModel = 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem';
+export type MemoryModel = 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem' | 'sgx-epc';
 
 export interface MemoryDeviceDef {
   model: MemoryModel;
@@ -98,7 +99,6 @@ function parseDimmAddress(a: XElement): { slot: number; base: bigint } {
 function parse(e: XElement): MemoryDeviceDef {
   required(e, 'model');
   const model = propEnum(e, 'model', MODELS, { nonZero: true })!;
-  if (model === 'sgx-epc') throw notImplemented("<memory model='sgx-epc'>");
   const d: MemoryDeviceDef = { model: model as MemoryModel, pagesizeKiB: 0, alignKiB: 0, pmem: false, targetNode: -1, sizeKiB: 0, labelKiB: 0, readonly: false, blockKiB: 0, requestedKiB: 0, info: {} };
   const access = propEnum(e, 'access', ACCESS, { nonZero: true });
   if (access && access !== 'default') d.access = access;
@@ -112,8 +112,8 @@ function parse(e: XElement): MemoryDeviceDef {
   }
   const src = child(e, 'source');
   if (src) {
-    if (model === 'dimm' || model === 'virtio-mem') {
-      d.pagesizeKiB = sizeKiB(src, 'pagesize', './pagesize');
+    if (model === 'dimm' || model === 'virtio-mem' || model === 'sgx-epc') {
+      if (model !== 'sgx-epc') d.pagesizeKiB = sizeKiB(src, 'pagesize', './pagesize');
       const nodes = nodemask(src);
       if (nodes) d.sourceNodes = nodes;
     } else {
@@ -157,6 +157,8 @@ function parse(e: XElement): MemoryDeviceDef {
 }
 
 const onPci = (d: MemoryDeviceDef) => d.model === 'virtio-pmem' || d.model === 'virtio-mem';
+/** DIMMs and NVDIMMs take a DIMM slot */
+const inSlot = (d: MemoryDeviceDef) => d.model === 'dimm' || d.model === 'nvdimm';
 const hotplug = (def: DomainDef) => def.maxMemory !== undefined;
 const addrType = (d: MemoryDeviceDef) => (d.dimm ? 'dimm' : d.info.address?.type);
 
@@ -181,7 +183,7 @@ export function assignMemorySlots(def: DomainDef): void {
   const used = new Set(def.devices.memory.flatMap((m) => (m.dimm && m.dimm.slot < slots ? [m.dimm.slot] : [])));
   let next = 0;
   for (const m of def.devices.memory) {
-    if (onPci(m) || m.dimm) continue;
+    if (!inSlot(m) || m.dimm) continue;
     // libvirt makes the address a DIMM one in place and reads the old one's fields as its base
     if (m.info.address) throw notImplemented(`<address type='${m.info.address.type}'> on <memory model='${m.model}'>`);
     while (used.has(next)) next++;
@@ -227,7 +229,8 @@ export function validateMemoryHotplug(def: DomainDef): void {
   if (!numaCells) throw unsupportedConfig('At least one numa node has to be configured when enabling memory hotplug');
   const { slots, kib: max } = def.maxMemory!;
   if (mems.length > slots) throw unsupportedConfig(`memory device count '${mems.length}' exceeds slots count '${slots}'`);
-  for (const m of mems) validateHotplugDevice(m, def, numaCells);
+  // (sgx-epc cannot be hotplugged: nothing to check)
+  for (const m of mems) if (m.model !== 'sgx-epc') validateHotplugDevice(m, def, numaCells);
   const space = max - initialMemoryKiB(def);
   if (mems.reduce((s, m) => s + m.sizeKiB, 0) > space) throw unsupportedConfig('memory device total size exceeds hotplug space');
 }
@@ -237,10 +240,24 @@ const CAPS: Record<MemoryModel, [Parameters<typeof hasFlag>[1], string]> = {
   nvdimm: ['nvdimm', "nvdimm isn't supported by this QEMU binary"],
   'virtio-pmem': ['virtio-pmem-pci', "virtio-pmem isn't supported by this QEMU binary"],
   'virtio-mem': ['virtio-mem-pci', "virtio-mem isn't supported by this QEMU binary"],
+  'sgx-epc': ['sgx-epc', "sgx epc isn't supported by this QEMU binary"],
 };
 
-/** The memory devices' -machine parameter (qemuAppendDomainMemoryMachineParams) */
-export const memoryDeviceMachineOpts = (def: DomainDef): string[] => (def.devices.memory.some((m) => m.model === 'nvdimm') ? ['nvdimm=on'] : []);
+/** The memory devices' -machine parameters (qemuAppendDomainMemoryMachineParams), in
+ *  the devices' order: nvdimm=on at the first NVDIMM, each EPC section's backend and
+ *  guest node (0 when it names none). */
+export function memoryDeviceMachineOpts(def: DomainDef): string[] {
+  const out: string[] = [];
+  let epc = 0;
+  for (const m of def.devices.memory) {
+    if (m.model === 'nvdimm' && !out.includes('nvdimm=on')) out.push('nvdimm=on');
+    if (m.model === 'sgx-epc') {
+      out.push(`sgx-epc.${epc}.memdev=mem${m.info.alias}`, `sgx-epc.${epc}.node=${Math.max(m.targetNode, 0)}`);
+      epc++;
+    }
+  }
+  return out;
+}
 
 /** qemuDomainGetMemoryModuleSizeAlignment: modules are rounded up to 2 MiB on the way to a command line */
 const alignedKiB = (m: MemoryDeviceDef) => Math.ceil(m.sizeKiB / 2048) * 2048;
@@ -283,6 +300,8 @@ export const memory: DeviceKind<MemoryDeviceDef> = {
       if (m.discard === 'yes') throw unsupportedConfig("discard is not supported for model 'virtio-pmem'");
       if (m.access !== 'shared') throw unsupportedConfig('shared access mode required for virtio-pmem device');
       if (m.targetNode !== -1) throw unsupportedConfig('virtio-pmem does not support NUMA nodes');
+    } else if (m.model === 'sgx-epc') {
+      if (m.info.address || m.dimm) throw unsupportedConfig("memory device address is not supported for model 'sgx-epc'");
     } else if (m.model === 'virtio-mem') {
       if (m.requestedKiB > m.sizeKiB) throw new TranslationError('bare', `requested size must be smaller than or equal to @size (${m.sizeKiB}KiB)`);
       if (m.blockKiB === 0 || (m.blockKiB & (m.blockKiB - 1)) !== 0) throw new TranslationError('bare', 'block size must be a power of two');
@@ -295,6 +314,7 @@ export const memory: DeviceKind<MemoryDeviceDef> = {
     const [flag, msg] = CAPS[m.model];
     if (!hasFlag(caps, flag)) throw unsupportedConfig(msg);
     if (m.model === 'nvdimm' && m.readonly && !hasFlag(caps, 'nvdimm.unarmed')) throw unsupportedConfig('nvdimm readonly property is not available with this QEMU binary');
+    if (m.model === 'sgx-epc') validateEpc(m, caps.sgxSections ?? []);
   },
   // the module checks of qemuDomainAlignMemorySizes
   validateStart(m, { def }) {
@@ -303,8 +323,8 @@ export const memory: DeviceKind<MemoryDeviceDef> = {
   },
   // qemuAssignDeviceMemoryAlias: DIMMs by slot, the others by count
   alias(m, i, def) {
-    const prefix = m.model.replace('-', '');
-    if (!onPci(m)) return `${prefix}${m.dimm?.slot ?? 0}`;
+    const prefix = m.model === 'sgx-epc' ? 'epc' : m.model.replace('-', '');
+    if (inSlot(m)) return `${prefix}${m.dimm?.slot ?? 0}`;
     return `${prefix}${def.devices.memory.slice(0, i).filter((o) => o.model === m.model).length}`;
   },
   // virDomainMemoryDefFormat
@@ -346,6 +366,8 @@ export const memory: DeviceKind<MemoryDeviceDef> = {
     // -mem-prealloc (NUMA cells without backends, on old machine types) changes every backend
     const mt = findMachine(caps, accelOf(def.virtType), def.os.machine!)!;
     if (def.numa && numaArgs(def, caps, mt, shortName(def.name)).some((a) => a[0] === '-mem-prealloc')) throw notImplemented('<memory> devices with -mem-prealloc');
+    // an EPC section is only its backend: -machine names it
+    if (m.model === 'sgx-epc') return backend(m, ctx);
     const driver = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci' }[m.model];
     const p: Record<string, unknown> = { driver };
     if (m.targetNode >= 0) p.node = m.targetNode;
@@ -377,3 +399,16 @@ function virtioMemPrealloc(m: MemoryDeviceDef, def: DomainDef): boolean {
   return page !== undefined && page.sizeKiB !== 4n;
 }
 
+
+/** qemuValidateDomainDeviceDefMemory's SGX checks: each host node the section comes
+ *  from (node 0 when it names none) must have as much EPC. libvirt indexes the sections
+ *  by node number. */
+function validateEpc(m: MemoryDeviceDef, sections: { node: number; sizeKiB: number }[]): void {
+  if (!sections.length) throw unsupportedConfig("this QEMU version didn't provide SGX EPC NUMA info");
+  for (const node of m.sourceNodes ?? [0]) {
+    const sec = sections[node];
+    // (libvirt reads past its array there)
+    if (!sec) throw notImplemented(`<memory model='sgx-epc'> from host node ${node}, beyond the SGX sections QEMU reported`);
+    if (m.sizeKiB > sec.sizeKiB) throw unsupportedConfig(`sgx epc size ${sec.sizeKiB} on host node ${node} is less than requested size ${m.sizeKiB}`);
+  }
+}

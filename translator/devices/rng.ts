@@ -1,7 +1,7 @@
 // <rng>: the virtio RNG (libvirt's virDomainRNGDef) with its backend, a host file
 // (rng-random), QEMU's builtin generator (rng-builtin) or an EGD daemon over a chardev
-// (rng-egd: refused until chardev sources exist).
-import { hasFlag } from '../capabilities.js';
+// (rng-egd: the chardev source is libvirt's common one, chardev-source.ts).
+import { hasFlag, type QemuCaps } from '../capabilities.js';
 import { notImplemented, unsupportedConfig, xmlError } from '../errors.js';
 import type { DeviceInfo } from '../model.js';
 import { pciFlags, virtioFlags } from '../pci/connect.js';
@@ -10,17 +10,19 @@ import { escapeXml } from '../xml/tree.js';
 import { addressProps, formatInfo, parseDeviceInfo, zpciDevice } from './info.js';
 import type { DeviceKind } from './kind.js';
 import { parseVirtioOptions, virtioOptionsAttrs, virtioOptionsProps, type VirtioOptions } from './virtio-opts.js';
+import { chardevArgs, CHR_TYPES, type ChrSource, type ChrType, formatChrSource, parseChrSource, validateChrSourceConf, validateChrSourceQemu } from './chardev-source.js';
+import { hasSpice, nextFdset } from './chardev.js';
 
 const MODELS = ['virtio', 'virtio-transitional', 'virtio-non-transitional'] as const;
 const BACKENDS = ['random', 'egd', 'builtin'] as const;
-/** virDomainChrType: the source types an EGD backend may name */
-const CHR_TYPES = ['null', 'vc', 'pty', 'dev', 'file', 'pipe', 'stdio', 'udp', 'tcp', 'unix', 'spicevmc', 'spiceport', 'nmdm', 'qemu-vdagent', 'dbus'];
 
 export interface RngDef {
   model: (typeof MODELS)[number];
-  backend: 'random' | 'builtin';
+  backend: (typeof BACKENDS)[number];
   /** random: the host file (post-parse: /dev/random when the XML names none) */
   file?: string;
+  /** egd: the daemon's chardev */
+  source?: ChrSource;
   /** <rate bytes period>: 0 is not set */
   rate: number;
   period: number;
@@ -62,13 +64,18 @@ function parse(e: XElement): RngDef {
   const backend = be.attrs.model;
   if (backend === undefined) throw xmlError('missing RNG device backend model');
   if (!(BACKENDS as readonly string[]).includes(backend)) throw unsupportedConfig(`unknown RNG backend model '${backend}'`);
+  let source: ChrSource | undefined;
   if (backend === 'egd') {
     const type = be.attrs.type;
     if (type === undefined) throw xmlError('missing EGD backend type');
-    if (!CHR_TYPES.includes(type)) throw unsupportedConfig(`unknown backend type '${type}' for egd`);
-    throw notImplemented("<rng><backend model='egd'>");
+    if (!(CHR_TYPES as readonly string[]).includes(type)) throw unsupportedConfig(`unknown backend type '${type}' for egd`);
+    // (no seclabels: libvirt reads them only for chardev devices)
+    source = parseChrSource(be, type as ChrType);
+    // (a spicevmc source's channel is the enum's first, vdagent)
+    if (source.type === 'spicevmc') source.spicevmc = 'vdagent';
   }
   const def: RngDef = { model: model as RngDef['model'], backend: backend as RngDef['backend'], rate: rate ?? 0, period: period ?? 0, info: parseDeviceInfo(e, '<rng>', false) };
+  if (source) def.source = source;
   if (backend === 'random') {
     const text = textOf(be);
     if (text !== '') def.file = text;
@@ -89,16 +96,26 @@ export const rng: DeviceKind<RngDef> = {
   // Transitional devices only work in conventional PCI slots.
   pci: (r, { def, caps }) => (r.info.address?.type === 'ccw' ? undefined : { info: r.info, connect: r.model === 'virtio-transitional' ? pciFlags : virtioFlags(def, caps), function: -1 }),
   ccw: (_r, { machine }) => machine.virtioCcw,
+  // virDomainRNGDefValidate
+  validateConf(r, { def }) {
+    if (r.source) validateChrSourceConf(r.source, false, def);
+  },
   // qemuValidateDomainRNGDef
-  validate(r, { caps }) {
-    const flag = r.backend === 'random' ? 'rng-random' : 'rng-builtin';
+  validate(r, { def, caps }) {
+    const flag = `rng-${r.backend}` as const;
     if (!hasFlag(caps, flag)) throw unsupportedConfig(`this qemu doesn't support the ${flag} backend`);
+    if (r.source) validateChrSourceQemu(r.source, caps, hasSpice(def));
     const ok = hasFlag(caps, 'virtio-rng') && (r.model === 'virtio' || hasFlag(caps, 'virtio-pci-non-transitional'));
     if (!ok) throw unsupportedConfig(`domain configuration does not support rng model '${r.model}'`);
   },
-  validateStart(r) {
+  validateStart(r, { def, caps }) {
     // qemuBuildVirtioDevGetConfig reports this but builds the device anyway: not followed.
     if (r.model !== 'virtio' && r.info.address?.type !== 'pci') throw notImplemented(`<rng model='${r.model}'> on a non-PCI address`);
+    // libvirt numbers fd sets in its device iterator's order (rngs before redirdevs)
+    // but builds them in the command line's (rngs last)
+    if (r.source && usesFdset(r.source, caps) && def.devices.redirdev.some((d) => usesFdset(d.source, caps))) {
+      throw notImplemented('an egd <rng> and a <redirdev> that both pass files in fd sets');
+    }
   },
   // qemuAssignDeviceRNGAlias
   alias: (_r, index) => `rng${index}`,
@@ -106,7 +123,12 @@ export const rng: DeviceKind<RngDef> = {
     w.open(`<rng model='${r.model}'>`);
     if (r.rate) w.line(`<rate bytes='${r.rate}'${r.period ? ` period='${r.period}'` : ''}/>`);
     if (r.backend === 'random') w.line(`<backend model='random'>${escapeXml(r.file ?? '')}</backend>`);
-    else w.line("<backend model='builtin'/>");
+    else if (r.backend === 'egd') {
+      // (sic) the element is never empty, even when the source writes nothing
+      w.open(`<backend model='egd' type='${r.source!.type}'>`);
+      formatChrSource(w, r.source!);
+      w.close('</backend>');
+    } else w.line("<backend model='builtin'/>");
     const drv = virtioOptionsAttrs(r.virtio);
     if (drv) w.line(`<driver${drv}/>`);
     formatInfo(w, r.info);
@@ -115,7 +137,9 @@ export const rng: DeviceKind<RngDef> = {
   // qemuBuildRNGCommandLine
   command(r, { def, caps }) {
     const alias = r.info.alias!;
-    const obj = r.backend === 'random' ? { 'qom-type': 'rng-random', id: `obj${alias}`, filename: r.file } : { 'qom-type': 'rng-builtin', id: `obj${alias}` };
+    const obj = r.backend === 'random' ? { 'qom-type': 'rng-random', id: `obj${alias}`, filename: r.file }
+      : r.backend === 'egd' ? { 'qom-type': 'rng-egd', id: `obj${alias}`, chardev: `char${alias}` } : { 'qom-type': 'rng-builtin', id: `obj${alias}` };
+    const chardev = r.source ? chardevArgs(r.source, { caps, alias, nextFdset: nextFdset(def) }) : [];
     const ccw = r.info.address?.type === 'ccw';
     let driver = `virtio-rng-${ccw ? 'ccw' : 'pci'}`;
     if (r.model !== 'virtio' && !ccw && hasFlag(caps, 'virtio-pci-non-transitional')) driver += r.model.slice('virtio'.length);
@@ -124,6 +148,11 @@ export const rng: DeviceKind<RngDef> = {
       dev['max-bytes'] = r.rate;
       dev.period = r.period || 1000;
     }
-    return [['-object', JSON.stringify(obj)], ...zpciDevice(r.info), ['-device', JSON.stringify({ ...dev, ...addressProps(r.info, def) })]];
+    return [...chardev, ['-object', JSON.stringify(obj)], ...zpciDevice(r.info), ['-device', JSON.stringify({ ...dev, ...addressProps(r.info, def) })]];
   },
 };
+
+/** Whether the chardev's command line passes a descriptor in an fd set (the harness's mock). */
+function usesFdset(s: ChrSource, caps: QemuCaps): boolean {
+  return caps.chardevHost?.sourceFds === 'libvirt-test-mock' && (s.type === 'file' || s.logfile !== undefined);
+}

@@ -1,7 +1,7 @@
 // <tpm>: a TPM front end (tpm-tis, tpm-crb, tpm-spapr, spapr-tpm-proxy) and its backend,
 // a host TPM device (passthrough) or libvirt's swtpm (emulator); libvirt's
-// virDomainTPMDef. The external backend names a chardev source: refused until chardev
-// sources exist. What the host answers (swtpm, the emulator's socket, host TPM devices)
+// virDomainTPMDef, or an external swtpm the domain connects to over a UNIX socket (a
+// chardev source, chardev-source.ts). What the host answers (swtpm, the emulator's socket, host TPM devices)
 // comes from host/<snapshot>.json "tpm" (domain/tpm-host.ts).
 import { hasFlag, type CapsFlag } from '../capabilities.js';
 import { parseUuid } from '../domain/ids.js';
@@ -14,19 +14,22 @@ import { escapeXml } from '../xml/tree.js';
 import { escapeComma } from '../argv.js';
 import { parseDeviceInfo } from './info.js';
 import type { DeviceKind } from './kind.js';
+import { chardevArgs, CHR_TYPES, type ChrSource, type ChrType, parseChrSource } from './chardev-source.js';
+import { nextFdset } from './chardev.js';
 
 const MODELS = ['default', 'tpm-tis', 'tpm-crb', 'tpm-spapr', 'spapr-tpm-proxy'] as const;
 const TYPES = ['passthrough', 'emulator', 'external'] as const;
 const VERSIONS = ['default', '1.2', '2.0'] as const;
 const PCR_BANKS = ['sha1', 'sha256', 'sha384', 'sha512'] as const;
-const CHR_TYPES = ['null', 'vc', 'pty', 'dev', 'file', 'pipe', 'stdio', 'udp', 'tcp', 'unix', 'spicevmc', 'spiceport', 'nmdm', 'qemu-vdagent', 'dbus'];
 
 type Model = Exclude<(typeof MODELS)[number], 'default'>;
 
 export interface TpmDef {
   /** undefined until post-parse picks the default */
   model?: Model;
-  type: 'passthrough' | 'emulator';
+  type: (typeof TYPES)[number];
+  /** external: the swtpm's socket */
+  source?: ChrSource;
   /** passthrough: the host device */
   path?: string;
   /** emulator: undefined until post-parse picks it */
@@ -84,8 +87,9 @@ function parse(e: XElement): TpmDef {
   } else {
     const src = elements(be, 'source')[0]?.attrs.type;
     if (!src) throw xmlError('missing external TPM backend type');
-    if (!CHR_TYPES.includes(src)) throw unsupportedConfig(`unknown backend type '${src}' for external TPM`);
-    throw notImplemented("<tpm><backend type='external'>");
+    if (!(CHR_TYPES as readonly string[]).includes(src)) throw unsupportedConfig(`unknown backend type '${src}' for external TPM`);
+    tpm.type = 'external';
+    tpm.source = parseChrSource(be, src as ChrType);
   }
   tpm.info = parseDeviceInfo(e, '<tpm>', false);
   if (tpm.info.address) throw notImplemented('<address> on <tpm>');
@@ -130,6 +134,11 @@ export const tpm: DeviceKind<TpmDef> = {
   // virDomainTPMDevValidate
   validateConf(t) {
     if (t.type === 'emulator' && t.pcrBanks && t.version !== '2.0') throw xmlError("<active_pcr_banks/> requires TPM version '2.0'");
+    if (t.type === 'external') {
+      if (t.source!.type !== 'unix') throw xmlError("only source type 'unix' is supported for external TPM device");
+      if (t.source!.listen) throw xmlError("only 'client' mode is supported for external TPM device");
+      if (t.source!.path === undefined) throw xmlError('missing socket path for external TPM device');
+    }
   },
   // qemuValidateDomainDeviceDefTPM
   validate(t, { def, caps }) {
@@ -140,6 +149,7 @@ export const tpm: DeviceKind<TpmDef> = {
       if (t.version === '1.2' && t.model === 'tpm-crb') throw unsupportedConfig("Unsupported interface 'tpm-crb' for TPM 1.2");
       if (t.version === '1.2' && t.model === 'tpm-spapr') throw unsupportedConfig('TPM 1.2 is not supported with the SPAPR device model');
     }
+    // (an external swtpm counts as the emulator: libvirt wants swtpm on this host too)
     const backendOk = t.type === 'passthrough' ? hasFlag(caps, 'tpm-passthrough') : swtpm != null && hasFlag(caps, 'tpm-emulator');
     if (!backendOk) throw unsupportedConfig(`The QEMU executable ${def.emulator} does not support TPM backend type ${t.type}`);
     const flag = MODEL_FLAGS[t.model!];
@@ -159,7 +169,8 @@ export const tpm: DeviceKind<TpmDef> = {
       throw notImplemented("<tpm><backend type='passthrough'> with a host TPM device");
     }
     const d = def.devices as unknown as Record<string, unknown[] | undefined>;
-    if (FDSET_KINDS.some((k) => d[k]?.length)) throw notImplemented("<tpm><backend type='passthrough'> beside other devices passed as descriptors");
+    const egdFiles = def.devices.rng.some((r) => r.source && (r.source.type === 'file' || r.source.logfile !== undefined));
+    if (FDSET_KINDS.some((k) => d[k]?.length) || egdFiles) throw notImplemented("<tpm><backend type='passthrough'> beside other devices passed as descriptors");
   },
   // qemuAssignDeviceTPMAlias
   alias: (_t, index) => `tpm${index}`,
@@ -169,6 +180,11 @@ export const tpm: DeviceKind<TpmDef> = {
     if (t.type === 'passthrough') {
       w.open("<backend type='passthrough'>");
       w.line(`<device path='${escapeXml(t.path!)}'/>`);
+      w.close('</backend>');
+    } else if (t.type === 'external') {
+      // (only a UNIX socket's path: its reconnect and <log> are not written back)
+      w.open("<backend type='external'>");
+      w.line(`<source type='unix' mode='connect' path='${escapeXml(t.source!.path!)}'/>`);
       w.close('</backend>');
     } else {
       const head = `backend type='emulator' version='${t.version}'${t.persistentState ? " persistent_state='yes'" : ''}`;
@@ -193,6 +209,9 @@ export const tpm: DeviceKind<TpmDef> = {
       // libvirt's test harness hands out these descriptors (the only host validateStart lets through)
       out.push(['-add-fd', `set=0,fd=1730,opaque=${alias}-tpm`], ['-add-fd', `set=1,fd=1731,opaque=${alias}-cancel`]);
       backend = `passthrough,id=tpm-${alias},path=/dev/fdset/0,cancel-path=/dev/fdset/1`;
+    } else if (t.type === 'external') {
+      out.push(...chardevArgs(t.source!, { caps, alias, id: 'chrtpm', noFdPassing: true, nextFdset: nextFdset(def) }));
+      backend = `emulator,id=tpm-${alias},chardev=chrtpm`;
     } else {
       const socket = caps.tpmHost?.emulatorSocket;
       out.push(['-chardev', socket ? `socket,id=chrtpm,path=${escapeComma(socket)}` : 'null,id=chrtpm']);

@@ -27,7 +27,7 @@ export interface VideoDef {
   primary: boolean;
   accel?: { accel3d?: 'yes' | 'no'; accel2d?: 'yes' | 'no'; rendernode?: string };
   res?: { x: number; y: number };
-  /** <driver name> (the vhost-user backend is refused after libvirt's own checks) */
+  /** <driver name>: vhostuser, a vhost-user-gpu helper of the host renders */
   backend?: 'qemu' | 'vhostuser';
   /** <driver iommu ats packed page_per_vq> (virDomainVirtioOptions) */
   virtio?: Partial<Record<(typeof VIRTIO_OPTS)[number][0], 'on' | 'off'>>;
@@ -194,6 +194,7 @@ function modelSupported(t: VideoType, caps: QemuCaps): boolean {
 /** qemuDeviceVideoGetModel */
 function qemuModel(v: VideoDef, caps: QemuCaps, ccw: boolean): string {
   const accel3d = v.accel?.accel3d;
+  if (v.backend === 'vhostuser') return v.primary && hasFlag(caps, 'vhost-user-vga') ? 'vhost-user-vga' : `vhost-user-gpu-${ccw ? 'ccw' : 'pci'}`;
   const primaryVga = v.primary && (v.type !== 'virtio' || hasFlag(caps, 'virtio-vga'));
   if (primaryVga) {
     const m: Partial<Record<VideoType, string>> = { vga: 'VGA', cirrus: 'cirrus-vga', vmvga: 'vmware-svga', qxl: 'qxl-vga', bochs: 'bochs-display', ramfb: 'ramfb' };
@@ -270,10 +271,17 @@ export const video: DeviceKind<VideoDef> = {
   },
   // qemuExtVhostUserGPUPrepareDomain: the host's vhost-user-gpu helper, found by its
   // JSON description and asked for its features
+  // (qemuVhostUserFillDomainGPU: any accel3d value wants virgl; a helper with render
+  // nodes gets the host's first one when the XML names none)
   validateStart(v, { caps }) {
     if (v.backend !== 'vhostuser') return;
-    if (caps.graphicsHost?.vhostUserGpu === false) throw new TranslationError('operation failed', 'Unable to find a satisfying vhost-user-gpu');
-    throw notImplemented("<video><driver name='vhostuser'> on a command line (a vhost-user-gpu helper of the host)");
+    const helper = caps.graphicsHost?.vhostUserGpu;
+    if (helper === undefined) throw notImplemented("<video><driver name='vhostuser'> on a command line with a snapshot that carries no vhost-user-gpu facts (host/<snapshot>.json)");
+    const fits = helper && !(v.accel?.accel3d && !helper.features.includes('virgl')) && !(v.accel?.rendernode !== undefined && !helper.features.includes('render-node'));
+    if (!fits) throw new TranslationError('operation failed', 'Unable to find a satisfying vhost-user-gpu');
+    if (v.accel?.rendernode === undefined && helper.features.includes('render-node') && caps.graphicsHost!.drmRenderNode === null) {
+      throw new TranslationError('bare', "cannot open directory '/dev/dri': No such file or directory");
+    }
   },
   // qemuAssignDeviceVideoAlias
   alias: (_v, index) => `video${index}`,
@@ -299,9 +307,10 @@ export const video: DeviceKind<VideoDef> = {
   command(v, { def, caps }) {
     if (v.type === 'none') return [];
     const ccw = v.info.address?.type === 'ccw';
-    const props: Record<string, unknown> = { driver: qemuModel(v, caps, ccw) };
-    // qemuBuildVirtioDevProps
-    if (v.type === 'virtio') for (const [a, q] of VIRTIO_OPTS) if (v.virtio?.[a]) props[q] = v.virtio[a] === 'on';
+    const driver = qemuModel(v, caps, ccw);
+    const props: Record<string, unknown> = { driver };
+    // qemuBuildVirtioDevProps (not for vhost-user-vga, which libvirt builds as a plain device)
+    if (v.type === 'virtio' && driver !== 'vhost-user-vga') for (const [a, q] of VIRTIO_OPTS) if (v.virtio?.[a]) props[q] = v.virtio[a] === 'on';
     props.id = v.info.alias;
     if (QXL_OR_VIRTIO(v.type) && v.heads) props.max_outputs = v.heads;
     if (v.type === 'qxl') {
@@ -309,6 +318,8 @@ export const video: DeviceKind<VideoDef> = {
       if (v.vram) props.vram_size = v.vram * 1024;
       if (hasFlag(caps, 'qxl.vram64_size_mb')) props.vram64_size_mb = Math.floor(v.vram64 / 1024);
       if (hasFlag(caps, 'qxl.vgamem_mb')) props.vgamem_mb = Math.floor(v.vgamem / 1024);
+    } else if (v.backend === 'vhostuser') {
+      props.chardev = `chr-vu-${v.info.alias}`;
     } else if ((v.type === 'vga' && hasFlag(caps, 'VGA.vgamem_mb')) || (v.type === 'vmvga' && hasFlag(caps, 'vmware-svga.vgamem_mb'))) {
       if (v.vram >= 1024) props.vgamem_mb = Math.floor(v.vram / 1024);
     } else if (v.type === 'bochs' && v.vram) {
@@ -318,7 +329,10 @@ export const video: DeviceKind<VideoDef> = {
       if (v.res.x) props.xres = v.res.x;
       if (v.res.y) props.yres = v.res.y;
     }
-    return [...zpciDevice(v.info), ['-device', JSON.stringify({ ...props, ...addressProps(v.info, def) })]];
+    // the helper's end of a socket pair, passed to QEMU as a descriptor
+    const helper = caps.graphicsHost?.vhostUserGpu;
+    const chardev = v.backend === 'vhostuser' && helper ? [['-chardev', `socket,id=chr-vu-${v.info.alias},fd=${helper.fd}`]] : [];
+    return [...chardev, ...zpciDevice(v.info), ['-device', JSON.stringify({ ...props, ...addressProps(v.info, def) })]];
   },
 };
 

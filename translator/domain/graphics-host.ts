@@ -30,12 +30,22 @@ export interface GraphicsHostFacts {
   libDir: string;
   /** where per-domain D-Bus daemons put their sockets (cfg->dbusStateDir) */
   dbusStateDir: string;
-  /** false: the host has no vhost-user-gpu helper (/usr/share/qemu/vhost-user/*.json);
-   *  absent: unknown (a command line with one is refused) */
-  vhostUserGpu?: false;
+  /** the host's vhost-user-gpu helper (/usr/share/qemu/vhost-user/*.json): false, none;
+   *  else the features its --print-capabilities lists and the descriptor of the socket
+   *  QEMU gets to it (the harness's mock: 1729); absent: unknown (a command line with
+   *  one is refused) */
+  vhostUserGpu?: false | VhostUserGpuFacts;
+  /** false: the daemon has no network driver (libvirt's test harness), so a listen of
+   *  type network fails its lookup; absent: the network driver answers from "networks" */
+  networkDriver?: false;
   /** settings that differ where a domain is only defined (libvirt's test harness runs
    *  qemuxml2xmltest with qemu.conf's defaults, qemuxml2argvtest with its own) */
   xml2xml?: Partial<Omit<GraphicsHostFacts, 'xml2xml'>>;
+}
+
+export interface VhostUserGpuFacts {
+  features: ('virgl' | 'render-node')[];
+  fd: number;
 }
 
 declare module '../capabilities.js' {
@@ -71,8 +81,17 @@ export function parseGraphicsHost(raw: Record<string, unknown>, fail: (message: 
   if (typeof o.dbusStateDir !== 'string' || !o.dbusStateDir.startsWith('/')) throw bad('"dbusStateDir"');
   out.dbusStateDir = o.dbusStateDir;
   if (o.vhostUserGpu !== undefined) {
-    if (o.vhostUserGpu !== false) throw bad('"vhostUserGpu"');
-    out.vhostUserGpu = false;
+    const v = o.vhostUserGpu as Record<string, unknown> | false;
+    if (v !== false) {
+      const ok = typeof v === 'object' && v !== null && Array.isArray(v.features) && v.features.every((f) => f === 'virgl' || f === 'render-node')
+        && Number.isSafeInteger(v.fd) && (v.fd as number) > 2;
+      if (!ok) throw bad('"vhostUserGpu"');
+      out.vhostUserGpu = { features: v.features as VhostUserGpuFacts['features'], fd: v.fd as number };
+    } else out.vhostUserGpu = false;
+  }
+  if (o.networkDriver !== undefined) {
+    if (o.networkDriver !== false) throw bad('"networkDriver"');
+    out.networkDriver = false;
   }
   if (o.xml2xml !== undefined) {
     if (typeof o.xml2xml !== 'object' || o.xml2xml === null || Array.isArray(o.xml2xml)) throw bad('"xml2xml"');

@@ -250,7 +250,7 @@ export interface BackendInput {
 /** What a memory device adds to its backend (qemuBuildMemoryDimmBackendStr): libvirt
  *  forces a backend object for it, and it is never the system RAM. */
 export interface DeviceBackend {
-  model: 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem';
+  model: 'dimm' | 'nvdimm' | 'virtio-pmem' | 'virtio-mem' | 'sgx-epc';
   /** <source><pagesize>, KiB; 0 when none */
   pagesizeKiB: number;
   /** <source><path> of an NVDIMM or virtio-pmem */
@@ -285,7 +285,9 @@ export function memoryBackendProps(o: BackendInput): { json: string; needed: boo
   let type = 'memory-backend-ram';
   const share = access ? [`"share":${access === 'shared'}`] : [];
   const canon = system && hasFlag(caps, 'memory-backend-file.x-use-canonical-path-for-ramblock-id') ? ['"x-use-canonical-path-for-ramblock-id":false'] : [];
-  if (!dev?.path && mb.source === 'memfd') {
+  if (dev?.model === 'sgx-epc') {
+    type = 'memory-backend-epc';
+  } else if (!dev?.path && mb.source === 'memfd') {
     type = 'memory-backend-memfd';
     if (huge) parts.push('"hugetlb":true', `"hugetlbsize":${huge * 1024}`);
     parts.push(...share, ...canon);
@@ -297,7 +299,8 @@ export function memoryBackendProps(o: BackendInput): { json: string; needed: boo
     parts.push(...share, ...canon);
   }
   // (a real NVDIMM is not preallocated, nor is a virtio-pmem's file)
-  const prealloc = mb.allocation === 'immediate' || (dev?.path ? !dev.pmem && dev.model !== 'virtio-pmem' : huge > 0);
+  // (an EPC section is always preallocated)
+  const prealloc = dev?.model === 'sgx-epc' || mb.allocation === 'immediate' || (dev?.path ? !dev.pmem && dev.model !== 'virtio-pmem' : huge > 0);
   if (dev?.model === 'virtio-mem') {
     // no prealloc on the backend (the device has it); never -mem-prealloc here (memory-device.ts)
     if (hasFlag(caps, 'memory-backend-file.reserve')) parts.push('"reserve":false');

@@ -1,6 +1,6 @@
-// s390x 's390-ccw-virtio-*': virtio devices on CCW, PCI devices with zPCI ids, no USB,
+// s390x 's390-ccw-virtio-*': virtio devices on CCW, PCI devices with zPCI ids, no USB
+// (a USB controller without a model is 'none', or with a PCI address ignored),
 // no PS/2, an s390 panic device always present.
-import { notImplemented } from '../errors.js';
 import { hasFlag, type QemuCaps } from '../capabilities.js';
 import type { DomainDef } from '../model.js';
 import { addPciRoot } from './common.js';
@@ -15,9 +15,6 @@ export const s390Ccw: Machine = {
   acpi: false,
   addDefaultDevices(def: DomainDef, caps: QemuCaps): void {
     const d = def.devices;
-    // (a model-less USB controller becomes 'none' or is left out of the command line: see
-    // the controller's post-parse; a USB controller of a given model is not implemented)
-    if (d.controller.some((c) => c.type === 'usb' && c.model !== undefined && c.model !== 'none')) throw notImplemented('USB controllers of a given model on s390x');
     if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
     if (!d.memballoon.length) d.memballoon.push({ model: 'virtio', info: {} });
     // (a default-model panic becomes the s390 one in post-parse)

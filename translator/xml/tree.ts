@@ -140,7 +140,9 @@ function parseFresh(text: string, what: string, libxmlName: string | undefined):
     if (mismatch && libxmlName) {
       throw new TranslationError('bare', `${libxmlName}:${v.err.line}: Opening and ending tag mismatch: ${mismatch[1]} line ${mismatch[2]} and ${mismatch[3]}`);
     }
-    throw xmlError(`${what} is not well-formed at line ${v.err.line}, column ${v.err.col}: ${v.err.msg}`);
+    // (an empty document has no column to name)
+    const at = v.err.col === undefined ? `line ${v.err.line}` : `line ${v.err.line}, column ${v.err.col}`;
+    throw xmlError(text.trim() ? `${what} is not well-formed at ${at}: ${v.err.msg}` : `${what} is empty`);
   }
   let raw: Raw[];
   try {
