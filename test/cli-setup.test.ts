@@ -243,7 +243,8 @@ for await (const line of createInterface({ input: process.stdin })) {
 `);
   const r = await vg(dir, ['run', '--translator-worker', `node ${worker}`, '--case', 'minimal']);
   assert.is(r.exitCode, 1);
-  assert.match(r.stdout, /^FAIL xml2argv d\/minimal x86_64-7\.2\.0 \(broken translator\)\nbroken translator: the worker could not translate it: cannot read /m);
+  // (the failure's context — case, snapshot, translator, reproduce — sits between the two)
+  assert.match(r.stdout, /^FAIL xml2argv d\/minimal x86_64-7\.2\.0 \(broken translator\)\n(?: {2}.*\n)*broken translator: the worker could not translate it: cannot read /m);
   // The reference worker says so for a snapshot it cannot read.
   const w = await execa('node', [bin, 'worker'], { input: `${JSON.stringify({ id: 1, mode: 'xml2argv', caps: '/nonexistent/caps.xml', input: minimal })}\n`, reject: false });
   assert.equal(JSON.parse(w.stdout), { id: 1, ok: false, tool: 'cannot read capabilities file /nonexistent/caps.xml: no such file' });
