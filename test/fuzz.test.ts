@@ -12,7 +12,7 @@ import { corpus, mutatedDomain } from './helpers/fuzz-domains.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const snapshots = ['7.2.0_x86_64', '8.1.0_x86_64', '7.2.0_s390x', '8.1.0_s390x']
   .map((s) => loadCaps(readFileSync(`${root}/capabilities/caps_${s}.xml`, 'utf8'), s));
-const runs = Number(process.env.VIRTGOLD_FUZZ_RUNS ?? 300);
+const runs = Number(process.env.VIRTGOLD_FUZZ_RUNS ?? 200);
 
 test(`mutated domains: output or a translation error (${runs} runs)`, () => {
   fc.assert(
