@@ -189,12 +189,9 @@ export const controller: DeviceKind<ControllerDef> = {
     if (c.type !== 'usb') return;
     // A disabled controller keeps no address; one without a model gets the machine's.
     if (c.model === 'none') delete c.info.address;
-    if (c.model === undefined && machine.defaultUsbModel) c.model = machine.defaultUsbModel;
-    // qemuDomainControllerDefPostParse on s390x: no USB unless an address asks for one,
-    // and then a model only if the QEMU has piix3's (else none is built: see `command`)
-    if (c.model === undefined && machine.family === 's390-ccw') {
-      if (!c.info.address) c.model = 'none';
-      else if (hasFlag(ctx.caps, 'piix3-usb-uhci')) c.model = 'piix3-uhci';
+    if (c.model === undefined) {
+      const model = machine.defaultUsbModel?.(c.info.address !== undefined, ctx.caps);
+      if (model !== undefined) c.model = model;
     }
   },
   // qemuDomainDeviceCalculatePCIConnectFlags

@@ -15,7 +15,7 @@ export const i440fx: Machine = {
   family: 'i440fx',
   // qemuDomainIsI440FX
   matches: (m) => m === 'pc' || m.startsWith('pc-0.') || m.startsWith('pc-1.') || m.startsWith('pc-i440fx-') || m.startsWith('rhel'),
-  defaultUsbModel: 'piix3-uhci',
+  defaultUsbModel: () => 'piix3-uhci',
   virtioCcw: false,
   zpci: false,
   pmDevice: () => 'PIIX4_PM',

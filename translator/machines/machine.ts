@@ -7,8 +7,9 @@ export interface Machine {
   family: 'i440fx' | 'q35' | 's390-ccw';
   /** does this (canonical) machine name belong to the family */
   matches(machine: string): boolean;
-  /** the default model of a USB controller without one */
-  defaultUsbModel?: string;
+  /** the model a USB controller without one gets (qemuDomainControllerDefPostParse),
+   *  which may depend on whether it has a guest address; undefined: none */
+  defaultUsbModel?(addressed: boolean, caps: QemuCaps): string | undefined;
   /** virtio devices without an address go on CCW rather than PCI */
   virtioCcw: boolean;
   /** PCI devices carry zPCI ids */

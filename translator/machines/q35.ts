@@ -19,7 +19,7 @@ export const q35: Machine = {
   // qemuDomainIsQ35
   matches: (m) => m === 'q35' || m.startsWith('pc-q35'),
   // qemuDomainControllerDefPostParse picks this for every x86 machine (q35 adds its own default USB controller).
-  defaultUsbModel: 'piix3-uhci',
+  defaultUsbModel: () => 'piix3-uhci',
   virtioCcw: false,
   zpci: false,
   pmDevice: (caps, state) => (hasFlag(caps, state === 's3' ? 'ich9-disable-s3' : 'ich9-disable-s4') ? 'ICH9-LPC' : 'PIIX4_PM'),

@@ -13,6 +13,9 @@ export const s390Ccw: Machine = {
   virtioCcw: true,
   zpci: true,
   acpi: false,
+  // no USB unless an address asks for one, and then a model only if the QEMU has
+  // piix3's (else none is built: see the controller's command)
+  defaultUsbModel: (addressed, caps) => (!addressed ? 'none' : hasFlag(caps, 'piix3-usb-uhci') ? 'piix3-uhci' : undefined),
   addDefaultDevices(def: DomainDef, caps: QemuCaps): void {
     const d = def.devices;
     if (hasFlag(caps, 'zpci')) addPciRoot(def, 'pci-root');
