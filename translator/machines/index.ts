@@ -18,7 +18,7 @@ export const familyOf = (name: string): Machine | undefined => FAMILIES.find((f)
 /** The family of the domain's machine (canonical name, after post-parse). */
 export function machineOf(def: DomainDef): Machine {
   const name = def.os.machine ?? '';
-  const m = FAMILIES.find((f) => f.matches(name));
+  const m = familyOf(name);
   if (!m) throw notImplemented(`machine type '${name}'`);
   return m;
 }
