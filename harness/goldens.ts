@@ -11,6 +11,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { at, closeDir, inDirOf, openDir, readInside, writeAtomicIn, type Dir } from './confine.js';
 import { SetupError, UserError } from './errors.js';
 import { selected } from './filters.js';
+import { missingGoldenHint } from './hints.js';
 import { dirs, insideProject } from './project.js';
 import type { Filters, Golden, MatrixEntry, Mode, Outcome } from './types.js';
 
@@ -44,7 +45,7 @@ export function lookupGolden(entry: MatrixEntry, onDisk?: ReadonlySet<string>): 
   if (out !== undefined && err !== undefined) return `both ${entry.relStem}${ext} and ${entry.relStem}.err exist; remove one`;
   if (out !== undefined) return { rel: entry.relStem + ext, kind: 'output', text: out };
   if (err !== undefined) return { rel: `${entry.relStem}.err`, kind: 'error', text: err };
-  return `no golden: ${entry.relStem}${ext} or ${entry.relStem}.err is missing (run npm run update-golden)`;
+  return `no golden: ${entry.relStem}${ext} or ${entry.relStem}.err is missing (${missingGoldenHint(root)})`;
 }
 
 /** The golden an entry has on disk, if exactly one. */

@@ -12,6 +12,7 @@ import { at, closeDir, openDir, writeAtomicIn } from './confine.js';
 import { SetupError, UsageError } from './errors.js';
 import { readCaps } from './io.js';
 import { lookupGolden, relStemOf } from './goldens.js';
+import { shellQuote } from './failure-context.js';
 import { judge, runBuiltin } from './judge.js';
 import { findProject } from './project.js';
 import { reduce } from './reduce.js';
@@ -145,7 +146,7 @@ export async function reduceCommand(argv: string[], cwd = process.cwd()): Promis
     `  translator (${translator.name}): ${result.translator}`,
     `  reference (${reference.name}): ${result.reference}`,
     ...(result.diff ? [result.diff.trimEnd()] : []),
-    ...(target ? [`wrote ${target.rel} (npm run update-golden writes its goldens)`] : []),
+    ...(target ? [`wrote ${target.rel} (virtgold update${v.root === undefined ? '' : ` --root ${shellQuote(v.root)}`} --case ${target.rel.slice('cases/'.length, -'.xml'.length)} writes its goldens)`] : []),
   ].join('\n') + '\n');
   return 0;
 }

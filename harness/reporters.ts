@@ -2,6 +2,7 @@
 // Each takes the finished suite and returns text; `--reporter NAME:FILE` writes it to FILE.
 import { relative } from 'node:path';
 import { contextLines, contextOf } from './failure-context.js';
+import { staleHint } from './hints.js';
 import { colorDiff } from './intraline.js';
 import { counts, type EntryResult, type SuiteResult } from './runner.js';
 import { plural, staleName, summaryLine } from './summary.js';
@@ -21,7 +22,7 @@ export function pretty(s: SuiteResult, color: boolean, root: string): string {
     if (ctx) out.push(...contextLines(ctx));
     out.push(colorDiff(r.message ?? '', color));
   }
-  for (const p of s.stale) out.push(`STALE ${relative(root, p)}: no case produces it (npm run update-golden removes it)`);
+  for (const p of s.stale) out.push(`STALE ${relative(root, p)}: no case produces it (${staleHint(root)})`);
   // Skips grouped by reason: a libvirt run skips whole snapshots at a time.
   const byReason = new Map<string, string[]>();
   for (const r of s.results.filter((x) => x.status === 'skip')) {

@@ -15,6 +15,6 @@ export const summaryLine = (s: SuiteResult) => {
   const c = counts(s);
   const own = s.results.filter((r) => r.status === 'skip' && r.message === OWN_REFUSAL).length;
   return `${c.pass} passed, ${c.fail + c.broken} failed, ${c.skip} skipped` +
-    (own ? ` (${own} of them virtgold's own \`unsupported\` refusals)` : '') +
+    (own ? ` (${own} of them virtgold's own \`unsupported\` refusal${own === 1 ? '' : 's'})` : '') +
     (c.stale ? `; ${plural(c.stale, 'stale golden')}` : '');
 };

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isVirtgoldCorpus, missingGoldenHint, staleHint } from '../harness/hints.js';
 import { libvirtUnavailable } from '../harness/libvirt.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -227,6 +228,8 @@ test('own refusals: every translator but the reference one skips them, with the 
     assert.match(r.stdout, /^skip xml2argv d\/genid-empty x86_64-7\.2\.0: the golden is virtgold's own `unsupported` refusal, not a claim about libvirt$/m);
     assert.match(r.stdout, /^2 passed, 0 failed, 2 skipped \(2 of them virtgold's own `unsupported` refusals\)$/m);
   }
+  const one = await vg(dir, ['run', '--translator-cmd', `${virtgold} {mode} --caps {caps} {input}`, '--case', 'genid-empty', '--mode', 'xml2argv']);
+  assert.match(one.stdout, /^0 passed, 0 failed, 1 skipped \(1 of them virtgold's own `unsupported` refusal\)$/m);
   const builtin = await vg(dir, ['run', '--reporter', 'json']);
   const j = JSON.parse(builtin.stdout) as { summary: { passed: number; skipped: number } };
   assert.equal([j.summary.passed, j.summary.skipped], [4, 0]); // the reference translator is held to them
@@ -261,7 +264,8 @@ test('stale goldens are counted on their own, relative in every reporter; diff h
   assert.is(one.exitCode, 1);
   assert.match(one.stdout, /; 1 entry in /);
   assert.match(one.stdout, /^1 passed, 0 failed, 0 skipped; 1 stale golden$/m);
-  assert.match(one.stdout, /^STALE golden\/xml2argv\/d\/minimal\.x86_64-9\.9\.9\.args: no case produces it/m);
+  // (a project of one's own: no npm run update-golden there, and it would write the reference's goldens)
+  assert.match(one.stdout, /^STALE golden\/xml2argv\/d\/minimal\.x86_64-9\.9\.9\.args: no case produces it \(delete it\)$/m);
   const rel = 'golden/xml2argv/d/minimal.x86_64-9.9.9.args';
   const html = readFileSync(join(dir, 'h.html'), 'utf8');
   assert.ok(html.includes(`<li>${rel}</li>`));
@@ -280,6 +284,17 @@ test('stale goldens are counted on their own, relative in every reporter; diff h
   assert.match(fail.stdout, /^--- golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.args \(golden\)$/m);
   assert.not.match(fail.stdout, /\t$/m);
   assert.match(fail.stdout, /^0 passed, 1 failed, 0 skipped; 1 stale golden$/m);
+});
+
+test('hints name commands that work in the project: accept for a missing golden, npm run update-golden only in virtgold\'s own', async () => {
+  const dir = project('hints', ['caps_7.2.0_x86_64.xml']);
+  const r = await vg(dir, ['run', '--case', 'minimal', '--mode', 'xml2argv']);
+  assert.is(r.exitCode, 1);
+  assert.match(r.stdout, /^no golden: golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.args or golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.err is missing \(virtgold accept makes this run's result the golden\)$/m);
+  assert.ok(isVirtgoldCorpus(repo));
+  assert.not.ok(isVirtgoldCorpus(dir));
+  assert.match(missingGoldenHint(repo), /^npm run update-golden writes it/);
+  assert.is(staleHint(repo), 'npm run update-golden removes it');
 });
 
 // ---- real libvirt: the record mode ----

@@ -161,7 +161,7 @@ test('reduce: a translator wrong in one attribute of one device kind; the reduce
   for (const gone of ['<disk', '<interface', '<graphics', '<video', '<controller', '<channel', '<rng', '<sound']) assert.not.ok(reduced.includes(gone), `${gone} left in\n${reduced}`);
   assert.match(r.stderr, /^reduced .*rich\.xml \(xml2argv\) from \d+ elements, \d+ attributes to \d+ elements, \d+ attributes in \d+ tests\ndisagreement kept: differs: translator output \| reference output\n/);
   assert.match(r.stderr, /^\+-device '\{"driver":"vfio-pcx"/m);
-  assert.match(r.stderr, /wrote cases\/reduced\/vfio-pcx\.xml \(npm run update-golden writes its goldens\)/);
+  assert.match(r.stderr, /wrote cases\/reduced\/vfio-pcx\.xml \(virtgold update --case reduced\/vfio-pcx writes its goldens\)/);
   // the reduced domain still disagrees, the same way (reduce finds nothing more to remove)
   const twice = await vg(dir, 'reduce', '--translator-worker', mangler, '--caps', caps, join(dir, 'cases/reduced/vfio-pcx.xml'));
   assert.is(twice.exitCode, 0, twice.stderr);
