@@ -36,7 +36,7 @@ const USAGE = `usage:
   virtgold reduce   [--translator… ] [--reference… | --reference golden] --caps FILE [--mode MODE] [--out cases/AREA/NAME.xml]
                     [--max-tests N] DOMAIN.xml
                                             shrink a domain on which two translators disagree
-  virtgold coverage [--root DIR] [--reporter json:FILE] [AREA…]
+  virtgold coverage [--root DIR] [--reporter pretty|json[:FILE]]… [AREA…]
                                             which elements and attributes of libvirt's domain
                                             schema the cases exercise
   virtgold worker                           serve translations as JSON lines on stdin/stdout

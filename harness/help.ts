@@ -8,8 +8,24 @@ export function commandsOf(usage: string): string[] {
   return [...usage.matchAll(/^ {2}virtgold (\S+)/gm)].map((m) => m[1]!);
 }
 
+/** Each command's own exit status (the general paragraph of the usage mixes them all). */
+const EXIT: Record<string, string> = {
+  xml2argv: '0 the command line on stdout, 1 a translation error (its .err text on stderr), 2 usage\n  or a file that cannot be read, 3 a bug in virtgold',
+  xml2xml: '0 the XML on stdout, 1 a translation error (its .err text on stderr), 2 usage or a file\n  that cannot be read, 3 a bug in virtgold',
+  run: '0 every entry passes, 1 a failing or broken entry or a stale golden, 2 usage or setup\n  error (nothing run), 3 a bug in virtgold; --watch: 130 on Ctrl-C',
+  update: '0 written (or, with --check, nothing to write), 1 --check found changes or stale\n  goldens, or the translator broke on an entry, 2 usage or setup error, 3 a bug in virtgold',
+  review: '0 done or quit, 130 Ctrl-C, 2 usage or setup error, 3 a bug in virtgold',
+  accept: '0 accepted, 1 a pending result whose entry is gone (named; reject drops it), 2 usage\n  or setup error, 3 a bug in virtgold',
+  reject: '0 rejected, 2 usage or setup error, 3 a bug in virtgold',
+  compare: '0 nothing differs, 1 an entry differs or a translator broke, 2 usage or setup error,\n  3 a bug in virtgold',
+  'merge-reports': '0 every entry passed, 1 something failed, 2 usage error, reports that are not\n  shards of one run, or a shard missing (the report of the others is still written),\n  3 a bug in virtgold',
+  reduce: '0 reduced, 1 the two sides do not disagree on the domain (nothing to reduce), 2 usage\n  or setup error, 3 a bug in virtgold',
+  coverage: '0 the table, 2 usage or setup error (no schema installed), 3 a bug in virtgold',
+  worker: '0 when stdin ends, 2 usage error',
+};
+
 /** The usage of one command: its lines, the FILTERS paragraph when it takes filters, and
- *  the exit status. */
+ *  its exit status. */
 export function commandUsage(usage: string, command: string): string {
   const lines = usage.split('\n');
   const start = lines.findIndex((l) => new RegExp(`^ {2}virtgold ${command}(\\s|$)`).test(l));
@@ -26,7 +42,8 @@ export function commandUsage(usage: string, command: string): string {
   };
   const filters = own.some((l) => l.includes('FILTERS')) ? paragraph(/^FILTERS/) : [];
   const translator = own.some((l) => l.includes('[TRANSLATOR]')) ? paragraph(/^TRANSLATOR/) : [];
-  return ['usage:', ...own, ...translator, ...filters, ...paragraph(/^exit status/)].join('\n');
+  const exit = EXIT[command] ? ['', `exit status: ${EXIT[command]}`] : paragraph(/^exit status/);
+  return ['usage:', ...own, ...translator, ...filters, ...exit].join('\n');
 }
 
 /** Does ARGS ask for help (before a `--`, which ends the options)? */

@@ -1,7 +1,7 @@
 // Intra-line diffs: within a changed line, which words changed (jsdiff's
 // diffWordsWithSpace), for the pretty reporter, review and the html report. A one-
 // character change in a 150-character -device line is then seen at a glance. Without
-// colour the unified diff is left exactly as it is (still a patch `git apply` takes).
+// colour the unified diff is left exactly as it is (still a patch `patch -p0` takes).
 import { diffWordsWithSpace } from 'diff';
 
 export interface Part { text: string; changed: boolean }

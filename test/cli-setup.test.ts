@@ -57,6 +57,11 @@ test('every command\'s --help prints its usage and exits 0; worker --help starts
     assert.not.match(r.stdout, /virtgold xml2argv .*\n[\s\S]*virtgold compare /); // not the whole usage
     assert.is(r.stderr, '');
   }
+  // Each command's own exit status, not the paragraph that mixes them all.
+  const [reduce, accept] = await Promise.all([vg(repo, ['reduce', '--help']), vg(repo, ['accept', '--help'])]);
+  assert.match(reduce.stdout, /\nexit status: 0 reduced, 1 the two sides do not disagree on the domain/);
+  assert.match(accept.stdout, /\nexit status: 0 accepted, 1 a pending result whose entry is gone/);
+  assert.not.match(reduce.stdout + accept.stdout, /translation error, failing goldens, or a compare/);
   const h = await vg(repo, ['run', '-h']);
   assert.match(h.stdout, /FILTERS/);
   const help = await vg(repo, ['help', 'update']);
