@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isVirtgoldCorpus, missingGoldenHint, staleHint } from '../harness/hints.js';
@@ -296,10 +296,35 @@ test('hints name commands that work in the project: accept for a missing golden,
   const r = await vg(dir, ['run', '--case', 'minimal', '--mode', 'xml2argv']);
   assert.is(r.exitCode, 1);
   assert.match(r.stdout, /^no golden: golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.args or golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.err is missing \(virtgold accept makes this run's result the golden\)$/m);
+  assert.match(r.stdout, /^ {2}virtgold accept \[FILTERS\]/m);
+  assert.not.match(r.stdout, /npm run update-golden/); // no such script here; it would write the reference's goldens
   assert.ok(isVirtgoldCorpus(repo));
   assert.not.ok(isVirtgoldCorpus(dir));
   assert.match(missingGoldenHint(repo), /^npm run update-golden writes it/);
   assert.is(staleHint(repo), 'npm run update-golden removes it');
+});
+
+test('review in a terminal marks the changed words of a pending result (reverse video)', async () => {
+  if (!existsSync('/usr/bin/script')) return void console.log('  (skipped: review in a terminal needs script from util-linux)');
+  const dir = project('review-words', ['caps_7.2.0_x86_64.xml']);
+  assert.is((await vg(dir, ['update'])).exitCode, 0);
+  const golden = join(dir, 'golden/xml2argv/d/minimal.x86_64-7.2.0.args');
+  writeFileSync(golden, readFileSync(golden, 'utf8').replace('-m 214', '-m 215'));
+  assert.is((await vg(dir, ['run', '--case', 'minimal', '--mode', 'xml2argv'])).exitCode, 1);
+  const env = { ...process.env, TERM: 'xterm' } as Record<string, string>;
+  for (const k of ['NO_COLOR', 'FORCE_COLOR']) delete env[k];
+  const child = execa('/usr/bin/script', ['-qfec', `node ${bin} review --root ${dir}`, '/dev/null'], { stdin: 'pipe', reject: false, extendEnv: false, env, timeout: 60_000 });
+  let screen = '';
+  let answered = false;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    screen += d;
+    if (!answered && screen.includes('q quit > ')) answered = child.stdin!.write('q') || true;
+  });
+  const r = await child;
+  assert.is(r.exitCode, 0, screen);
+  assert.ok(screen.includes('\x1b[31m--m \x1b[7m215\x1b[27m'), screen);
+  assert.ok(screen.includes('\x1b[32m+-m \x1b[7m214\x1b[27m'), screen);
 });
 
 // ---- real libvirt: the record mode ----
