@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { selectEntries } from './cases.js';
 import { at, closeDir, inDirOf, openDir, readInside, writeAtomicIn, type Dir } from './confine.js';
 import { selected } from './filters.js';
-import { isVirtgoldCorpus } from './hints.js';
+import { isVirtgoldCorpus, rootNote } from './hints.js';
 import { goldenExtension, writeGolden } from './goldens.js';
 import type { Filters, Golden, MatrixEntry, Mode, Outcome } from './types.js';
 
@@ -264,7 +264,7 @@ export function pendingFooter(root: string, k: Keeper): string {
       '  virtgold review            accept or reject each, showing its diff',
       '  virtgold accept [FILTERS]  make them the goldens   (virtgold reject [FILTERS] drops them)',
       '  virtgold run --update      write failing results as goldens as the run goes',
-      ...(isVirtgoldCorpus(root) ? ['  npm run update-golden      rewrite every golden from the reference translator'] : []));
+      ...(isVirtgoldCorpus(root) ? ['  npm run update-golden      rewrite every golden from the reference translator'] : []), ...rootNote(root));
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -298,6 +298,10 @@ test('hints name commands that work in the project: accept for a missing golden,
   assert.match(r.stdout, /^no golden: golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.args or golden\/xml2argv\/d\/minimal\.x86_64-7\.2\.0\.err is missing \(virtgold accept makes this run's result the golden\)$/m);
   assert.match(r.stdout, /^ {2}virtgold accept \[FILTERS\]/m);
   assert.not.match(r.stdout, /npm run update-golden/); // no such script here; it would write the reference's goldens
+  assert.not.match(r.stdout, /--root/); // run inside the project
+  // Run with --root from elsewhere: the commands it prints need that --root too.
+  const away = await vg(repo, ['run', '--root', dir, '--case', 'minimal', '--mode', 'xml2argv']);
+  assert.ok(away.stdout.includes(`  (from here, each of these with --root ${dir})`), away.stdout);
   assert.ok(isVirtgoldCorpus(repo));
   assert.not.ok(isVirtgoldCorpus(dir));
   assert.match(missingGoldenHint(repo), /^npm run update-golden writes it/);
