@@ -53,7 +53,9 @@ test('a failing entry is kept as pending (with metadata); the next passing run c
   });
   assert.match(pendingFooter(dir, keeper), /^1 result pending in \.virtgold\/pending\/:\n.*virtgold review/m);
   assert.match(pendingFooter(dir, keeper), /virtgold accept \[FILTERS\]/);
-  assert.match(pendingFooter(dir, keeper), /npm run update-golden/);
+  // A project of one's own: no npm run update-golden there; seen from outside it, --root.
+  assert.not.match(pendingFooter(dir, keeper), /npm run update-golden/);
+  assert.match(pendingFooter(dir, keeper), /\n {2}\(from here, each of these with --root \/.*\)\n$/);
   // Fixed by hand: the next run clears the pending result and its folders.
   writeFileSync(join(dir, ARGS), good);
   const again = await runIn(dir);
