@@ -104,6 +104,7 @@ function checkout(name: string): string {
   return dir;
 }
 
+let runs = 0;
 const sh = (cwd: string, cmd: string) => execa('bash', ['-e', '-c', cmd], { cwd, env, reject: false, all: true });
 
 /** The workflow as CI runs it: each job of the shard matrix in a checkout of its own, its
@@ -121,14 +122,15 @@ async function runWorkflow(prepare: (dir: string) => void = () => undefined) {
   const commands = (j: Job, m: Record<string, string>) => j.steps.filter((s) => s.run).map((s) => expand(s.run!, m, shards.length))
     .filter((c) => c !== 'npm ci'); // npm ci: installed above from the packed tarball
   const shardRuns = [];
-  const collected = join(root, `artifacts-${Math.random().toString(36).slice(2)}`);
+  const n = ++runs;
+  const collected = join(root, `artifacts-${n}`);
   for (const k of shards) {
-    const dir = checkout(`shard-${k}-${Math.random().toString(36).slice(2)}`);
+    const dir = checkout(`shard-${k}-${n}`);
     prepare(dir);
     for (const cmd of commands(goldens, { shard: k })) shardRuns.push({ shard: k, cmd, result: await sh(dir, cmd) });
     cpSync(join(dir, 'reports'), collected, { recursive: true });
   }
-  const dir = checkout(`report-${Math.random().toString(36).slice(2)}`);
+  const dir = checkout(`report-${n}`);
   cpSync(collected, join(dir, 'reports'), { recursive: true });
   const merges = [];
   for (const cmd of commands(report, {})) merges.push({ cmd, result: await sh(dir, cmd) });
