@@ -153,6 +153,15 @@ test('the example declares virtgold as a devDependency, its scripts use its corp
   assert.is(pkg.scripts['check-goldens'], `virtgold update --check ${worker}`);
 });
 
+test('the GitLab pipeline runs the same commands as the GitHub workflow', () => {
+  const github = readWorkflow(readFileSync(join(example, '.github/workflows/virtgold.yml'), 'utf8'))
+    .flatMap((j) => j.steps.filter((st) => st.run).map((st) => st.run!));
+  const gitlab = readFileSync(join(example, '.gitlab-ci.yml'), 'utf8').split('\n')
+    .filter((l) => /^ {4}- (npm|npx) /.test(l))
+    .map((l) => l.slice(6).replaceAll('$CI_NODE_INDEX', '${{ matrix.shard }}').replaceAll('$CI_NODE_TOTAL', '${{ strategy.job-total }}'));
+  assert.equal(gitlab, github);
+});
+
 pyTest('the workflow passes: every shard, then one JUnit and HTML report of all the entries', async () => {
   const { shards, shardRuns, merges, dir } = await runWorkflow();
   for (const r of [...shardRuns, ...merges]) assert.is(r.result.exitCode, 0, `${r.cmd}\n${r.result.all}`);

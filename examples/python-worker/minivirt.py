@@ -215,7 +215,7 @@ def parse_domain(data, caps):
 def resolve_machine(wanted, virt, caps):
     machines = caps.machines.get('kvm' if virt == 'kvm' else 'tcg', [])
     for m in machines:
-        if (wanted is None and m['default']) or wanted in (m['name'], m['alias']):
+        if (m['default'] if wanted is None else wanted in (m['name'], m['alias'])):
             return m
     if wanted is None:
         raise TranslationError(f'unsupported configuration: QEMU {caps.version} has no default machine type')
