@@ -10,8 +10,8 @@ export function commandsOf(usage: string): string[] {
 
 /** Each command's own exit status (the general paragraph of the usage mixes them all). */
 const EXIT: Record<string, string> = {
-  xml2argv: '0 the command line on stdout, 1 a translation error (its .err text on stderr), 2 usage\n  or a file that cannot be read, 3 a bug in virtgold',
-  xml2xml: '0 the XML on stdout, 1 a translation error (its .err text on stderr), 2 usage or a file\n  that cannot be read, 3 a bug in virtgold',
+  xml2argv: '0 the command line on stdout, 1 a translation error (its .err text on stderr), 2 usage,\n  a file that cannot be read or a --caps that is not a capabilities file, 3 a bug in virtgold',
+  xml2xml: '0 the XML on stdout, 1 a translation error (its .err text on stderr), 2 usage, a file\n  that cannot be read or a --caps that is not a capabilities file, 3 a bug in virtgold',
   run: '0 every entry passes, 1 a failing or broken entry or a stale golden, 2 usage or setup\n  error (nothing run), 3 a bug in virtgold; --watch: 130 on Ctrl-C',
   update: '0 written (or, with --check, nothing to write), 1 --check found changes or stale\n  goldens, or the translator broke on an entry, 2 usage or setup error, 3 a bug in virtgold',
   review: '0 done or quit, 130 Ctrl-C, 2 usage or setup error, 3 a bug in virtgold',
