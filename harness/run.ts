@@ -15,7 +15,7 @@ import { parseShard } from './shard.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { realPathOf } from './confine.js';
-import { reproducer } from './failure-context.js';
+import { reproducer, shellQuote } from './failure-context.js';
 import { wantsColor } from './intraline.js';
 import { pendingFooter, pendingKeeper, updateFromEnv } from './pending.js';
 import { plainProgress } from './progress.js';
@@ -81,9 +81,15 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
     const sel = selectionOf(withPositionals(v, positionals));
     const writer = await writerOf(v);
     const { review } = await import('./review.js');
-    return locked(sel.root, () => review({ ...sel, ...writer }));
+    return locked(sel.root, () => review({ ...sel, ...writer, translatorFlag: translatorFlagOf(v) }));
   }
   return command === 'update' ? update(argv) : run(argv);
+}
+
+/** The --translator* option as typed (for messages), if one was given. */
+function translatorFlagOf(v: AdapterFlags): string | undefined {
+  const k = (['translator', 'translator-cmd', 'translator-worker'] as const).find((x) => v[x] !== undefined);
+  return k && `--${k} ${shellQuote(v[k]!)}`;
 }
 
 type AdapterFlags = Partial<Record<'translator' | 'translator-cmd' | 'translator-worker' | 'reference' | 'reference-cmd' | 'reference-worker', string>>;

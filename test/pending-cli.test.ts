@@ -73,6 +73,22 @@ test('reject drops the pending result and leaves the golden', async () => {
   assert.not.ok(existsSync(join(dir, '.virtgold/pending/xml2argv')));
 });
 
+test('accept and reject take positional filters, as run does', async () => {
+  const dir = project();
+  await virtgold(dir, ['run']);
+  const none = await virtgold(dir, ['reject', 'usb/*']);
+  assert.is(none.exitCode, 0, none.stderr);
+  assert.is(none.stdout, "no pending result matching --case 'usb/*' (a failing virtgold run keeps them in .virtgold/pending/)");
+  assert.ok(existsSync(join(dir, PENDING)));
+  const bad = await virtgold(dir, ['accept', 'domain/*', '--bogus']);
+  assert.is(bad.exitCode, 2);
+  assert.match(bad.stderr, /^virtgold: unknown option '--bogus'\n\(virtgold accept --help shows the usage\)$/);
+  const a = await virtgold(dir, ['accept', 'minimal', '--mode', 'xml2argv']);
+  assert.is(a.exitCode, 0, a.stderr);
+  assert.is(a.stdout, `accepted  ${ARGS}\n1 accepted matching --case minimal --mode xml2argv`);
+  assert.not.ok(existsSync(join(dir, PENDING)));
+});
+
 for (const [how, args, env] of [['run --update', ['run', '--update'], {}], ['run -u', ['run', '-u'], {}], ['VIRTGOLD_UPDATE=1', ['run'], { VIRTGOLD_UPDATE: '1' }]] as const) {
   test(`${how}: failing results are written as goldens during the run, which passes`, async () => {
     const dir = project();
@@ -84,6 +100,26 @@ for (const [how, args, env] of [['run --update', ['run', '--update'], {}], ['run
     assert.not.ok(existsSync(join(dir, '.virtgold/pending/xml2argv')));
   });
 }
+
+test('review with a named translator reviews what update with it would change, pending results or not', async () => {
+  const dir = project();
+  await virtgold(dir, ['run']);
+  assert.ok(existsSync(join(dir, PENDING)));
+  const tool = join(dir, 'mine.sh');
+  writeFileSync(tool, '#!/bin/sh\necho "mine $1"\n', { mode: 0o755 });
+  const r = await execa('node', [bin, 'review', '--translator-cmd', `${tool} {mode} {input}`], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: 'A\n' });
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^1 pending result left as they are \(`virtgold review` without a translator walks them\)$/m);
+  assert.match(r.stdout, /reviewing what `virtgold update --prune --translator-cmd '.*mine\.sh \{mode\} \{input\}'` would change/);
+  assert.match(r.stdout, /\[1\/2\] update golden\/xml2argv\/domain\/minimal\.x86_64-7\.2\.0\.args/);
+  assert.match(r.stdout, /2 accepted, 0 rejected, 0 skipped/);
+  assert.is(readFileSync(join(dir, ARGS), 'utf8'), 'mine xml2argv\n');
+  assert.is(readFileSync(join(dir, XML), 'utf8'), 'mine xml2xml\n');
+  assert.ok(existsSync(join(dir, PENDING)), 'the pending result is left as it is');
+  // Without a translator, review still walks the pending results.
+  const p = await execa('node', [bin, 'review'], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: 'q\n' });
+  assert.match(p.stdout, /\[1\/1\] xml2argv domain\/minimal x86_64-7\.2\.0/);
+});
 
 test('outside a terminal a long run prints progress lines on stderr; stdout holds only the report', async () => {
   const r = await virtgold(repo, ['run', '--case', 'usb/*', '--reporter', 'json', '--jobs', '2']);
