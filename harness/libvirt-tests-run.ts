@@ -4,7 +4,7 @@
 // a domain. Used by npm run interop:snapshots (the 8.x goldens) and by the libvirt-tests
 // adapter (virtgold compare on any domains).
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capsForLibvirt, normalizeHarnessOutcome } from './libvirt-tests.js';
@@ -46,23 +46,28 @@ const timeoutFor = (n: number) => 120_000 + 1_000 * n;
 export async function runHarness(dir: string, work: string, inDir: string, snapshot: Snapshot, mode: Mode, ids: string[], sub: string = mode): Promise<Map<string, Outcome | string>> {
   const { bin, ext } = HARNESS_PROGRAMS[mode];
   const base = join(work, `${snapshot.arch}-${snapshot.version}`);
-  // `sub` names the run's own folder and copy of the snapshot: runs may overlap
-  const out = join(base, sub);
-  mkdirSync(out, { recursive: true });
-  const caps = join(base, `caps-${sub}.xml`); // one per program: both may run at once
+  mkdirSync(base, { recursive: true });
+  // A folder of its own per call (SUB-XXXXXX: its answers, its copy of the snapshot, its
+  // logs): calls may overlap, and an answer file already there would be compared, not
+  // written. Nothing is shared with another call, or another process: the programs keep
+  // their own state in folders they make with mkdtemp.
+  const own = mkdtempSync(join(base, `${sub}-`));
+  const out = join(own, 'out');
+  mkdirSync(out);
+  const caps = join(own, 'caps.xml');
   writeFileSync(caps, capsForLibvirt(readFileSync(snapshot.path, 'utf8')));
   const rel = `capabilities/caps_${snapshot.version}_${snapshot.arch}.xml`;
   const results = new Map<string, Outcome | string>();
   let left = ids;
   for (let round = 0; left.length; round++) {
     const r = await execa(join(dir, bin), {
-      reject: false, stdin: 'ignore', all: true, cwd: base, timeout: timeoutFor(left.length),
+      reject: false, stdin: 'ignore', all: true, cwd: own, timeout: timeoutFor(left.length),
       env: {
         VIRTGOLD_CASES: left.join(' '), VIRTGOLD_CAPS: caps, VIRTGOLD_ARCH: snapshot.arch,
         VIRTGOLD_IN: inDir, VIRTGOLD_OUT: out, VIR_TEST_REGENERATE_OUTPUT: '1',
       },
     });
-    const log = join(base, `${sub}${round ? `.${round}` : ''}.log`);
+    const log = join(own, `${sub}${round ? `.${round}` : ''}.log`);
     writeFileSync(log, r.all ?? '');
     if (r.failed && r.exitCode === undefined && !r.signal && !r.timedOut) {
       throw new HarnessUnavailable(`${bin} could not run: ${(r as { shortMessage?: string }).shortMessage ?? r.message}`);

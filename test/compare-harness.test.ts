@@ -84,6 +84,28 @@ test('no programs where it looks: exit 2, one line why', async () => {
   assert.match(r.stderr, /no qemuxml2argvtest in .*nowhere/);
 });
 
+test('an xml2xml entry is answered with the xml2xml answer, even once the xml2argv answers of its snapshot (rebuilt NICs) are in', async () => {
+  // The answers of the input with its interfaces rebuilt (harness/native-nics.ts) stand
+  // for xml2argv's only; they were once looked up by snapshot and domain alone, and an
+  // xml2xml entry answered after them got a command line (seen on s390x's NIC cases).
+  const { libvirtTestsAdapter } = await import('../harness/libvirt-tests-adapter.js');
+  const { selectEntries } = await import('../harness/cases.js');
+  const { entries } = selectEntries(repo, { case: ['net/models'], arch: ['x86_64'], version: ['8.1.0'] });
+  const argv = entries.find((e) => e.mode === 'xml2argv')!;
+  const xml = entries.find((e) => e.mode === 'xml2xml')!;
+  const text = readFileSync(argv.case.path, 'utf8');
+  const a = await libvirtTestsAdapter(fake);
+  try {
+    await a.prepare!([{ entry: argv, xml: text }]);
+    await a.translate(argv, text);
+    const out = await a.translate(xml, text);
+    assert.is(out.kind, 'output', JSON.stringify(out));
+    assert.match((out as { text: string }).text, /^<domain type=/);
+  } finally {
+    await a.close?.();
+  }
+});
+
 // ---- the real harness ----------------------------------------------------------------------
 
 const check = await execa(join(repo, 'scripts/libvirt-harness.sh'), ['--check'], { reject: false, stdin: 'ignore' });
