@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildInProgress, guarded, guardOf, guardProblem } from './harness-lock.js';
 import { capsForLibvirt, normalizeHarnessOutcome } from './libvirt-tests.js';
 import type { Mode, Outcome, Snapshot } from './types.js';
 
@@ -32,8 +33,10 @@ export async function harnessDir(log: (line: string) => void = (l) => console.er
     const why = r.stderr.trimEnd().split('\n').pop()?.replace(/^libvirt-harness: /, '') || `exit ${r.exitCode ?? r.signal}`;
     throw new HarnessUnavailable(`cannot build libvirt 9.0.0's test harness: ${why}`);
   }
-  log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${r.stdout.trim()}`);
-  return r.stdout.trim();
+  const dir = r.stdout.trim();
+  guardOf(dir); // the build this process uses: its programs refuse to run another one
+  log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${dir}`);
+  return dir;
 }
 
 /** A program's allowance: a start, then a little per domain (it takes milliseconds each). */
@@ -59,8 +62,11 @@ export async function runHarness(dir: string, work: string, inDir: string, snaps
   const rel = `capabilities/caps_${snapshot.version}_${snapshot.arch}.xml`;
   const results = new Map<string, Outcome | string>();
   let left = ids;
+  const guard = guardOf(dir);
+  if (guard && (await buildInProgress(guard))) console.error(`libvirt-tests: waiting for a build of libvirt's test harness to finish (${guard.lock} is held)`);
+  const program = guard ? guarded(guard, join(dir, bin)) : { file: join(dir, bin), args: [] };
   for (let round = 0; left.length; round++) {
-    const r = await execa(join(dir, bin), {
+    const r = await execa(program.file, program.args, {
       reject: false, stdin: 'ignore', all: true, cwd: own, timeout: timeoutFor(left.length),
       env: {
         VIRTGOLD_CASES: left.join(' '), VIRTGOLD_CAPS: caps, VIRTGOLD_ARCH: snapshot.arch,
@@ -69,6 +75,8 @@ export async function runHarness(dir: string, work: string, inDir: string, snaps
     });
     const log = join(own, `${sub}${round ? `.${round}` : ''}.log`);
     writeFileSync(log, r.all ?? '');
+    const refused = guard && guardProblem(guard, r.exitCode, dir);
+    if (refused) throw new HarnessUnavailable(refused);
     if (r.failed && r.exitCode === undefined && !r.signal && !r.timedOut) {
       throw new HarnessUnavailable(`${bin} could not run: ${(r as { shortMessage?: string }).shortMessage ?? r.message}`);
     }
