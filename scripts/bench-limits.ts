@@ -11,8 +11,8 @@ import { buildMatrix } from '../harness/cases.js';
 const TIMEOUT_MS = 5_000;
 const CASE = 'domain/minimal';
 
-/** Wall time (s) and peak RSS (MB) of one `virtgold run`. */
-async function measure(root: string, args: string[]): Promise<{ s: number; mb: number }> {
+/** Wall time (s), peak RSS (MB) and exit code of one `virtgold run` (of the virtgold in `root`). */
+export async function measure(root: string, args: string[]): Promise<{ s: number; mb: number; code: number | null }> {
   const start = performance.now();
   const child = spawn('node', [`${root}/bin/virtgold.js`, 'run', ...args], { cwd: root, stdio: 'ignore' });
   let kb = 0;
@@ -22,9 +22,9 @@ async function measure(root: string, args: string[]): Promise<{ s: number; mb: n
       if (m) kb = Math.max(kb, Number(m[1]));
     } catch { /* exited */ }
   }, 20);
-  await new Promise((resolve) => child.on('close', resolve));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(poll);
-  return { s: +((performance.now() - start) / 1000).toFixed(2), mb: Math.round(kb / 1024) };
+  return { s: +((performance.now() - start) / 1000).toFixed(2), mb: Math.round(kb / 1024), code };
 }
 
 export async function benchLimits(root: string): Promise<Record<string, number | string>> {

@@ -2,6 +2,8 @@
 //   - in-process translations per second (reference translator, shipped matrix)
 //   - `virtgold run` wall time on the shipped matrix and on 1,000 generated domains
 //   - command adapter vs worker adapter cost per entry
+//   - the worker adapter on 1,250 to 10,000 generated entries: does it scale linearly?
+//     (scripts/bench-scale.ts)
 //   - real `virsh domxml-to-native` time per case, when libvirt is reachable, and the ratio
 //   - `virtgold run` against translators printing 100 MB or hanging: time and peak RSS
 //     (scripts/bench-limits.ts)
@@ -15,6 +17,7 @@ import { buildMatrix } from '../harness/cases.js';
 import { runBuiltin } from '../harness/judge.js';
 import { libvirtUnavailable, libvirtXml2Argv, stripVfToken } from '../harness/libvirt.js';
 import { benchLimits } from './bench-limits.js';
+import { benchScale } from './bench-scale.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entries = buildMatrix(root).map((e) => ({ e, xml: readFileSync(e.case.path, 'utf8') }));
@@ -117,6 +120,7 @@ const workerMs = await perEntry(['--translator-worker', `node ${root}/bin/virtgo
 results['command adapter ms/entry'] = +cmdMs.toFixed(2);
 results['worker adapter ms/entry'] = +workerMs.toFixed(2);
 results['worker vs command speed-up'] = +(cmdMs / workerMs).toFixed(1);
+Object.assign(results, await benchScale(root));
 
 const why = await libvirtUnavailable();
 if (why) {

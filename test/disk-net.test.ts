@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import type { QemuCaps } from '../translator/capabilities.js';
 import { prepareRemoteAuth, remoteAuthObjects, remoteStorageProps } from '../translator/blockdev/net.js';
 import type { StorageSource } from '../translator/devices/disk-source.js';
-import { loadHostFacts } from '../translator/domain/hugetlbfs.js';
+import { loadHostFacts } from '../translator/domain/host-facts.js';
 import { anyErrorMessage } from './helpers/errors.js';
 
 const err = anyErrorMessage;

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { loadCaps, type QemuCaps } from '../translator/capabilities.js';
 import { capsForDefine, parseGraphicsHost, type GraphicsHostFacts } from '../translator/domain/graphics-host.js';
-import { loadHostFacts } from '../translator/domain/hugetlbfs.js';
+import { loadHostFacts } from '../translator/domain/host-facts.js';
 import { translate } from '../translator/index.js';
 import { anyErrorMessage } from './helpers/errors.js';
 import { readCaps } from '../harness/io.js';

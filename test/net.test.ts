@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { parseIpAddr } from '../translator/devices/net-ip.js';
-import { loadHostFacts } from '../translator/domain/hugetlbfs.js';
+import { loadHostFacts } from '../translator/domain/host-facts.js';
 import { isTranslationError, loadCaps, translate } from '../translator/index.js';
 
 const v6 = (s: string) => parseIpAddr(s, 'ipv6')?.text;

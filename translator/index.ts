@@ -70,7 +70,8 @@ export { TranslationError, isTranslationError, oneLine } from './errors.js';
 export { TranslationTimeout } from './deadline.js';
 export { loadCaps, CapsError, type QemuCaps } from './capabilities.js';
 export { loadFirmwareDescriptors, FirmwareError, type FirmwareDescriptor } from './domain/firmware.js';
-export { loadHostFacts, HostFactsError, type HugeTLBFS } from './domain/hugetlbfs.js';
+export { loadHostFacts, HostFactsError, type HostFacts } from './domain/host-facts.js';
+export type { HugeTLBFS } from './domain/hugetlbfs.js';
 // What the harness may use besides translate(): it imports nothing else from translator/.
 export { HOST_ARCH } from './stages/postparse.js';
 export { renderArgs, shellQuote } from './argv.js';
