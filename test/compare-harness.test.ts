@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shippedProject } from './helpers/shipped.js';
 import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -35,7 +36,7 @@ const agrees = compare({ VIRTGOLD_LIBVIRT_TESTS: fake }, ...CAPS, '--reporter', 
 const differs = compare({ VIRTGOLD_LIBVIRT_TESTS: fake, FAKE_LIBVIRT: 'differ' }, '--caps', caps('8.2.0', 'x86_64'), '--mode', 'xml2argv', 'cases/domain/minimal.xml');
 const died = compare({ VIRTGOLD_LIBVIRT_TESTS: fake, FAKE_LIBVIRT: 'die' }, '--caps', caps('8.2.0', 'x86_64'), '--mode', 'xml2argv', '--reporter', 'json', dies);
 const run = execa('node', [bin, 'run', '--translator', 'libvirt-tests', '--version', '8.1.0', '--arch', 'x86_64', '--case', 'domain/minimal', '--case', 'domain-misc/genid-empty', '--case', 'vf-token/hostdev'],
-  { reject: false, cwd: repo, env: { TMPDIR: tmp, VIRTGOLD_LIBVIRT_TESTS: fake } });
+  { reject: false, cwd: shippedProject(repo), env: { TMPDIR: tmp, VIRTGOLD_LIBVIRT_TESTS: fake } }); // (a run writes .virtgold/ into its project)
 const missing = compare({ VIRTGOLD_LIBVIRT_TESTS: join(tmp, 'nowhere') }, '--caps', caps('8.2.0', 'x86_64'), 'cases/domain/minimal.xml');
 
 interface Entry { input: string; mode: string; arch: string; version: string; class: string; reason?: string }
