@@ -88,6 +88,14 @@ test('accept and reject take positional filters, as run does', async () => {
   assert.is(a.exitCode, 0, a.stderr);
   assert.is(a.stdout, `accepted  ${ARGS}\n1 accepted matching --case minimal --mode xml2argv`);
   assert.not.ok(existsSync(join(dir, PENDING)));
+  // review too: the positional is a --case glob
+  writeFileSync(join(dir, ARGS), 'wrong\n');
+  await virtgold(dir, ['run']);
+  const r = await execa('node', [bin, 'review', 'domain/min*', '--mode', 'xml2argv'], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: 'r\n' });
+  assert.match(r.stdout, /\[1\/1\] xml2argv domain\/minimal x86_64-7\.2\.0/);
+  const other = await execa('node', [bin, 'review', 'usb/*'], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: '' });
+  assert.is(other.exitCode, 2);
+  assert.match(other.stderr, /--case 'usb\/\*' matches no case/);
 });
 
 for (const [how, args, env] of [['run --update', ['run', '--update'], {}], ['run -u', ['run', '-u'], {}], ['VIRTGOLD_UPDATE=1', ['run'], { VIRTGOLD_UPDATE: '1' }]] as const) {
