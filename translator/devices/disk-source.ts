@@ -41,7 +41,7 @@ export interface StorageSource extends SourceExtra, RemoteParts {
 export const isEmptySource = (s: StorageSource): boolean => (s.type === 'file' || s.type === 'block' || s.type === 'dir') && s.path === undefined;
 
 /** a non-local source with its <auth> (virDomainStorageSourceParse's ./auth) */
-function parseRemote(source: XElement, type: RemoteType, src: StorageSource): void {
+export function parseRemote(source: XElement, type: RemoteType, src: StorageSource): void {
   Object.assign(src, parseRemoteSource(source, type));
   const auth = child(source, 'auth');
   if (auth) src.auth = parseAuth(auth);
@@ -159,7 +159,7 @@ const pathAttr = (src: StorageSource) => `${attr(PATH_ATTR[src.type as LocalType
  *  source's own, slices, security labels but for a network source, the auth but for a
  *  volume (its pool holds it) and unless the disk carries it, the encryption unless the
  *  disk carries it, the reservations); none when it would be empty (virXMLFormatElement) */
-function formatSourceElement(w: Writer, src: StorageSource, startupPolicy: string | undefined, skipEncryption: boolean): void {
+export function formatSourceElement(w: Writer, src: StorageSource, startupPolicy: string | undefined, skipEncryption: boolean): void {
   const inner = new Writer();
   let attrs: string;
   if (isRemoteType(src.type)) {

@@ -209,7 +209,7 @@ export function validateDiskQemu(d: DiskDef, { machine, caps, def }: StageContex
 }
 
 /** qemuDomainValidateStorageSource */
-function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
+export function validateStorageSource(n: StorageSource, caps: QemuCaps): void {
   const format = n.format;
   if (format === 'cow') throw unsupportedConfig("'cow' storage format is not supported");
   if (format === 'dir') throw unsupportedConfig("'directory' storage format is not directly supported by QEMU, use 'dir' disk type instead");

@@ -149,7 +149,7 @@ function enable(def: DomainDef, fw: FirmwareDescriptor): void {
     loader.path = m.executable;
     if (m.mode === 'split') {
       loader.nvramTemplate = m.nvramTemplate;
-      loader.nvram ??= `/var/lib/libvirt/qemu/nvram/${def.name}_VARS.fd`;
+      if (loader.nvram === undefined && !loader.nvramNet) loader.nvram = `/var/lib/libvirt/qemu/nvram/${def.name}_VARS.fd`;
     }
   }
   // A firmware that needs SMM turns it on (unless the domain turned it off) and
@@ -170,6 +170,8 @@ export function fillFirmware(def: DomainDef, caps: QemuCaps): void {
   if (!os.firmware) {
     const l = os.loader;
     if (!(l?.type === 'pflash' && l.readonly === 'yes') || l.nvramTemplate !== undefined) return;
+    // libvirt does not look whether a network NVRAM image exists
+    if (l.nvramNet) return;
   }
   if (!caps.firmware) {
     throw notImplemented(`${os.firmware ? `<os firmware='${os.firmware}'>` : 'a read-only pflash <loader> without an NVRAM template'} with a snapshot that carries no firmware descriptors (firmware/<snapshot>/)`);

@@ -11,6 +11,7 @@ import type { DomainDef, OsDef, OsType, YesNo } from '../model.js';
 import { propEnum, propInt, propUInt, propYesNo, required } from '../xml/props.js';
 import { child, elements, escapeXml, textOf, type XElement } from '../xml/tree.js';
 import { attr, type Writer } from '../xml/writer.js';
+import { formatSourceElement, parseRemote, type StorageSource } from '../devices/disk-source.js';
 
 export interface LoaderDef {
   readonly?: YesNo;
@@ -23,7 +24,12 @@ export interface LoaderDef {
   nvram?: string;
   /** <nvram type='…'><source …/></nvram> (else the plain path form) */
   nvramType?: 'file' | 'block' | 'dir';
+  /** <nvram type='network'>: a network storage source (nvram-network.ts) */
+  nvramNet?: StorageSource;
 }
+
+/** the loader has an NVRAM image, local or not */
+export const hasNvram = (l: LoaderDef): boolean => l.nvram !== undefined || l.nvramNet !== undefined;
 
 /** The <source> attribute that holds the path, per new-style NVRAM type. */
 const NVRAM_SOURCE = { file: 'file', block: 'dev', dir: 'dir' } as const;
@@ -151,17 +157,20 @@ function parseLoader(os: XElement, out: OsDef): void {
       const path = textOf(nvramEl);
       if (path !== '') loader.nvram = path;
     } else {
-      if (type !== 'file' && type !== 'block' && type !== 'dir') throw notImplemented(`<nvram type='${type}'>`);
+      if (type !== 'file' && type !== 'block' && type !== 'dir' && type !== 'network') throw notImplemented(`<nvram type='${type}'>`);
       const src = child(nvramEl, 'source');
       // (sic) libvirt fails here without saying why.
       if (!src) throw new TranslationError('bare', 'An error occurred, but the cause is unknown');
-      const key = NVRAM_SOURCE[type];
-      const path = src.attrs[key];
-      if (path === undefined || Object.keys(src.attrs).length !== 1 || elements(src).length) {
-        throw notImplemented(`<nvram type='${type}'><source> other than a plain ${key}='…'`);
+      if (type === 'network') loader.nvramNet = parseNvramNetwork(src);
+      else {
+        const key = NVRAM_SOURCE[type];
+        const path = src.attrs[key];
+        if (path === undefined || Object.keys(src.attrs).length !== 1 || elements(src).length) {
+          throw notImplemented(`<nvram type='${type}'><source> other than a plain ${key}='…'`);
+        }
+        loader.nvram = path;
+        loader.nvramType = type;
       }
-      loader.nvram = path;
-      loader.nvramType = type;
     }
   }
   if (loaderEl) {
@@ -177,6 +186,22 @@ function parseLoader(os: XElement, out: OsDef): void {
     if (stateless) loader.stateless = stateless;
   }
   out.loader = loader;
+}
+
+/** virDomainLoaderDefParseXMLNvram for type='network': the <source>, always raw */
+function parseNvramNetwork(source: XElement): StorageSource {
+  const src: StorageSource = { type: 'network', format: 'raw', readonly: false, shared: false };
+  parseRemote(source, 'network', src);
+  // A disk's encryption secret is named after its image's number; NVRAM has none.
+  if (src.encryption) throw notImplemented("<encryption> in <nvram type='network'><source>");
+  return src;
+}
+
+/** virDomainLoaderDefFormatNvram's new-style form */
+function formatNvramNetwork(w: Writer, src: StorageSource, template: string): void {
+  w.open(`<nvram${template} type='network'>`);
+  formatSourceElement(w, src, undefined, false);
+  w.close('</nvram>');
 }
 
 function parseAcpi(os: XElement, out: OsDef): void {
@@ -263,7 +288,7 @@ export function postParseOsQemu(def: DomainDef): void {
 /** qemuDomainDefPostParse's NVRAM default, once the machine is known. */
 export function postParseNvram(def: DomainDef): void {
   const l = def.os.loader;
-  if (l && l.type === 'pflash' && l.readonly === 'yes' && l.nvram === undefined && l.stateless !== 'yes') {
+  if (l && l.type === 'pflash' && l.readonly === 'yes' && !hasNvram(l) && l.stateless !== 'yes') {
     l.nvram = `/var/lib/libvirt/qemu/nvram/${def.name}_VARS.fd`;
   }
 }
@@ -292,7 +317,7 @@ export function validateOs(def: DomainDef): void {
       if (l.path !== undefined) throw detail('loader path cannot be specified when firmware autoselection is enabled');
       if (l.nvramTemplate !== undefined) throw detail("nvram attribute 'template' cannot be specified when firmware autoselection is enabled");
       if (l.secure === 'no') throw detail("loader attribute 'secure' cannot be specified when firmware autoselection is enabled");
-      if (l.nvram !== undefined && os.firmware !== 'efi') throw detail(`firmware type '${os.firmware}' does not support nvram`);
+      if (hasNvram(l) && os.firmware !== 'efi') throw detail(`firmware type '${os.firmware}' does not support nvram`);
     }
   } else {
     if (os.firmwareFeatures) throw detail('cannot use feature-based firmware autoselection when firmware autoselection is disabled');
@@ -301,7 +326,7 @@ export function validateOs(def: DomainDef): void {
   if (!l) return;
   if (l.stateless === 'yes') {
     if (l.nvramTemplate !== undefined) throw detail('NVRAM template is not permitted when loader is stateless');
-    if (l.nvram !== undefined) throw detail('NVRAM is not permitted when loader is stateless');
+    if (hasNvram(l)) throw detail('NVRAM is not permitted when loader is stateless');
   } else if (l.stateless === 'no') {
     if (!os.firmware) {
       if (l.type !== 'pflash') throw detail('Only pflash loader type permits NVRAM');
@@ -372,7 +397,8 @@ export function formatOs(w: Writer, os: OsDef): void {
     if (l.path !== undefined) w.line(`<loader${a}>${escapeXml(l.path)}</loader>`);
     else if (a) w.line(`<loader${a}/>`);
     const t = attr('template', l.nvramTemplate);
-    if (l.nvramType) {
+    if (l.nvramNet) formatNvramNetwork(w, l.nvramNet, t);
+    else if (l.nvramType) {
       w.open(`<nvram${t} type='${l.nvramType}'>`);
       w.line(`<source${attr(NVRAM_SOURCE[l.nvramType], l.nvram)}/>`);
       w.close('</nvram>');
@@ -413,7 +439,7 @@ export function machineParams(os: OsDef): string {
   let s = '';
   if (os.loader?.type === 'pflash') {
     s += ',pflash0=libvirt-pflash0-format';
-    if (os.loader.nvram !== undefined) s += ',pflash1=libvirt-pflash1-format';
+    if (hasNvram(os.loader)) s += ',pflash1=libvirt-pflash1-format';
   }
   if (os.bios?.useserial === 'yes') s += ',graphics=off';
   return s;

@@ -12,6 +12,7 @@ import { tick } from '../deadline.js';
 import type { Machine } from '../machines/index.js';
 import type { DomainDef } from '../model.js';
 import { bootArgs, loaderArgs, machineParams, pflashBlockdevs } from '../domain/os.js';
+import { nvramNetworkBlockdevs } from '../domain/nvram-network.js';
 import { sysinfoArgs } from '../domain/sysinfo.js';
 import { escapeComma, type QemuCommand } from '../argv.js';
 import { AFTER_SANDBOX, COMMAND_ORDER } from './order.js';
@@ -51,6 +52,7 @@ export function buildCommand(def: DomainDef, caps: QemuCaps, machine: Machine): 
 
   args.push(...managedPrObject(def));
   args.push(...pflashBlockdevs(def.os));
+  if (def.os.loader?.nvramNet) args.push(...nvramNetworkBlockdevs(def.os.loader.nvramNet, caps));
   // With guest NUMA the cells' backends replace the default RAM object.
   const ramId = def.numa ? undefined : machineType.defaultRAMid;
   const machineOpts = [def.os.machine!, 'usb=off', ...keywrapMachineParams(def, caps), ...machineFeatureParams(def), `dump-guest-core=${def.memory.dumpCore ?? 'off'}`, ...machineMemoryOpts(def), ...memoryDeviceMachineOpts(def)];

@@ -20,6 +20,7 @@ import { validateHostdevDriveAddresses } from '../devices/hostdev-scsi.js';
 import type { DomainDef } from '../model.js';
 import { validateGenid, validateIdmap, validateLaunchSecurity, validateLifecycleActions, validateResource } from '../domain/misc.js';
 import { serialCount, validateOsType, validateBoot, validateOs, validateOsQemuBoot, validateOsQemuEarly } from '../domain/os.js';
+import { validateNvramNetwork } from '../domain/nvram-network.js';
 import { sysinfoArgs, validateSysinfo } from '../domain/sysinfo.js';
 import { fillFirmware } from '../domain/firmware.js';
 import { COMMAND_ORDER, ITERATE_ORDER } from './order.js';
@@ -120,6 +121,7 @@ export function validateDomain(def: DomainDef, caps: QemuCaps): void {
   if (def.pm.suspendToMem && !(q35 && hasFlag(caps, 'ich9-disable-s3')) && !hasFlag(caps, 'disable-s3')) throw unsupportedConfig('setting ACPI S3 not supported');
   if (def.pm.suspendToDisk && !(q35 && hasFlag(caps, 'ich9-disable-s4')) && !hasFlag(caps, 'disable-s4')) throw unsupportedConfig('setting ACPI S4 not supported');
   validateOsQemuBoot(def);
+  if (def.os.loader?.nvramNet) validateNvramNetwork(def.os.loader.nvramNet, caps);
   // qemuValidateDomainVCpuTopology
   if (machine.maxCpus > 0 && def.vcpu.max > machine.maxCpus) {
     throw unsupportedConfig(`Maximum CPUs greater than specified machine type limit ${machine.maxCpus}`);
