@@ -22,8 +22,10 @@ const USAGE = `usage:
                                             from TRANSLATOR (bless your own; --translator
                                             libvirt records real libvirt on the host's snapshot)
   virtgold review   [FILTERS] [TRANSLATOR]  accept, reject or skip each pending result (with none
-                                            pending: each golden that update would change)
+                                            pending, or with TRANSLATOR: each golden that
+                                            update [TRANSLATOR] would change)
   virtgold accept   [FILTERS]               make the pending results the goldens
+                                            (virtgold accept 'hostdev/*')
   virtgold reject   [FILTERS]               drop the pending results
   virtgold compare  [--translator builtin|libvirt | --translator-cmd CMD | --translator-worker CMD]
                     (--reference builtin|libvirt|libvirt-tests | --reference-cmd CMD | --reference-worker CMD)

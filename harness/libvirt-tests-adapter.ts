@@ -5,8 +5,7 @@
 // Where the harness's stand-in host answers what real libvirt would not (it forces vfio on
 // PCI hostdevs without <driver>, it presets numad's advice, it cannot know <vf-token>), the
 // entry is skipped with that reason: its answer says nothing about the input.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCaseBytes } from './cases.js';
 import { excuseNetdev } from './libvirt.js';
@@ -15,6 +14,7 @@ import { hasNativeNics, nativeNicTrace, passedToCommandLine } from './native-nic
 import { writeNativeNicInputs } from './native-nics-run.js';
 import { withVfioDriver } from './libvirt-tests.js';
 import { HARNESS_PROGRAMS, harnessDir, HarnessUnavailable, runHarness } from './libvirt-tests-run.js';
+import { scratchDir } from './scratch.js';
 import type { Adapter, MatrixEntry, Outcome, Snapshot } from './types.js';
 
 export const LIBVIRT_TESTS_NAME = "libvirt-tests (libvirt 9.0.0's qemuxml2argvtest/qemuxml2xmltest)";
@@ -63,12 +63,17 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
   for (const { bin } of Object.values(HARNESS_PROGRAMS)) {
     if (!existsSync(join(programs, bin))) throw new HarnessUnavailable(`libvirt's test harness: no ${bin} in ${programs}`);
   }
-  const work = mkdtempSync(join(tmpdir(), 'virtgold-libvirt-tests-'));
+  // removed by close(), and on a signal; kept (and shown) when the harness was in trouble
+  const scratch = scratchDir('virtgold-libvirt-tests-');
+  const work = scratch.path;
   const inDir = join(work, 'in');
   mkdirSync(inDir);
   const ids = new Map<string, string>(); // domain file → its name for the harness
   const answers = new Map<string, Promise<Outcome>>();
-  const nativeOf = new Map<string, Outcome | string>(); // snapshot, id → the harness's answer on the rebuilt input
+  // snapshot, mode, id → the harness's answer on the rebuilt input: xml2argv's only (an
+  // xml2xml entry given it was answered with a command line)
+  const nativeOf = new Map<string, Outcome | string>();
+  const nativeKey = (snapshot: Snapshot, mode: MatrixEntry['mode'], id: string) => `${snapshot.path}\0${mode}\0${id}`;
   let troubled = false;
 
   const idOf = (e: MatrixEntry): string => {
@@ -95,7 +100,7 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
       const run = lane[i % 2]!.then(async () => {
         const nicIds = await writeNativeNicInputs(programs, work, inDir, g.snapshot, nicCases);
         const got = await runHarness(programs, work, inDir, g.snapshot, g.mode, [...g.entries.map(idOf), ...nicIds.values()]);
-        for (const [id, nid] of nicIds) nativeOf.set(`${g.snapshot.path}\0${id}`, got.get(nid)!);
+        for (const [id, nid] of nicIds) nativeOf.set(nativeKey(g.snapshot, g.mode, id), got.get(nid)!);
         return got;
       });
       lane[i % 2] = run.catch(() => undefined);
@@ -105,7 +110,7 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
       const run = runs.get(`${g.snapshot.path}\0${g.mode}`)!;
       for (const e of g.entries) {
         answers.set(keyOf(e), run.then((m) => {
-          const native = nativeOf.get(`${g.snapshot.path}\0${idOf(e)}`);
+          const native = nativeOf.get(nativeKey(g.snapshot, g.mode, idOf(e)));
           const xml = xmlOf.get(keyOf(e))!;
           const orig = m.get(idOf(e))!;
           const a = native !== undefined && passedToCommandLine(orig, xml) ? traced(native, xml) : orig;
@@ -136,8 +141,10 @@ export async function libvirtTestsAdapter(dir?: string): Promise<Adapter> {
       return answers.get(keyOf(entry))!;
     },
     async close() {
-      if (troubled) console.error(`libvirt-tests: libvirt's raw answers and logs: ${work}`);
-      else rmSync(work, { recursive: true, force: true });
+      if (troubled) {
+        scratch.keep();
+        console.error(`libvirt-tests: libvirt's raw answers and logs: ${work}`);
+      } else scratch.remove();
     },
   };
 }

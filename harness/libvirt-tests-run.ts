@@ -4,9 +4,10 @@
 // a domain. Used by npm run interop:snapshots (the 8.x goldens) and by the libvirt-tests
 // adapter (virtgold compare on any domains).
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildInProgress, guarded, guardOf, guardProblem } from './harness-lock.js';
 import { capsForLibvirt, normalizeHarnessOutcome } from './libvirt-tests.js';
 import type { Mode, Outcome, Snapshot } from './types.js';
 
@@ -32,8 +33,10 @@ export async function harnessDir(log: (line: string) => void = (l) => console.er
     const why = r.stderr.trimEnd().split('\n').pop()?.replace(/^libvirt-harness: /, '') || `exit ${r.exitCode ?? r.signal}`;
     throw new HarnessUnavailable(`cannot build libvirt 9.0.0's test harness: ${why}`);
   }
-  log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${r.stdout.trim()}`);
-  return r.stdout.trim();
+  const dir = r.stdout.trim();
+  guardOf(dir); // the build this process uses: its programs refuse to run another one
+  log(`libvirt 9.0.0's test harness ready (${((performance.now() - t0) / 1000).toFixed(1)} s): ${dir}`);
+  return dir;
 }
 
 /** A program's allowance: a start, then a little per domain (it takes milliseconds each). */
@@ -46,24 +49,34 @@ const timeoutFor = (n: number) => 120_000 + 1_000 * n;
 export async function runHarness(dir: string, work: string, inDir: string, snapshot: Snapshot, mode: Mode, ids: string[], sub: string = mode): Promise<Map<string, Outcome | string>> {
   const { bin, ext } = HARNESS_PROGRAMS[mode];
   const base = join(work, `${snapshot.arch}-${snapshot.version}`);
-  // `sub` names the run's own folder and copy of the snapshot: runs may overlap
-  const out = join(base, sub);
-  mkdirSync(out, { recursive: true });
-  const caps = join(base, `caps-${sub}.xml`); // one per program: both may run at once
+  mkdirSync(base, { recursive: true });
+  // A folder of its own per call (SUB-XXXXXX: its answers, its copy of the snapshot, its
+  // logs): calls may overlap, and an answer file already there would be compared, not
+  // written. Nothing is shared with another call, or another process: the programs keep
+  // their own state in folders they make with mkdtemp.
+  const own = mkdtempSync(join(base, `${sub}-`));
+  const out = join(own, 'out');
+  mkdirSync(out);
+  const caps = join(own, 'caps.xml');
   writeFileSync(caps, capsForLibvirt(readFileSync(snapshot.path, 'utf8')));
   const rel = `capabilities/caps_${snapshot.version}_${snapshot.arch}.xml`;
   const results = new Map<string, Outcome | string>();
   let left = ids;
+  const guard = guardOf(dir);
+  if (guard && (await buildInProgress(guard))) console.error(`libvirt-tests: waiting for a build of libvirt's test harness to finish (${guard.lock} is held)`);
+  const program = guard ? guarded(guard, join(dir, bin)) : { file: join(dir, bin), args: [] };
   for (let round = 0; left.length; round++) {
-    const r = await execa(join(dir, bin), {
-      reject: false, stdin: 'ignore', all: true, cwd: base, timeout: timeoutFor(left.length),
+    const r = await execa(program.file, program.args, {
+      reject: false, stdin: 'ignore', all: true, cwd: own, timeout: timeoutFor(left.length),
       env: {
         VIRTGOLD_CASES: left.join(' '), VIRTGOLD_CAPS: caps, VIRTGOLD_ARCH: snapshot.arch,
         VIRTGOLD_IN: inDir, VIRTGOLD_OUT: out, VIR_TEST_REGENERATE_OUTPUT: '1',
       },
     });
-    const log = join(base, `${sub}${round ? `.${round}` : ''}.log`);
+    const log = join(own, `${sub}${round ? `.${round}` : ''}.log`);
     writeFileSync(log, r.all ?? '');
+    const refused = guard && guardProblem(guard, r.exitCode, dir);
+    if (refused) throw new HarnessUnavailable(refused);
     if (r.failed && r.exitCode === undefined && !r.signal && !r.timedOut) {
       throw new HarnessUnavailable(`${bin} could not run: ${(r as { shortMessage?: string }).shortMessage ?? r.message}`);
     }

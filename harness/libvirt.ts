@@ -3,8 +3,7 @@
 // compared word for word as libvirt wrote it (its own quoting), normalized only in what
 // the contract lists as host-specific.
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { oneLine } from '../translator/index.js';
@@ -13,6 +12,7 @@ import { readCaps } from './io.js';
 import { runBuiltin } from './judge.js';
 import { DAEMON_GONE, hostReason } from './libvirt-host.js';
 import { isVirtgoldRefusal, OWN_REFUSAL } from './refusals.js';
+import { scratchDir } from './scratch.js';
 import { shellTokens } from './shell-words.js';
 import type { Adapter, Golden, MatrixEntry } from './types.js';
 import { defineTemporary, domainExists, undefineLeftovers, undefineTemporary, virsh, VIRSH_URI, type VirshResult } from './virsh.js';
@@ -115,12 +115,13 @@ export function normalizeNativeArgv(text: string, opts: NativeArgvOptions = {}):
 export const excuseNetdev = (args: string) =>
   args.replace(/^-netdev .*?(?= \\\n|\n|$)/gm, "-netdev '(value not compared: domxml-to-native uses a placeholder tap)'");
 
-/** The domain handed to virsh as given: bytes stay bytes (libvirt judges their encoding). */
+/** The domain handed to virsh as given: bytes stay bytes (libvirt judges their encoding).
+ *  Its folder goes when the call is done, and on a signal (harness/scratch.ts). */
 function withTempFile<T>(text: string | Uint8Array, fn: (path: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'virtgold-'));
-  const path = join(dir, 'domain.xml');
+  const dir = scratchDir('virtgold-domain-');
+  const path = join(dir.path, 'domain.xml');
   writeFileSync(path, text);
-  return fn(path).finally(() => rmSync(dir, { recursive: true, force: true }));
+  return fn(path).finally(() => dir.remove());
 }
 
 export function libvirtXml2Argv(xml: string | Uint8Array): Promise<LibvirtResult> {

@@ -1,19 +1,14 @@
 // `virtgold accept [FILTERS]` / `virtgold reject [FILTERS]`: act on the pending results
 // a failing `run` kept (harness/pending.ts) without asking, holding the update lock.
-import { parseArgs } from 'node:util';
-import { UsageError } from './errors.js';
+// The filters are run's: --case GLOB (or GLOB alone), --mode, --arch, --version.
+import { parseArgs } from './args.js';
 import { isFiltered, describeFilters } from './filters.js';
 import { acceptPending, listPending, orphaned, PENDING_DIR, projectMatrix, rejectPending } from './pending.js';
-import { locked, selectionOf, SELECTION_OPTIONS } from './run.js';
+import { locked, selectionOf, SELECTION_OPTIONS, withPositionals } from './run.js';
 
 export async function pendingCommand(command: 'accept' | 'reject', argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: SELECTION_OPTIONS }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const sel = selectionOf(values);
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SELECTION_OPTIONS });
+  const sel = selectionOf(withPositionals(values, positionals));
   return locked(sel.root, async () => {
     const pending = listPending(sel.root, sel.filters);
     const within = isFiltered(sel.filters) ? ` matching ${describeFilters(sel.filters)}` : '';

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { onStop } from './stop.js';
 
 export const MARKER_VAR = 'VIRTGOLD_TRANSLATOR';
 /** Every marker of this virtgold process starts with it (Ctrl-C kills them all). */
@@ -81,18 +81,13 @@ export function killAll(): void {
 
 let handlersInstalled = false;
 
-/** On SIGINT/SIGTERM/SIGHUP kill every translator, then exit 128+n unless another handler
- *  (libvirt's cleanup, which exits itself) is listening; on exit kill what is left. */
+/** On SIGINT/SIGTERM/SIGHUP kill every translator (one of the cleanups harness/stop.ts
+ *  runs before the exit); on exit kill what is left. */
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', killAll);
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(s, () => {
-      killAll();
-      if (process.listenerCount(s) === 1) process.exit(128 + (constants.signals[s] ?? 1));
-    });
-  }
+  onStop(killAll);
 }
 
 /** Start a translator: own process group, marked environment, tracked until `release`. */

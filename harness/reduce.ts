@@ -4,13 +4,13 @@
 // the attributes, until neither removes anything more. Every candidate is a well-formed
 // document (comments are dropped, text and element order kept).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classify } from './classify.js';
 import { ask } from './compare.js';
 import { ddmin } from './ddmin.js';
 import { UserError } from './errors.js';
+import { scratchDir } from './scratch.js';
 import type { Adapter, Class, MatrixEntry, Mode, SideOutcome, Snapshot } from './types.js';
 
 interface El {
@@ -154,7 +154,8 @@ export interface Reduced {
 /** Reduce; throws UserError when the sides do not disagree on the domain in any mode. */
 export async function reduce(o: ReduceOptions): Promise<Reduced> {
   const tree = parseTree(o.xml);
-  const scratch = mkdtempSync(join(tmpdir(), 'virtgold-reduce-'));
+  const dir = scratchDir('virtgold-reduce-'); // removed at the end, and on a signal
+  const scratch = dir.path;
   let tests = 0;
   const max = o.maxTests ?? 5000;
   try {
@@ -229,6 +230,6 @@ export async function reduce(o: ReduceOptions): Promise<Reduced> {
       translator: line(last.t), reference: line(last.r), ...(last.diff ? { diff: last.diff } : {}),
     };
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    dir.remove();
   }
 }

@@ -1,6 +1,8 @@
 // `virtgold review`: walk through the pending results a failing `run` kept
 // (harness/pending.ts) and accept or reject each, in the manner of `cargo insta review`;
-// with none pending, through every golden that `update` would change. Accepted changes
+// with none pending, through every golden that `update` would change. A translator named
+// on the command line (`review --translator-cmd X`) always means the latter: what
+// `update` with that translator would change, pending results or not. Accepted changes
 // are written atomically as they are accepted; rejected ones leave the golden as it is.
 import { relative } from 'node:path';
 import { readInside } from './confine.js';
@@ -10,14 +12,23 @@ import { removeGolden, writeGolden } from './goldens.js';
 import { wantsColor } from './intraline.js';
 import { acceptPending, goldenNow, listPending, orphaned, projectMatrix, rejectPending, type Pending } from './pending.js';
 import { walk, type ReviewItem } from './review-ui.js';
+import { plural } from './summary.js';
 import { plan, type UpdateOptions } from './update.js';
 
 /** `replaces`: the golden of the other kind this one takes the place of (removed with it) */
 interface Change { path: string; before?: string; after?: string; replaces?: string }
 
-export async function review(o: UpdateOptions, input = process.stdin, output = process.stdout): Promise<number> {
+/** `o.adapter`, `o.translatorFlag`: the translator named on the command line, if any, and
+ *  how it was named (`--translator-cmd X`), for messages. */
+export async function review(o: UpdateOptions & { translatorFlag?: string }, input = process.stdin, output = process.stdout): Promise<number> {
   const color = wantsColor(output);
   const pending = listPending(o.root, o.filters);
+  if (o.adapter) {
+    if (pending.length) {
+      output.write(`${plural(pending.length, 'pending result')} left as they are (\`virtgold review\` without a translator walks them)\n`);
+    }
+    return reviewUpdate(o, input, output, color);
+  }
   if (pending.length) return walk(pendingItems(o.root, pending, output), input, output, color);
   return reviewUpdate(o, input, output, color);
 }
@@ -67,7 +78,7 @@ function updateContext(rel: string, adapter = 'builtin (the reference translator
 }
 
 /** No pending results: what `update` would change, each accepted or rejected. */
-async function reviewUpdate(o: UpdateOptions, input: NodeJS.ReadStream, output: NodeJS.WriteStream, color: boolean): Promise<number> {
+async function reviewUpdate(o: UpdateOptions & { translatorFlag?: string }, input: NodeJS.ReadStream, output: NodeJS.WriteStream, color: boolean): Promise<number> {
   const root = o.root;
   const p = await plan({ ...o, prune: true });
   const changes: Change[] = [
@@ -75,11 +86,12 @@ async function reviewUpdate(o: UpdateOptions, input: NodeJS.ReadStream, output: 
     ...p.removals.map((r) => ({ path: r, before: readInside(root, r) })),
   ];
   for (const x of p.report.crashed) output.write(`${color ? '\x1b[31mCRASHED\x1b[0m' : 'CRASHED'} ${x.golden}: ${x.message} (nothing to review)\n`);
+  const update = `virtgold update --prune${o.translatorFlag ? ` ${o.translatorFlag}` : ''}`;
   if (!changes.length) {
-    output.write('nothing pending, and no golden would change\n');
+    output.write(o.adapter ? `no golden would change (\`${update}\`)\n` : 'nothing pending, and no golden would change\n');
     return p.report.crashed.length ? 1 : 0;
   }
-  output.write(`nothing pending: reviewing what \`virtgold update --prune\` would change\n`);
+  output.write(`${o.adapter ? 'reviewing' : 'nothing pending: reviewing'} what \`${update}\` would change\n`);
   const items = changes.map((ch): ReviewItem => {
     const rel = relative(root, ch.path);
     const was = ch.replaces ? relative(root, ch.replaces) : rel;

@@ -1,5 +1,5 @@
 // `virtgold run` / `update` / `review`: their options, then the runner.
-import { availableParallelism, constants as osConstants } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { MODES, type Mode } from '../translator/index.js';
 import { builtinAdapter, builtinAdapterWith, commandAdapter, workerAdapter, type Adapter } from './adapters.js';
@@ -15,13 +15,14 @@ import { parseShard } from './shard.js';
 import { findProject } from './project.js';
 import { html, json, junit, pretty, REPORTERS, tap, type ReporterName } from './reporters.js';
 import { realPathOf } from './confine.js';
-import { reproducer } from './failure-context.js';
+import { reproducer, shellQuote } from './failure-context.js';
 import { wantsColor } from './intraline.js';
 import { pendingFooter, pendingKeeper, updateFromEnv } from './pending.js';
 import { plainProgress } from './progress.js';
 import { checkReportFiles, writeReportFile } from './report-files.js';
 import { counts, entryName, runSuite, type Selected } from './runner.js';
 import { loadSchema, schemaCheck } from './schema.js';
+import { onStop, stoppingBy } from './stop.js';
 import type { Filters, Outcome } from './types.js';
 import { formatUpdateReport, outOfDate, plan, turn, updateGoldens } from './update.js';
 
@@ -81,9 +82,15 @@ export async function runCommand(command: 'run' | 'update' | 'review', argv: str
     const sel = selectionOf(withPositionals(v, positionals));
     const writer = await writerOf(v);
     const { review } = await import('./review.js');
-    return locked(sel.root, () => review({ ...sel, ...writer }));
+    return locked(sel.root, () => review({ ...sel, ...writer, translatorFlag: translatorFlagOf(v) }));
   }
   return command === 'update' ? update(argv) : run(argv);
+}
+
+/** The --translator* option as typed (for messages), if one was given. */
+function translatorFlagOf(v: AdapterFlags): string | undefined {
+  const k = (['translator', 'translator-cmd', 'translator-worker'] as const).find((x) => v[x] !== undefined);
+  return k && `--${k} ${shellQuote(v[k]!)}`;
 }
 
 type AdapterFlags = Partial<Record<'translator' | 'translator-cmd' | 'translator-worker' | 'reference' | 'reference-cmd' | 'reference-worker', string>>;
@@ -268,28 +275,29 @@ async function update(argv: string[]): Promise<number> {
   });
 }
 
-/** FN holding the update lock, released also on Ctrl-C, SIGTERM and SIGHUP (exit 128+N).
- *  Each golden write is synchronous, so a signal is handled between two of them (update
- *  yields after each), never in the middle of one: the tree is left as a prefix of the
- *  update, which is consistent (see updateGoldens). */
+/** FN holding the update lock, released also on Ctrl-C, SIGTERM and SIGHUP (exit 128+N),
+ *  after every cleanup registered since (harness/stop.ts: libvirt's domains undefined,
+ *  translators killed, temporary folders removed). Each golden write is synchronous, so a
+ *  signal is handled between two of them (update yields after each), never in the middle
+ *  of one: the tree is left as a prefix of the update, which is consistent (see
+ *  updateGoldens). */
 export async function locked(root: string, fn: () => Promise<number>): Promise<number> {
   let release: (() => void) | undefined;
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = (s: NodeJS.Signals) => {
+  // Registered before the lock exists: no moment holds the lock with the default action.
+  const off = onStop(() => {
     release?.();
     if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
-    process.exit(128 + osConstants.signals[s]);
-  };
-  // Listening before the lock exists: no moment holds the lock with the default action.
-  for (const s of signals) process.on(s, onSignal);
+  });
   try {
     release = lockOrSay(root);
     return await fn();
   } finally {
     await turn(); // a signal that came during the last step is still handled as one
-    // Released before the handlers go: no moment holds the lock with the default action.
-    release?.();
-    for (const s of signals) process.off(s, onSignal);
+    if (!stoppingBy()) {
+      // Released before the cleanup goes: no moment holds the lock with the default action.
+      release?.();
+      off();
+    }
   }
 }
 

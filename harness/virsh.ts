@@ -1,11 +1,12 @@
 // Every virsh call the harness makes, and the domains it defines for the length of one
 // translation. Those must not outlive us: each virsh runs in its own process group (a
 // terminal's Ctrl-C must not cut a `define` in half), and on SIGINT, SIGTERM or SIGHUP we
-// let the calls in flight finish (killing them after a few seconds), undefine every
-// domain still defined, and exit 128 + the signal's number. SIGKILL cannot be handled.
+// let the calls in flight finish (killing them after a few seconds) and undefine every
+// domain still defined, before the exit (harness/stop.ts: one handler runs every module's
+// cleanup, this one before the update lock is released). SIGKILL cannot be handled.
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { constants } from 'node:os';
+import { onStop, stoppingBy } from './stop.js';
 
 export const VIRSH_URI = 'qemu:///system';
 
@@ -21,15 +22,14 @@ type Child = ReturnType<typeof execa>;
 const inFlight = new Set<Child>();
 /** Domains we defined and have not undefined yet (by name). */
 const defined = new Set<string>();
-let stopping = false;
-let handlersInstalled = false;
+let cleanupRegistered = false;
 
 /** How long a stop waits for the calls in flight before killing them. */
 const STOP_GRACE_MS = 5_000;
 
 export async function virsh(args: string[], timeoutMs = 60_000): Promise<VirshResult> {
   // Shutting down: nothing new starts (the process exits once cleanup is done).
-  if (stopping) return new Promise<VirshResult>(() => undefined);
+  if (stoppingBy()) return new Promise<VirshResult>(() => undefined);
   const child = execa('virsh', ['-c', VIRSH_URI, ...args], { reject: false, timeout: timeoutMs, stdin: 'ignore', detached: true });
   inFlight.add(child);
   try {
@@ -50,9 +50,7 @@ function undefineSync(name: string): boolean {
   return r.status === 0 || NO_DOMAIN.test(r.stderr ?? '');
 }
 
-async function stop(signal: NodeJS.Signals): Promise<void> {
-  if (stopping) return; // a second Ctrl-C while cleaning up: cleanup is already bounded
-  stopping = true;
+async function cleanup(signal: NodeJS.Signals): Promise<void> {
   const calls = [...inFlight];
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
@@ -64,13 +62,15 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   const left = [...defined].filter((name) => !undefineSync(name));
   if (left.length) process.stderr.write(`virtgold: could not undefine ${left.join(', ')}; run: virsh undefine NAME\n`);
   else if (defined.size) process.stderr.write(`virtgold: ${signal}: undefined ${[...defined].join(', ')}\n`);
-  process.exit(128 + (constants.signals[signal] ?? 1));
+  defined.clear();
 }
 
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => void stop(s));
+/** Registered once, at the first define: it stays for the life of the process (the
+ *  domains a signal finds defined are on the list, whoever defined them). */
+function registerCleanup(): void {
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  onStop(cleanup);
 }
 
 /** Does a domain of this name exist on the host already (ours or anyone's)? */
@@ -81,7 +81,7 @@ export async function domainExists(name: string): Promise<boolean> {
 /** `virsh define` a domain the caller promises to undefine (undefineTemporary), remembered
  *  from before the call so that a signal arriving meanwhile still undefines it. */
 export async function defineTemporary(path: string, name: string): Promise<VirshResult & { name: string }> {
-  installHandlers();
+  registerCleanup();
   defined.add(name);
   const r = await virsh(['define', path]);
   // Runs before any stop() sees the call settle: a failed define leaves nothing to undefine

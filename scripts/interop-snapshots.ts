@@ -9,8 +9,7 @@
 //   npm run interop:snapshots [-- --case GLOB --arch ARCH --version V --mode M --keep]
 //
 // VIRTGOLD_LIBVIRT_TESTS=DIR uses the two programs in DIR instead of building them.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import { runBuiltin } from '../harness/judge.js';
 import { classify, EXCUSES, type Excuse, type Verdict } from '../harness/libvirt-tests.js';
 import { harnessDir, runHarness } from '../harness/libvirt-tests-run.js';
 import { hasNativeNics } from '../harness/native-nics.js';
+import { scratchDir } from '../harness/scratch.js';
 import { writeNativeNicInputs } from '../harness/native-nics-run.js';
 import { entryName } from '../harness/runner.js';
 import { selectionOf } from '../harness/run.js';
@@ -86,7 +86,9 @@ async function main(): Promise<number> {
   if (problems.length) throw new CannotRun(problems.join('; '));
 
   const dir = await harnessDir((l) => console.log(l));
-  const work = mkdtempSync(join(tmpdir(), 'virtgold-snapshots-'));
+  // removed at the end and on a signal (folders of killed runs are swept: harness/scratch.ts)
+  const scratch = scratchDir('virtgold-snapshots-');
+  const work = scratch.path;
   const ids = new Map<string, string>();
   mkdirSync(join(work, 'in'));
   const withNics = new Set<string>(); // cases whose interfaces domxml-to-native rebuilds
@@ -132,8 +134,10 @@ async function main(): Promise<number> {
     }),
   }));
   const code = report(checked, (performance.now() - t0) / 1000);
-  if (v.keep || code) console.log(`libvirt's answers and logs: ${work}`);
-  else rmSync(work, { recursive: true, force: true });
+  if (v.keep || code) {
+    scratch.keep();
+    console.log(`libvirt's answers and logs: ${work}`);
+  } else scratch.remove();
   return code;
 }
 

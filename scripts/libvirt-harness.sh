@@ -62,8 +62,13 @@ if ready; then echo "$BUILD/tests"; exit 0; fi
 [ "${1:-}" != --check ] || { echo "libvirt-harness: not built from this patch in $BUILD" >&2; exit 3; }
 
 mkdir -p "$CACHE" || fail "cannot create $CACHE"
+# Exclusive: another build, and every run of the programs (harness/harness-lock.ts holds
+# the lock shared while a program runs), must be done before the programs are replaced.
 exec 9>"$CACHE/.lock"
-command -v flock >/dev/null && { flock -w 3600 9 || fail "another build holds $CACHE/.lock"; }
+if command -v flock >/dev/null; then
+    flock -n 9 || log "waiting for the runs of the harness in $BUILD (or another build) to finish ($CACHE/.lock)"
+    flock -w 3600 9 || fail "another build or run holds $CACHE/.lock"
+fi
 if ready; then echo "$BUILD/tests"; exit 0; fi   # built by the run we waited for
 
 t0=$SECONDS

@@ -30,11 +30,11 @@ const SUITES = {
     harness: 390, translator: 245, fuzz: 200, classify: 160, probe: 155, limits: 110,
     snapshots: 100, cpu: 90, 'hostdev-scsi': 85, graphics: 80, chardev: 80, boot: 75, 'libvirt-tests': 70, confine: 65,
     'drive-address': 55, net: 55, controller: 40, scale: 30, 'parse-order': 35, imports: 30, 'disk-extra': 30, 'disk-net': 30, tuning: 30,
-    usb: 15, 'tpm-host': 15, 'memory-sgx': 40, pending: 150,
+    usb: 15, 'tpm-host': 15, 'memory-sgx': 40, pending: 150, stop: 10,
   },
   integration: {
     update: 40, cli: 25, 'cli-setup': 20, schema: 3, 'schema-corpus': 1, run: 15, review: 10, 'pending-cli': 8, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
-    'scale-cli': 20, watch: 5, examples: 30,
+    'scale-cli': 20, watch: 5, examples: 30, signals: 10, 'harness-lock': 5,
   },
 };
 

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shippedProject } from './helpers/shipped.js';
 import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +24,9 @@ function runIn(cwd: string, ...args: string[]): Promise<Result> {
   return started.get(key)!;
 }
 const run = (...args: string[]) => runIn(repo, ...args);
+// Runs that run entries do so in a copy of the shipped project: they write .virtgold/
+// (the last run's record) into their project, which must not be the checkout.
+const shipped = shippedProject(repo);
 
 function file(name: string, text: string): string {
   const p = join(tmp, name);
@@ -77,7 +81,7 @@ const realArgs = (args: string[]) =>
   args.map((a) => (a === 'MALFORMED' ? file('bad.xml', "<domain type='qemu'>\n<name>x</nam>\n</domain>\n")
     : a === 'UNCLOSED' ? file('unclosed.xml', "<domain type='qemu>\n<name>x</name>\n</domain>\n") : a));
 for (const [, args] of bad) run(...realArgs(args));
-run('run');
+runIn(shipped, 'run');
 
 for (const [what, args, code, message] of bad) {
   test(`${what}: one clear line on stderr, exit ${code}`, async () => {
@@ -113,10 +117,10 @@ const nothing: [string, string, string[], RegExp][] = [
   ['update --case nomatch', repo, ['update', '--check', '--case', 'nomatch'], /^virtgold: --case 'nomatch' matches no case/],
 ];
 for (const [, cwd, args] of nothing) runIn(cwd, ...args);
-runIn(repo, 'run', '--case', 'nomatch', '--pass-with-no-entries');
-runIn(join(repo, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
+runIn(shipped, 'run', '--case', 'nomatch', '--pass-with-no-entries');
+runIn(join(shipped, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
 runIn(join(repo, 'golden'), 'update', '--check', '--case', 'domain/minimal');
-runIn(repo, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
+runIn(shipped, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
 
 for (const [what, cwd, args, message] of nothing) {
   test(`a run that tests nothing (${what}): one line, exit 2`, async () => {
@@ -137,13 +141,13 @@ test('update never creates golden/ outside a project', async () => {
 });
 
 test('--pass-with-no-entries: an empty run passes', async () => {
-  const r = await runIn(repo, 'run', '--case', 'nomatch', '--pass-with-no-entries');
+  const r = await runIn(shipped, 'run', '--case', 'nomatch', '--pass-with-no-entries');
   assert.is(r.exitCode, 0, r.stderr);
   assert.match(r.stdout, /^0 passed, 0 failed, 0 skipped$/m);
 });
 
 test('virtgold run from inside cases/ runs the project above it', async () => {
-  const r = await runIn(join(repo, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
+  const r = await runIn(join(shipped, 'cases', 'hostdev'), 'run', '--case', 'hostdev/*', '--mode', 'xml2argv', '--reporter', 'json');
   assert.is(r.exitCode, 0, r.stderr);
   const o = JSON.parse(r.stdout) as { summary: { passed: number }; results: { case: string }[] };
   const hostdevCases = readdirSync(join(repo, 'cases', 'hostdev')).filter((f) => f.endsWith('.xml')).length;
@@ -152,13 +156,13 @@ test('virtgold run from inside cases/ runs the project above it', async () => {
 });
 
 test('repeated filters combine', async () => {
-  const r = await runIn(repo, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
+  const r = await runIn(shipped, 'run', '--case', 'domain/minimal', '--case', 'usb/none', '--mode', 'xml2argv', '--mode', 'xml2xml', '--version', '7.2.0', '--reporter', 'json');
   const o = JSON.parse(r.stdout) as { results: { case: string; mode: string }[] };
   assert.equal(o.results.map((x) => `${x.mode} ${x.case}`).sort(), ['xml2argv domain/minimal', 'xml2argv usb/none', 'xml2xml domain/minimal', 'xml2xml usb/none']);
 });
 
 test('virtgold run passes on the shipped corpus', async () => {
-  const r = await run('run');
+  const r = await runIn(shipped, 'run');
   assert.is(r.exitCode, 0, r.stdout);
   assert.match(r.stdout, /^\d+ passed, 0 failed, 0 skipped$/m);
 });
@@ -178,7 +182,7 @@ test('virtgold run fails, with a diff, when a golden is wrong', async () => {
 
 test('a full disk on stdout: one line, exit 2, no stack trace', async () => {
   for (const args of [['run', '--case', 'domain/minimal'], ['xml2argv', '--caps', caps, join(repo, 'cases/domain/minimal.xml')]]) {
-    const r = await execa('sh', ['-c', 'exec node "$@" > /dev/full', 'sh', bin, ...args], { reject: false, cwd: repo });
+    const r = await execa('sh', ['-c', 'exec node "$@" > /dev/full', 'sh', bin, ...args], { reject: false, cwd: shipped });
     assert.is(r.exitCode, 2, r.stderr);
     assert.is(r.stderr, 'virtgold: cannot write the output: no space left on device (ENOSPC)');
   }
@@ -193,7 +197,7 @@ function sleepers(seconds: number): number[] {
 
 test('Ctrl-C during run kills every translator, also those that left their process group; exit 130', async () => {
   const translator = `sh -c 'setsid sh -c "exec >/dev/null 2>&1; sleep 621" & sleep 622' {mode} {input}`;
-  const child = execa('node', [bin, 'run', '--case', 'domain/minimal', '--jobs', '2', '--timeout', '60000', '--translator-cmd', translator], { reject: false, cwd: repo });
+  const child = execa('node', [bin, 'run', '--case', 'domain/minimal', '--jobs', '2', '--timeout', '60000', '--translator-cmd', translator], { reject: false, cwd: shipped });
   // Wait (not timed: until it happens) for both translators and their detached children.
   for (let i = 0; i < 600 && (sleepers(621).length < 2 || sleepers(622).length < 2); i++) await new Promise((r) => setTimeout(r, 100));
   assert.is(sleepers(621).length, 2);

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './helpers/tmp.js';
@@ -24,6 +24,17 @@ const run = (env: Record<string, string>, args = SOME): Promise<Result> =>
   });
 const okTmp = join(tmp, 'ok');
 mkdirSync(okTmp);
+// What killed runs left: swept, unless kept on purpose (its path was shown).
+const deadPid = (() => {
+  for (let p = 4_000_000; ; p++) {
+    try { process.kill(p, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ESRCH') return p; }
+  }
+})();
+const killed = `virtgold-snapshots-${deadPid}-AbC123`;
+const kept = `virtgold-snapshots-${deadPid}-kEpT99`;
+mkdirSync(join(okTmp, killed, 'in'), { recursive: true });
+mkdirSync(join(okTmp, kept));
+writeFileSync(join(okTmp, kept, '.virtgold-kept'), '');
 const agrees = run({ TMPDIR: okTmp });
 const differs = run({ FAKE_LIBVIRT: 'differ' });
 const rejects = run({ FAKE_LIBVIRT: 'reject' });
@@ -40,7 +51,7 @@ test('a harness that agrees: exit 0, the excused entries listed under their excu
   assert.match(summary(r), /^interop:snapshots: checked 6: same 4, excused 2 \(by vf-token 2, unsupported 0, hostdev-vfio 0, native-nics 0, numad 0; an entry can need two\), failures 0 \(/);
   assert.match(r.stdout, /^excused by vf-token \(.*\): 2\n {2}xml2argv vf-token\/hostdev x86_64-8.1.0\n {2}xml2xml vf-token\/hostdev x86_64-8.1.0$/m);
   assert.not.match(r.stdout, 'FAIL');
-  assert.equal(readdirSync(okTmp).filter((d) => d.startsWith('virtgold-')), [], 'the work directory is removed when nothing failed');
+  assert.equal(readdirSync(okTmp).filter((d) => d.startsWith('virtgold-')), [kept], 'the work directory is removed when nothing failed, a killed run\'s swept');
 });
 
 test('a difference is a failure with its diff, and exit 1; the answers are kept', async () => {

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shippedProject } from './helpers/shipped.js';
 import { tempDir } from './helpers/tmp.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +74,30 @@ test('reject drops the pending result and leaves the golden', async () => {
   assert.not.ok(existsSync(join(dir, '.virtgold/pending/xml2argv')));
 });
 
+test('accept and reject take positional filters, as run does', async () => {
+  const dir = project();
+  await virtgold(dir, ['run']);
+  const none = await virtgold(dir, ['reject', 'usb/*']);
+  assert.is(none.exitCode, 0, none.stderr);
+  assert.is(none.stdout, "no pending result matching --case 'usb/*' (a failing virtgold run keeps them in .virtgold/pending/)");
+  assert.ok(existsSync(join(dir, PENDING)));
+  const bad = await virtgold(dir, ['accept', 'domain/*', '--bogus']);
+  assert.is(bad.exitCode, 2);
+  assert.match(bad.stderr, /^virtgold: unknown option '--bogus'\n\(virtgold accept --help shows the usage\)$/);
+  const a = await virtgold(dir, ['accept', 'minimal', '--mode', 'xml2argv']);
+  assert.is(a.exitCode, 0, a.stderr);
+  assert.is(a.stdout, `accepted  ${ARGS}\n1 accepted matching --case minimal --mode xml2argv`);
+  assert.not.ok(existsSync(join(dir, PENDING)));
+  // review too: the positional is a --case glob
+  writeFileSync(join(dir, ARGS), 'wrong\n');
+  await virtgold(dir, ['run']);
+  const r = await execa('node', [bin, 'review', 'domain/min*', '--mode', 'xml2argv'], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: 'r\n' });
+  assert.match(r.stdout, /\[1\/1\] xml2argv domain\/minimal x86_64-7\.2\.0/);
+  const other = await execa('node', [bin, 'review', 'usb/*'], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: '' });
+  assert.is(other.exitCode, 2);
+  assert.match(other.stderr, /--case 'usb\/\*' matches no case/);
+});
+
 for (const [how, args, env] of [['run --update', ['run', '--update'], {}], ['run -u', ['run', '-u'], {}], ['VIRTGOLD_UPDATE=1', ['run'], { VIRTGOLD_UPDATE: '1' }]] as const) {
   test(`${how}: failing results are written as goldens during the run, which passes`, async () => {
     const dir = project();
@@ -85,12 +110,32 @@ for (const [how, args, env] of [['run --update', ['run', '--update'], {}], ['run
   });
 }
 
+test('review with a named translator reviews what update with it would change, pending results or not', async () => {
+  const dir = project();
+  await virtgold(dir, ['run']);
+  assert.ok(existsSync(join(dir, PENDING)));
+  const tool = join(dir, 'mine.sh');
+  writeFileSync(tool, '#!/bin/sh\necho "mine $1"\n', { mode: 0o755 });
+  const r = await execa('node', [bin, 'review', '--translator-cmd', `${tool} {mode} {input}`], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: 'A\n' });
+  assert.is(r.exitCode, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^1 pending result left as they are \(`virtgold review` without a translator walks them\)$/m);
+  assert.match(r.stdout, /reviewing what `virtgold update --prune --translator-cmd '.*mine\.sh \{mode\} \{input\}'` would change/);
+  assert.match(r.stdout, /\[1\/2\] update golden\/xml2argv\/domain\/minimal\.x86_64-7\.2\.0\.args/);
+  assert.match(r.stdout, /2 accepted, 0 rejected, 0 skipped/);
+  assert.is(readFileSync(join(dir, ARGS), 'utf8'), 'mine xml2argv\n');
+  assert.is(readFileSync(join(dir, XML), 'utf8'), 'mine xml2xml\n');
+  assert.ok(existsSync(join(dir, PENDING)), 'the pending result is left as it is');
+  // Without a translator, review still walks the pending results.
+  const p = await execa('node', [bin, 'review'], { cwd: dir, reject: false, extendEnv: false, env: envWith({}), input: 'q\n' });
+  assert.match(p.stdout, /\[1\/1\] xml2argv domain\/minimal x86_64-7\.2\.0/);
+});
+
 test('outside a terminal a long run prints progress lines on stderr; stdout holds only the report', async () => {
-  const r = await virtgold(repo, ['run', '--case', 'usb/*', '--reporter', 'json', '--jobs', '2']);
+  // (in a copy of the shipped project: a run writes .virtgold/ into its project)
+  const r = await virtgold(shippedProject(repo), ['run', '--case', 'usb/*', '--reporter', 'json', '--jobs', '2']);
   assert.is(r.exitCode, 0, r.stderr);
   const total = (JSON.parse(r.stdout) as { results: unknown[] }).results.length;
   assert.ok(total >= 50, `only ${total} entries`);
-  // (results pending in this checkout, if any, are listed after the progress lines)
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('virtgold: '));
   assert.ok(lines.length >= 8, r.stderr); // a tenth at a time, the last one left to the summary
   for (const l of lines) assert.match(l, new RegExp(`^virtgold: \\d+/${total} entries, 0 failed, \\d+ s$`));

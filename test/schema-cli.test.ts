@@ -7,16 +7,19 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { schemaUnavailable } from '../harness/schema.js';
+import { shippedProject } from './helpers/shipped.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin/virtgold.js');
 const echo = join(repo, 'test/fixtures/golden-echo.sh');
+// (in a copy of the shipped project: a run writes .virtgold/ into its project)
+const shipped = shippedProject(repo);
 const virtgold = (args: string[], env: Record<string, string> = {}) =>
-  execa('node', [bin, ...args], { reject: false, cwd: repo, env });
+  execa('node', [bin, ...args], { reject: false, cwd: shipped, env });
 
 // Started together: each process costs about half a second.
 const good = virtgold(['run', '--schema', '--no-determinism', '--case', 'vf-token/*', '--translator-cmd', `${echo} {mode} {caps} {input}`]);
-// (VIRTGOLD_UPDATE=no: its failures are not kept as pending results in this checkout)
+// (VIRTGOLD_UPDATE=no: its failures are not kept as pending results)
 const bad = virtgold(['run', '--schema', '--no-determinism', '--case', 'vf-token/hostdev', '--translator-cmd', `${echo} {mode} {caps} {input} double-vf-token`], { VIRTGOLD_UPDATE: 'no' });
 const missing = virtgold(['run', '--schema', '--case', 'domain/minimal'], { VIRTGOLD_LIBVIRT_SCHEMAS: '/nonexistent/schemas' });
 
