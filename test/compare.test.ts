@@ -121,7 +121,7 @@ for (const [signal, group, code] of [['SIGTERM', false, 143], ['SIGINT', true, 1
     const realVirsh = (await execa('sh', ['-c', 'command -v virsh'])).stdout.trim();
     const child = execa('node', [bin, 'compare', '--reference', 'libvirt', '--mode', 'xml2xml', domain(name)], {
       reject: false, cwd: repo, detached: true,
-      env: { PATH: `${join(repo, 'test/fixtures/slow-virsh')}:${process.env.PATH}`, REAL_VIRSH: realVirsh },
+      env: { PATH: `${join(repo, 'test/fixtures/slow-virsh')}:${process.env.PATH}`, REAL_VIRSH: realVirsh, SLOW_VIRSH_HOLD: '30' },
     });
     try {
       const deadline = Date.now() + 20_000;

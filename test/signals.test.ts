@@ -2,7 +2,9 @@
 // domain is defined in libvirt: every cleanup runs before the exit (harness/stop.ts) —
 // the domain undefined, its temporary folder removed, the update lock released — and the
 // exit status is 128 + the signal's number. test/fixtures/slow-virsh holds each dumpxml
-// for 3 s, long enough to interrupt. Skipped, with the reason, where libvirt is not
+// for 30 s, so the signal always finds the domain defined, however loaded the machine (a
+// 3 s hold let a loaded CI run finish the entry first); the stop kills the held call
+// after its grace. Skipped, with the reason, where libvirt is not
 // reachable (scripts/setup-libvirt starts it).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -51,7 +53,7 @@ if (noLibvirt) {
       const realVirsh = (await execa('sh', ['-c', 'command -v virsh'])).stdout.trim();
       const child = execa('node', [bin, command, '--root', dir, '--translator', 'libvirt', '--mode', 'xml2xml'], {
         reject: false, detached: true, stdin: 'pipe',
-        env: { PATH: `${join(repo, 'test/fixtures/slow-virsh')}:${process.env.PATH}`, REAL_VIRSH: realVirsh, TMPDIR: tmp },
+        env: { PATH: `${join(repo, 'test/fixtures/slow-virsh')}:${process.env.PATH}`, REAL_VIRSH: realVirsh, SLOW_VIRSH_HOLD: '30', TMPDIR: tmp },
       });
       try {
         const deadline = Date.now() + 30_000;
