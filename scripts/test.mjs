@@ -5,7 +5,8 @@
 // the matrix had both halves pay the translator's warm-up in full.)
 // Every test/*.test.ts must be listed below, in one suite, so none is silently skipped.
 //
-// The test files and everything they import are first compiled by esbuild (≈0.1 s) into
+// The test files and everything they import are first compiled by esbuild (≈0.1 s; kept
+// for the next run while no source changes: scripts/test-build.mjs) into
 // node_modules/.cache/virtgold-test/, one module per test file with shared chunks, and
 // run as plain JavaScript: loading ~150 TypeScript modules through tsx's loader thread
 // cost each process more than the compile does. import.meta.url is pinned to a file in
@@ -13,9 +14,11 @@
 // both one level down) mean what they mean in the sources.
 import { spawn } from 'node:child_process';
 import { accessSync, chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { compiledTests } from './test-build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,13 +69,11 @@ if (home && n > 1) {
   }
   if (from > 0) home.slice = `${from}-100`;
 }
-// A folder of its own per run: worktrees may share one node_modules, runs may overlap.
-mkdirSync(`${root}/node_modules/.cache/virtgold-test`, { recursive: true });
-const compiled = mkdtempSync(`${root}/node_modules/.cache/virtgold-test/${suiteName}-`);
-await build({
+// Worktrees may share one node_modules: the cache is per checkout (its path's digest).
+const cache = `${root}/node_modules/.cache/virtgold-test/${createHash('sha256').update(root).digest('hex').slice(0, 12)}`;
+const compiled = await compiledTests(root, cache, suiteName, {
   absWorkingDir: root,
   entryPoints: Object.keys(suite).map((f) => `test/${f}.test.ts`),
-  outdir: compiled,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
@@ -101,12 +102,15 @@ if (!process.env.TMPDIR) {
   }
 }
 
+// The processes' output, apart from the compiled tests (a later run reuses them) and from
+// the tests' scratch folder (theirs to list).
+const logs = mkdtempSync(join(scratch ? '/dev/shm' : tmpdir(), 'virtgold-test-logs-'));
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const runs = shards.filter((s) => s.files.length).map((s, i) => new Promise((done) => {
   const pattern = `^(${s.files.map((f) => f.replace(/[-]/g, '\\-')).join('|')})\\.test\\.mjs$`;
   // Output goes to a file, read back when the process ends: uvu writes a mark per test,
   // and thousands of writes to a pipe cost the process a tenth of its time.
-  const log = `${compiled}/shard-${i + 1}.log`;
+  const log = `${logs}/shard-${i + 1}.log`;
   const fd = openSync(log, 'w');
   // A larger V8 interrupt budget: fewer functions are sent to the optimizing compiler,
   // whose threads otherwise take a third of the CPU of two processes on two cores. A larger
@@ -123,7 +127,7 @@ const runs = shards.filter((s) => s.files.length).map((s, i) => new Promise((don
 
 const results = await Promise.all(runs);
 if (scratch) rmSync(scratch, { recursive: true, force: true });
-rmSync(compiled, { recursive: true, force: true });
+rmSync(logs, { recursive: true, force: true });
 let total = 0, passed = 0;
 for (const r of results) {
   process.stdout.write(r.out);
