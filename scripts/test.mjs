@@ -37,7 +37,7 @@ const SUITES = {
   },
   integration: {
     update: 40, cli: 25, 'cli-setup': 20, schema: 3, 'schema-corpus': 1, run: 15, review: 10, 'pending-cli': 8, shell: 8, compare: 8, 'compare-harness': 5, html: 3, 'schema-cli': 3, 'interop-snapshots': 3,
-    'scale-cli': 20, watch: 5, examples: 30, signals: 10, 'harness-lock': 5,
+    'scale-cli': 20, watch: 5, examples: 30, signals: 10, 'harness-lock': 5, 'test-build': 2,
   },
 };
 
