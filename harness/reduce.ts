@@ -19,7 +19,20 @@ interface El {
   attrs: [string, string][];
   children: (El | { text: string } | { cdata: string })[];
   depth: number;
+  /** never removed (see PINNED) */
+  pinned?: boolean;
 }
+
+// What makes a domain's output deterministic stays, as "Adding a case" asks of a case:
+// without a <uuid> or an interface's <mac address> libvirt (and the reference translator)
+// make up random ones, and the reduced domain's goldens would change on every run.
+const PINNED: { path: string[]; attrs: string[] }[] = [
+  { path: ['domain', 'name'], attrs: [] },
+  { path: ['domain', 'uuid'], attrs: [] },
+  { path: ['domain', 'devices', 'interface', 'mac'], attrs: ['address'] },
+];
+const pinnedAttrs = (el: El): string[] => PINNED.find((p) => p.path.at(-1) === el.name)?.attrs ?? [];
+const pinnedBy = (path: string[]) => PINNED.find((p) => p.path.length === path.length && p.path.every((n, i) => n === path[i]));
 
 export interface Tree {
   /** the XML declaration as written, if any */
@@ -41,14 +54,15 @@ export function parseTree(xml: string): Tree {
   if (ok !== true) throw new UserError(`not well-formed XML at line ${ok.err.line}: ${ok.err.msg}`);
   const elements: El[] = [];
   let decl: string | undefined;
-  const build = (name: string, node: Node, depth: number): El => {
-    const el: El = { id: elements.length, name, attrs: Object.entries(node[':@'] ?? {}), children: [], depth };
+  const build = (name: string, node: Node, path: string[]): El => {
+    const el: El = { id: elements.length, name, attrs: Object.entries(node[':@'] ?? {}), children: [], depth: path.length - 1 };
+    if (pinnedBy(path)) el.pinned = true;
     elements.push(el);
     for (const child of node[name] as Node[]) {
       const key = Object.keys(child).find((k) => k !== ':@')!;
       if (key === '#text') el.children.push({ text: String(child[key]) });
       else if (key === '#cdata') el.children.push({ cdata: String((child[key] as Node[])[0]?.['#text'] ?? '') });
-      else if (key !== '#comment' && !key.startsWith('?')) el.children.push(build(key, child, depth + 1));
+      else if (key !== '#comment' && !key.startsWith('?')) el.children.push(build(key, child, [...path, key]));
     }
     return el;
   };
@@ -56,7 +70,7 @@ export function parseTree(xml: string): Tree {
   for (const node of parser.parse(xml) as Node[]) {
     const key = Object.keys(node).find((k) => k !== ':@')!;
     if (key === '?xml') decl = `<?xml${Object.entries(node[':@'] ?? {}).map(([k, v]) => ` ${k}='${v}'`).join('')}?>`;
-    else if (key !== '#comment' && !key.startsWith('?') && key !== '#text') root = build(key, node, 0);
+    else if (key !== '#comment' && !key.startsWith('?') && key !== '#text') root = build(key, node, [key]);
   }
   if (!root) throw new UserError('no root element');
   return { decl, root, elements };
@@ -206,8 +220,10 @@ export async function reduce(o: ReduceOptions): Promise<Reduced> {
     for (let changed = true; changed && !cutShort;) {
       changed = false;
       for (let depth = 1; ; depth++) {
-        const level = live(tree, cut).filter((el) => el.depth === depth);
-        if (!level.length) break;
+        const atDepth = live(tree, cut).filter((el) => el.depth === depth);
+        if (!atDepth.length) break;
+        const level = atDepth.filter((el) => !el.pinned);
+        if (!level.length) continue;
         const keep = await ddmin(level, (kept) => holds({ ...cut, elements: new Set([...cut.elements, ...level.filter((el) => !kept.includes(el)).map((el) => el.id)]) }));
         if (keep.length < level.length) {
           changed = true;
@@ -215,7 +231,7 @@ export async function reduce(o: ReduceOptions): Promise<Reduced> {
         }
       }
       // Namespace declarations stay: without them a prefixed element is not namespace-well-formed.
-      const attrs = live(tree, cut).flatMap((el) => el.attrs.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:')).map(([k]) => `${el.id}@${k}` as AttrRef))
+      const attrs = live(tree, cut).flatMap((el) => el.attrs.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:') && !(el.pinned && pinnedAttrs(el).includes(k))).map(([k]) => `${el.id}@${k}` as AttrRef))
         .filter((a) => !cut.attrs.has(a));
       const keep = await ddmin(attrs, (kept) => holds({ ...cut, attrs: new Set([...cut.attrs, ...attrs.filter((a) => !kept.includes(a))]) }));
       if (keep.length < attrs.length) {

@@ -251,6 +251,20 @@ test('reduce: ddmin over elements then attributes, the kind kept, namespace decl
   }
 });
 
+test('reduce keeps what makes a case deterministic: the domain\'s <name> and <uuid>, an interface\'s <mac address>', async () => {
+  const side = (name: string, wrong: boolean): Adapter => ({
+    name,
+    translate: async (_e, xml) => ({ kind: 'output', text: wrong && /<interface[^>]*bad='1'/.test(xml) ? 'wrong\n' : 'right\n' }),
+  });
+  const xml = `<domain type='kvm'>
+  <name>d</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid><memory unit='KiB'>1024</memory>
+  <devices><disk type='file'><source file='/a'/></disk><interface type='user' bad='1'><mac address='52:54:00:11:22:33'/><model type='virtio'/></interface></devices>
+</domain>`;
+  const snapshot = { arch: 'x86_64', version: '7.2.0', path: '/nowhere/caps.xml' };
+  const r = await reduce({ xml, snapshot, arch: 'x86_64', modes: ['xml2argv'], translator: side('t', true), reference: side('r', false) });
+  assert.is(r.xml, `<domain>\n  <name>d</name>\n  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>\n  <devices>\n    <interface bad='1'>\n      <mac address='52:54:00:11:22:33'/>\n    </interface>\n  </devices>\n</domain>\n`);
+});
+
 test('coverage: the grammar walked from <start> through includes, overrides and combines, by area', () => {
   const dir = tempDir('scale');
   const rng = (body: string) => `<?xml version="1.0"?>\n<grammar xmlns="http://relaxng.org/ns/structure/1.0">${body}</grammar>`;
