@@ -57,7 +57,9 @@ export function expandPlaceholders(words: string[], entry: MatrixEntry): string[
 export function commandAdapter(cmd: string, timeoutMs: number, maxOutput = DEFAULT_MAX_OUTPUT, option = '--translator-cmd'): Adapter {
   const words = splitCommand(cmd);
   checkPlaceholders(words, option);
-  if (!words.some((w) => /\{(mode|input)\}/.test(w))) {
+  // Both: a command without {input} never sees the domain, one without {mode} cannot
+  // tell xml2argv from xml2xml.
+  if (!words.some((w) => w.includes('{mode}')) || !words.some((w) => w.includes('{input}'))) {
     throw new Error(`${option} needs the {mode} and {input} placeholders (and usually {caps})`);
   }
   checkProgram(words[0]!, option);

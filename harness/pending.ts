@@ -240,8 +240,9 @@ export function pendingKeeper(root: string, adapter: string, o: { update?: boole
 }
 
 /** VIRTGOLD_UPDATE: `1` is `run --update` (as libvirt's VIR_TEST_REGENERATE_OUTPUT=1);
- *  `no` keeps no pending results either (as insta's INSTA_UPDATE=no: a run that must not
- *  write anything); unset, empty or `0`: failing results are kept as pending. */
+ *  `no` keeps no pending results either (as insta's INSTA_UPDATE=no; the run still records
+ *  itself in .virtgold/last-run.json for --only-failures); unset, empty or `0`: failing
+ *  results are kept as pending. */
 export function updateFromEnv(env: NodeJS.ProcessEnv = process.env): 'update' | 'pending' | 'none' {
   const v = env.VIRTGOLD_UPDATE;
   return !v || v === '0' ? 'pending' : v === 'no' ? 'none' : 'update';

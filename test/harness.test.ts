@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinAdapter, builtinAdapterWith } from '../harness/adapters.js';
+import { builtinAdapter, builtinAdapterWith, commandAdapter } from '../harness/adapters.js';
 import { checkedSelection, discoverCases, selectEntries } from '../harness/cases.js';
 import { SetupError } from '../harness/errors.js';
 import { matchGlob } from '../harness/filters.js';
@@ -279,6 +279,13 @@ test('host-model command lines are held to real libvirt only where its probe has
   // The inactive XML keeps host-model unexpanded; other CPU modes do not follow the host's data.
   assert.is(hostCpuDiffers('xml2xml', hm, join(dir, 'snap.xml'), join(dir, 'other.xml')), undefined);
   assert.is(hostCpuDiffers('xml2argv', "<domain><cpu mode='host-passthrough'/></domain>", join(dir, 'snap.xml'), join(dir, 'other.xml')), undefined);
+});
+
+test('a command template needs both {mode} and {input}', () => {
+  for (const cmd of ['node {mode} --caps {caps}', 'node --caps {caps} {input}', 'node --caps {caps}']) {
+    assert.throws(() => commandAdapter(cmd, 1000), /--translator-cmd needs the \{mode\} and \{input\} placeholders/, cmd);
+  }
+  assert.is(commandAdapter('node {mode} --caps {caps} {input}', 1000).name, 'command: node {mode} --caps {caps} {input}');
 });
 
 test.run();
