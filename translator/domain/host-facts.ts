@@ -10,6 +10,7 @@ import { parseTpmHost, type TpmHostFacts } from './tpm-host.js';
 import { parseVsockHost, type VsockHostFacts } from '../devices/vsock-host.js';
 import { parseGraphicsHost, type GraphicsHostFacts } from './graphics-host.js';
 import { parseHugetlbfsHost, type HugeTLBFS } from './hugetlbfs.js';
+import { hostPaths } from './host-section.js';
 
 declare module '../capabilities.js' {
   interface QemuCaps {
@@ -39,11 +40,7 @@ const numaNodes: Reader<number[]> = (raw, fail) => {
 };
 
 /** "cdromDevices": the host block devices libvirt takes for CD-ROM drives. */
-const cdromDevices: Reader<string[]> = (raw, fail) => {
-  const v = raw.cdromDevices;
-  if (v !== undefined && (!Array.isArray(v) || !v.every((p) => typeof p === 'string' && p.startsWith('/')))) throw fail('"cdromDevices" is not a list of paths');
-  return v as string[] | undefined;
-};
+const cdromDevices: Reader<string[]> = (raw, fail) => hostPaths(raw, 'cdromDevices', fail);
 
 // In the order they are checked: a file with several bad members names the first.
 const READERS = {

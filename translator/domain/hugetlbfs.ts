@@ -4,6 +4,7 @@
 // ({"hugetlbfs": [{"path", "sizeKiB", "default"}]}, read by host-facts.ts); without them
 // a command line with huge pages is refused rather than guessed.
 import { internalError, notImplemented } from '../errors.js';
+import { hostList } from './host-section.js';
 
 export interface HugeTLBFS {
   /** the mount point */
@@ -23,12 +24,7 @@ declare module '../capabilities.js' {
 
 /** "hugetlbfs": the mounts, each with its page size and whether it is the default. */
 export function parseHugetlbfsHost(raw: Record<string, unknown>, fail: (message: string) => Error): HugeTLBFS[] | undefined {
-  const mounts = raw.hugetlbfs;
-  if (mounts === undefined) return undefined;
-  if (!Array.isArray(mounts)) throw fail('"hugetlbfs" is not a list');
-  return mounts.map((m, i) => {
-    const o = m as Record<string, unknown>;
-    const bad = (what: string) => fail(`hugetlbfs[${i}] has a missing or invalid ${what}`);
+  return hostList(raw, 'hugetlbfs', fail, (o, bad) => {
     if (typeof o !== 'object' || o === null) throw bad('entry');
     if (typeof o.path !== 'string' || !o.path.startsWith('/')) throw bad('"path"');
     if (typeof o.sizeKiB !== 'number' || !Number.isSafeInteger(o.sizeKiB) || o.sizeKiB <= 0) throw bad('"sizeKiB"');

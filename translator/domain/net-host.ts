@@ -5,6 +5,8 @@
 // entry is {"name": "default", "forward": "nat"}; [] is a host without networks (or, as
 // on Debian's libvirt-daemon without its network driver and in libvirt's test harness,
 // one where the lookup fails, which libvirt treats alike).
+import { hostList, hostPaths } from './host-section.js';
+
 export interface HostNetwork {
   name: string;
   /** <forward mode>; 'none' when the network has no <forward> */
@@ -24,23 +26,16 @@ declare module '../capabilities.js' {
 /** The "netScripts" member of host/<snapshot>.json: the <script path>s that domxml-to-native
  *  can run on the host (it runs an interface's script when it sets up its tap). */
 export function parseNetScripts(raw: Record<string, unknown>, fail: (message: string) => Error): string[] | 'libvirt-test-mock' | undefined {
-  const v = raw.netScripts;
-  if (v === undefined || v === 'libvirt-test-mock') return v;
-  if (!Array.isArray(v) || !v.every((p) => typeof p === 'string' && p.startsWith('/'))) throw fail('"netScripts" is not a list of paths');
-  return v as string[];
+  return raw.netScripts === 'libvirt-test-mock' ? 'libvirt-test-mock' : hostPaths(raw, 'netScripts', fail);
 }
 
 const FORWARD_MODES = ['none', 'nat', 'route', 'open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev'];
 
 /** The "networks" member of host/<snapshot>.json; undefined when absent. */
 export function parseNetHost(raw: Record<string, unknown>, fail: (message: string) => Error): HostNetwork[] | undefined {
-  const list = raw.networks;
-  if (list === undefined) return undefined;
-  if (!Array.isArray(list)) throw fail('"networks" is not a list');
-  return list.map((e, i) => {
-    const o = e as Record<string, unknown>;
+  return hostList(raw, 'networks', fail, (o, bad) => {
     if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !o.name || typeof o.forward !== 'string' || !FORWARD_MODES.includes(o.forward)) {
-      throw fail(`networks[${i}] has a missing or invalid "name" or "forward"`);
+      throw bad('"name" or "forward"');
     }
     return { name: o.name, forward: o.forward };
   });
