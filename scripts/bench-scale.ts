@@ -16,6 +16,15 @@ import { measure } from './bench-limits.js';
 const PARTS = 8;
 const TARGET_ENTRIES = 10_000;
 
+/** The I-th domain of a generated corpus: the next of SOURCES (shipped domains), with a
+ *  name and uuid of its own. */
+export function generatedDomain(sources: string[], i: number): string {
+  const hex = i.toString(16).padStart(12, '0');
+  return sources[i % sources.length]!
+    .replace(/<name>[^<]*<\/name>/, `<name>gen-${i}</name>`)
+    .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>00000000-0000-4000-8000-${hex}</uuid>`);
+}
+
 export async function benchScale(root: string): Promise<Record<string, number | string>> {
   const results: Record<string, number | string> = {};
   const shipped = buildMatrix(root);
@@ -29,12 +38,8 @@ export async function benchScale(root: string): Promise<Record<string, number | 
     cpSync(join(root, 'firmware'), join(gen, 'firmware'), { recursive: true });
     for (let p = 0; p < PARTS; p++) mkdirSync(join(gen, 'cases', `p${p}`), { recursive: true });
     for (let i = 0; i < domains; i++) {
-      const hex = i.toString(16).padStart(12, '0');
-      const xml = sources[i % sources.length]!
-        .replace(/<name>[^<]*<\/name>/, `<name>gen-${i}</name>`)
-        .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>00000000-0000-4000-8000-${hex}</uuid>`);
       // consecutive domains in different folders, so each folder holds the same mix
-      writeFileSync(join(gen, 'cases', `p${i % PARTS}`, `gen-${i}.xml`), xml);
+      writeFileSync(join(gen, 'cases', `p${i % PARTS}`, `gen-${i}.xml`), generatedDomain(sources, i));
     }
     await execa('node', [`${root}/bin/virtgold.js`, 'update', '--root', gen]);
     const worker = `node ${root}/bin/virtgold.js worker`;

@@ -17,7 +17,7 @@ import { buildMatrix } from '../harness/cases.js';
 import { runBuiltin } from '../harness/judge.js';
 import { libvirtUnavailable, libvirtXml2Argv, stripVfToken } from '../harness/libvirt.js';
 import { benchLimits } from './bench-limits.js';
-import { benchScale } from './bench-scale.js';
+import { benchScale, generatedDomain } from './bench-scale.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entries = buildMatrix(root).map((e) => ({ e, xml: readFileSync(e.case.path, 'utf8') }));
@@ -57,13 +57,7 @@ try {
   cpSync(join(root, 'capabilities'), join(gen, 'capabilities'), { recursive: true });
   mkdirSync(join(gen, 'cases'));
   const sources = entries.filter(({ e }) => e.mode === 'xml2xml' && e.snapshot.version === '7.2.0').map(({ xml }) => xml);
-  for (let i = 0; i < 1000; i++) {
-    const hex = i.toString(16).padStart(12, '0');
-    const xml = sources[i % sources.length]!
-      .replace(/<name>[^<]*<\/name>/, `<name>gen-${i}</name>`)
-      .replace(/<uuid>[^<]*<\/uuid>/, `<uuid>00000000-0000-4000-8000-${hex}</uuid>`);
-    writeFileSync(join(gen, 'cases', `gen-${i}.xml`), xml);
-  }
+  for (let i = 0; i < 1000; i++) writeFileSync(join(gen, 'cases', `gen-${i}.xml`), generatedDomain(sources, i));
   await execa('node', [`${root}/bin/virtgold.js`, 'update', '--root', gen]);
   const n = buildMatrix(gen).length;
   t = performance.now();
