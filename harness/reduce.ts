@@ -19,8 +19,8 @@ interface El {
   attrs: [string, string][];
   children: (El | { text: string } | { cdata: string })[];
   depth: number;
-  /** never removed (see PINNED) */
-  pinned?: boolean;
+  /** never removed, nor these attributes (see PINNED) */
+  pinned?: { attrs: string[] };
 }
 
 // What makes a domain's output deterministic stays, as "Adding a case" asks of a case:
@@ -31,7 +31,6 @@ const PINNED: { path: string[]; attrs: string[] }[] = [
   { path: ['domain', 'uuid'], attrs: [] },
   { path: ['domain', 'devices', 'interface', 'mac'], attrs: ['address'] },
 ];
-const pinnedAttrs = (el: El): string[] => PINNED.find((p) => p.path.at(-1) === el.name)?.attrs ?? [];
 const pinnedBy = (path: string[]) => PINNED.find((p) => p.path.length === path.length && p.path.every((n, i) => n === path[i]));
 
 export interface Tree {
@@ -56,7 +55,8 @@ export function parseTree(xml: string): Tree {
   let decl: string | undefined;
   const build = (name: string, node: Node, path: string[]): El => {
     const el: El = { id: elements.length, name, attrs: Object.entries(node[':@'] ?? {}), children: [], depth: path.length - 1 };
-    if (pinnedBy(path)) el.pinned = true;
+    const pin = pinnedBy(path);
+    if (pin) el.pinned = pin;
     elements.push(el);
     for (const child of node[name] as Node[]) {
       const key = Object.keys(child).find((k) => k !== ':@')!;
@@ -231,7 +231,7 @@ export async function reduce(o: ReduceOptions): Promise<Reduced> {
         }
       }
       // Namespace declarations stay: without them a prefixed element is not namespace-well-formed.
-      const attrs = live(tree, cut).flatMap((el) => el.attrs.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:') && !(el.pinned && pinnedAttrs(el).includes(k))).map(([k]) => `${el.id}@${k}` as AttrRef))
+      const attrs = live(tree, cut).flatMap((el) => el.attrs.filter(([k]) => k !== 'xmlns' && !k.startsWith('xmlns:') && !el.pinned?.attrs.includes(k)).map(([k]) => `${el.id}@${k}` as AttrRef))
         .filter((a) => !cut.attrs.has(a));
       const keep = await ddmin(attrs, (kept) => holds({ ...cut, attrs: new Set([...cut.attrs, ...attrs.filter((a) => !kept.includes(a))]) }));
       if (keep.length < attrs.length) {
